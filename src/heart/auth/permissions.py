@@ -1,0 +1,32 @@
+"""Who may do what. Every route names one permission family; a route without one refuses to start.
+
+The table is data so that it can be read, reviewed and tested role by role.
+"""
+
+from __future__ import annotations
+
+from heart.auth.models import Role
+
+R = Role
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "calls.read": frozenset({R.CALL_TAKER, R.DISPATCHER, R.RESPONDER, R.SUPERVISOR}),
+    "calls.write": frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR}),
+    "triage.decide": frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR}),
+    "triage.override": frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR}),
+    "dispatch.assign": frozenset({R.DISPATCHER, R.SUPERVISOR}),
+    "dispatch.status": frozenset({R.DISPATCHER, R.RESPONDER, R.SUPERVISOR}),
+    "encounters.read": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
+    "encounters.write": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
+    "programs.read": frozenset({R.CALL_TAKER, R.DISPATCHER, R.RESPONDER, R.SUPERVISOR, R.ANALYST, R.ADMIN}),
+    "programs.admin": frozenset({R.ADMIN}),
+    "units.duty": frozenset({R.DISPATCHER, R.SUPERVISOR, R.ADMIN}),
+    "users.admin": frozenset({R.ADMIN}),
+    "audit.read": frozenset({R.SUPERVISOR, R.ADMIN}),
+    "metrics.read": frozenset({R.SUPERVISOR, R.ANALYST, R.ADMIN}),
+    "signed_in": frozenset(Role),
+}
+
+
+def allowed(family: str, role: Role) -> bool:
+    """Whether ``role`` may use routes of ``family``."""
+    return role in PERMISSIONS[family]

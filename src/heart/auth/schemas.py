@@ -1,0 +1,43 @@
+"""Account and login API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from heart.auth.models import Role
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1024)
+
+
+class UserCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
+    password: str = Field(min_length=10, max_length=1024)
+    role: Role
+    display_name: str = ""
+    unit_id: int | None = None
+
+
+class UserPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    unit_id: int | None
+    active: bool
+
+
+class LoginResult(BaseModel):
+    user: UserPublic
+    csrf_token: str = Field(description="send it back in the X-CSRF-Token header on every write")
+    expires_at: datetime

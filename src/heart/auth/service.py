@@ -1,0 +1,131 @@
+"""Accounts, passwords (argon2) and server-side sessions."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from heart.auth.models import LoginSession, Role, User
+from heart.errors import Conflict, InvalidInput, NotFound
+from heart.events import record_event
+
+_hasher = PasswordHasher()
+# A real hash to verify against when the username is unknown, so both paths take the same time.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+MIN_PASSWORD_LENGTH = 10
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    token: str
+    csrf_token: str
+    user: User
+    expires_at: datetime
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of ``password``."""
+    return _hasher.hash(password)
+
+
+def create_user(
+    *,
+    session: Session,
+    username: str,
+    password: str,
+    role: Role,
+    now: datetime,
+    display_name: str = "",
+    unit_id: int | None = None,
+    actor_id: int | None = None,
+) -> User:
+    """Add an account; refuses a taken username or a short password."""
+    username = username.strip()
+    if not username:
+        raise InvalidInput("a username is required", field="username")
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the password must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"the username {username!r} is already taken")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        password_hash=hash_password(password),
+        role=role,
+        unit_id=unit_id,
+        created_at=now,
+        active=True,
+    )
+    session.add(user)
+    session.flush()
+    record_event(
+        session=session, kind="user.created", subject_type="user", subject_id=user.id, at=now,
+        actor_id=actor_id, after={"username": username, "role": role.value, "unit_id": unit_id},
+    )
+    return user
+
+
+def authenticate(*, session: Session, username: str, password: str) -> User | None:
+    """The active user with these credentials, or None (same work either way)."""
+    user = session.scalar(select(User).where(User.username == username.strip()))
+    try:
+        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return None
+    if user is None or not user.active:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    return user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(*, session: Session, user: User, now: datetime, hours: float) -> OpenedSession:
+    """Start a login session; only the token's hash is stored."""
+    token = secrets.token_urlsafe(32)
+    csrf_token = secrets.token_urlsafe(32)
+    expires_at = now + timedelta(hours=hours)
+    session.add(
+        LoginSession(token_hash=_digest(token), user_id=user.id, csrf_token=csrf_token, created_at=now,
+                     expires_at=expires_at)
+    )
+    record_event(session=session, kind="user.logged_in", subject_type="user", subject_id=user.id, at=now,
+                 actor_id=user.id)
+    return OpenedSession(token=token, csrf_token=csrf_token, user=user, expires_at=expires_at)
+
+
+def resolve_session(*, session: Session, token: str, now: datetime) -> tuple[User, LoginSession] | None:
+    """The user behind a session cookie, if the session is live and the account active."""
+    row = session.execute(
+        select(User, LoginSession)
+        .join(LoginSession, LoginSession.user_id == User.id)
+        .where(LoginSession.token_hash == _digest(token), LoginSession.expires_at > now, User.active.is_(True))
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def close_session(*, session: Session, token: str, now: datetime) -> None:
+    """Log out: the session stops working at once."""
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    if row is None:
+        return
+    record_event(session=session, kind="user.logged_out", subject_type="user", subject_id=row.user_id, at=now,
+                 actor_id=row.user_id)
+    session.execute(delete(LoginSession).where(LoginSession.id == row.id))
+
+
+def get_user_by_username(*, session: Session, username: str) -> User:
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound("user", username, field="username")
+    return user

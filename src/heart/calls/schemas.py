@@ -1,0 +1,76 @@
+"""Call API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from heart.calls.models import CallSource, CallStatus
+
+Answer = Literal["yes", "no", "unknown"]
+Priority = Literal["P", "1", "2", "3", "4"]
+QuestionId = str
+
+
+class CallCreate(BaseModel):
+    """A new call for service, as a call-taker or a CAD sends it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    external_id: str | None = Field(default=None, max_length=64, description="the CAD's incident number")
+    source: CallSource = CallSource.E911
+    received_at: AwareDatetime | None = Field(default=None, description="defaults to now")
+    nature_code: str | None = Field(default=None, max_length=128, description="the call type as the CAD wrote it")
+    incident_type: str | None = Field(default=None, max_length=64, description="canonical incident type id")
+    priority: Priority | None = None
+    address: str | None = Field(default=None, max_length=256)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    beat: str | None = Field(default=None, max_length=32)
+    screening: dict[QuestionId, Answer] = Field(default_factory=dict)
+    summary: str | None = Field(default=None, max_length=4000)
+
+
+class ScreeningUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    answers: dict[QuestionId, Answer] = Field(min_length=1)
+
+
+class CallPublic(BaseModel):
+    """A call as its authorised viewers see it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    external_id: str | None
+    source: CallSource
+    received_at: datetime
+    nature_code: str | None
+    incident_type: str | None
+    category: str | None
+    priority: str | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+    beat: str | None
+    screening: dict[str, str]
+    summary: str | None
+    status: CallStatus
+    pathway: str | None
+    closed_at: datetime | None
+
+
+class EventPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    kind: str
+    subject_type: str
+    subject_id: int
+    before: dict[str, object] | None
+    after: dict[str, object] | None

@@ -1,0 +1,176 @@
+"""The `heart` command: serve the app, migrate, manage accounts and configuration.
+
+Every command reads its settings from the environment (HEART_DATABASE_URL and friends). A failure prints
+one line saying what is wrong and exits non-zero; no tracebacks for mistakes a person can fix.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from heart.auth.models import Role
+from heart.config import InsecureSettings, Settings, get_settings
+from heart.db import make_engine, make_sessionmaker, transaction, utcnow
+from heart.errors import DomainError
+from heart.yamlfile import YamlFileError
+
+app = typer.Typer(help="HEART: run an alternative crisis-response program end to end.", no_args_is_help=True,
+                  pretty_exceptions_enable=False, add_completion=False)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+users_app = typer.Typer(help="Accounts and roles.", no_args_is_help=True)
+config_app = typer.Typer(help="Programs, hours and units from a YAML file.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(users_app, name="users")
+app.add_typer(config_app, name="config")
+
+console = Console()
+err = Console(stderr=True)
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def fail(message: str, code: int = 1) -> typer.Exit:
+    """Print one clear line to stderr and return the Exit to raise."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(code)
+
+
+def settings() -> Settings:
+    try:
+        return get_settings()
+    except (InsecureSettings, ValidationError) as error:
+        message = str(error).splitlines()[-1] if isinstance(error, ValidationError) else str(error)
+        raise fail(message) from None
+
+
+@contextmanager
+def database() -> Iterator[Session]:
+    """A transaction on the configured database; domain errors become one-line failures."""
+    engine = make_engine(settings().database_url)
+    try:
+        with transaction(make_sessionmaker(engine)) as session:
+            yield session
+    except (DomainError, YamlFileError) as error:
+        raise fail(str(error)) from None
+    finally:
+        engine.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on")] = 8000,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    reload: Annotated[bool, typer.Option(help="restart on code changes (development)")] = False,
+) -> None:
+    """Serve the web app and the JSON API."""
+    import uvicorn
+
+    settings()  # refuse insecure settings before starting workers
+    uvicorn.run("heart.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
+                log_level=get_settings().log_level.lower(), access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="target revision")] = "head") -> None:
+    """Apply migrations (to the newest by default)."""
+    from heart.migrate import upgrade
+
+    upgrade(settings().database_url, revision)
+    console.print(f"database at revision {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: Annotated[str, typer.Argument(help="target revision, e.g. -1 or base")] = "-1") -> None:
+    """Revert migrations (one step by default)."""
+    from heart.migrate import downgrade
+
+    downgrade(settings().database_url, revision)
+    console.print(f"database downgraded to {revision}")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Option(help="login name")],
+    role: Annotated[Role, typer.Option(help="what the person does", case_sensitive=False)],
+    display_name: Annotated[str, typer.Option(help="name shown on screens")] = "",
+    unit: Annotated[str | None, typer.Option(help="call sign of a responder's unit")] = None,
+) -> None:
+    """Add an account. The password is asked for, or read from standard input when piped."""
+    from sqlalchemy import select
+
+    from heart.auth.service import create_user
+    from heart.programs.models import Unit
+
+    if sys.stdin.isatty():
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    with database() as session:
+        unit_id = None
+        if unit:
+            unit_id = session.scalar(select(Unit.id).where(Unit.call_sign == unit))
+            if unit_id is None:
+                raise fail(f"no unit with call sign {unit}")
+        user = create_user(session=session, username=username, password=password, role=role, now=utcnow(),
+                           display_name=display_name, unit_id=unit_id)
+        console.print(f"created {user.username} ({user.role.value})")
+
+
+@users_app.command("list")
+def users_list() -> None:
+    """Show every account and its role."""
+    from sqlalchemy import select
+
+    from heart.auth.models import User
+
+    table = Table("username", "role", "unit", "active")
+    with database() as session:
+        for user in session.scalars(select(User).order_by(User.username)):
+            table.add_row(user.username, user.role.value, str(user.unit_id or ""), "yes" if user.active else "no")
+    console.print(table)
+
+
+@config_app.command("load")
+def config_load(file: Annotated[Path, typer.Argument(help="YAML file with programs, units and staff")]) -> None:
+    """Create or update programs, their hours, and units from a configuration file."""
+    from heart.programs.service import load_programs, read_programs_file
+
+    try:
+        parsed = read_programs_file(file)
+    except YamlFileError as error:
+        raise fail(str(error)) from None
+    with database() as session:
+        summary = load_programs(session=session, config=parsed, now=utcnow(), actor_id=None)
+    console.print(f"{file}: programs {summary.programs_added} added, {summary.programs_updated} updated; "
+                  f"units {summary.units_added} added, {summary.units_updated} updated; "
+                  f"staff {summary.staff_added} added")
+
+
+def _register_optional() -> None:
+    """Sub-commands that live with their domains."""
+    from heart.demo.cli import demo
+
+    app.command("demo")(demo)
+    try:
+        from heart.triage.crosswalk_cli import app as crosswalk_app
+    except ImportError:  # pragma: no cover - during development of that module
+        return
+    app.add_typer(crosswalk_app, name="crosswalk")
+
+
+_register_optional()
+
+
+def main() -> None:
+    """Entry point of the console script."""
+    app()

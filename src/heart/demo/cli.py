@@ -1,0 +1,59 @@
+"""`heart demo`: build the demo program in an empty database and print its logins."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from heart.db import utcnow
+
+LOGINS_FILE = Path(".heart-demo-logins")
+
+
+def demo(
+    seed: Annotated[int, typer.Option(help="random seed; the same seed builds the same program")] = 2024,
+    years: Annotated[float, typer.Option(help="years of simulated history")] = 1.0,
+    if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the database has data")] = False,
+    logins_file: Annotated[Path, typer.Option(help="where the demo passwords are kept")] = LOGINS_FILE,
+) -> None:
+    """Build a Durham-like demo program (programs, units, crews, one login per role)."""
+    from heart.cli import console, database
+    from heart.demo.setup import (
+        create_demo_logins,
+        database_is_empty,
+        load_demo_configuration,
+        read_logins,
+        start_open_shifts,
+        write_logins,
+    )
+
+    with database() as session:
+        if not database_is_empty(session):
+            if not if_empty:
+                from heart.cli import fail
+
+                raise fail("the database already holds data; the demo needs an empty one")
+            _print_logins(read_logins(logins_file), console)
+            return
+        now = utcnow()
+        rng = random.Random(seed)
+        load_demo_configuration(session=session, now=now, rng=rng)
+        started = start_open_shifts(session=session, now=now)
+        logins = create_demo_logins(session=session, now=now)
+    write_logins(logins_file, logins)
+    console.print(f"demo program ready: {started} units on duty now")
+    _print_logins(logins, console)
+
+
+def _print_logins(logins: list, console) -> None:  # type: ignore[no-untyped-def, type-arg]
+    if not logins:
+        console.print("(no demo logins recorded here; create one with `heart users create`)")
+        return
+    table = Table("username", "role", "password", "", title="Demo logins (development only)")
+    for login in logins:
+        table.add_row(login.username, login.role, login.password, login.note)
+    console.print(table)

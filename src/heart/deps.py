@@ -1,0 +1,118 @@
+"""Request dependencies shared by every route: the database session, the signed-in user, permissions.
+
+Routes read like sentences: ``def assign(call_id: int, body: AssignUnit, db: SessionDep, user: CurrentUser)``
+with ``dependencies=[allow("dispatch.assign")]`` on the route.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from heart.auth.models import LoginSession, User
+from heart.auth.permissions import PERMISSIONS
+from heart.auth.service import resolve_session
+from heart.db import utcnow
+
+SESSION_COOKIE = "heart_session"
+CSRF_HEADER = "X-CSRF-Token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class NotSignedIn(Exception):
+    """No live session: pages redirect to the login page, the API answers 401."""
+
+
+class Forbidden(Exception):
+    """Signed in, but the role (or a missing CSRF token) does not allow this request."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+def get_db(request: Request) -> Iterator[Session]:
+    """One transaction per request: committed when the route returns, rolled back on error."""
+    with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+def get_now() -> datetime:
+    return utcnow()
+
+
+Now = Annotated[datetime, Depends(get_now)]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user: User
+    login: LoginSession
+
+
+def get_signed_in(request: Request, db: SessionDep) -> SignedIn:
+    token = request.cookies.get(SESSION_COOKIE)
+    found = resolve_session(session=db, token=token, now=utcnow()) if token else None
+    if found is None:
+        raise NotSignedIn()
+    request.state.user = found[0]
+    request.state.csrf_token = found[1].csrf_token
+    return SignedIn(user=found[0], login=found[1])
+
+
+def get_current_user(signed_in: Annotated[SignedIn, Depends(get_signed_in)]) -> User:
+    return signed_in.user
+
+
+CurrentUser = Annotated[User, Depends(get_current_user)]
+
+
+class RoleGuard:
+    """The dependency behind ``allow``: checks the role and, on writes, the CSRF token."""
+
+    def __init__(self, family: str) -> None:
+        if family not in PERMISSIONS:
+            raise KeyError(f"unknown permission family {family!r}")
+        self.family = family
+
+    async def __call__(self, request: Request, signed_in: Annotated[SignedIn, Depends(get_signed_in)]) -> None:
+        if signed_in.user.role not in PERMISSIONS[self.family]:
+            raise Forbidden(f"the {signed_in.user.role.value} role may not use {self.family.replace('.', ' ')}")
+        if request.method not in SAFE_METHODS:
+            sent = request.headers.get(CSRF_HEADER)
+            if sent is None and request.headers.get("content-type", "").startswith(
+                ("application/x-www-form-urlencoded", "multipart/form-data")
+            ):
+                form = await request.form()
+                value = form.get("csrf_token")
+                sent = value if isinstance(value, str) else None
+            if not sent or not hmac.compare_digest(sent, signed_in.login.csrf_token):
+                raise Forbidden("the request is missing its CSRF token; reload the page and try again")
+
+
+class PublicMarker:
+    """Marks a route that anyone may use (login page, health check, API docs)."""
+
+    def __call__(self) -> None:
+        return None
+
+
+def allow(family: str) -> object:
+    """Route dependency: only roles in ``family`` may use this route."""
+    return Depends(RoleGuard(family))
+
+
+PUBLIC = Depends(PublicMarker())

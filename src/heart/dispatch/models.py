@@ -1,0 +1,57 @@
+"""Responses: one unit's assignment to one call, with its status timeline and outcomes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from heart.db import Base, UTCDateTime
+
+
+class Response(Base):
+    __tablename__ = "responses"
+    __table_args__ = (
+        # A unit can be on at most one live response: the database refuses a second one.
+        Index(
+            "uq_responses_active_unit",
+            "unit_id",
+            unique=True,
+            sqlite_where=text("cleared_at IS NULL AND cancelled_at IS NULL"),
+            postgresql_where=text("cleared_at IS NULL AND cancelled_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+    dispatched_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    en_route_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    on_scene_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    transport_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancel_reason: Mapped[str | None] = mapped_column(String(256))
+    transported: Mapped[bool | None] = mapped_column(Boolean)
+    transport_destination: Mapped[str | None] = mapped_column(String(128))
+    pd_backup_for_safety: Mapped[bool | None] = mapped_column(Boolean)
+    ems_support: Mapped[bool | None] = mapped_column(Boolean)
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    dispatched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    @property
+    def status(self) -> str:
+        """Where the response stands, read from its timestamps."""
+        if self.cancelled_at is not None:
+            return "cancelled"
+        if self.cleared_at is not None:
+            return "cleared"
+        if self.transport_started_at is not None:
+            return "transporting"
+        if self.on_scene_at is not None:
+            return "on_scene"
+        if self.en_route_at is not None:
+            return "en_route"
+        return "dispatched"

@@ -1,0 +1,73 @@
+"""Response (assignment) API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+
+class AssignUnit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    unit_id: int
+    at: AwareDatetime | None = Field(default=None, description="when the unit was sent; defaults to now")
+
+
+class StatusUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime | None = Field(default=None, description="when it happened; defaults to now")
+
+
+class TransportStart(StatusUpdate):
+    destination: str | None = Field(default=None, max_length=128)
+
+
+class ClearResponse(BaseModel):
+    """Outcomes recorded when a unit clears; these feed the program dashboard."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime | None = None
+    transported: bool | None = Field(default=None, description="defaults to whether a transport was started")
+    transport_destination: str | None = Field(default=None, max_length=128)
+    pd_backup_for_safety: bool
+    ems_support: bool
+    disposition: str = Field(min_length=1, max_length=64)
+    needs: list[str] = Field(default_factory=list)
+    services: list[str] = Field(default_factory=list)
+    consent_to_follow_up: bool = False
+    narrative: str | None = Field(default=None, max_length=20000)
+
+
+class CancelResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime | None = None
+    reason: str = Field(min_length=1, max_length=256)
+    call_still_needs_response: bool = Field(
+        default=True, description="false when the call itself is no longer needed (e.g. caller withdrew)"
+    )
+
+
+class ResponsePublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    call_id: int
+    unit_id: int
+    program_id: int
+    status: str
+    dispatched_at: datetime
+    en_route_at: datetime | None
+    on_scene_at: datetime | None
+    transport_started_at: datetime | None
+    cleared_at: datetime | None
+    cancelled_at: datetime | None
+    cancel_reason: str | None
+    transported: bool | None
+    transport_destination: str | None
+    pd_backup_for_safety: bool | None
+    ems_support: bool | None
+    disposition: str | None

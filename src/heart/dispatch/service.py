@@ -1,0 +1,252 @@
+"""Assignment and the response status machine: dispatched → en route → on scene → (transporting) → cleared.
+
+Every transition is a conditional write, so two people (or a double tap) can never apply one twice, and
+every transition appends an event. A repeated tap for a step already taken changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from heart.auth.models import Role, User
+from heart.calls.models import Call, CallStatus
+from heart.calls.service import MAX_CLOCK_SKEW, get_call
+from heart.dispatch.models import Response
+from heart.dispatch.schemas import CancelResponse, ClearResponse
+from heart.encounters.service import open_encounter
+from heart.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from heart.events import record_event
+from heart.programs.models import Program, Unit, UnitStatus
+from heart.programs.service import get_unit
+
+STEPS = ("dispatched_at", "en_route_at", "on_scene_at", "transport_started_at", "cleared_at")
+UNIT_STATUS_AFTER = {
+    "en_route_at": UnitStatus.EN_ROUTE,
+    "on_scene_at": UnitStatus.ON_SCENE,
+    "transport_started_at": UnitStatus.TRANSPORTING,
+}
+OPEN_CALL = (CallStatus.OPEN, CallStatus.TRIAGED, CallStatus.ASSIGNED)
+
+
+class UnitNotAvailable(Conflict):
+    """The unit is off duty or already on a call."""
+
+
+def assign_unit(*, session: Session, call_id: int, unit_id: int, at: datetime, now: datetime, by: User) -> Response:
+    """Send a unit to a call; the unit becomes dispatched in the same transaction (a conditional claim)."""
+    call = get_call(session=session, call_id=call_id)
+    unit = get_unit(session=session, unit_id=unit_id)
+    program = session.get_one(Program, unit.program_id)
+    _check_time(at, now)
+    if call.status not in OPEN_CALL:
+        raise Conflict(f"call {call.id} is {call.status.value}; a unit cannot be sent to it")
+    if call.pathway is None:
+        raise Conflict(f"call {call.id} has no triage decision yet; triage it before sending a unit")
+    if call.pathway != program.code:
+        raise Conflict(f"call {call.id} is routed to {call.pathway}, not {program.code}; override the triage "
+                       f"decision with a reason before sending {unit.call_sign}")
+    if at < call.received_at:
+        raise Conflict(f"the dispatch time {at.isoformat()} is before the call was received")
+    claimed = session.execute(
+        update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.AVAILABLE)
+        .values(status=UnitStatus.DISPATCHED, status_changed_at=at)
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed != 1:  # someone else took it first, or it is off duty
+        session.refresh(unit)
+        state = "off duty" if unit.status == UnitStatus.OFF_DUTY else "already on another call"
+        raise UnitNotAvailable(f"{unit.call_sign} is {state} and cannot be sent")
+    response = Response(call_id=call.id, unit_id=unit.id, program_id=program.id, dispatched_at=at,
+                        dispatched_by_id=by.id)
+    session.add(response)
+    try:
+        session.flush()
+    except IntegrityError:  # the database's own guard: one live response per unit
+        raise UnitNotAvailable(f"{unit.call_sign} is already on another call and cannot be sent") from None
+    before_status = call.status
+    call.status = CallStatus.ASSIGNED
+    record_event(session=session, kind="response.dispatched", subject_type="response", subject_id=response.id,
+                 call_id=call.id, at=at, actor_id=by.id, before={"unit_status": "available",
+                                                                 "call_status": before_status.value},
+                 after={"unit_id": unit.id, "call_sign": unit.call_sign, "unit_status": "dispatched"})
+    return response
+
+
+def mark_en_route(*, session: Session, response_id: int, at: datetime, now: datetime, by: User) -> Response:
+    """The unit is on its way."""
+    return _advance(session, response_id, "en_route_at", at, now, by, requires=("dispatched_at",))
+
+
+def mark_on_scene(*, session: Session, response_id: int, at: datetime, now: datetime, by: User) -> Response:
+    """The unit has arrived (a unit that arrives without calling en route is still on scene)."""
+    return _advance(session, response_id, "on_scene_at", at, now, by, requires=("dispatched_at",))
+
+
+def start_transport(
+    *, session: Session, response_id: int, at: datetime, now: datetime, by: User, destination: str | None
+) -> Response:
+    """The unit is taking the neighbor somewhere (a facility, a shelter, home)."""
+    response = _advance(session, response_id, "transport_started_at", at, now, by, requires=("on_scene_at",))
+    if destination and not response.transport_destination:
+        response.transport_destination = destination
+    return response
+
+
+def clear_response(
+    *, session: Session, response_id: int, outcome: ClearResponse, at: datetime, now: datetime, by: User
+) -> Response:
+    """The unit is done: record outcomes, open the encounter, and free the unit."""
+    response = _lock(session, response_id, by)
+    if response.cleared_at is not None:
+        return response  # a repeated tap
+    if response.on_scene_at is None:
+        raise Conflict(_never_arrived(session, response, "cleared"))
+    _check_order(response, "cleared_at", at, now)
+    transported = outcome.transported if outcome.transported is not None else (
+        response.transport_started_at is not None)
+    response.cleared_at = at
+    response.transported = transported
+    response.transport_destination = outcome.transport_destination or response.transport_destination
+    response.pd_backup_for_safety = outcome.pd_backup_for_safety
+    response.ems_support = outcome.ems_support
+    response.disposition = outcome.disposition
+    _free_unit(session, response, at)
+    call = session.get_one(Call, response.call_id)
+    _settle_call(session, call, at, resolved=True)
+    record_event(session=session, kind="response.cleared", subject_type="response", subject_id=response.id,
+                 call_id=response.call_id, at=at, actor_id=by.id,
+                 after={"transported": transported, "pd_backup_for_safety": outcome.pd_backup_for_safety,
+                        "ems_support": outcome.ems_support, "disposition": outcome.disposition})
+    open_encounter(session=session, response=response, needs=outcome.needs, services=outcome.services,
+                   consent_to_follow_up=outcome.consent_to_follow_up, narrative=outcome.narrative, at=at,
+                   actor_id=by.id)
+    return response
+
+
+def cancel_response(
+    *, session: Session, response_id: int, data: CancelResponse, at: datetime, now: datetime, by: User
+) -> Response:
+    """Call a unit off before it arrives; the unit is free again at once."""
+    response = _lock(session, response_id, by)
+    if response.cancelled_at is not None:
+        return response
+    if response.on_scene_at is not None:
+        raise Conflict(f"response {response.id} is already on scene; clear it instead of cancelling")
+    _check_order(response, "cancelled_at", at, now)
+    response.cancelled_at = at
+    response.cancel_reason = data.reason
+    _free_unit(session, response, at)
+    call = session.get_one(Call, response.call_id)
+    _settle_call(session, call, at, resolved=False, still_needed=data.call_still_needs_response)
+    record_event(session=session, kind="response.cancelled", subject_type="response", subject_id=response.id,
+                 call_id=response.call_id, at=at, actor_id=by.id,
+                 after={"reason": data.reason, "call_still_needs_response": data.call_still_needs_response})
+    return response
+
+
+def get_response(*, session: Session, response_id: int, viewer: User | None = None) -> Response:
+    """A response by id; a responder sees only their own unit's."""
+    response = session.get(Response, response_id)
+    if response is None or (viewer is not None and not _may_touch(viewer, response)):
+        raise NotFound("response", response_id, field="response_id")
+    return response
+
+
+def responses_for_call(*, session: Session, call_id: int) -> list[Response]:
+    return list(session.scalars(select(Response).where(Response.call_id == call_id).order_by(Response.id)))
+
+
+def _may_touch(user: User, response: Response) -> bool:
+    return user.role != Role.RESPONDER or (user.unit_id is not None and user.unit_id == response.unit_id)
+
+
+def _lock(session: Session, response_id: int, by: User) -> Response:
+    response = session.get(Response, response_id, with_for_update=True, populate_existing=True)
+    if response is None:
+        raise NotFound("response", response_id, field="response_id")
+    if not _may_touch(by, response):
+        raise PermissionDenied("responders may only update their own unit's responses")
+    return response
+
+
+def _advance(
+    session: Session, response_id: int, step: str, at: datetime, now: datetime, by: User, *, requires: tuple[str, ...]
+) -> Response:
+    response = _lock(session, response_id, by)
+    if getattr(response, step) is not None:
+        return response  # a repeated tap changes nothing
+    if response.cancelled_at is not None:
+        raise Conflict(f"response {response.id} was cancelled; it cannot become {_words(step)}")
+    if response.cleared_at is not None:
+        raise Conflict(f"response {response.id} has already cleared; it cannot become {_words(step)}")
+    for needed in requires:
+        if getattr(response, needed) is None:
+            raise Conflict(_never_arrived(session, response, _words(step)))
+    later = [s for s in STEPS[STEPS.index(step) + 1:] if getattr(response, s) is not None]
+    if later:
+        raise Conflict(f"response {response.id} is already {_words(later[-1])}; it cannot go back to "
+                       f"{_words(step)}")
+    _check_order(response, step, at, now)
+    setattr(response, step, at)
+    unit_status = UNIT_STATUS_AFTER[step]
+    session.execute(update(Unit).where(Unit.id == response.unit_id).values(status=unit_status, status_changed_at=at))
+    record_event(session=session, kind=f"response.{_words(step).replace(' ', '_')}", subject_type="response",
+                 subject_id=response.id, call_id=response.call_id, at=at, actor_id=by.id,
+                 after={"unit_status": unit_status.value})
+    return response
+
+
+def _check_time(at: datetime, now: datetime) -> None:
+    if at > now + MAX_CLOCK_SKEW:
+        raise InvalidInput(f"the time {at.isoformat()} is in the future", field="at")
+
+
+def _check_order(response: Response, step: str, at: datetime, now: datetime) -> None:
+    _check_time(at, now)
+    previous = max(getattr(response, s) for s in STEPS if getattr(response, s) is not None)
+    if at < previous:
+        raise Conflict(f"the time given for {_words(step)} ({at.isoformat()}) is before the response's previous "
+                       f"step ({previous.isoformat()})")
+
+
+def _never_arrived(session: Session, response: Response, what: str) -> str:
+    unit = session.get_one(Unit, response.unit_id)
+    if what == "cleared":
+        return f"{unit.call_sign} never arrived on scene for response {response.id}; it cannot be cleared " \
+               "(cancel it instead)"
+    return f"{unit.call_sign} has not arrived on scene for response {response.id}; it cannot be {what}"
+
+
+def _words(step: str) -> str:
+    return {"dispatched_at": "dispatched", "en_route_at": "en route", "on_scene_at": "on scene",
+            "transport_started_at": "transporting", "cleared_at": "cleared", "cancelled_at": "cancelled"}[step]
+
+
+def _free_unit(session: Session, response: Response, at: datetime) -> None:
+    session.execute(update(Unit).where(Unit.id == response.unit_id)
+                    .values(status=UnitStatus.AVAILABLE, status_changed_at=at))
+
+
+def _settle_call(session: Session, call: Call, at: datetime, *, resolved: bool, still_needed: bool = True) -> None:
+    """After a response ends, the call is resolved, back in the queue, or cancelled."""
+    live = session.scalar(select(func.count()).select_from(Response).where(
+        Response.call_id == call.id, Response.cleared_at.is_(None), Response.cancelled_at.is_(None)))
+    if live:
+        return
+    any_cleared = session.scalar(select(func.count()).select_from(Response).where(
+        Response.call_id == call.id, Response.cleared_at.is_not(None)))
+    if resolved or any_cleared:
+        new_status = CallStatus.RESOLVED
+    else:
+        new_status = CallStatus.TRIAGED if still_needed else CallStatus.CANCELLED
+    if new_status != call.status:
+        before = call.status
+        call.status = new_status
+        if new_status in (CallStatus.RESOLVED, CallStatus.CANCELLED):
+            call.closed_at = at
+        record_event(session=session, kind=f"call.{new_status.value}", subject_type="call", subject_id=call.id,
+                     call_id=call.id, at=at, actor_id=None, before={"status": before.value},
+                     after={"status": new_status.value})

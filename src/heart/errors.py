@@ -1,0 +1,31 @@
+"""Domain exceptions. Services raise these; the web layer maps them to status codes in one place."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """A refusal a person can act on; ``str(error)`` is one plain sentence."""
+
+
+class NotFound(DomainError):
+    """Something named by id does not exist (HTTP 404)."""
+
+    def __init__(self, what: str, ident: object, *, field: str | None = None) -> None:
+        super().__init__(f"{what} {ident} does not exist")
+        self.field = field
+
+
+class Conflict(DomainError):
+    """The request is well-formed but impossible in the current state (HTTP 409)."""
+
+
+class InvalidInput(DomainError):
+    """A value is wrong in a way the schema could not tell (HTTP 422)."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class PermissionDenied(DomainError):
+    """The user's role does not allow this (HTTP 403)."""

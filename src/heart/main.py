@@ -1,0 +1,135 @@
+"""The application factory: one FastAPI app serving the JSON API and the server-rendered pages."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+
+from heart.config import Settings, get_settings
+from heart.db import make_engine, make_sessionmaker
+from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard
+from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+
+log = logging.getLogger("heart")
+STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the app for ``settings`` (read from the environment when not given)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="HEART", version="0.1.0", docs_url=None, redoc_url=None,
+                  description="Alternative crisis response: intake, triage, dispatch, documentation, "
+                              "follow-up and metrics.")
+    app.state.settings = settings
+    app.state.engine = make_engine(settings.database_url)
+    app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    _mount_static(app, settings)
+    _add_routes(app)
+    _add_error_handlers(app)
+    _require_declared_permissions(app)
+    return app
+
+
+def _mount_static(app: FastAPI, settings: Settings) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    vendor = settings.vendor_dir
+    if vendor.is_dir():
+        app.mount("/vendor", StaticFiles(directory=vendor), name="vendor")
+    else:
+        log.warning("front-end packages not found at %s; run `make install`", vendor)
+
+
+def _add_routes(app: FastAPI) -> None:
+    from heart.auth.api import router as auth_api
+    from heart.calls.api import router as calls_api
+    from heart.calls.pages import router as calls_pages
+    from heart.dispatch.api import router as dispatch_api
+    from heart.encounters.api import router as encounters_api
+    from heart.programs.api import router as programs_api
+    from heart.programs.pages import router as programs_pages
+    from heart.triage.api import router as triage_api
+    from heart.web.pages import router as web_pages
+
+    for router in (auth_api, calls_api, triage_api, dispatch_api, encounters_api, programs_api, web_pages,
+                   calls_pages, programs_pages):
+        app.include_router(router)
+
+    @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/docs", dependencies=[PUBLIC], include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="HEART API",
+                                   swagger_js_url="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
+                                   swagger_css_url="/vendor/swagger-ui-dist/swagger-ui.css",
+                                   swagger_favicon_url="/static/favicon.svg")
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/") and "text/html" in request.headers.get("accept", "")
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    def body(message: str, field: str | None = None) -> dict[str, Any]:
+        return {"detail": message, **({"field": field} if field else {})}
+
+    @app.exception_handler(NotSignedIn)
+    def not_signed_in(request: Request, _: NotSignedIn) -> Response:
+        if _wants_html(request):
+            return RedirectResponse(f"/login?next={request.url.path}", status_code=303)
+        return JSONResponse(body("sign in first"), status_code=401)
+
+    @app.exception_handler(Forbidden)
+    def forbidden(request: Request, error: Forbidden) -> Response:
+        if _wants_html(request):
+            from heart.templating import render
+
+            return render(request, "error.html", {"status": 403, "message": str(error)}, status_code=403)
+        return JSONResponse(body(str(error)), status_code=403)
+
+    @app.exception_handler(DomainError)
+    def domain_error(request: Request, error: DomainError) -> Response:
+        status = 409
+        if isinstance(error, NotFound):
+            status = 404
+        elif isinstance(error, InvalidInput):
+            status = 422
+        elif isinstance(error, PermissionDenied):
+            status = 403
+        elif not isinstance(error, Conflict):
+            status = 400
+        field = getattr(error, "field", None)
+        if status == 422:
+            detail = [{"loc": ["body", field] if field else ["body"], "msg": str(error), "type": "value_error"}]
+            return JSONResponse({"detail": detail}, status_code=422)
+        return JSONResponse(body(str(error), field), status_code=status)
+
+    @app.exception_handler(RequestValidationError)
+    def validation_error(request: Request, error: RequestValidationError) -> Response:
+        # Name the field and why, but never echo the submitted value: it may be personal data.
+        detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+        return JSONResponse({"detail": detail}, status_code=422)
+
+
+def _declared(dependant: Any) -> bool:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, RoleGuard | PublicMarker) or _declared(dependency):
+            return True
+    return False
+
+
+def _require_declared_permissions(app: FastAPI) -> None:
+    """Everything is closed unless declared: a route that names no permission stops the app from starting."""
+    undeclared = [f"{sorted(route.methods)} {route.path}" for route in app.routes
+                  if isinstance(route, APIRoute) and not _declared(route.dependant)]
+    if undeclared:
+        raise RuntimeError("routes without a declared permission: " + ", ".join(undeclared))

@@ -1,0 +1,81 @@
+"""JSON routes for programs, units, staff and duty (the admin API mirrors `heart config load`)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from heart.deps import CurrentUser, Now, SessionDep, allow
+from heart.errors import InvalidInput
+from heart.programs import service
+from heart.programs.models import Staff
+from heart.programs.schemas import DutyEnd, DutyStart, ProgramConfig, ProgramPublic, UnitCreate, UnitPublic
+
+router = APIRouter(prefix="/api", tags=["programs"])
+
+
+class StaffCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=128)
+    role: str = Field(min_length=1, max_length=64)
+    program_code: str | None = None
+
+
+class StaffPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    name: str
+    role: str
+    program_id: int | None
+
+
+@router.get("/programs", dependencies=[allow("programs.read")])
+def list_programs(db: SessionDep) -> list[ProgramPublic]:
+    return [ProgramPublic.model_validate(p) for p in service.list_programs(session=db)]
+
+
+@router.put("/programs/{code}", dependencies=[allow("programs.admin")])
+def put_program(code: str, body: ProgramConfig, db: SessionDep, user: CurrentUser, now: Now) -> ProgramPublic:
+    """Create or update a program (its hours, maximum wait and required crew roles)."""
+    if body.code != code:
+        raise InvalidInput(f"the body's code {body.code!r} does not match the path's {code!r}", field="code")
+    program, _ = service.upsert_program(session=db, config=body, now=now, actor_id=user.id)
+    return ProgramPublic.model_validate(program)
+
+
+@router.get("/units", dependencies=[allow("programs.read")])
+def list_units(db: SessionDep, program: str | None = None) -> list[UnitPublic]:
+    return [UnitPublic.model_validate(u) for u in service.list_units(session=db, program_code=program)]
+
+
+@router.post("/units", status_code=201, dependencies=[allow("programs.admin")])
+def create_unit(body: UnitCreate, db: SessionDep, user: CurrentUser, now: Now) -> UnitPublic:
+    program = service.get_program(session=db, code=body.program_code)
+    unit = service.create_unit(session=db, call_sign=body.call_sign, program=program, home_lat=body.home_lat,
+                               home_lon=body.home_lon, now=now, actor_id=user.id)
+    return UnitPublic.model_validate(unit)
+
+
+@router.post("/staff", status_code=201, dependencies=[allow("programs.admin")])
+def create_staff(body: StaffCreate, db: SessionDep) -> StaffPublic:
+    program = service.get_program(session=db, code=body.program_code) if body.program_code else None
+    staff = Staff(name=body.name, role=body.role, program_id=program.id if program else None)
+    db.add(staff)
+    db.flush()
+    return StaffPublic.model_validate(staff)
+
+
+@router.post("/units/{unit_id}/on-duty", dependencies=[allow("units.duty")])
+def on_duty(unit_id: int, body: DutyStart, db: SessionDep, user: CurrentUser, now: Now) -> UnitPublic:
+    """Start a shift; the unit is available only with a complete crew."""
+    service.go_on_duty(session=db, unit_id=unit_id, crew=[(m.staff_id, m.role) for m in body.crew],
+                       ends_at=body.ends_at, now=body.at or now, actor_id=user.id)
+    return UnitPublic.model_validate(service.get_unit(session=db, unit_id=unit_id))
+
+
+@router.post("/units/{unit_id}/off-duty", dependencies=[allow("units.duty")])
+def off_duty(unit_id: int, body: DutyEnd, db: SessionDep, user: CurrentUser, now: Now) -> UnitPublic:
+    unit = service.go_off_duty(session=db, unit_id=unit_id, now=body.at or now, actor_id=user.id)
+    return UnitPublic.model_validate(unit)

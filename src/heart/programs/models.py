@@ -1,0 +1,88 @@
+"""Programs, their units, staff and shifts."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Enum, Float, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from heart.db import Base, JSONType, UTCDateTime
+
+
+class ProgramKind(enum.StrEnum):
+    FIELD = "field"
+    PHONE = "phone"
+    CASE = "case"
+
+
+class UnitStatus(enum.StrEnum):
+    OFF_DUTY = "off_duty"
+    AVAILABLE = "available"
+    DISPATCHED = "dispatched"
+    EN_ROUTE = "en_route"
+    ON_SCENE = "on_scene"
+    TRANSPORTING = "transporting"
+
+
+def _enum(cls: type[enum.Enum], length: int = 16) -> Enum:
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Program(Base):
+    __tablename__ = "programs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(16), unique=True)
+    name: Mapped[str] = mapped_column(String(128))
+    kind: Mapped[ProgramKind] = mapped_column(_enum(ProgramKind))
+    timezone: Mapped[str] = mapped_column(String(64), default="America/New_York")
+    # {"mon": [["06:00", "21:00"]], ...}; an empty list means closed that day.
+    hours: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    max_wait_minutes: Mapped[int] = mapped_column(Integer, default=20)
+    crew_roles: Mapped[list[str]] = mapped_column(JSONType, default=list)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_sign: Mapped[str] = mapped_column(String(32), unique=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
+    status: Mapped[UnitStatus] = mapped_column(_enum(UnitStatus), default=UnitStatus.OFF_DUTY, index=True)
+    status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    home_lat: Mapped[float | None] = mapped_column(Float)
+    home_lon: Mapped[float | None] = mapped_column(Float)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+
+
+class Staff(Base):
+    __tablename__ = "staff"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(64))
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"))
+
+
+class Shift(Base):
+    """Puts a crew on a unit for a time window."""
+
+    __tablename__ = "shifts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ShiftMember(Base):
+    __tablename__ = "shift_members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    role: Mapped[str] = mapped_column(String(64))

@@ -1,0 +1,133 @@
+"""Program configuration and program/unit API shapes."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from heart.programs.models import ProgramKind, UnitStatus
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
+
+
+class ProgramConfig(BaseModel):
+    """One program as written in a configuration file or sent to the admin API."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(min_length=2, max_length=16, pattern=r"^[A-Z][A-Z0-9_]*$")
+    name: str = Field(min_length=1)
+    kind: ProgramKind
+    timezone: str = "America/New_York"
+    hours: dict[str, list[tuple[str, str]]] = Field(
+        default_factory=dict, description="opening windows per day (mon..sun) or 'daily'; '24:00' ends a day"
+    )
+    max_wait_minutes: int = Field(default=20, ge=0, le=7 * 24 * 60)
+    crew_roles: list[str] = Field(default_factory=list)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("hours")
+    @classmethod
+    def _normalise_hours(cls, value: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
+        days: dict[str, list[tuple[str, str]]] = {}
+        for key, windows in value.items():
+            targets = DAYS if key == "daily" else (key,)
+            if key != "daily" and key not in DAYS:
+                raise ValueError(f"unknown day {key!r}; use mon..sun or daily")
+            for start, end in windows:
+                if not (_CLOCK.match(start) and _CLOCK.match(end)) or start >= end:
+                    raise ValueError(f"window {start}-{end} is not HH:MM-HH:MM with start before end")
+            for day in targets:
+                days.setdefault(day, []).extend(windows)
+        return days
+
+
+class UnitConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_sign: str = Field(min_length=1, max_length=32)
+    program: str
+    home: tuple[float, float] | None = Field(default=None, description="[lat, lon]")
+
+
+class StaffConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str
+    role: str
+    program: str | None = None
+
+
+class ProgramsFile(BaseModel):
+    """The whole configuration file loaded by `heart config load`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    programs: list[ProgramConfig] = Field(default_factory=list)
+    units: list[UnitConfig] = Field(default_factory=list)
+    staff: list[StaffConfig] = Field(default_factory=list)
+
+
+class ProgramPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    code: str
+    name: str
+    kind: ProgramKind
+    timezone: str
+    hours: dict[str, list[tuple[str, str]]]
+    max_wait_minutes: int
+    crew_roles: list[str]
+
+
+class UnitPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    call_sign: str
+    program_id: int
+    status: UnitStatus
+    status_changed_at: datetime | None
+    lat: float | None
+    lon: float | None
+
+
+class UnitCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    call_sign: str = Field(min_length=1, max_length=32)
+    program_code: str
+    home_lat: float | None = Field(default=None, ge=-90, le=90)
+    home_lon: float | None = Field(default=None, ge=-180, le=180)
+
+
+class CrewMember(BaseModel):
+    staff_id: int
+    role: str
+
+
+class DutyStart(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    crew: list[CrewMember] = Field(default_factory=list)
+    ends_at: datetime
+    at: datetime | None = None
+
+
+class DutyEnd(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: datetime | None = None

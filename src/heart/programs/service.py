@@ -1,0 +1,209 @@
+"""Programs, units, staff and duty: configuration loading and the unit's on/off-duty transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from heart.errors import Conflict, InvalidInput, NotFound
+from heart.events import record_event
+from heart.programs.models import Program, Shift, ShiftMember, Staff, Unit, UnitStatus
+from heart.programs.schemas import DAYS, ProgramConfig, ProgramsFile, UnitConfig
+from heart.yamlfile import read_yaml
+
+
+@dataclass(frozen=True, slots=True)
+class LoadSummary:
+    programs_added: int
+    programs_updated: int
+    units_added: int
+    units_updated: int
+    staff_added: int
+
+
+def read_programs_file(path: Path) -> ProgramsFile:
+    """Parse and validate a configuration file; errors name the file, line and field."""
+    document = read_yaml(path)
+    try:
+        parsed = ProgramsFile.model_validate(document.data or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = tuple(first["loc"])
+        field = ".".join(str(part) for part in location)
+        raise document.error(location, f"{field}: {first['msg']}") from None
+    codes = {program.code for program in parsed.programs}
+    for index, unit in enumerate(parsed.units):
+        if unit.program not in codes:
+            raise document.error(("units", index, "program"), f"unit {unit.call_sign} names unknown program "
+                                 f"{unit.program!r}; programs in this file: {', '.join(sorted(codes))}")
+    return parsed
+
+
+def load_programs(*, session: Session, config: ProgramsFile, now: datetime, actor_id: int | None) -> LoadSummary:
+    """Create or update programs, units and staff by their codes, call signs and names (idempotent)."""
+    counts = {"programs_added": 0, "programs_updated": 0, "units_added": 0, "units_updated": 0, "staff_added": 0}
+    for program_config in config.programs:
+        _, added = upsert_program(session=session, config=program_config, now=now, actor_id=actor_id)
+        counts["programs_added" if added else "programs_updated"] += 1
+    for unit_config in config.units:
+        added = upsert_unit(session=session, config=unit_config, now=now, actor_id=actor_id)
+        counts["units_added" if added else "units_updated"] += 1
+    for staff_config in config.staff:
+        exists = session.scalar(select(Staff.id).where(Staff.name == staff_config.name))
+        if exists is None:
+            program = get_program(session=session, code=staff_config.program) if staff_config.program else None
+            program_id = program.id if program else None
+            session.add(Staff(name=staff_config.name, role=staff_config.role, program_id=program_id))
+            counts["staff_added"] += 1
+    session.flush()
+    return LoadSummary(**counts)
+
+
+def upsert_program(
+    *, session: Session, config: ProgramConfig, now: datetime, actor_id: int | None
+) -> tuple[Program, bool]:
+    """Create the program or bring it in line with ``config``; True when it was new."""
+    program = session.scalar(select(Program).where(Program.code == config.code))
+    values = config.model_dump()
+    values["hours"] = {day: [list(window) for window in windows] for day, windows in values["hours"].items()}
+    if program is None:
+        program = Program(**values)
+        session.add(program)
+        session.flush()
+        record_event(session=session, kind="program.created", subject_type="program", subject_id=program.id,
+                     at=now, actor_id=actor_id, after=values)
+        return program, True
+    before = {key: getattr(program, key) for key in values}
+    if before != values:
+        for key, value in values.items():
+            setattr(program, key, value)
+        record_event(session=session, kind="program.updated", subject_type="program", subject_id=program.id,
+                     at=now, actor_id=actor_id, before=before, after=values)
+    return program, False
+
+
+def upsert_unit(*, session: Session, config: UnitConfig, now: datetime, actor_id: int | None) -> bool:
+    """Create the unit or update its program and home; True when it was new."""
+    program = get_program(session=session, code=config.program)
+    home_lat, home_lon = config.home if config.home else (None, None)
+    unit = session.scalar(select(Unit).where(Unit.call_sign == config.call_sign))
+    if unit is None:
+        create_unit(session=session, call_sign=config.call_sign, program=program, home_lat=home_lat,
+                    home_lon=home_lon, now=now, actor_id=actor_id)
+        return True
+    unit.program_id, unit.home_lat, unit.home_lon = program.id, home_lat, home_lon
+    return False
+
+
+def create_unit(
+    *, session: Session, call_sign: str, program: Program, home_lat: float | None, home_lon: float | None,
+    now: datetime, actor_id: int | None,
+) -> Unit:
+    """A new unit, off duty, parked at its home position."""
+    if session.scalar(select(Unit.id).where(Unit.call_sign == call_sign)) is not None:
+        raise Conflict(f"a unit with call sign {call_sign} already exists")
+    unit = Unit(call_sign=call_sign, program_id=program.id, status=UnitStatus.OFF_DUTY, status_changed_at=now,
+                home_lat=home_lat, home_lon=home_lon, lat=home_lat, lon=home_lon)
+    session.add(unit)
+    session.flush()
+    record_event(session=session, kind="unit.created", subject_type="unit", subject_id=unit.id, at=now,
+                 actor_id=actor_id, after={"call_sign": call_sign, "program": program.code})
+    return unit
+
+
+def get_program(*, session: Session, code: str | None = None, program_id: int | None = None) -> Program:
+    """A program by code or id."""
+    query = select(Program).where(Program.code == code) if code is not None else select(Program).where(
+        Program.id == program_id)
+    program = session.scalar(query)
+    if program is None:
+        raise NotFound("program", code if code is not None else program_id,
+                       field="program_code" if code is not None else "program_id")
+    return program
+
+
+def get_unit(*, session: Session, unit_id: int, field: str = "unit_id") -> Unit:
+    unit = session.get(Unit, unit_id)
+    if unit is None:
+        raise NotFound("unit", unit_id, field=field)
+    return unit
+
+
+def list_programs(*, session: Session) -> list[Program]:
+    return list(session.scalars(select(Program).order_by(Program.code)))
+
+
+def list_units(*, session: Session, program_code: str | None = None) -> list[Unit]:
+    query = select(Unit).order_by(Unit.call_sign)
+    if program_code:
+        query = query.join(Program, Program.id == Unit.program_id).where(Program.code == program_code)
+    return list(session.scalars(query))
+
+
+def is_open(program: Program, at: datetime) -> bool:
+    """Whether ``at`` falls inside one of the program's windows, in the program's own time zone."""
+    local = at.astimezone(ZoneInfo(program.timezone))
+    clock = local.strftime("%H:%M")
+    return any(start <= clock < end for start, end in program.hours.get(DAYS[local.weekday()], []))
+
+
+def go_on_duty(
+    *, session: Session, unit_id: int, crew: Sequence[tuple[int, str]], ends_at: datetime, now: datetime,
+    actor_id: int | None,
+) -> Shift:
+    """Start a shift: the unit becomes available only with every crew role its program requires."""
+    unit = get_unit(session=session, unit_id=unit_id)
+    program = get_program(session=session, program_id=unit.program_id)
+    if ends_at <= now:
+        raise InvalidInput("the shift must end after it starts", field="ends_at")
+    missing = set(program.crew_roles) - {role for _, role in crew}
+    if missing:
+        raise Conflict(f"{unit.call_sign} cannot go on duty without a {', '.join(sorted(missing))}")
+    for staff_id, _ in crew:
+        if session.get(Staff, staff_id) is None:
+            raise NotFound("staff member", staff_id, field="crew")
+    claimed = session.execute(
+        update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.OFF_DUTY)
+        .values(status=UnitStatus.AVAILABLE, status_changed_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed != 1:
+        raise Conflict(f"{unit.call_sign} is already on duty")
+    shift = Shift(unit_id=unit.id, starts_at=now, ends_at=ends_at)
+    session.add(shift)
+    session.flush()
+    session.add_all(ShiftMember(shift_id=shift.id, staff_id=staff_id, role=role) for staff_id, role in crew)
+    record_event(session=session, kind="unit.on_duty", subject_type="unit", subject_id=unit.id, at=now,
+                 actor_id=actor_id, before={"status": "off_duty"},
+                 after={"status": "available", "shift_id": shift.id, "ends_at": ends_at})
+    session.refresh(unit)
+    return shift
+
+
+def go_off_duty(*, session: Session, unit_id: int, now: datetime, actor_id: int | None) -> Unit:
+    """End the unit's shift; refused while it is on a call."""
+    unit = get_unit(session=session, unit_id=unit_id)
+    claimed = session.execute(
+        update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.AVAILABLE)
+        .values(status=UnitStatus.OFF_DUTY, status_changed_at=now)
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed != 1:
+        session.refresh(unit)
+        if unit.status == UnitStatus.OFF_DUTY:
+            raise Conflict(f"{unit.call_sign} is already off duty")
+        raise Conflict(f"{unit.call_sign} is {unit.status.value.replace('_', ' ')} and cannot go off duty "
+                       "until it clears its call")
+    shift = session.scalar(select(Shift).where(Shift.unit_id == unit.id, Shift.ends_at > now)
+                           .order_by(Shift.starts_at.desc()))
+    if shift is not None:
+        shift.ends_at = max(now, shift.starts_at)
+    record_event(session=session, kind="unit.off_duty", subject_type="unit", subject_id=unit.id, at=now,
+                 actor_id=actor_id, before={"status": "available"}, after={"status": "off_duty"})
+    session.refresh(unit)
+    return unit

@@ -1,0 +1,65 @@
+"""Server-rendered pages: one Jinja2 environment, local time at the edge.
+
+Domain `pages.py` modules render through this; the templates themselves live in `web/templates`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from heart.auth.models import User
+from heart.auth.permissions import allowed
+
+TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+def _local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """An aware UTC time shown in the program's local time zone."""
+    if value is None:
+        return "—"
+    zone = ZoneInfo(templates.env.globals.get("timezone", "UTC"))  # type: ignore[arg-type]
+    return value.astimezone(zone).strftime(fmt)
+
+
+def _minutes(start: datetime | None, end: datetime | None) -> str:
+    if start is None or end is None:
+        return "—"
+    return f"{(end - start).total_seconds() / 60:.1f} min"
+
+
+# (permission family, path, label, description): the screens, in the order each role uses them most.
+SCREENS: list[tuple[str, str, str, str]] = [
+    ("calls.write", "/calls/new", "New call", "Enter a call, answer the screening questions, see the pathway"),
+    ("calls.read", "/calls", "Calls", "Open and recent calls with their decisions and timelines"),
+    ("programs.read", "/programs", "Programs & units", "Programs, their hours, and units with their status"),
+]
+
+
+def screens_for(user: User) -> list[tuple[str, str, str, str]]:
+    """The screens ``user``'s role may open."""
+    return [screen for screen in SCREENS if allowed(screen[0], user.role)]
+
+
+templates.env.globals["nav_screens"] = screens_for
+templates.env.filters["local"] = _local
+templates.env.filters["minutes_between"] = _minutes
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+    """Render ``name`` with the signed-in user and their CSRF token available to every template."""
+    settings = request.app.state.settings
+    templates.env.globals["timezone"] = settings.timezone
+    full = {
+        "user": getattr(request.state, "user", None),
+        "csrf_token": getattr(request.state, "csrf_token", ""),
+        **(context or {}),
+    }
+    return templates.TemplateResponse(request, name, full, status_code=status_code)

@@ -1,0 +1,42 @@
+"""Triage decisions and the policy versions they were made under."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from heart.db import Base, JSONType, UTCDateTime
+
+
+class PolicyVersion(Base):
+    """The exact text of every policy version that ever decided a call."""
+
+    __tablename__ = "policy_versions"
+    __table_args__ = (UniqueConstraint("policy_id", "version", name="uq_policy_versions_policy_id_version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    document: Mapped[str] = mapped_column(Text)
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TriageDecision(Base):
+    __tablename__ = "triage_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    policy_id: Mapped[str] = mapped_column(String(64))
+    policy_version: Mapped[int] = mapped_column(Integer)
+    pathway: Mapped[str] = mapped_column(String(8))
+    recommended_pathway: Mapped[str] = mapped_column(String(8))
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    unanswered: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    fallback: Mapped[str | None] = mapped_column(String(32))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    override_reason: Mapped[str | None] = mapped_column(Text)

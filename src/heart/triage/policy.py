@@ -1,0 +1,441 @@
+"""Triage policies: versioned YAML documents a program manager can read, checked on load.
+
+The format is described at the top of ``policies/durham.yaml``. Loading refuses a file with an
+unknown incident type or screening question, a pathway with no program, hours that do not parse,
+a rule that would send an unarmed team without every exclusion answered "no", or a rule that an
+earlier rule makes unreachable; the error names the file, the line and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal, NoReturn
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from heart.triage.taxonomy import INCIDENT_TYPES, KeywordResolver, NatureCodeResolver
+from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
+
+PATHWAYS: tuple[str, ...] = ("CCD", "CRT", "COR", "PD", "EMS", "FIRE")
+"""Where a call can be sent; each pathway a policy uses must be one of its programs."""
+
+PRIORITIES: tuple[str, ...] = ("P", "1", "2", "3", "4")
+ANSWERS: tuple[str, ...] = ("yes", "no", "unknown")
+MINUTES_PER_DAY = 24 * 60
+
+
+class PolicyError(YamlFileError):
+    """A policy file that cannot be used; ``str(error)`` is 'file, line N: reason'."""
+
+
+@dataclass(frozen=True, slots=True)
+class Program:
+    """A team or service a call can go to, and when it works.
+
+    External services (police, EMS, fire) are always open and always have a unit.
+    """
+
+    code: str
+    name: str
+    kind: str
+    unarmed: bool
+    hours: tuple[tuple[int, int], ...]  # [start, end) minute-of-day windows; empty for external
+    hours_text: str
+    escalates_to: str | None = None
+
+    @property
+    def always_open(self) -> bool:
+        """True for external services, which are never closed nor busy."""
+        return self.kind == "external"
+
+    def is_open(self, minute_of_day: int) -> bool:
+        """Whether the program works at this local minute of the day (0–1439)."""
+        if self.always_open:
+            return True
+        return any(start <= minute_of_day < end for start, end in self.hours)
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """A screening question: its id (the answer's key) and the words the call-taker says."""
+
+    id: str
+    prompt: str
+
+
+@dataclass(frozen=True, slots=True)
+class Exclusion:
+    """A fact that keeps a call from the unarmed teams: a 'yes' to a question, or a priority."""
+
+    id: str
+    text: str
+    question: str | None = None
+    priorities: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One line of the decision: if the call fits every condition, send it to ``send``.
+
+    ``types``/``priorities`` of None mean any. ``any_yes``: at least one of these answered yes.
+    ``all_no``: every one of these answered no (``exclusions_clear`` adds all exclusion questions,
+    and requires the priority not to be an excluded one).
+    """
+
+    id: str
+    send: str
+    text: str
+    line: int | None = None
+    types: frozenset[str] | None = None
+    priorities: frozenset[str] | None = None
+    any_yes: tuple[str, ...] = ()
+    all_no: tuple[str, ...] = ()
+    exclusions_clear: bool = False
+
+    @property
+    def unconditional_on_answers(self) -> bool:
+        """True when only the incident type decides whether the rule fits."""
+        return not (self.priorities or self.any_yes or self.all_no or self.exclusions_clear)
+
+
+@dataclass(frozen=True, slots=True)
+class Policy:
+    """A loaded, checked policy. ``rules`` end with the default rule, which always fits."""
+
+    id: str
+    version: int
+    name: str
+    timezone: ZoneInfo
+    max_wait_minutes: int
+    programs: Mapping[str, Program]
+    questions: tuple[Question, ...]
+    exclusions: tuple[Exclusion, ...]
+    type_sets: Mapping[str, frozenset[str]]
+    rules: tuple[Rule, ...]
+    nature_code_table: Mapping[str, tuple[str, ...]]
+    resolve_nature_code: NatureCodeResolver
+    source: str
+    text: str
+
+    question_ids: tuple[str, ...] = ()
+    """Screening question ids in the order the call-taker asks them."""
+    exclusion_questions: tuple[str, ...] = ()
+    """Questions that must be answered "no" before an unarmed team can go."""
+    excluded_priorities: frozenset[str] = frozenset()
+    """Priorities that keep a call from the unarmed teams."""
+
+    def program(self, code: str) -> Program:
+        """The program a pathway code names."""
+        return self.programs[code]
+
+
+def policies_dir() -> Path:
+    """Where policy files live: $HEART_POLICIES_DIR, else ``<repo>/policies``."""
+    configured = os.environ.get("HEART_POLICIES_DIR")
+    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "policies"
+
+
+def available_policies() -> list[str]:
+    """Names of the policies in the policies directory (file names without ``.yaml``)."""
+    return sorted(path.stem for path in policies_dir().glob("*.yaml") if "." not in path.stem)
+
+
+def load_policy_by_name(name: str, *, version: int | None = None) -> Policy:
+    """Load ``<policies dir>/<name>.yaml``; an older version is kept as ``<name>.v<N>.yaml``."""
+    folder = policies_dir()
+    path = folder / f"{name}.yaml"
+    if not path.is_file():
+        raise PolicyError(path, None, f"there is no policy named {name!r} in {folder}")
+    policy = load_policy(path)
+    if version is None or policy.version == version:
+        return policy
+    older = folder / f"{name}.v{version}.yaml"
+    if not older.is_file():
+        raise PolicyError(older, None, f"policy {name!r} has no version {version}")
+    return load_policy(older)
+
+
+def load_policy(path: Path | str) -> Policy:
+    """Read and check one policy file (cached while the file is unchanged)."""
+    path = Path(path)
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError as error:
+        raise PolicyError(path, None, f"cannot be read ({error.strerror})") from None
+    return _load_cached(path.resolve(), stamp)
+
+
+@lru_cache(maxsize=32)
+def _load_cached(path: Path, stamp: int) -> Policy:
+    try:
+        document = read_yaml(path)
+    except YamlFileError as error:
+        raise PolicyError(error.path, error.line, error.reason) from None
+    return _build(document)
+
+
+def parse_hours(text: str) -> tuple[tuple[int, int], ...]:
+    """'06:00-21:00' -> ((360, 1260),); a window past midnight ('22:00-02:00') becomes two."""
+    start_text, sep, end_text = text.partition("-")
+    if not sep:
+        raise ValueError(f"hours {text!r} should look like '06:00-21:00'")
+    start, end = _minute(start_text), _minute(end_text)
+    if start == end:
+        raise ValueError(f"hours {text!r} start and end at the same time")
+    if start < end:
+        return ((start, end),)
+    return ((start, MINUTES_PER_DAY), (0, end)) if end else ((start, MINUTES_PER_DAY),)
+
+
+def _minute(text: str) -> int:
+    hours, sep, minutes = text.strip().partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ValueError(f"{text.strip()!r} is not a time like '06:00'")
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) > 59 or value > MINUTES_PER_DAY:
+        raise ValueError(f"{text.strip()!r} is not a time of day between 00:00 and 24:00")
+    return value
+
+
+def nature_code_resolver(table: Mapping[str, tuple[str, ...]]) -> NatureCodeResolver:
+    """The built-in resolver: longest keyword phrase of the policy's ``nature_codes`` table."""
+    return KeywordResolver.from_table(table)
+
+
+# --- reading and checking a policy file ---------------------------------------------------------
+Where = tuple[int | str, ...]
+Pathway = Literal["CCD", "CRT", "COR", "PD", "EMS", "FIRE"]
+Priority = Literal["P", "1", "2", "3", "4"]
+
+
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class _ProgramDoc(_Doc):
+    kind: Literal["field", "phone", "external"]
+    name: str | None = None
+    unarmed: bool = False
+    hours: list[str] = []
+    escalates_to: str | None = None
+
+
+class _QuestionDoc(_Doc):
+    id: str
+    prompt: str
+
+
+class _ExclusionDoc(_Doc):
+    id: str
+    text: str
+    question: str | None = None
+    priority: list[Priority] | None = None
+
+
+class _RuleDoc(_Doc):
+    id: str
+    send: Pathway
+    text: str
+    types: str | list[str] | None = None
+    priority: list[Priority] | None = None
+    any_yes: list[str] = []
+    all_no: list[str] = []
+    exclusions_clear: bool = False
+
+
+class _DefaultDoc(_Doc):
+    id: str
+    send: Pathway
+    text: str
+
+
+class _PolicyDoc(_Doc):
+    id: str
+    version: int = Field(ge=1)
+    name: str | None = None
+    timezone: str
+    max_wait_minutes: int = Field(default=15, ge=0)
+    programs: dict[str, _ProgramDoc]
+    questions: list[_QuestionDoc]
+    exclusions: list[_ExclusionDoc]
+    type_sets: dict[str, list[str]] = {}
+    rules: list[_RuleDoc]
+    default: _DefaultDoc
+    nature_codes: dict[str, list[str]] = {}
+
+
+def _build(document: LocatedYaml) -> Policy:
+    """Check the shape with Pydantic, then every reference and contradiction, naming the line."""
+
+    try:
+        doc = _PolicyDoc.model_validate(document.data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = tuple(step for step in first["loc"] if not str(step).startswith(("function-", "literal[")))
+        named = ".".join(map(str, where)) or "the file"
+        raise PolicyError(document.path, document.line_of(where), f"{named}: {first['msg']}") from None
+    check = _Checker(doc, document)
+    programs = {code: check.program(code, item) for code, item in doc.programs.items()}
+    questions = tuple(Question(q.id, q.prompt) for q in doc.questions)
+    rules = [check.rule(("rules", i), item, programs) for i, item in enumerate(doc.rules)]
+    rules.append(check.rule(("default",), doc.default, programs))
+    check.reachable(rules, programs)
+    table = {type_id: tuple(phrases) for type_id, phrases in doc.nature_codes.items()}
+    exclusions = check.exclusions()
+    check.types(list(table), ("nature_codes",), keys=True)
+    return Policy(
+        id=doc.id,
+        version=doc.version,
+        name=doc.name or doc.id,
+        timezone=check.zone(),
+        max_wait_minutes=doc.max_wait_minutes,
+        programs=programs,
+        questions=questions,
+        exclusions=exclusions,
+        type_sets=check.type_sets,
+        rules=tuple(rules),
+        nature_code_table=table,
+        resolve_nature_code=nature_code_resolver(table),
+        source=str(document.path),
+        text=document.path.read_text(encoding="utf-8"),
+        question_ids=tuple(q.id for q in questions),
+        exclusion_questions=tuple(ex.question for ex in exclusions if ex.question),
+        excluded_priorities=frozenset().union(*(ex.priorities for ex in exclusions)),
+    )
+
+
+class _Checker:
+    """The checks Pydantic cannot make: references between sections, hours, contradictions."""
+
+    def __init__(self, doc: _PolicyDoc, document: LocatedYaml) -> None:
+        self.doc, self.document = doc, document
+        self.questions = [q.id for q in doc.questions]
+        for i, question in enumerate(doc.questions):
+            if question.id in self.questions[:i]:
+                self.fail(("questions", i, "id"), f"question {question.id!r} is listed twice")
+        self.type_sets: dict[str, frozenset[str]] = {}
+        for name, items in doc.type_sets.items():
+            if name in INCIDENT_TYPES:
+                self.fail(("type_sets", name), f"type set {name!r} has the name of an incident type")
+            self.type_sets[name] = self.types(items, ("type_sets", name), sets=False)
+
+    def fail(self, where: Where, reason: str) -> NoReturn:
+        raise PolicyError(self.document.path, self.document.line_of(where), reason)
+
+    def zone(self) -> ZoneInfo:
+        try:
+            return ZoneInfo(self.doc.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            self.fail(
+                ("timezone",), f"unknown time zone {self.doc.timezone!r} (a name like America/New_York)"
+            )
+
+    def program(self, code: str, item: _ProgramDoc) -> Program:
+        where: Where = ("programs", code)
+        if item.kind == "external" and item.hours:
+            self.fail((*where, "hours"), "external services are always open; remove their hours")
+        if item.kind != "external" and not item.hours:
+            self.fail(where, f"program {code} has no hours")
+        if item.escalates_to is not None and item.escalates_to not in self.doc.programs:
+            self.fail(
+                (*where, "escalates_to"), f"{code} escalates to {item.escalates_to}, which is not a program"
+            )
+        windows: list[tuple[int, int]] = []
+        for i, text in enumerate(item.hours):
+            try:
+                windows.extend(parse_hours(text))
+            except ValueError as error:
+                self.fail((*where, "hours", i), str(error))
+        hours_text = ", ".join(item.hours) or "always"
+        return Program(
+            code, item.name or code, item.kind, item.unarmed, tuple(windows), hours_text, item.escalates_to
+        )
+
+    def exclusions(self) -> tuple[Exclusion, ...]:
+        found = []
+        for i, item in enumerate(self.doc.exclusions):
+            if (item.question is None) == (item.priority is None):
+                self.fail(("exclusions", i), "an exclusion names either a question or a priority")
+            if item.question is not None:
+                self.known_questions([item.question], ("exclusions", i, "question"))
+            found.append(Exclusion(item.id, item.text, item.question, frozenset(item.priority or ())))
+        return tuple(found)
+
+    def rule(self, where: Where, item: _RuleDoc | _DefaultDoc, programs: Mapping[str, Program]) -> Rule:
+        line = self.document.line_of(where)
+        if item.send not in programs:
+            self.fail((*where, "send"), f"pathway {item.send} has no program: add it under 'programs'")
+        if isinstance(item, _DefaultDoc):
+            if not programs[item.send].always_open:
+                self.fail(
+                    (*where, "send"), f"the default must be an always-open external service, not {item.send}"
+                )
+            return Rule(item.id, item.send, item.text, line)
+        if programs[item.send].unarmed and not item.exclusions_clear:
+            self.fail(
+                (*where, "send"), f"{item.send} is an unarmed team: the rule needs exclusions_clear: true"
+            )
+        return Rule(
+            id=item.id,
+            send=item.send,
+            text=item.text,
+            line=line,
+            types=None if item.types is None else self.types(item.types, (*where, "types")),
+            priorities=None if item.priority is None else frozenset(item.priority),
+            any_yes=self.known_questions(item.any_yes, (*where, "any_yes")),
+            all_no=self.known_questions(item.all_no, (*where, "all_no")),
+            exclusions_clear=item.exclusions_clear,
+        )
+
+    def types(
+        self, value: str | list[str], where: Where, *, sets: bool = True, keys: bool = False
+    ) -> frozenset[str]:
+        items = [value] if isinstance(value, str) else value
+        found: set[str] = set()
+        for i, item in enumerate(items):
+            spot = where if isinstance(value, str) else (*where, item if keys else i)
+            if sets and item in self.type_sets:
+                found |= self.type_sets[item]
+            elif item in INCIDENT_TYPES:
+                found.add(item)
+            else:
+                self.fail(spot, f"unknown incident type {item!r}")
+        return frozenset(found)
+
+    def known_questions(self, items: list[str], where: Where) -> tuple[str, ...]:
+        for i, item in enumerate(items):
+            if item not in self.questions:
+                self.fail((*where, i), f"unknown screening question {item!r}")
+        return tuple(items)
+
+    def reachable(self, rules: list[Rule], programs: Mapping[str, Program]) -> None:
+        """A rule is a contradiction when an earlier rule always takes some of its incident types."""
+        for i, rule in enumerate(rules):
+            where: Where = ("default",) if i == len(rules) - 1 else ("rules", i, "types")
+            if rule.id in {r.id for r in rules[:i]}:
+                self.fail(where, f"rule id {rule.id!r} is used twice")
+            for earlier in rules[:i]:
+                if not (earlier.unconditional_on_answers and programs[earlier.send].always_open):
+                    continue
+                taken = _overlap(earlier.types, rule.types)
+                if taken is not None:
+                    self.fail(
+                        where,
+                        f"contradiction: rule {rule.id!r} ({rule.send}) can never apply to {taken}: "
+                        f"rule {earlier.id!r} (line {earlier.line}) always sends it to {earlier.send} first",
+                    )
+
+
+def _overlap(earlier: frozenset[str] | None, later: frozenset[str] | None) -> str | None:
+    """Words for the incident types both rules cover, or None when there are none."""
+    if earlier is None:
+        return "any call" if later is None else f"incident type {sorted(later)[0]!r}"
+    if later is None:
+        return None
+    common = sorted(earlier & later)
+    return f"incident type {common[0]!r}" if common else None

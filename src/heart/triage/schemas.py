@@ -1,0 +1,47 @@
+"""Triage API shapes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Pathway = Literal["CCD", "CRT", "COR", "PD", "EMS", "FIRE"]
+
+
+class ReasonPublic(BaseModel):
+    rule: str
+    text: str
+
+
+class DecisionPublic(BaseModel):
+    """A triage decision: where the call goes, under which policy version, and why."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    call_id: int
+    policy_id: str
+    policy_version: int
+    pathway: str
+    recommended_pathway: str
+    reasons: list[ReasonPublic]
+    unanswered: list[str]
+    fallback: str | None
+    decided_at: datetime
+    decided_by_id: int | None
+    override_reason: str | None
+
+
+class TriageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    policy: str | None = Field(default=None, description="policy name; the program's default when omitted")
+
+
+class OverrideRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pathway: Pathway
+    reason: str = Field(min_length=3, max_length=1000, description="why the person chose another pathway")
