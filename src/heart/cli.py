@@ -47,9 +47,11 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 def settings() -> Settings:
     try:
         return get_settings()
-    except (InsecureSettings, ValidationError) as error:
-        message = str(error).splitlines()[-1] if isinstance(error, ValidationError) else str(error)
-        raise fail(message) from None
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in error.errors())
+        raise fail(problems.replace("Value error, ", "")) from None
+    except InsecureSettings as error:
+        raise fail(str(error)) from None
 
 
 @contextmanager

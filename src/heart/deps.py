@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.params import Depends as DependsParam
 from sqlalchemy.orm import Session
 
 from heart.auth.models import LoginSession, User
@@ -37,8 +38,13 @@ class Forbidden(Exception):
 
 
 def get_db(request: Request) -> Iterator[Session]:
-    """One transaction per request: committed when the route returns, rolled back on error."""
-    with request.app.state.sessionmaker() as session:
+    """One transaction per request: committed when the route returns, rolled back on error.
+
+    Reads (GET) use the read-only session factory so that they never queue behind writers on SQLite.
+    """
+    state = request.app.state
+    factory = state.read_sessionmaker if request.method in SAFE_METHODS else state.sessionmaker
+    with factory() as session:
         try:
             yield session
             session.commit()
@@ -68,6 +74,9 @@ def get_signed_in(request: Request, db: SessionDep) -> SignedIn:
     found = resolve_session(session=db, token=token, now=utcnow()) if token else None
     if found is None:
         raise NotSignedIn()
+    # Detached, so the page that reports an error can still show who is signed in after a rollback.
+    db.expunge(found[0])
+    db.expunge(found[1])
     request.state.user = found[0]
     request.state.csrf_token = found[1].csrf_token
     return SignedIn(user=found[0], login=found[1])
@@ -110,9 +119,10 @@ class PublicMarker:
         return None
 
 
-def allow(family: str) -> object:
+def allow(family: str) -> DependsParam:
     """Route dependency: only roles in ``family`` may use this route."""
-    return Depends(RoleGuard(family))
+    result: DependsParam = Depends(RoleGuard(family))
+    return result
 
 
-PUBLIC = Depends(PublicMarker())
+PUBLIC: DependsParam = Depends(PublicMarker())

@@ -31,6 +31,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
+    if settings.database_url.startswith("sqlite"):
+        app.state.read_engine = make_engine(settings.database_url, read_only=True)
+        app.state.read_sessionmaker = make_sessionmaker(app.state.read_engine)
+    else:
+        app.state.read_engine, app.state.read_sessionmaker = app.state.engine, app.state.sessionmaker
     _mount_static(app, settings)
     _add_routes(app)
     _add_error_handlers(app)
@@ -127,9 +132,18 @@ def _declared(dependant: Any) -> bool:
     return False
 
 
+def _all_routes(app: FastAPI) -> list[Any]:
+    """Every route, including those of included routers (newer FastAPI keeps those nested)."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # older FastAPI flattens included routers into app.routes
+        return list(app.routes)
+    return [context.original_route for context in iter_route_contexts(app.routes)]
+
+
 def _require_declared_permissions(app: FastAPI) -> None:
     """Everything is closed unless declared: a route that names no permission stops the app from starting."""
-    undeclared = [f"{sorted(route.methods)} {route.path}" for route in app.routes
+    undeclared = [f"{sorted(route.methods or ())} {route.path}" for route in _all_routes(app)
                   if isinstance(route, APIRoute) and not _declared(route.dependant)]
     if undeclared:
         raise RuntimeError("routes without a declared permission: " + ", ".join(undeclared))

@@ -7,11 +7,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from heart.auth.models import User
 from heart.calls import service
 from heart.calls.models import CallStatus
 from heart.calls.schemas import CallCreate
-from heart.db import transaction, utcnow
+from heart.db import utcnow
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.dispatch.service import responses_for_call
 from heart.encounters.service import encounters_for_call
@@ -37,13 +39,13 @@ def new_call_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/calls/new", dependencies=[allow("calls.write")])
-async def new_call_submit(request: Request) -> Response:
+async def new_call_submit(request: Request, db: SessionDep, user: CurrentUser) -> Response:
     form = await request.form()
     values = {key: str(value) for key, value in form.items() if key != "csrf_token"}
-    return await run_in_threadpool(_create_and_triage, request, values)
+    return await run_in_threadpool(_create_and_triage, request, db, user, values)
 
 
-def _create_and_triage(request: Request, values: dict[str, str]) -> Response:
+def _create_and_triage(request: Request, db: Session, user: User, values: dict[str, str]) -> Response:
     policy = policy_named(None)
     screening = {q.id: values.get(f"screening_{q.id}", "unknown") for q in policy.questions}
     data = {key: (value or None) for key, value in values.items()
@@ -54,13 +56,10 @@ def _create_and_triage(request: Request, values: dict[str, str]) -> Response:
         errors = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
         return render(request, "calls/new.html", {"policy": policy, "errors": errors, "values": values},
                       status_code=422)
-    user = request.state.user
-    with transaction(request.app.state.sessionmaker) as db:
-        now = utcnow()
-        call = service.create_call(session=db, data=create, now=now, actor_id=user.id)
-        triage_call(session=db, call_id=call.id, now=now, actor_id=user.id, policy=policy)
-        call_id = call.id
-    return RedirectResponse(f"/calls/{call_id}", status_code=303)
+    now = utcnow()
+    call = service.create_call(session=db, data=create, now=now, actor_id=user.id)
+    triage_call(session=db, call_id=call.id, now=now, actor_id=user.id, policy=policy)
+    return RedirectResponse(f"/calls/{call.id}", status_code=303)
 
 
 @router.get("/calls/{call_id}", dependencies=[allow("calls.read")])

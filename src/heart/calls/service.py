@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
 from heart.auth.models import Role, User
@@ -74,7 +74,7 @@ def list_calls(
     return list(session.scalars(query.limit(limit).offset(offset)))
 
 
-def visible_to(viewer: User):  # type: ignore[no-untyped-def]
+def visible_to(viewer: User) -> ColumnElement[bool]:
     """A SQL condition: responders see only the calls their unit has been sent to."""
     if viewer.role != Role.RESPONDER:
         return Call.id.is_not(None)

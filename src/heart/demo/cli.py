@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.console import Console
 from rich.table import Table
 
 from heart.db import utcnow
+from heart.demo.setup import DemoLogin
 
 LOGINS_FILE = Path(".heart-demo-logins")
 
@@ -49,7 +51,7 @@ def demo(
     _print_logins(logins, console)
 
 
-def _print_logins(logins: list, console) -> None:  # type: ignore[no-untyped-def, type-arg]
+def _print_logins(logins: list[DemoLogin], console: Console) -> None:
     if not logins:
         console.print("(no demo logins recorded here; create one with `heart users create`)")
         return

@@ -114,12 +114,12 @@ def clear_response(
     response.ems_support = outcome.ems_support
     response.disposition = outcome.disposition
     _free_unit(session, response, at)
-    call = session.get_one(Call, response.call_id)
-    _settle_call(session, call, at, resolved=True)
     record_event(session=session, kind="response.cleared", subject_type="response", subject_id=response.id,
                  call_id=response.call_id, at=at, actor_id=by.id,
                  after={"transported": transported, "pd_backup_for_safety": outcome.pd_backup_for_safety,
                         "ems_support": outcome.ems_support, "disposition": outcome.disposition})
+    session.flush()
+    _settle_call(session, session.get_one(Call, response.call_id), at, resolved=True)
     open_encounter(session=session, response=response, needs=outcome.needs, services=outcome.services,
                    consent_to_follow_up=outcome.consent_to_follow_up, narrative=outcome.narrative, at=at,
                    actor_id=by.id)
@@ -139,11 +139,12 @@ def cancel_response(
     response.cancelled_at = at
     response.cancel_reason = data.reason
     _free_unit(session, response, at)
-    call = session.get_one(Call, response.call_id)
-    _settle_call(session, call, at, resolved=False, still_needed=data.call_still_needs_response)
     record_event(session=session, kind="response.cancelled", subject_type="response", subject_id=response.id,
                  call_id=response.call_id, at=at, actor_id=by.id,
                  after={"reason": data.reason, "call_still_needs_response": data.call_still_needs_response})
+    session.flush()
+    _settle_call(session, session.get_one(Call, response.call_id), at, resolved=False,
+                 still_needed=data.call_still_needs_response)
     return response
 
 

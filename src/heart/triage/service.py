@@ -6,6 +6,8 @@ import hashlib
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallStatus
@@ -123,11 +125,16 @@ def _apply(session: Session, call: Call, decision: TriageDecision, now: datetime
 
 def _remember_version(session: Session, policy: Policy, now: datetime) -> None:
     """Keep the exact text of every policy version that decides a call."""
-    exists = session.scalar(select(PolicyVersion.id).where(PolicyVersion.policy_id == policy.id,
-                                                           PolicyVersion.version == policy.version))
-    if exists is not None:
-        return
     digest = hashlib.sha256(policy.text.encode()).hexdigest()
-    session.add(PolicyVersion(policy_id=policy.id, version=policy.version, sha256=digest, document=policy.text,
-                              loaded_at=now))
-    session.flush()
+    values = {"policy_id": policy.id, "version": policy.version, "sha256": digest, "document": policy.text,
+              "loaded_at": now}
+    # Two first decisions at once must not collide: insert if absent, in one statement.
+    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
+    session.execute(insert(PolicyVersion).values(**values).on_conflict_do_nothing(
+        index_elements=["policy_id", "version"]))
+    stored = session.scalar(select(PolicyVersion.sha256).where(PolicyVersion.policy_id == policy.id,
+                                                               PolicyVersion.version == policy.version))
+    if stored != digest:
+        raise Conflict(f"policy {policy.id} version {policy.version} has changed since it was first used; "
+                       "give the edited policy a new version number")
+

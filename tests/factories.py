@@ -1,0 +1,57 @@
+"""Test data made through the real services, so tests exercise the same paths as the product."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from heart.calls.models import Call
+from heart.calls.schemas import CallCreate
+from heart.calls.service import create_call
+from heart.programs.models import Program, Staff, Unit
+from heart.programs.schemas import ProgramConfig
+from heart.programs.service import create_unit, go_on_duty, upsert_program
+
+ALWAYS = {"daily": [("00:00", "24:00")]}
+CREWS = {
+    "CRT": ["licensed clinician", "peer support specialist", "EMT"],
+    "COR": ["clinician", "CIT-trained police officer"],
+    "CCD": ["licensed clinician"],
+}
+SAFE_SCREENING = {"weapon": "no", "medical_intervention": "no", "imminent_risk_to_others": "no"}
+
+
+def program(session: Session, code: str = "CRT", *, hours: dict[str, list[tuple[str, str]]] | None = None,
+            now: datetime) -> Program:
+    """A program open around the clock unless ``hours`` says otherwise."""
+    config = ProgramConfig(code=code, name=f"{code} program", kind="phone" if code == "CCD" else "field",
+                           hours=hours or ALWAYS, crew_roles=CREWS.get(code, []))
+    created, _ = upsert_program(session=session, config=config, now=now, actor_id=None)
+    return created
+
+
+def unit(session: Session, program_: Program, call_sign: str, *, now: datetime, on_duty: bool = True,
+         home: tuple[float, float] = (35.99, -78.90)) -> Unit:
+    """A unit, by default on duty with a complete crew for twelve hours."""
+    made = create_unit(session=session, call_sign=call_sign, program=program_, home_lat=home[0], home_lon=home[1],
+                       now=now, actor_id=None)
+    if on_duty:
+        crew = []
+        for role in program_.crew_roles:
+            staff = Staff(name=f"{call_sign} {role}", role=role, program_id=program_.id)
+            session.add(staff)
+            session.flush()
+            crew.append((staff.id, role))
+        go_on_duty(session=session, unit_id=made.id, crew=crew, ends_at=now + timedelta(hours=12), now=now,
+                   actor_id=None)
+    return made
+
+
+def call(session: Session, *, now: datetime, nature_code: str = "CHECK WELFARE", priority: str = "3",
+         screening: dict[str, str] | None = None, received_at: datetime | None = None, **fields: object) -> Call:
+    """A call received now (or at ``received_at``), answered safe for CRT unless told otherwise."""
+    data = CallCreate.model_validate({"nature_code": nature_code, "priority": priority,
+                                      "screening": SAFE_SCREENING if screening is None else screening,
+                                      "received_at": received_at, **fields})
+    return create_call(session=session, data=data, now=now, actor_id=None)
