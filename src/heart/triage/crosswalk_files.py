@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
@@ -140,7 +140,7 @@ class _Rows:
                 f"{path}: no column {', '.join(map(repr, missing))}; the columns are: {', '.join(self.columns)}"
             )
 
-    def __iter__(self):  # type: ignore[no-untyped-def]
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         with self._handle:
             for row in self.reader:
                 yield self.reader.line_num, {key: (value or "").strip() for key, value in row.items() if key}
@@ -190,20 +190,17 @@ def read_vera_call_types(path: Path) -> list[LabelledCallType]:
     return list(merged.values())
 
 
-def read_call_types(path: Path, *, type_column: str, count_column: str | None = None) -> list[tuple[str, int | None]]:
-    """A CAD's distinct call types from one column of a CSV, with summed counts when a column gives them."""
+def read_call_types(path: Path, *, type_column: str, count_column: str | None = None) -> list[tuple[str, int]]:
+    """A CAD's distinct call types from one column of a CSV, with their counts: the sum of the count
+    column when there is one (a list of call types), else the number of rows (an export of calls)."""
     required = [type_column] + ([count_column] if count_column else [])
     rows = _Rows(path, required)
-    counts: dict[str, int | None] = {}
+    counts: dict[str, int] = {}
     for line, row in rows:
         raw = row[type_column]
-        if not raw:
-            continue
-        count = rows.count(line, count_column, row[count_column]) if count_column else None
-        if raw in counts and counts[raw] is not None and count is not None:
-            counts[raw] = (counts[raw] or 0) + count
-        else:
-            counts[raw] = count if count is not None else counts.get(raw)
+        if raw:
+            count = (rows.count(line, count_column, row[count_column]) or 0) if count_column else 1
+            counts[raw] = counts.get(raw, 0) + count
     return list(counts.items())
 
 
