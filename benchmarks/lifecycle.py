@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
 import secrets
 import socket
@@ -112,33 +113,76 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     raise SystemExit("the server did not start")
 
 
-async def client_loop(base: str, unit_id: int, stop_at: float, tally: Tally) -> None:
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        signed = await client.post("/api/auth/login", json={"username": "bench", "password": PASSWORD})
-        client.headers["X-CSRF-Token"] = signed.json()["csrf_token"]
+class RawClient:
+    """A minimal keep-alive HTTP/1.1 JSON client on asyncio streams.
 
-        async def post(path: str, body: dict[str, object], expect: int) -> dict[str, object]:
-            started = time.perf_counter()
-            answer = await client.post(path, json=body)
-            tally.latencies.append(time.perf_counter() - started)
-            if answer.status_code != expect:
-                raise RuntimeError(f"{path}: {answer.status_code} {answer.text[:200]}")
-            result: dict[str, object] = answer.json()
-            return result
+    The load generator shares the machine's two cores with the server; a full-featured client spends more
+    CPU per request than the server does, which would measure the client instead of HEART.
+    """
 
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.headers = ""
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+
+    async def post(self, path: str, body: dict[str, object]) -> tuple[int, dict[str, object], str]:
+        assert self.reader is not None and self.writer is not None
+        payload = json.dumps(body).encode()
+        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                          f"Content-Length: {len(payload)}\r\n{self.headers}\r\n".encode() + payload)
+        await self.writer.drain()
+        status_line = await self.reader.readline()
+        status = int(status_line.split()[1])
+        length, cookie = 0, ""
+        while (line := await self.reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+            elif name.lower() == "set-cookie":
+                cookie = value.strip().split(";", 1)[0]
+        raw = await self.reader.readexactly(length) if length else b"{}"
+        return status, json.loads(raw or b"{}"), cookie
+
+    async def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+
+
+async def client_loop(port: int, unit_id: int, stop_at: float, tally: Tally) -> None:
+    client = RawClient(port)
+    await client.connect()
+    status, signed, cookie = await client.post("/api/auth/login", {"username": "bench", "password": PASSWORD})
+    if status != 200:
+        tally.errors.append(f"login: {status}")
+        return
+    client.headers = f"Cookie: {cookie}\r\nX-CSRF-Token: {signed['csrf_token']}\r\n"
+
+    async def post(path: str, body: dict[str, object], expect: int) -> dict[str, object]:
+        started = time.perf_counter()
+        status, answer, _ = await client.post(path, body)
+        tally.latencies.append(time.perf_counter() - started)
+        if status != expect:
+            raise RuntimeError(f"{path}: {status} {str(answer)[:200]}")
+        return answer
+
+    try:
         while time.monotonic() < stop_at:
-            try:
-                call = await post("/api/calls", {"nature_code": "CHECK WELFARE", "priority": "3",
-                                                 "screening": SCREENING}, 201)
-                await post(f"/api/calls/{call['id']}/triage", {}, 201)
-                response = await post(f"/api/calls/{call['id']}/responses", {"unit_id": unit_id}, 201)
-                for step in ("en-route", "on-scene"):
-                    await post(f"/api/responses/{response['id']}/{step}", {}, 200)
-                await post(f"/api/responses/{response['id']}/clear", CLEAR, 200)
-                tally.completed += 1
-            except RuntimeError as error:
-                tally.errors.append(str(error))
-                return
+            call = await post("/api/calls", {"nature_code": "CHECK WELFARE", "priority": "3",
+                                             "screening": SCREENING}, 201)
+            await post(f"/api/calls/{call['id']}/triage", {}, 201)
+            response = await post(f"/api/calls/{call['id']}/responses", {"unit_id": unit_id}, 201)
+            for step in ("en-route", "on-scene"):
+                await post(f"/api/responses/{response['id']}/{step}", {}, 200)
+            await post(f"/api/responses/{response['id']}/clear", CLEAR, 200)
+            tally.completed += 1
+    except RuntimeError as error:
+        tally.errors.append(str(error))
+    finally:
+        await client.close()
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -166,7 +210,7 @@ def main() -> None:
             stop_at = started + args.seconds
 
             async def run_all() -> None:
-                await asyncio.gather(*(client_loop(f"http://127.0.0.1:{port}", unit, stop_at, tally)
+                await asyncio.gather(*(client_loop(port, unit, stop_at, tally)
                                        for unit in unit_ids))
 
             asyncio.run(run_all())
