@@ -24,7 +24,7 @@ import ibis
 import ibis.expr.types as ir
 
 from heart.triage.engine import NO_UNIT_AVAILABLE, PROGRAM_CLOSED
-from heart.triage.policy import Policy, Program, Rule
+from heart.triage.policy import PRIORITIES, Policy, Program, Rule
 from heart.triage.taxonomy import INCIDENT_TYPES, OTHER
 
 OUTPUT_COLUMNS = ("pathway", "rule", "fallback", "fallback_program")
@@ -53,25 +53,28 @@ class CompiledPolicy:
     ) -> ir.Table:
         """Add ``<prefix>pathway``, ``rule``, ``fallback`` and ``fallback_program`` to ``table``."""
         outputs = [prefix + name for name in OUTPUT_COLUMNS]
+        policy, rules = self.policy, self.policy.rules
         minute = _minute_of_day(
-            table, self.policy, minute_column=minute_column, hour_column=hour_column, timestamp_column=timestamp_column
+            table, policy, minute_column=minute_column, hour_column=hour_column, timestamp_column=timestamp_column
         )
-        facts = _Facts.of(table, self.policy)
-        rules = self.policy.rules
-        fits = [_fits(rule, facts, self.policy) for rule in rules]
-        why_not = [_why_not_open(self.policy.programs[rule.send], minute, availability) for rule in rules]
-        decides = [fit if why is None else fit & why.isnull() for fit, why in zip(fits, why_not, strict=True)]
+        # Normalize once in an inner projection, so the rule conditions read plain columns.
+        timed = [program for program in policy.programs.values() if not program.always_open]
+        opens = {f"heart_open_{i}_": _is_open(program, minute) for i, program in enumerate(timed)}
+        staged = table.mutate(**_Facts.of(table, policy).columns(), **opens)
+        facts = _Facts.staged(staged, policy)
+        gates = _gates(staged, timed, availability)
+        fits = [_fits(rule, facts, policy) for rule in rules]
+        decides = [fit & gates[r.send].takes if r.send in gates else fit for r, fit in zip(rules, fits, strict=True)]
         decider = ibis.cases(*((d, i) for i, d in enumerate(decides)), else_=len(rules) - 1)
-        passed = _first_passed_over(rules, fits, why_not, decides)
-        step = table.mutate(
-            heart_decider_=decider,
-            **{f"{prefix}fallback": passed[0], f"{prefix}fallback_program": passed[1]},
-        )
-        decided = step.heart_decider_
+        step = staged.mutate(heart_decider_=decider, heart_passed_=_first_passed_over(rules, fits, decides, gates))
+        decided, passed, gates = step.heart_decider_, step.heart_passed_, _gates(step, timed, availability)
+        why = ((passed == i, gates[rule.send].why_not) for i, rule in enumerate(rules) if rule.send in gates)
         return step.mutate(
             **{
-                f"{prefix}pathway": _lookup(decided, [rule.send for rule in rules]),
-                f"{prefix}rule": _lookup(decided, [rule.id for rule in rules]),
+                outputs[0]: _lookup(decided, [rule.send for rule in rules]),
+                outputs[1]: _lookup(decided, [rule.id for rule in rules]),
+                outputs[2]: ibis.cases(*why, else_=ibis.null("string")),
+                outputs[3]: _lookup(passed, [rule.send for rule in rules]),
             }
         ).select(*(c for c in table.columns if c not in outputs), *outputs)
 
@@ -87,75 +90,111 @@ class _Facts:
 
     incident_type: ir.StringValue
     priority: ir.StringValue
-    answers: Mapping[str, ir.StringValue]
+    answers: Mapping[str, ir.IntegerValue]
 
     @classmethod
     def of(cls, table: ir.Table, policy: Policy) -> _Facts:
-        raw_type = table.incident_type.cast("string")
-        incident_type = raw_type.isin(list(INCIDENT_TYPES)).fill_null(False).ifelse(raw_type, OTHER)
-        priority = (
-            table.priority.cast("string").strip().upper().fill_null("")
-            if "priority" in table.columns
-            else ibis.literal("")
-        )
+        """Normalized expressions over the raw columns."""
+        raw_type = table.incident_type.cast("string").fill_null(OTHER)
+        named = any(OTHER in rule.types for rule in policy.rules if rule.types is not None)
+        # Unknown ids behave as 'other'; mapping them costs a lookup per row, so do it only if a rule names 'other'.
+        incident_type = raw_type.isin(list(INCIDENT_TYPES)).ifelse(raw_type, OTHER) if named else raw_type
         answers = {q: _answer(table, q) for q in policy.question_ids}
-        return cls(incident_type, priority, answers)
+        return cls(incident_type, _priority(table), answers)
+
+    @classmethod
+    def staged(cls, table: ir.Table, policy: Policy) -> _Facts:
+        """The same facts, read back from the columns ``columns()`` added."""
+        answers = {q: table[f"heart_answer_{i}_"] for i, q in enumerate(policy.question_ids)}
+        return cls(table.heart_type_, table.heart_priority_, answers)
+
+    def columns(self) -> dict[str, ir.Value]:
+        """Helper columns holding the normalized facts."""
+        answers = {f"heart_answer_{i}_": said for i, said in enumerate(self.answers.values())}
+        return {"heart_type_": self.incident_type, "heart_priority_": self.priority, **answers}
 
 
-def _answer(table: ir.Table, question: str) -> ir.StringValue:
-    """'yes', 'no' or 'unknown' for every row; a missing column means unknown throughout."""
+_YES, _NO, _UNKNOWN = 1, 2, 0  # answers as small integers: comparing them is much cheaper than text
+
+
+def _answer(table: ir.Table, question: str) -> ir.IntegerValue:
+    """_YES, _NO or _UNKNOWN for every row; a missing column means unknown throughout."""
     if question not in table.columns:
-        return ibis.literal("unknown")
-    said = table[question].cast("string").strip().lower()
-    return said.isin(["yes", "no"]).fill_null(False).ifelse(said, "unknown")
+        return ibis.literal(_UNKNOWN, type="int8")
+    said = table[question].cast("string")
+    tidy = said.strip().lower()  # only rows not written exactly 'yes', 'no', 'unknown' or null pay for this
+    return ibis.cases(
+        (said == "yes", _YES),
+        (said == "no", _NO),
+        (said.isnull() | (said == "unknown"), _UNKNOWN),
+        (tidy == "yes", _YES),
+        (tidy == "no", _NO),
+        else_=_UNKNOWN,
+    ).cast("int8")
+
+
+def _priority(table: ir.Table) -> ir.StringValue:
+    """The priority as 'P', '1'…'4' (upper-cased, trimmed), or '' when missing."""
+    if "priority" not in table.columns:
+        return ibis.literal("")
+    said = table.priority.cast("string")
+    return said.isin(list(PRIORITIES)).fill_null(False).ifelse(said, said.strip().upper().fill_null(""))
 
 
 def _fits(rule: Rule, facts: _Facts, policy: Policy) -> ir.BooleanValue:
     """True where the rule fits the call with known answers (unknown never fits)."""
-    condition: ir.BooleanValue = ibis.literal(True)
+    conditions: list[ir.BooleanValue] = []
     if rule.types is not None:
-        condition &= facts.incident_type.isin(sorted(rule.types))
+        conditions.append(facts.incident_type.isin(sorted(rule.types)))
     if rule.priorities is not None:
-        condition &= facts.priority.isin(sorted(rule.priorities))
+        conditions.append(facts.priority.isin(sorted(rule.priorities)))
     if rule.exclusions_clear and policy.excluded_priorities:
-        condition &= ~facts.priority.isin(sorted(policy.excluded_priorities))
+        conditions.append(~facts.priority.isin(sorted(policy.excluded_priorities)))
     if rule.any_yes:
-        condition &= ibis.or_(*(facts.answers[q] == "yes" for q in rule.any_yes))
+        conditions.append(ibis.or_(*(facts.answers[q] == _YES for q in rule.any_yes)))
     must_be_no = rule.all_no + policy.exclusion_questions if rule.exclusions_clear else rule.all_no
-    for question in must_be_no:
-        condition &= facts.answers[question] == "no"
-    return condition
+    conditions.extend(facts.answers[question] == _NO for question in must_be_no)
+    return ibis.and_(*conditions) if conditions else ibis.literal(True)
 
 
-def _why_not_open(
-    program: Program, minute: ir.IntegerValue, availability: Mapping[str, bool] | None
-) -> ir.StringValue | None:
-    """None when the program always takes calls, else an expression: null if open, else the reason."""
-    if program.always_open:
-        return None
-    is_open = ibis.or_(*((minute >= start) & (minute < end) for start, end in program.hours)).fill_null(False)
-    if availability is not None and not availability.get(program.code, True):
-        return is_open.ifelse(ibis.literal(NO_UNIT_AVAILABLE), ibis.literal(PROGRAM_CLOSED))
-    return is_open.ifelse(ibis.null("string"), ibis.literal(PROGRAM_CLOSED))
+def _is_open(program: Program, minute: ir.IntegerValue) -> ir.BooleanValue:
+    """True where the local minute falls in one of the program's windows (a missing time: closed)."""
+    return ibis.or_(*((minute >= start) & (minute < end) for start, end in program.hours)).fill_null(False)
+
+
+@dataclass(frozen=True, slots=True)
+class _Gate:
+    """Whether a program with hours can take the call, and why not when it cannot."""
+
+    takes: ir.BooleanValue
+    why_not: ir.StringValue
+
+    @classmethod
+    def of(cls, program: Program, is_open: ir.BooleanValue, availability: Mapping[str, bool] | None) -> _Gate:
+        if availability is not None and not availability.get(program.code, True):
+            return cls(ibis.literal(False), is_open.ifelse(NO_UNIT_AVAILABLE, PROGRAM_CLOSED))
+        return cls(is_open, ibis.literal(PROGRAM_CLOSED))
+
+
+def _gates(table: ir.Table, timed: Sequence[Program], availability: Mapping[str, bool] | None) -> dict[str, _Gate]:
+    """The gate of every program with hours, read from the helper columns of ``table``."""
+    return {program.code: _Gate.of(program, table[f"heart_open_{i}_"], availability) for i, program in enumerate(timed)}
 
 
 def _first_passed_over(
     rules: Sequence[Rule],
     fits: Sequence[ir.BooleanValue],
-    why_not: Sequence[ir.StringValue | None],
     decides: Sequence[ir.BooleanValue],
-) -> tuple[ir.StringValue, ir.StringValue]:
-    """Why and which program, for the first rule that fit but could not take the call before the decider."""
-    reasons: list[tuple[ir.BooleanValue, ir.StringValue]] = []
-    programs: list[tuple[ir.BooleanValue, ir.StringValue]] = []
-    nothing = ibis.null("string")
-    for rule, fit, why, decided in zip(rules, fits, why_not, decides, strict=True):
-        reasons.append((decided, nothing))
-        programs.append((decided, nothing))
-        if why is not None:
-            reasons.append((fit & why.notnull(), why))
-            programs.append((fit & why.notnull(), ibis.literal(rule.send)))
-    return ibis.cases(*reasons, else_=nothing), ibis.cases(*programs, else_=nothing)
+    gates: Mapping[str, _Gate],
+) -> ir.IntegerValue:
+    """Index of the first rule that fit but whose program could not take the call, before the decider; else -1."""
+    branches: list[tuple[ir.BooleanValue, int]] = []
+    for i, (rule, fit, decided) in enumerate(zip(rules, fits, decides, strict=True)):
+        if rule.send not in gates:  # always open: the rule decides whenever it fits
+            branches.append((fit, -1))
+        else:
+            branches.extend([(decided, -1), (fit, i)])
+    return ibis.cases(*branches, else_=-1)
 
 
 def _lookup(index: ir.IntegerValue, values: Sequence[str | None]) -> ir.StringValue:

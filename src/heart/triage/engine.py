@@ -52,9 +52,7 @@ class CallFacts:
             raise InvalidInput("screening must map question ids to yes/no/unknown", field="screening")
         for question, answer in screening.items():
             if answer is not None and str(answer).strip().lower() not in ANSWERS:
-                raise InvalidInput(
-                    f"screening.{question} must be yes, no or unknown", field=f"screening.{question}"
-                )
+                raise InvalidInput(f"screening.{question} must be yes, no or unknown", field=f"screening.{question}")
         return cls(
             nature_code=doc.get("nature_code"),
             incident_type=doc.get("incident_type"),

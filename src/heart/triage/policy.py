@@ -103,9 +103,12 @@ class Rule:
         return not (self.priorities or self.any_yes or self.all_no or self.exclusions_clear)
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity; (id, version) names it
 class Policy:
-    """A loaded, checked policy. ``rules`` end with the default rule, which always fits."""
+    """A loaded, checked policy. ``rules`` end with the default rule, which always fits.
+
+    ``resolve_nature_code`` is the built-in resolver: the longest phrase of the ``nature_codes`` table.
+    """
 
     id: str
     version: int
@@ -128,10 +131,6 @@ class Policy:
     """Questions that must be answered "no" before an unarmed team can go."""
     excluded_priorities: frozenset[str] = frozenset()
     """Priorities that keep a call from the unarmed teams."""
-
-    def program(self, code: str) -> Program:
-        """The program a pathway code names."""
-        return self.programs[code]
 
 
 def policies_dir() -> Path:
@@ -200,11 +199,6 @@ def _minute(text: str) -> int:
     if int(minutes) > 59 or value > MINUTES_PER_DAY:
         raise ValueError(f"{text.strip()!r} is not a time of day between 00:00 and 24:00")
     return value
-
-
-def nature_code_resolver(table: Mapping[str, tuple[str, ...]]) -> NatureCodeResolver:
-    """The built-in resolver: longest keyword phrase of the policy's ``nature_codes`` table."""
-    return KeywordResolver.from_table(table)
 
 
 # --- reading and checking a policy file ---------------------------------------------------------
@@ -300,7 +294,7 @@ def _build(document: LocatedYaml) -> Policy:
         type_sets=check.type_sets,
         rules=tuple(rules),
         nature_code_table=table,
-        resolve_nature_code=nature_code_resolver(table),
+        resolve_nature_code=KeywordResolver.from_table(table),
         source=str(document.path),
         text=document.path.read_text(encoding="utf-8"),
         question_ids=tuple(q.id for q in questions),
@@ -331,9 +325,7 @@ class _Checker:
         try:
             return ZoneInfo(self.doc.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            self.fail(
-                ("timezone",), f"unknown time zone {self.doc.timezone!r} (a name like America/New_York)"
-            )
+            self.fail(("timezone",), f"unknown time zone {self.doc.timezone!r} (a name like America/New_York)")
 
     def program(self, code: str, item: _ProgramDoc) -> Program:
         where: Where = ("programs", code)
@@ -342,9 +334,7 @@ class _Checker:
         if item.kind != "external" and not item.hours:
             self.fail(where, f"program {code} has no hours")
         if item.escalates_to is not None and item.escalates_to not in self.doc.programs:
-            self.fail(
-                (*where, "escalates_to"), f"{code} escalates to {item.escalates_to}, which is not a program"
-            )
+            self.fail((*where, "escalates_to"), f"{code} escalates to {item.escalates_to}, which is not a program")
         windows: list[tuple[int, int]] = []
         for i, text in enumerate(item.hours):
             try:
@@ -352,9 +342,7 @@ class _Checker:
             except ValueError as error:
                 self.fail((*where, "hours", i), str(error))
         hours_text = ", ".join(item.hours) or "always"
-        return Program(
-            code, item.name or code, item.kind, item.unarmed, tuple(windows), hours_text, item.escalates_to
-        )
+        return Program(code, item.name or code, item.kind, item.unarmed, tuple(windows), hours_text, item.escalates_to)
 
     def exclusions(self) -> tuple[Exclusion, ...]:
         found = []
@@ -372,14 +360,10 @@ class _Checker:
             self.fail((*where, "send"), f"pathway {item.send} has no program: add it under 'programs'")
         if isinstance(item, _DefaultDoc):
             if not programs[item.send].always_open:
-                self.fail(
-                    (*where, "send"), f"the default must be an always-open external service, not {item.send}"
-                )
+                self.fail((*where, "send"), f"the default must be an always-open external service, not {item.send}")
             return Rule(item.id, item.send, item.text, line)
         if programs[item.send].unarmed and not item.exclusions_clear:
-            self.fail(
-                (*where, "send"), f"{item.send} is an unarmed team: the rule needs exclusions_clear: true"
-            )
+            self.fail((*where, "send"), f"{item.send} is an unarmed team: the rule needs exclusions_clear: true")
         return Rule(
             id=item.id,
             send=item.send,
@@ -392,9 +376,7 @@ class _Checker:
             exclusions_clear=item.exclusions_clear,
         )
 
-    def types(
-        self, value: str | list[str], where: Where, *, sets: bool = True, keys: bool = False
-    ) -> frozenset[str]:
+    def types(self, value: str | list[str], where: Where, *, sets: bool = True, keys: bool = False) -> frozenset[str]:
         items = [value] if isinstance(value, str) else value
         found: set[str] = set()
         for i, item in enumerate(items):
@@ -416,9 +398,10 @@ class _Checker:
     def reachable(self, rules: list[Rule], programs: Mapping[str, Program]) -> None:
         """A rule is a contradiction when an earlier rule always takes some of its incident types."""
         for i, rule in enumerate(rules):
-            where: Where = ("default",) if i == len(rules) - 1 else ("rules", i, "types")
+            last = i == len(rules) - 1
+            where: Where = ("default",) if last else ("rules", i, "types")
             if rule.id in {r.id for r in rules[:i]}:
-                self.fail(where, f"rule id {rule.id!r} is used twice")
+                self.fail(("default", "id") if last else ("rules", i, "id"), f"rule id {rule.id!r} is used twice")
             for earlier in rules[:i]:
                 if not (earlier.unconditional_on_answers and programs[earlier.send].always_open):
                     continue
