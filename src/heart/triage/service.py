@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -20,6 +21,8 @@ from heart.triage.policy import Policy, load_policy_by_name
 from heart.triage.taxonomy import INCIDENT_TYPES
 
 DEFAULT_POLICY = "durham"
+# Policy versions this process has already stored, per database: saves two statements per decision.
+_STORED: WeakKeyDictionary[Engine, set[tuple[str, int]]] = WeakKeyDictionary()
 HANDED_OFF = frozenset({"PD", "EMS", "FIRE"})
 
 
@@ -125,6 +128,10 @@ def _apply(session: Session, call: Call, decision: TriageDecision, now: datetime
 
 def _remember_version(session: Session, policy: Policy, now: datetime) -> None:
     """Keep the exact text of every policy version that decides a call."""
+    engine = session.get_bind().engine
+    key = (policy.id, policy.version)
+    if key in _STORED.setdefault(engine, set()):
+        return
     digest = hashlib.sha256(policy.text.encode()).hexdigest()
     values = {"policy_id": policy.id, "version": policy.version, "sha256": digest, "document": policy.text,
               "loaded_at": now}
@@ -137,4 +144,5 @@ def _remember_version(session: Session, policy: Policy, now: datetime) -> None:
     if stored != digest:
         raise Conflict(f"policy {policy.id} version {policy.version} has changed since it was first used; "
                        "give the edited policy a new version number")
+    _STORED[engine].add(key)
 
