@@ -77,6 +77,8 @@ def make_engine(url: str, *, read_only: bool = False, **kwargs: Any) -> Engine:
     """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    # Error messages must never carry a neighbor's data into logs: leave SQL parameters out of them.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
         engine = create_engine(url, **kwargs)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +56,7 @@ def _mount_static(app: FastAPI, settings: Settings) -> None:
 def _add_routes(app: FastAPI) -> None:
     from heart.auth.api import router as auth_api
     from heart.calls.api import router as calls_api
+    from heart.calls.eido_api import router as eido_api
     from heart.calls.pages import router as calls_pages
     from heart.dispatch.api import router as dispatch_api
     from heart.encounters.api import router as encounters_api
@@ -63,7 +65,7 @@ def _add_routes(app: FastAPI) -> None:
     from heart.triage.api import router as triage_api
     from heart.web.pages import router as web_pages
 
-    for router in (auth_api, calls_api, triage_api, dispatch_api, encounters_api, programs_api, web_pages,
+    for router in (auth_api, calls_api, eido_api, triage_api, dispatch_api, encounters_api, programs_api, web_pages,
                    calls_pages, programs_pages):
         app.include_router(router)
 
@@ -117,6 +119,19 @@ def _add_error_handlers(app: FastAPI) -> None:
             detail = [{"loc": ["body", field] if field else ["body"], "msg": str(error), "type": "value_error"}]
             return JSONResponse({"detail": detail}, status_code=422)
         return JSONResponse(body(str(error), field), status_code=status)
+
+    @app.exception_handler(Exception)
+    def unexpected(request: Request, error: Exception) -> Response:
+        # The log names the route and the error type only; details could hold personal data.
+        where = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+        log.error("unexpected %s at %s on %s %s", type(error).__name__,
+                  f"{where.filename}:{where.lineno}" if where else "?", request.method, request.url.path)
+        message = "Something went wrong on our side. It has been logged; please try again."
+        if _wants_html(request):
+            from heart.templating import render
+
+            return render(request, "error.html", {"status": 500, "message": message}, status_code=500)
+        return JSONResponse(body(message), status_code=500)
 
     @app.exception_handler(RequestValidationError)
     def validation_error(request: Request, error: RequestValidationError) -> Response:
