@@ -163,6 +163,9 @@ def _register_optional() -> None:
     from heart.demo.cli import demo
 
     app.command("demo")(demo)
+    from heart.calls.cad_cli import app as cad_app
+
+    app.add_typer(cad_app, name="cad")
     try:
         from heart.triage.crosswalk_cli import app as crosswalk_app
     except ImportError:  # pragma: no cover - during development of that module
