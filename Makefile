@@ -35,6 +35,11 @@ test: install lint
 
 bench: install
 	$(BIN)/python benchmarks/lifecycle.py
+	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/triage.py
+	$(BIN)/python benchmarks/cad_import.py
+	$(BIN)/python benchmarks/crosswalk.py
+	$(BIN)/python benchmarks/board.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

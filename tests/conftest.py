@@ -150,6 +150,16 @@ def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
         yield session
 
 
+@pytest.fixture
+def all_day_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The Durham policy with every HEART program open around the clock, so tests pass at any hour of the day."""
+    from tests.factories import write_all_day_policy
+
+    path = write_all_day_policy(tmp_path / "policies")
+    monkeypatch.setenv("HEART_POLICIES_DIR", str(path.parent))
+    return path
+
+
 # --- the app -------------------------------------------------------------------------------------------------
 
 def test_settings(database_url: str) -> Settings:

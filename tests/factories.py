@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -19,6 +20,7 @@ CREWS = {
     "COR": ["clinician", "CIT-trained police officer"],
     "CCD": ["licensed clinician"],
 }
+DURHAM_POLICY = Path(__file__).resolve().parents[1] / "policies" / "durham.yaml"
 SAFE_SCREENING = {"weapon": "no", "medical_intervention": "no", "imminent_risk_to_others": "no"}
 
 
@@ -55,3 +57,17 @@ def call(session: Session, *, now: datetime, nature_code: str = "CHECK WELFARE",
                                       "screening": SAFE_SCREENING if screening is None else screening,
                                       "received_at": received_at, **fields})
     return create_call(session=session, data=data, now=now, actor_id=None)
+
+
+HOURS = ('["07:00-23:00"]', '["10:00-22:00"]', '["06:00-21:00"]')
+
+
+def write_all_day_policy(folder: Path) -> Path:
+    """The Durham policy with CCD, CRT and Co-Response open all day (version 101), in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    text = DURHAM_POLICY.read_text(encoding="utf-8").replace("\nversion: 1\n", "\nversion: 101\n")
+    for hours in HOURS:
+        text = text.replace(f"hours: {hours}", 'hours: ["00:00-24:00"]')
+    path = folder / "durham.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path

@@ -78,8 +78,9 @@ def serve(
     import uvicorn
 
     settings()  # refuse insecure settings before starting workers
+    # Live boards hold their event streams open; give them a few seconds to go, then close them on shutdown.
     uvicorn.run("heart.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                log_level=get_settings().log_level.lower(), access_log=False)
+                log_level=get_settings().log_level.lower(), access_log=False, timeout_graceful_shutdown=3)
 
 
 @db_app.command("upgrade")
@@ -163,9 +164,15 @@ def _register_optional() -> None:
     from heart.demo.cli import demo
 
     app.command("demo")(demo)
+    from heart.metrics.cli import metrics
+
+    app.command("metrics")(metrics)
     from heart.calls.cad_cli import app as cad_app
 
     app.add_typer(cad_app, name="cad")
+    from heart.triage.cli import app as triage_app
+
+    app.add_typer(triage_app, name="triage")
     try:
         from heart.triage.crosswalk_cli import app as crosswalk_app
     except ImportError:  # pragma: no cover - during development of that module

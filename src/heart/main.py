@@ -59,15 +59,22 @@ def _add_routes(app: FastAPI) -> None:
     from heart.calls.eido_api import router as eido_api
     from heart.calls.pages import router as calls_pages
     from heart.dispatch.api import router as dispatch_api
+    from heart.dispatch.broadcast import install as install_live_board
+    from heart.dispatch.pages import router as dispatch_pages
+    from heart.dispatch.responder import router as responder_pages
     from heart.encounters.api import router as encounters_api
+    from heart.encounters.pages import router as encounters_pages
+    from heart.metrics.pages import router as metrics_pages
     from heart.programs.api import router as programs_api
     from heart.programs.pages import router as programs_pages
     from heart.triage.api import router as triage_api
     from heart.web.pages import router as web_pages
 
     for router in (auth_api, calls_api, eido_api, triage_api, dispatch_api, encounters_api, programs_api, web_pages,
-                   calls_pages, programs_pages):
+                   calls_pages, programs_pages, dispatch_pages, responder_pages, encounters_pages):
         app.include_router(router)
+    app.include_router(metrics_pages)
+    install_live_board(app)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
     def healthz() -> dict[str, str]:

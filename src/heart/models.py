@@ -3,14 +3,14 @@
 from heart.auth.models import LoginSession, Role, User
 from heart.calls.models import CadRecord, Call, ImportBatch
 from heart.db import Base
-from heart.dispatch.models import Response
+from heart.dispatch.models import ActionToken, Alert, Response
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.events import Event
 from heart.programs.models import Program, Shift, ShiftMember, Staff, Unit
 from heart.triage.models import PolicyVersion, TriageDecision
 
 __all__ = [
-    "Base", "CadRecord", "Call", "Encounter", "Event", "ImportBatch", "LoginSession", "NarrativeEntry",
-    "PolicyVersion", "Program", "Response", "Role", "Shift", "ShiftMember", "Staff", "TriageDecision",
+    "ActionToken", "Alert", "Base", "CadRecord", "Call", "Encounter", "Event", "ImportBatch", "LoginSession",
+    "NarrativeEntry", "PolicyVersion", "Program", "Response", "Role", "Shift", "ShiftMember", "Staff", "TriageDecision",
     "Unit", "User",
 ]

@@ -37,9 +37,13 @@ def _minutes(start: datetime | None, end: datetime | None) -> str:
 
 # (permission family, path, label, description): the screens, in the order each role uses them most.
 SCREENS: list[tuple[str, str, str, str]] = [
+    ("responder.view", "/responder", "My call", "Your unit's current call: one tap per status, backup, outcomes"),
+    ("dispatch.board", "/dispatch", "Dispatch board", "Waiting calls, units, map and alerts, live"),
     ("calls.write", "/calls/new", "New call", "Enter a call, answer the screening questions, see the pathway"),
     ("calls.read", "/calls", "Calls", "Open and recent calls with their decisions and timelines"),
     ("programs.read", "/programs", "Programs & units", "Programs, their hours, and units with their status"),
+    ("units.duty", "/admin/units", "Units & shifts", "Units, crews by role, shift schedules and safety timers"),
+    ("metrics.read", "/metrics", "Dashboard", "The published figures per program, by month and hour, data quality"),
 ]
 
 

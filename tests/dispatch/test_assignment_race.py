@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
 from heart.auth.models import Role
@@ -17,6 +18,7 @@ from heart.programs.models import Unit, UnitStatus
 from heart.triage.service import triage_call
 from tests import factories
 
+pytestmark = pytest.mark.usefixtures("all_day_policy")
 RACERS = 20
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -17,6 +18,7 @@ from heart.events import Event
 from heart.programs.models import Unit
 from tests import factories
 
+pytestmark = pytest.mark.usefixtures("all_day_policy")
 CLEAR = {"pd_backup_for_safety": False, "ems_support": False, "disposition": "resolved on scene"}
 
 

@@ -15,6 +15,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "triage.override": frozenset({R.CALL_TAKER, R.DISPATCHER, R.SUPERVISOR}),
     "dispatch.assign": frozenset({R.DISPATCHER, R.SUPERVISOR}),
     "dispatch.status": frozenset({R.DISPATCHER, R.RESPONDER, R.SUPERVISOR}),
+    "dispatch.board": frozenset({R.DISPATCHER, R.SUPERVISOR}),
+    "responder.view": frozenset({R.RESPONDER}),
     "encounters.read": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
     "encounters.write": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
     "programs.read": frozenset({R.CALL_TAKER, R.DISPATCHER, R.RESPONDER, R.SUPERVISOR, R.ANALYST, R.ADMIN}),

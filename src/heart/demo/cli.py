@@ -4,25 +4,29 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from heart.db import utcnow
 from heart.demo.setup import DemoLogin
+
+if TYPE_CHECKING:
+    from heart.demo.history import HistorySummary
 
 LOGINS_FILE = Path(".heart-demo-logins")
 
 
 def demo(
     seed: Annotated[int, typer.Option(help="random seed; the same seed builds the same program")] = 2024,
-    years: Annotated[float, typer.Option(help="years of simulated history")] = 1.0,
+    years: Annotated[float, typer.Option(min=0, max=20, help="years of simulated history (0 for none)")] = 1.0,
     if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the database has data")] = False,
     logins_file: Annotated[Path, typer.Option(help="where the demo passwords are kept")] = LOGINS_FILE,
 ) -> None:
-    """Build a Durham-like demo program (programs, units, crews, one login per role)."""
+    """Build a Durham-like demo program (programs, units, crews, one login per role) and a simulated history."""
     from heart.cli import console, database
     from heart.demo.setup import (
         create_demo_logins,
@@ -44,11 +48,27 @@ def demo(
         now = utcnow()
         rng = random.Random(seed)
         load_demo_configuration(session=session, now=now, rng=rng)
+        history = _build_history(session, seed, years, console)
         started = start_open_shifts(session=session, now=now)
         logins = create_demo_logins(session=session, now=now)
     write_logins(logins_file, logins)
+    if history is not None:
+        responses = ", ".join(f"{code} {count:,}" for code, count in sorted(history.responses.items()))
+        console.print(f"history {history.start:%Y-%m-%d} to {history.end:%Y-%m-%d}: {history.calls:,} calls; "
+                      f"responses {responses}; {history.phone_contacts:,} CCD phone contacts; "
+                      f"{history.cancelled:,} cancelled ({history.seconds:.1f} s)")
     console.print(f"demo program ready: {started} units on duty now")
     _print_logins(logins, console)
+
+
+def _build_history(session: Session, seed: int, years: float, console: Console) -> HistorySummary | None:
+    """Simulate the program's past operation (see heart.demo.simulate); None when ``years`` is 0."""
+    if years <= 0:
+        return None
+    from heart.demo.history import build_history
+
+    with console.status(f"simulating {years:g} year(s) of calls and responses…"):
+        return build_history(session=session, seed=seed, years=years)
 
 
 def _print_logins(logins: list[DemoLogin], console: Console) -> None:

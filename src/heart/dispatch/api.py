@@ -6,11 +6,17 @@ from fastapi import APIRouter
 
 from heart.calls.service import get_call
 from heart.deps import CurrentUser, Now, SessionDep, allow
-from heart.dispatch import service
+from heart.dispatch import alerts, queue, service, timers
 from heart.dispatch.schemas import (
+    AlertPublic,
     AssignUnit,
+    BackupRequest,
     CancelResponse,
     ClearResponse,
+    DecisionPublic,
+    Escalate,
+    QueuedCallPublic,
+    RecommendationPublic,
     ResponsePublic,
     StatusUpdate,
     TransportStart,
@@ -71,3 +77,58 @@ def cancel(response_id: int, body: CancelResponse, db: SessionDep, user: Current
     response = service.cancel_response(session=db, response_id=response_id, data=body, at=body.at or now, now=now,
                                        by=user)
     return ResponsePublic.model_validate(response)
+
+
+@router.get("/api/dispatch/queue", dependencies=[allow("dispatch.board")])
+def dispatch_queue(db: SessionDep, now: Now) -> list[QueuedCallPublic]:
+    """Calls waiting for a field unit, longest waiting first, with their program's maximum wait."""
+    return [QueuedCallPublic(call_id=q.call.id, pathway=q.program.code, waiting_since=q.waiting_since,
+                             waited_minutes=round(q.waited_minutes(now), 2),
+                             max_wait_minutes=q.program.max_wait_minutes, over_max_wait=q.over_max_wait(now))
+            for q in queue.queued_calls(session=db)]
+
+
+@router.get("/api/calls/{call_id}/recommendations", dependencies=[allow("dispatch.assign")])
+def recommendations(call_id: int, db: SessionDep, now: Now) -> list[RecommendationPublic]:
+    """The call's program's free units, fastest to the scene first."""
+    return [RecommendationPublic.model_validate(r)
+            for r in queue.recommend_units(session=db, call_id=call_id, now=now)]
+
+
+@router.post("/api/calls/{call_id}/fallback", status_code=201, dependencies=[allow("dispatch.assign")])
+def fall_back(call_id: int, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
+    """No unit in time: the call goes where the policy sends it next, recorded as "no unit available"."""
+    return DecisionPublic.model_validate(queue.fall_back(session=db, call_id=call_id, now=now, by=user))
+
+
+@router.post("/api/calls/{call_id}/escalate", status_code=201, dependencies=[allow("triage.override")])
+def escalate(call_id: int, body: Escalate, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
+    """A phone (CCD) call becomes a field call without re-entering anything."""
+    decision = queue.escalate_to_field(session=db, call_id=call_id, reason=body.reason, now=now, by=user)
+    return DecisionPublic.model_validate(decision)
+
+
+@router.post("/api/responses/{response_id}/check-in", dependencies=[allow("dispatch.status")])
+def check_in(response_id: int, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
+    """The crew is OK: the safety timer starts again."""
+    return ResponsePublic.model_validate(timers.check_in(session=db, response_id=response_id, by=user, now=now))
+
+
+@router.post("/api/responses/{response_id}/backup", status_code=201, dependencies=[allow("dispatch.status")])
+def request_backup(response_id: int, body: BackupRequest, db: SessionDep, user: CurrentUser, now: Now
+                   ) -> AlertPublic:
+    """One tap for PD (team safety) or EMS: alerts the board and records the outcome; asking twice is once."""
+    alert = alerts.request_backup(session=db, response_id=response_id, kind=body.kind, by=user, now=now)
+    return AlertPublic.model_validate(alert)
+
+
+@router.get("/api/alerts", dependencies=[allow("dispatch.board")])
+def open_alerts(db: SessionDep) -> list[AlertPublic]:
+    """Alerts nobody has acknowledged yet."""
+    return [AlertPublic.model_validate(a) for a in alerts.open_alerts(session=db)]
+
+
+@router.post("/api/alerts/{alert_id}/acknowledge", dependencies=[allow("dispatch.board")])
+def acknowledge(alert_id: int, db: SessionDep, user: CurrentUser, now: Now) -> AlertPublic:
+    """Someone has seen the alert (a safety timer acknowledged counts as a check-in); twice is once."""
+    return AlertPublic.model_validate(alerts.acknowledge(session=db, alert_id=alert_id, by=user, now=now))

@@ -40,6 +40,8 @@ class Response(Base):
     ems_support: Mapped[bool | None] = mapped_column(Boolean)
     disposition: Mapped[str | None] = mapped_column(String(64))
     dispatched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The last "all OK" from the crew (or a dispatcher who checked on them): safety timers count from it.
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     @property
     def status(self) -> str:
@@ -55,3 +57,50 @@ class Response(Base):
         if self.en_route_at is not None:
             return "en_route"
         return "dispatched"
+
+
+class AlertKind:
+    """What raised an alert; the board shows each with its own words."""
+
+    SAFETY_TIMER = "safety_timer"
+    BACKUP_PD = "backup_pd"
+    BACKUP_EMS = "backup_ems"
+    MAX_WAIT = "max_wait"
+
+
+class Alert(Base):
+    """Something the board must show until a person acknowledges it (a safety timer, a backup request).
+
+    ``key`` names the cause, so a cause raises one alert however many times it is noticed (two workers
+    sweeping timers, a double tap on "request backup"). Messages are plain words without personal data.
+    """
+
+    __tablename__ = "alerts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(96), unique=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    call_id: Mapped[int | None] = mapped_column(ForeignKey("calls.id"), index=True)
+    response_id: Mapped[int | None] = mapped_column(ForeignKey("responses.id"), index=True)
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    message: Mapped[str] = mapped_column(String(256))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class ActionToken(Base):
+    """A button press the server has already carried out: the same token again changes nothing.
+
+    Pages put a fresh random token in every tap-able form; a retried request (double tap, flaky network)
+    arrives with the same token and is answered with the current state instead of acting twice.
+    """
+
+    __tablename__ = "action_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    action: Mapped[str] = mapped_column(String(64))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
@@ -71,3 +72,61 @@ class ResponsePublic(BaseModel):
     pd_backup_for_safety: bool | None
     ems_support: bool | None
     disposition: str | None
+
+
+class RecommendationPublic(BaseModel):
+    """An available unit and its estimated time to the scene (null when a position is unknown)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    unit_id: int
+    call_sign: str
+    minutes: float | None
+    distance_km: float | None
+
+
+class QueuedCallPublic(BaseModel):
+    call_id: int
+    pathway: str
+    waiting_since: datetime
+    waited_minutes: float
+    max_wait_minutes: int
+    over_max_wait: bool
+
+
+class Escalate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="", max_length=200, description="why a visit is needed (plain words)")
+
+
+class BackupRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: Literal["pd", "ems"] = Field(description="pd: police for team safety; ems: medical support")
+
+
+class AlertPublic(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    kind: str
+    message: str
+    call_id: int | None
+    response_id: int | None
+    unit_id: int | None
+    raised_at: datetime
+    acknowledged_at: datetime | None
+
+
+class DecisionPublic(BaseModel):
+    """A routing decision made by dispatch (a fallback or an escalation)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    call_id: int
+    pathway: str
+    fallback: str | None
+    override_reason: str | None
+    decided_at: datetime

@@ -110,14 +110,15 @@ def clear_response(
     response.cleared_at = at
     response.transported = transported
     response.transport_destination = outcome.transport_destination or response.transport_destination
-    response.pd_backup_for_safety = outcome.pd_backup_for_safety
-    response.ems_support = outcome.ems_support
+    # A backup requested during the response stays recorded, whatever the outcome form says.
+    response.pd_backup_for_safety = outcome.pd_backup_for_safety or bool(response.pd_backup_for_safety)
+    response.ems_support = outcome.ems_support or bool(response.ems_support)
     response.disposition = outcome.disposition
     _free_unit(session, response, at)
     record_event(session=session, kind="response.cleared", subject_type="response", subject_id=response.id,
                  call_id=response.call_id, at=at, actor_id=by.id,
-                 after={"transported": transported, "pd_backup_for_safety": outcome.pd_backup_for_safety,
-                        "ems_support": outcome.ems_support, "disposition": outcome.disposition})
+                 after={"transported": transported, "pd_backup_for_safety": response.pd_backup_for_safety,
+                        "ems_support": response.ems_support, "disposition": outcome.disposition})
     session.flush()
     _settle_call(session, session.get_one(Call, response.call_id), at, resolved=True)
     open_encounter(session=session, response=response, needs=outcome.needs, services=outcome.services,
@@ -193,7 +194,12 @@ def _advance(
     _check_order(response, step, at, now)
     setattr(response, step, at)
     unit_status = UNIT_STATUS_AFTER[step]
-    session.execute(update(Unit).where(Unit.id == response.unit_id).values(status=unit_status, status_changed_at=at))
+    values: dict[str, object] = {"status": unit_status, "status_changed_at": at}
+    if step == "on_scene_at":  # the unit is where the call is: its last known position for the next one
+        call = session.get_one(Call, response.call_id)
+        if call.lat is not None and call.lon is not None:
+            values.update(lat=call.lat, lon=call.lon, position_at=at)
+    session.execute(update(Unit).where(Unit.id == response.unit_id).values(**values))
     record_event(session=session, kind=f"response.{_words(step).replace(' ', '_')}", subject_type="response",
                  subject_id=response.id, call_id=response.call_id, at=at, actor_id=by.id,
                  after={"unit_status": unit_status.value})

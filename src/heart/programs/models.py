@@ -43,6 +43,9 @@ class Program(Base):
     hours: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     max_wait_minutes: Mapped[int] = mapped_column(Integer, default=20)
     crew_roles: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # Minutes a unit may stay in a status before the board raises a safety alert, e.g. {"on_scene": 45};
+    # None means the defaults in heart.dispatch.timers.
+    safety_timers: Mapped[dict[str, int] | None] = mapped_column(JSONType)
 
 
 class Unit(Base):
@@ -57,6 +60,7 @@ class Unit(Base):
     home_lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    position_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # when lat/lon were last known
 
 
 class Staff(Base):

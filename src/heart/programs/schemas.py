@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from heart.programs.models import ProgramKind, UnitStatus
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+TIMED_STATUSES = ("dispatched", "en_route", "on_scene", "transporting")
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
 
 
@@ -28,6 +29,21 @@ class ProgramConfig(BaseModel):
     )
     max_wait_minutes: int = Field(default=20, ge=0, le=7 * 24 * 60)
     crew_roles: list[str] = Field(default_factory=list)
+    safety_timers: dict[str, int] | None = Field(
+        default=None, description="minutes a unit may stay in a status (dispatched, en_route, on_scene, "
+                                  "transporting) before the board raises a safety alert; omitted ones use defaults")
+
+    @field_validator("safety_timers")
+    @classmethod
+    def _known_statuses(cls, value: dict[str, int] | None) -> dict[str, int] | None:
+        if value is None:
+            return None
+        for status, minutes in value.items():
+            if status not in TIMED_STATUSES:
+                raise ValueError(f"unknown status {status!r}; use {', '.join(TIMED_STATUSES)}")
+            if not 1 <= minutes <= 24 * 60:
+                raise ValueError(f"the {status} timer must be between 1 and 1440 minutes")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -91,6 +107,7 @@ class ProgramPublic(BaseModel):
     hours: dict[str, list[tuple[str, str]]]
     max_wait_minutes: int
     crew_roles: list[str]
+    safety_timers: dict[str, int] | None = None
 
 
 class UnitPublic(BaseModel):

@@ -199,7 +199,7 @@ def go_off_duty(*, session: Session, unit_id: int, now: datetime, actor_id: int 
             raise Conflict(f"{unit.call_sign} is already off duty")
         raise Conflict(f"{unit.call_sign} is {unit.status.value.replace('_', ' ')} and cannot go off duty "
                        "until it clears its call")
-    shift = session.scalar(select(Shift).where(Shift.unit_id == unit.id, Shift.ends_at > now)
+    shift = session.scalar(select(Shift).where(Shift.unit_id == unit.id, Shift.starts_at <= now, Shift.ends_at > now)
                            .order_by(Shift.starts_at.desc()))
     if shift is not None:
         shift.ends_at = max(now, shift.starts_at)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
@@ -14,10 +16,10 @@ from sqlalchemy.orm import Session
 from heart.calls.models import Call, CallStatus
 from heart.calls.service import get_call
 from heart.errors import Conflict, InvalidInput
-from heart.events import record_event
-from heart.triage.engine import CallFacts, decide
+from heart.events import Event, record_event
+from heart.triage.engine import NO_UNIT_AVAILABLE, PROGRAM_CLOSED, CallFacts, decide
 from heart.triage.models import PolicyVersion, TriageDecision
-from heart.triage.policy import Policy, load_policy_by_name
+from heart.triage.policy import Policy, PolicyError, load_policy_by_name
 from heart.triage.taxonomy import INCIDENT_TYPES
 
 DEFAULT_POLICY = "durham"
@@ -38,9 +40,19 @@ def facts_of(call: Call) -> CallFacts:
 
 
 def triage_call(
-    *, session: Session, call_id: int, now: datetime, actor_id: int | None, policy: Policy | None = None
+    *,
+    session: Session,
+    call_id: int,
+    now: datetime,
+    actor_id: int | None,
+    policy: Policy | None = None,
+    availability: Mapping[str, bool] | None = None,
 ) -> TriageDecision:
-    """Decide the call's pathway with the policy and record the decision, its version and its reasons."""
+    """Decide the call's pathway with the policy and record the decision, its version and its reasons.
+
+    ``availability`` (program code -> a unit is free; see ``unit_availability``) lets the decision fall back
+    with "no_unit_available"; None assumes every open program has a unit.
+    """
     call = get_call(session=session, call_id=call_id)
     if call.status not in (CallStatus.OPEN, CallStatus.TRIAGED):
         raise Conflict(f"call {call.id} is {call.status.value}; it can no longer be triaged")
@@ -50,7 +62,7 @@ def triage_call(
         call.incident_type = policy.resolve_nature_code(call.nature_code)
     if call.incident_type in INCIDENT_TYPES:
         call.category = INCIDENT_TYPES[call.incident_type].category
-    result = decide(facts_of(call), policy, now)
+    result = decide(facts_of(call), policy, now, availability)
     decision = TriageDecision(
         call_id=call.id, policy_id=policy.id, policy_version=policy.version, pathway=result.pathway,
         recommended_pathway=result.pathway, reasons=[{"rule": r.rule, "text": r.text} for r in result.reasons],
@@ -146,3 +158,196 @@ def _remember_version(session: Session, policy: Policy, now: datetime) -> None:
                        "give the edited policy a new version number")
     _STORED[engine].add(key)
 
+
+
+# --- the call-taker's next steps: hand to dispatch, resolve by phone ------------------------------------------
+
+PHONE_OUTCOMES: dict[str, str] = {
+    "resolved": "Resolved by phone: the caller's need was met",
+    "referred": "Referred to a community service",
+    "safety_plan": "A safety plan was made with the caller",
+    "declined": "The caller declined further help",
+    "lost_contact": "Contact with the caller was lost",
+}
+"""Outcomes of a call a clinician (CCD) resolves by phone: id -> words shown to people."""
+
+
+def hand_to_dispatch(
+    *, session: Session, call_id: int, now: datetime, actor_id: int | None, policy: Policy | None = None
+) -> Call:
+    """The call-taker accepts a field pathway (CRT, COR): the call waits on the dispatch board for a unit.
+
+    Handing the same decision over twice records it once (a double submit is harmless).
+    """
+    call = get_call(session=session, call_id=call_id)
+    policy = policy or policy_named(None)
+    program = policy.programs.get(call.pathway or "")
+    if call.status != CallStatus.TRIAGED or program is None or program.kind != "field":
+        raise Conflict(f"call {call.id} is not routed to a field team (pathway {call.pathway or 'none'}, "
+                       f"status {call.status.value}); there is nothing to hand to dispatch")
+    current = current_decision(session=session, call_id=call.id)
+    if current is not None and session.scalar(select(Event.id).where(
+            Event.call_id == call.id, Event.kind == "triage.handed_to_dispatch", Event.at >= current.decided_at,
+            Event.subject_id == current.id).limit(1)):
+        return call
+    record_event(session=session, kind="triage.handed_to_dispatch", subject_type="triage_decision",
+                 subject_id=current.id if current else call.id, call_id=call.id, at=now, actor_id=actor_id,
+                 after={"pathway": call.pathway, "status": call.status.value})
+    return call
+
+
+def resolve_by_phone(
+    *,
+    session: Session,
+    call_id: int,
+    outcome: str,
+    now: datetime,
+    actor_id: int | None,
+    note: str | None = None,
+    policy: Policy | None = None,
+) -> Call:
+    """A clinician in the 911 center resolved the call by phone: record the outcome and close the call.
+
+    Only a call routed to a phone program (CCD) and still open can be resolved this way; resolving it again
+    with the same outcome changes nothing.
+    """
+    if outcome not in PHONE_OUTCOMES:
+        raise InvalidInput(f"outcome must be one of {', '.join(PHONE_OUTCOMES)}", field="outcome")
+    call = get_call(session=session, call_id=call_id)
+    policy = policy or policy_named(None)
+    program = policy.programs.get(call.pathway or "")
+    if program is None or program.kind != "phone":
+        raise Conflict(f"call {call.id} is routed to {call.pathway or 'nobody yet'}, not to a phone clinician")
+    if call.status == CallStatus.RESOLVED:
+        last = session.scalar(select(Event).where(Event.call_id == call.id, Event.kind == "call.resolved_by_phone")
+                              .order_by(Event.id.desc()).limit(1))
+        if last is not None and (last.after or {}).get("outcome") == outcome:
+            return call
+    if call.status != CallStatus.TRIAGED:
+        raise Conflict(f"call {call.id} is {call.status.value}; it can no longer be resolved by phone")
+    before = {"status": call.status.value, "pathway": call.pathway}
+    call.status, call.closed_at = CallStatus.RESOLVED, now
+    record_event(session=session, kind="call.resolved_by_phone", subject_type="call", subject_id=call.id,
+                 call_id=call.id, at=now, actor_id=actor_id, before=before,
+                 after={"status": call.status.value, "pathway": call.pathway, "outcome": outcome,
+                        "note": (note or "").strip() or None})
+    return call
+
+
+def unit_availability(*, session: Session, now: datetime) -> dict[str, bool]:
+    """For each field program in the database, whether a unit is free now (available and on shift).
+
+    Programs not in the database (and phone programs, whose clinicians are not units) are left out: the
+    engine then counts them as available, and only their hours apply.
+    """
+    from heart.dispatch.queue import available_units  # imported here: the dispatch queue imports this module
+    from heart.programs.models import Program, ProgramKind
+
+    free = {unit.program_id for unit in available_units(session=session, now=now)}
+    programs = session.scalars(select(Program).where(Program.kind == ProgramKind.FIELD))
+    return {program.code: program.id in free for program in programs}
+
+
+def screening_at(*, session: Session, call_id: int, at: datetime) -> dict[str, str] | None:
+    """The call's screening answers as they stood at ``at``, read back from the event log (None if unknown)."""
+    event = session.scalar(select(Event).where(
+        Event.call_id == call_id, Event.at <= at, Event.kind.in_(("call.received", "call.screening_answered")))
+        .order_by(Event.at.desc(), Event.id.desc()).limit(1))
+    if event is None or event.after is None:
+        return None
+    answers = event.after.get("screening") if event.kind == "call.received" else event.after
+    return {str(q): str(a) for q, a in (answers or {}).items()}
+
+
+# --- "Why didn't HEART come?" --------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Explanation:
+    """The answer to "Why didn't HEART come?" for one call: the decision, its policy version and why."""
+
+    call: Call
+    decisions: list[TriageDecision]
+    headline: str
+    heart_came: bool = False
+    passed_over: str | None = None
+    """The HEART program that would have gone but was closed or had no unit free."""
+    screening: dict[str, str] | None = None
+    """The answers the decision was made on, from the event log."""
+    questions: dict[str, str] = field(default_factory=dict)
+    stored: PolicyVersion | None = None
+
+    @property
+    def decision(self) -> TriageDecision | None:
+        """The decision in force (the latest)."""
+        return self.decisions[-1] if self.decisions else None
+
+
+def explain_decision(*, session: Session, call_id: int) -> Explanation:
+    """Explain the call's pathway in plain words, naming a closed or busy program when that was the reason."""
+    call = get_call(session=session, call_id=call_id)
+    decisions = decisions_for_call(session=session, call_id=call.id)
+    if not decisions:
+        return Explanation(call, decisions, "The call has not been triaged yet.")
+    decision = decisions[-1]
+    stored = session.scalar(select(PolicyVersion).where(PolicyVersion.policy_id == decision.policy_id,
+                                                        PolicyVersion.version == decision.policy_version))
+    policy = _policy_version(decision, stored)
+    screening = screening_at(session=session, call_id=call.id, at=decision.decided_at)
+    passed_over = _passed_over(call, decision, policy, screening)
+    heart = {code for code, p in policy.programs.items() if not p.always_open} if policy else {"CCD", "CRT", "COR"}
+    questions = {q.id: q.prompt for q in policy.questions} if policy else {}
+    return Explanation(call, decisions, _headline(decision, policy, passed_over, heart),
+                       heart_came=decision.pathway in heart, passed_over=passed_over, screening=screening,
+                       questions=questions, stored=stored)
+
+
+def _policy_version(decision: TriageDecision, stored: PolicyVersion | None) -> Policy | None:
+    """The policy version that decided, if its file is still here and unchanged."""
+    try:
+        policy = load_policy_by_name(decision.policy_id, version=decision.policy_version)
+    except PolicyError:
+        return None
+    if stored is not None and hashlib.sha256(policy.text.encode()).hexdigest() != stored.sha256:
+        return None
+    return policy
+
+
+def _passed_over(call: Call, decision: TriageDecision, policy: Policy | None,
+                 screening: dict[str, str] | None) -> str | None:
+    """Which program was closed or busy: decided again on the same facts, hours only."""
+    if decision.fallback is None:
+        return None
+    if decision.fallback == NO_UNIT_AVAILABLE and decision.recommended_pathway != decision.pathway:
+        return decision.recommended_pathway
+    if policy is None:
+        return None
+    facts = CallFacts(nature_code=call.nature_code, incident_type=call.incident_type, priority=call.priority,
+                      screening=screening if screening is not None else dict(call.screening))
+    again = decide(facts, policy, decision.decided_at)
+    if decision.fallback == PROGRAM_CLOSED:
+        return again.fallback_program
+    return again.pathway if again.pathway != decision.pathway else None
+
+
+def _headline(decision: TriageDecision, policy: Policy | None, passed_over: str | None, heart: set[str]) -> str:
+    pathway = decision.pathway
+    if pathway in heart:
+        return f"HEART was sent: the call went to {pathway}."
+    if decision.fallback == PROGRAM_CLOSED:
+        if passed_over and policy is not None:
+            clock = decision.decided_at.astimezone(policy.timezone).strftime("%H:%M")
+            hours = policy.programs[passed_over].hours_text
+            return f"{passed_over} was closed at {clock} (its hours: {hours}), so the call went to {pathway}."
+        return f"The HEART program for this call was closed at that hour, so the call went to {pathway}."
+    if decision.fallback == NO_UNIT_AVAILABLE:
+        return f"No {passed_over or 'HEART'} unit was free, so the call went to {pathway}."
+    if decision.override_reason:
+        return (f"A person sent the call to {pathway} instead of {decision.recommended_pathway}: "
+                f"{decision.override_reason}")
+    exclusions = set(policy.exclusion_questions) if policy else set()
+    unknown = [q.replace("_", " ") for q in decision.unanswered if q in exclusions]
+    if unknown:
+        return (f"Not every safety question was answered no ({', '.join(unknown)}); an unknown answer never "
+                f"counts as no, so no unarmed team could go and the call went to {pathway}.")
+    last = decision.reasons[-1]["text"] if decision.reasons else ""
+    return f"The policy sends this call to {pathway}: {last}"

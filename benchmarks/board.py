@@ -1,0 +1,248 @@
+"""Live board fan-out: 200 dispatch boards connected by server-sent events to two uvicorn workers on
+PostgreSQL while status changes stream in; how long each change takes to reach every board.
+
+One driver walks calls through triage → assign → en route → on scene → clear over the JSON API, one change
+every --interval seconds. Each board is a raw HTTP/1.1 client reading /dispatch/stream; a change has arrived
+on a board when the board receives a fragment whose event id is at least the change's. Latency is measured
+from the moment the driver sends the request (so it includes the request itself). Loopback only; bounded
+by --seconds.
+
+    .venv/bin/python benchmarks/board.py [--boards 200] [--changes 80] [--interval 0.25] [--workers 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import socket
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from heart.auth.models import Role  # noqa: E402
+from heart.auth.service import create_user  # noqa: E402
+from heart.db import make_engine, make_sessionmaker, transaction, utcnow  # noqa: E402
+from heart.migrate import upgrade  # noqa: E402
+from heart.programs.models import Staff  # noqa: E402
+from heart.programs.schemas import ProgramConfig  # noqa: E402
+from heart.programs.service import create_unit, go_on_duty, upsert_program  # noqa: E402
+from lifecycle import (  # noqa: E402
+    PASSWORD,
+    SCREENING,
+    RawClient,
+    create_database,
+    drop_database,
+    percentile,
+    start_server,
+)
+
+CLEAR = {"pd_backup_for_safety": False, "ems_support": False, "disposition": "resolved on scene"}
+UNITS = 8
+WAIT_FOR_BOARDS = 3.0  # seconds a change may take before it counts as missed (the server's keep-alive is 5)
+
+
+@dataclass
+class Board:
+    """One connected board: the event ids it received, in order, with their arrival times."""
+
+    arrivals: list[tuple[int, float]] = field(default_factory=list)
+    error: str | None = None
+
+    def arrival_of(self, event_id: int) -> float | None:
+        for ident, at in self.arrivals:
+            if ident >= event_id:
+                return at
+        return None
+
+
+def arrange(url: str) -> list[int]:
+    """A CRT program open all day, eight units on duty across the city, and a dispatcher account."""
+    upgrade(url)
+    engine = make_engine(url)
+    now = utcnow()
+    roles = ["licensed clinician", "peer support specialist", "EMT"]
+    with transaction(make_sessionmaker(engine)) as session:
+        program, _ = upsert_program(session=session, config=ProgramConfig(
+            code="CRT", name="CRT", kind="field", hours={"daily": [("00:00", "24:00")]}, crew_roles=roles),
+            now=now, actor_id=None)
+        unit_ids = []
+        for index in range(UNITS):
+            unit = create_unit(session=session, call_sign=f"CRT-{index + 1}", program=program,
+                               home_lat=35.95 + 0.01 * index, home_lon=-78.95 + 0.01 * index, now=now, actor_id=None)
+            crew = []
+            for role in roles:
+                staff = Staff(name=f"{role} {index}", role=role, program_id=program.id)
+                session.add(staff)
+                session.flush()
+                crew.append((staff.id, role))
+            go_on_duty(session=session, unit_id=unit.id, crew=crew, ends_at=now + timedelta(hours=4), now=now,
+                       actor_id=None)
+            unit_ids.append(unit.id)
+        create_user(session=session, username="bench", password=PASSWORD, role=Role.DISPATCHER, now=now)
+    engine.dispose()
+    return unit_ids
+
+
+async def watch(port: int, cookie: str, board: Board, stop: asyncio.Event) -> None:
+    """Read /dispatch/stream (chunked HTTP/1.1) and note when each event id arrives."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(f"GET /dispatch/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+                 f"Cookie: {cookie}\r\n\r\n".encode())
+    await writer.drain()
+    try:
+        status = (await reader.readline()).split()
+        if len(status) < 2 or status[1] != b"200":
+            board.error = f"status {status[1:2]}"
+            return
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        buffer = b""
+        while not stop.is_set():
+            size = int((await reader.readline()).strip() or b"0", 16)
+            if size == 0:
+                break
+            buffer += (await reader.readexactly(size + 2))[:-2]
+            arrived = time.perf_counter()
+            while b"\n\n" in buffer:
+                message, buffer = buffer.split(b"\n\n", 1)
+                for line in message.split(b"\n"):
+                    if line.startswith(b"id: "):
+                        board.arrivals.append((int(line[4:]), arrived))
+    except (ConnectionError, asyncio.IncompleteReadError) as error:
+        board.error = type(error).__name__
+    finally:
+        writer.close()
+
+
+async def run(port: int, url: str, unit_ids: list[int], args: argparse.Namespace
+              ) -> tuple[list[float], list[float], int, list[Board]]:
+    driver = RawClient(port)
+    await driver.connect()
+    status, signed, cookie = await driver.post("/api/auth/login", {"username": "bench", "password": PASSWORD})
+    if status != 200:
+        raise SystemExit(f"login failed: {status}")
+    driver.headers = f"Cookie: {cookie}\r\nX-CSRF-Token: {signed['csrf_token']}\r\n"
+
+    stop = asyncio.Event()
+    boards = [Board() for _ in range(args.boards)]
+    tasks = [asyncio.create_task(watch(port, cookie, board, stop)) for board in boards]
+    deadline = time.monotonic() + 30
+    while sum(1 for b in boards if b.arrivals or b.error) < len(boards):
+        if time.monotonic() > deadline:
+            raise SystemExit("not every board connected within 30 s")
+        await asyncio.sleep(0.05)
+    connected = sum(1 for b in boards if b.arrivals)
+    print(f"{connected} of {len(boards)} boards connected and received the board")
+
+    events = await psycopg.AsyncConnection.connect(url, autocommit=True)
+    per_board: list[float] = []
+    per_change: list[float] = []
+    missed = 0
+    measured = 0
+    stop_at = time.monotonic() + args.seconds
+
+    async def change(path: str, body: dict[str, object], expect: int) -> dict[str, object]:
+        """Send one change and wait until it reaches every board (or counts as missed)."""
+        nonlocal missed, measured
+        started = time.perf_counter()
+        status, answer, _ = await driver.post(path, body)
+        if status != expect:
+            raise SystemExit(f"{path}: {status} {str(answer)[:200]}")
+        cursor = await events.execute("select max(id) from events")
+        row = await cursor.fetchone()
+        event_id = int(row[0]) if row and row[0] is not None else 0
+        waited_until = time.monotonic() + WAIT_FOR_BOARDS
+        while True:
+            arrivals = [board.arrival_of(event_id) for board in boards if not board.error]
+            if all(at is not None for at in arrivals) or time.monotonic() > waited_until:
+                break
+            await asyncio.sleep(0.005)
+        measured += 1
+        latencies = [(at - started) * 1000 for at in arrivals if at is not None]
+        missed += len(arrivals) - len(latencies)
+        per_board.extend(latencies)
+        if latencies:
+            per_change.append(max(latencies))
+        await asyncio.sleep(max(args.interval - (time.perf_counter() - started), 0))
+        return answer
+
+    unit_index = 0
+    while measured < args.changes and time.monotonic() < stop_at:
+        unit_id = unit_ids[unit_index % len(unit_ids)]
+        unit_index += 1
+        status, call, _ = await driver.post("/api/calls", {"nature_code": "CHECK WELFARE", "priority": "3",
+                                                           "screening": SCREENING})
+        status, decided, _ = await driver.post(f"/api/calls/{call['id']}/triage", {})
+        if decided.get("pathway") != "CRT":  # CRT closed at this hour in the policy: a person sends it anyway
+            await change(f"/api/calls/{call['id']}/triage/override", {"pathway": "CRT", "reason": "benchmark"}, 201)
+        response = await change(f"/api/calls/{call['id']}/responses", {"unit_id": unit_id}, 201)
+        for step in ("en-route", "on-scene"):
+            await change(f"/api/responses/{response['id']}/{step}", {}, 200)
+        await change(f"/api/responses/{response['id']}/clear", CLEAR, 200)
+
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await events.close()
+    await driver.close()
+    return per_board, per_change, missed, boards
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--boards", type=int, default=200)
+    parser.add_argument("--changes", type=int, default=80, help="status changes to measure")
+    parser.add_argument("--interval", type=float, default=0.25, help="seconds between changes")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--seconds", type=float, default=90, help="stop measuring after this long")
+    args = parser.parse_args()
+
+    name, url = create_database()
+    try:
+        unit_ids = arrange(url)
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        server = start_server(url, port, args.workers)
+        try:
+            started = time.monotonic()
+            per_board, per_change, missed, boards = asyncio.run(run(port, url, unit_ids, args))
+            elapsed = time.monotonic() - started
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=20)
+            except Exception:  # a worker stuck on a stream: do not leave it behind
+                server.kill()
+    finally:
+        drop_database(name)
+
+    errors = [b.error for b in boards if b.error]
+    print(f"{args.boards} boards, {args.workers} server workers on PostgreSQL, {len(per_change)} status changes "
+          f"in {elapsed:.1f} s (one every {args.interval:.2f} s)")
+    print(f"change → a board        p50 {percentile(per_board, 0.5):6.1f} ms  p95 {percentile(per_board, 0.95):6.1f} ms"
+          f"  p99 {percentile(per_board, 0.99):6.1f} ms  ({len(per_board)} arrivals; goal p95 < 500 ms)")
+    print(f"change → every board    p50 {percentile(per_change, 0.5):6.1f} ms  p95 "
+          f"{percentile(per_change, 0.95):6.1f} ms  p99 {percentile(per_change, 0.99):6.1f} ms")
+    print(f"missed (not within {WAIT_FOR_BOARDS:.0f} s): {missed}; board connection errors: {len(errors)}")
+    if errors:
+        print(f"first error: {errors[0]}")
+    print(json.dumps({"p50_ms": round(percentile(per_board, 0.5), 1), "p95_ms": round(percentile(per_board, 0.95), 1),
+                      "p99_ms": round(percentile(per_board, 0.99), 1),
+                      "every_board_p95_ms": round(percentile(per_change, 0.95), 1), "missed": missed}))
+    if missed or errors or percentile(per_board, 0.95) >= 500:
+        raise SystemExit(1)
+
+
+if __name__ == "__main__":
+    main()

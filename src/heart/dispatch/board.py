@@ -1,0 +1,150 @@
+"""What the dispatch board shows, assembled in a dozen set-based queries (no HTTP, no HTML here).
+
+The same ``Board`` feeds the first page load and every live re-render, so a dispatcher never sees two
+versions of the truth.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from heart.calls.models import Call, CallStatus
+from heart.dispatch.alerts import open_alerts
+from heart.dispatch.models import Alert, AlertKind, Response
+from heart.dispatch.queue import QueuedCall, available_units, call_point, queued_calls
+from heart.dispatch.recommend import (
+    DEFAULT_ESTIMATOR,
+    BusyUnit,
+    ExpectedWait,
+    Recommendation,
+    TravelTimeEstimator,
+    expected_wait,
+    rank_units,
+    typical_on_scene_minutes,
+)
+from heart.dispatch.timers import TimerState, timer_of
+from heart.events import Event
+from heart.programs.models import Program, ProgramKind, Shift, Unit, UnitStatus
+from heart.triage.policy import Policy
+
+SHOWN_RECOMMENDATIONS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    """A waiting call with its recommended units, the expected wait when none is free, and its prompt."""
+    queued: QueuedCall
+    recommendations: list[Recommendation]
+    expected: ExpectedWait | None
+    wait_alert: Alert | None
+
+    @property
+    def call(self) -> Call:
+        return self.queued.call
+
+    def fallback_due(self, now: datetime) -> bool:
+        """Prompt the fallback once the maximum wait passed, or when no unit could arrive within it."""
+        if self.queued.over_max_wait(now):
+            return True
+        limit = self.queued.program.max_wait_minutes
+        return not self.recommendations and (self.expected is None or self.expected.minutes > limit)
+
+
+@dataclass(frozen=True, slots=True)
+class UnitRow:
+    """A unit, its live response and call (if any), its safety timer and when its shift ends."""
+    unit: Unit
+    program: Program
+    response: Response | None
+    call: Call | None
+    timer: TimerState | None
+    shift_ends_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveRow:
+    """A call with the units working it."""
+    call: Call
+    units: list[UnitRow]
+
+
+@dataclass
+class Board:
+    """Everything one rendering of the board shows, as of ``now`` and event ``last_event_id``."""
+    now: datetime
+    last_event_id: int
+    queue: list[QueueRow] = field(default_factory=list)
+    phone: list[Call] = field(default_factory=list)
+    active: list[ActiveRow] = field(default_factory=list)
+    units: list[UnitRow] = field(default_factory=list)
+    alerts: list[tuple[Alert, str | None]] = field(default_factory=list)
+    escalates_to: dict[str, str] = field(default_factory=dict)
+
+
+def build_board(*, session: Session, now: datetime, policy: Policy | None = None,
+                estimator: TravelTimeEstimator = DEFAULT_ESTIMATOR) -> Board:
+    """Everything the board shows at ``now``."""
+    # Read the newest event id first: whatever the later queries see is at least that new.
+    last_event_id = int(session.scalar(select(func.coalesce(func.max(Event.id), 0))) or 0)
+    board = Board(now=now, last_event_id=last_event_id)
+    programs = {p.id: p for p in session.scalars(select(Program).order_by(Program.code))}
+    units = list(session.scalars(select(Unit).order_by(Unit.call_sign)))
+    live = list(session.scalars(select(Response).where(Response.cleared_at.is_(None),
+                                                       Response.cancelled_at.is_(None))))
+    calls = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_({r.call_id for r in live})))}
+    shift_ends = dict(session.execute(
+        select(Shift.unit_id, func.max(Shift.ends_at)).where(Shift.starts_at <= now, Shift.ends_at > now)
+        .group_by(Shift.unit_id)).all())
+    live_by_unit = {r.unit_id: r for r in live}
+    for unit in units:
+        response = live_by_unit.get(unit.id)
+        program = programs[unit.program_id]
+        board.units.append(UnitRow(unit, program, response, calls.get(response.call_id) if response else None,
+                                   timer_of(response, program) if response else None, shift_ends.get(unit.id)))
+    _fill_queue(board, session, list(programs.values()), live_by_unit, calls, estimator)
+    by_call: dict[int, list[UnitRow]] = {}
+    for row in board.units:
+        if row.call is not None:
+            by_call.setdefault(row.call.id, []).append(row)
+    board.active = sorted((ActiveRow(calls[call_id], rows) for call_id, rows in by_call.items()),
+                          key=lambda a: (a.call.received_at, a.call.id))
+    phone_codes = [p.code for p in programs.values() if p.kind == ProgramKind.PHONE]
+    board.phone = list(session.scalars(select(Call).where(Call.status == CallStatus.TRIAGED,
+                                                          Call.pathway.in_(phone_codes)).order_by(Call.received_at)))
+    if policy is not None:
+        board.escalates_to = {code: p.escalates_to for code, p in policy.programs.items() if p.escalates_to}
+    call_signs = {u.id: u.call_sign for u in units}
+    board.alerts = [(a, call_signs.get(a.unit_id) if a.unit_id else None) for a in open_alerts(session=session)]
+    return board
+
+
+def _fill_queue(board: Board, session: Session, programs: list[Program], live_by_unit: dict[int, Response],
+                calls: dict[int, Call], estimator: TravelTimeEstimator) -> None:
+    queued = queued_calls(session=session, programs=programs)
+    if not queued:
+        return
+    free = available_units(session=session, now=board.now)
+    wait_alerts = {a.call_id: a for a in session.scalars(
+        select(Alert).where(Alert.kind == AlertKind.MAX_WAIT, Alert.call_id.in_([q.call.id for q in queued])))}
+    typical: dict[int, float] = {}
+    for item in queued:
+        program = item.program
+        destination = call_point(item.call)
+        ranked = rank_units(destination, [u for u in free if u.program_id == program.id], estimator)
+        expected = None
+        if not ranked:
+            if program.id not in typical:
+                typical[program.id] = typical_on_scene_minutes(session=session, program_id=program.id, now=board.now)
+            busy = [BusyUnit(row.unit, live_by_unit[row.unit.id], call_point(calls[live_by_unit[row.unit.id].call_id]))
+                    for row in board.units
+                    if row.unit.program_id == program.id and row.unit.status != UnitStatus.OFF_DUTY
+                    and row.unit.id in live_by_unit]
+            expected = expected_wait(destination, busy, now=board.now, typical_on_scene=typical[program.id],
+                                     estimator=estimator)
+        alert = wait_alerts.get(item.call.id)
+        board.queue.append(QueueRow(item, ranked[:SHOWN_RECOMMENDATIONS] if ranked else [], expected,
+                                    alert if alert is not None and alert.acknowledged_at is None else None))

@@ -1,0 +1,132 @@
+"""The live dispatch board: the page, its server-sent event stream, and its one-action buttons.
+
+Buttons post with htmx and get back one line for the message area; the board itself changes through the
+stream, the same way for the dispatcher who pressed and for everyone else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from markupsafe import escape
+from sqlalchemy.orm import Session
+
+from heart.auth.models import User
+from heart.db import utcnow
+from heart.deps import CurrentUser, SessionDep, allow
+from heart.dispatch import alerts, queue, service
+from heart.dispatch.board import Board, build_board
+from heart.dispatch.broadcast import start
+from heart.dispatch.taps import first_time, token_for
+from heart.errors import Conflict, DomainError, InvalidInput, NotFound
+from heart.programs.models import Unit
+from heart.realtime import sse
+from heart.templating import render, templates
+from heart.triage.service import policy_named
+
+router = APIRouter(include_in_schema=False)
+PARTS = ("alerts", "queue", "phone", "active", "units", "mapdata")
+Token = Annotated[str | None, Form()]
+
+
+def board_parts(board: Board) -> dict[str, str]:
+    """Each live fragment of the board, rendered from ``board`` (shared by every open board)."""
+    context = {"board": board, "now": board.now, "token_for": token_for}
+    return {part: templates.env.get_template(f"dispatch/_{part}.html").render(context) for part in PARTS}
+
+
+@router.get("/dispatch", dependencies=[allow("dispatch.board")])
+def board_page(request: Request, db: SessionDep) -> HTMLResponse:
+    """The board as it stands; the stream keeps it current from then on."""
+    board = build_board(session=db, now=utcnow(), policy=policy_named(None))
+    homes = [(row.unit.home_lat, row.unit.home_lon) for row in board.units
+             if row.unit.home_lat is not None and row.unit.home_lon is not None]
+    center = [sum(lat for lat, _ in homes) / len(homes), sum(lon for _, lon in homes) / len(homes)] if homes else None
+    return render(request, "dispatch/board.html", {
+        "parts": board_parts(board), "board": board, "tiles_url": request.app.state.settings.map_tiles_url,
+        "center": center,
+    })
+
+
+@router.get("/dispatch/stream", dependencies=[allow("dispatch.board")])
+async def board_stream(request: Request) -> Response:
+    """Server-sent events: each board fragment, again whenever it changes."""
+    await start(request.app)
+    return sse.stream(request.app.state.board_feed.stream())
+
+
+@router.post("/dispatch/calls/{call_id}/assign", dependencies=[allow("dispatch.assign")])
+def assign(call_id: int, db: SessionDep, user: CurrentUser, unit_id: Annotated[int, Form()],
+           token: Token = None) -> HTMLResponse:
+    """Send a unit with one action; the same button pressed twice sends it once."""
+
+    def act() -> str:
+        now = utcnow()
+        response = service.assign_unit(session=db, call_id=call_id, unit_id=unit_id, at=now, now=now, by=user)
+        return f"{db.get_one(Unit, response.unit_id).call_sign} sent to call {call_id}."
+
+    return _tap(db, user, token, f"assign:{call_id}:{unit_id}", act, "Already sent.")
+
+
+@router.post("/dispatch/calls/{call_id}/fallback", dependencies=[allow("dispatch.assign")])
+def fall_back(call_id: int, db: SessionDep, user: CurrentUser, token: Token = None) -> HTMLResponse:
+    """No unit in time: route the call where the policy sends it next, recorded as "no unit available"."""
+
+    def act() -> str:
+        decision = queue.fall_back(session=db, call_id=call_id, now=utcnow(), by=user)
+        return f"Call {call_id} handed to {decision.pathway}: no unit available."
+
+    return _tap(db, user, token, f"fallback:{call_id}", act, "Already handed over.")
+
+
+@router.post("/dispatch/calls/{call_id}/escalate", dependencies=[allow("triage.override")])
+def escalate(call_id: int, db: SessionDep, user: CurrentUser, reason: Annotated[str, Form()] = "",
+             token: Token = None) -> HTMLResponse:
+    """A phone (CCD) call becomes a field call, as it stands."""
+
+    def act() -> str:
+        decision = queue.escalate_to_field(session=db, call_id=call_id, reason=reason, now=utcnow(), by=user)
+        return f"Call {call_id} escalated to {decision.pathway}; it is in the queue."
+
+    return _tap(db, user, token, f"escalate:{call_id}", act, "Already escalated.")
+
+
+@router.post("/dispatch/alerts/{alert_id}/acknowledge", dependencies=[allow("dispatch.board")])
+def acknowledge(alert_id: int, db: SessionDep, user: CurrentUser, token: Token = None) -> HTMLResponse:
+    """Someone has seen the alert; it leaves every board."""
+    def act() -> str:
+        alerts.acknowledge(session=db, alert_id=alert_id, by=user, now=utcnow())
+        return "Alert acknowledged."
+
+    return _tap(db, user, token, f"ack:{alert_id}", act, "Alert acknowledged.")
+
+
+def _tap(db: Session, user: User, token: str | None, action: str, act: Callable[[], str], again: str
+         ) -> HTMLResponse:
+    """Carry out ``act`` once per token, answering with one line for the board's message area."""
+    try:
+        if not first_time(session=db, token=token, action=action, user_id=user.id, now=utcnow()):
+            return message(again)
+        return message(act())
+    except DomainError as error:
+        db.rollback()  # nothing of a refused action is kept, including its token
+        return message(str(error), status=status_for(error))
+
+
+def message(text: str, *, status: int = 200) -> HTMLResponse:
+    """One line for a page's message area; refusals are marked as errors for people and screen readers."""
+    css = "error" if status >= 400 else "ok"
+    return HTMLResponse(f'<p class="{css}" role="{"alert" if status >= 400 else "status"}">{escape(text)}</p>',
+                        status_code=status)
+
+
+def status_for(error: DomainError) -> int:
+    """The HTTP status of a refusal, as the JSON API would answer it."""
+    if isinstance(error, NotFound):
+        return 404
+    if isinstance(error, InvalidInput):
+        return 422
+    return 409 if isinstance(error, Conflict) else 403

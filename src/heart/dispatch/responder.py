@@ -1,0 +1,218 @@
+"""The responder's phone: the unit's current call, one tap per status, backup, outcomes, narrative.
+
+Every button carries a token made when the page was drawn; a tap that arrives twice (double tap, a retry on
+a flaky network) is answered with the page as it stands and changes nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+
+import anyio
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from heart.auth.models import User
+from heart.calls.models import Call
+from heart.db import utcnow
+from heart.deps import CurrentUser, SessionDep, allow
+from heart.dispatch import alerts, service, timers
+from heart.dispatch.broadcast import start
+from heart.dispatch.models import Response as Assignment
+from heart.dispatch.pages import status_for
+from heart.dispatch.schemas import ClearResponse
+from heart.dispatch.taps import first_time, new_token
+from heart.encounters.models import Encounter, NarrativeEntry
+from heart.encounters.service import narrative_of
+from heart.errors import DomainError
+from heart.programs.models import Program, Unit
+from heart.realtime import sse
+from heart.realtime.feed import KEEPALIVE_SECONDS, STREAM_SECONDS, WAKE_SECONDS
+from heart.realtime.shutdown import stopping
+from heart.templating import render
+
+router = APIRouter(include_in_schema=False)
+Token = Annotated[str | None, Form()]
+RECENT = timedelta(hours=12)  # cleared responses the crew can still add narrative to from this screen
+
+NEEDS = ("mental health", "substance use", "housing", "food", "medical care", "transportation", "benefits",
+         "safety planning", "family support")
+SERVICES = ("de-escalation", "crisis counseling", "peer support", "safety planning", "resource referral",
+            "basic needs", "transport", "medical assessment")
+DISPOSITIONS = ("resolved on scene", "referred to services", "transported to care", "neighbor declined services",
+                "gone on arrival", "handed to PD", "handed to EMS", "other")
+SAFETY_QUESTIONS = ("weapon", "imminent_risk_to_others", "violent_history", "medical_intervention", "ivc_order")
+
+
+@dataclass
+class RecentResponse:
+    response: Assignment
+    call: Call
+    encounter: Encounter | None
+    narrative: list[NarrativeEntry]
+
+
+@dataclass
+class ResponderView:
+    """What the crew's phone shows."""
+
+    user: User
+    unit: Unit | None
+    response: Assignment | None = None
+    call: Call | None = None
+    timer: timers.TimerState | None = None
+    recent: list[RecentResponse] = field(default_factory=list)
+
+    @property
+    def state(self) -> str:
+        """Changes only when the screen must be redrawn for someone else's action (a new call, a cancel)."""
+        return f"{self.response.id}:{self.response.status}" if self.response else "none"
+
+
+def live_response(session: Session, unit_id: int) -> Assignment | None:
+    """The unit's response that has neither cleared nor been cancelled."""
+    return session.scalar(select(Assignment).where(Assignment.unit_id == unit_id, Assignment.cleared_at.is_(None),
+                                                   Assignment.cancelled_at.is_(None)))
+
+
+def responder_view(*, session: Session, user: User, now: datetime) -> ResponderView:
+    """The unit's live response with its call and timer, and its recently cleared ones with narrative."""
+    unit = session.get(Unit, user.unit_id) if user.unit_id else None
+    view = ResponderView(user=user, unit=unit)
+    if unit is None:
+        return view
+    view.response = live_response(session, unit.id)
+    if view.response is not None:
+        view.call = session.get_one(Call, view.response.call_id)
+        view.timer = timers.timer_of(view.response, session.get_one(Program, view.response.program_id))
+    recent = session.execute(
+        select(Assignment, Call, Encounter).join(Call, Call.id == Assignment.call_id)
+        .outerjoin(Encounter, Encounter.response_id == Assignment.id)
+        .where(Assignment.unit_id == unit.id, Assignment.cleared_at > now - RECENT)
+        .order_by(Assignment.cleared_at.desc()).limit(5)
+    ).all()
+    view.recent = [RecentResponse(r, c, e, narrative_of(session=session, encounter_id=e.id) if e else [])
+                   for r, c, e in recent]
+    return view
+
+
+def _panel(request: Request, db: Session, user: User, *, error: str | None = None, status: int = 200
+           ) -> HTMLResponse:
+    view = responder_view(session=db, user=user, now=utcnow())
+    return render(request, "responder/_panel.html", {
+        "view": view, "error": error, "new_token": new_token, "needs": NEEDS, "services": SERVICES,
+        "dispositions": DISPOSITIONS, "safety_questions": SAFETY_QUESTIONS, "now": utcnow(),
+    }, status_code=status)
+
+
+@router.get("/responder", dependencies=[allow("responder.view")])
+def responder_page(request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
+    """The phone screen; it listens for a new call or a cancellation and redraws itself."""
+    panel = bytes(_panel(request, db, user).body).decode()
+    return render(request, "responder/view.html", {"panel": panel})
+
+
+@router.get("/responder/panel", dependencies=[allow("responder.view")])
+def responder_panel(request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
+    """The panel alone, for the page to redraw."""
+    return _panel(request, db, user)
+
+
+@router.get("/responder/stream", dependencies=[allow("responder.view")])
+async def responder_stream(request: Request, user: CurrentUser) -> Response:
+    """Server-sent events: the unit's state (response and status) whenever it changes."""
+    await start(request.app)
+    realtime, factory = request.app.state.realtime, request.app.state.read_sessionmaker
+    unit_id = user.unit_id
+
+    def state() -> str:
+        if unit_id is None:
+            return "none"
+        with factory() as session:
+            response = live_response(session, unit_id)
+            return f"{response.id}:{response.status}" if response else "none"
+
+    async def body() -> AsyncIterator[bytes]:
+        yield sse.retry(1000)
+        seen = realtime.changes.generation
+        ends_at = time.monotonic() + STREAM_SECONDS
+        while True:
+            yield sse.message("state", await anyio.to_thread.run_sync(state))
+            idle = 0.0
+            while (generation := await realtime.changes.wait(seen, WAKE_SECONDS)) == seen:
+                if stopping() or time.monotonic() > ends_at:
+                    return
+                idle += WAKE_SECONDS
+                if idle >= KEEPALIVE_SECONDS:
+                    idle = 0.0
+                    yield sse.KEEPALIVE
+            seen = generation
+
+    return sse.stream(body())
+
+
+@router.post("/responder/responses/{response_id}/clear", dependencies=[allow("dispatch.status")])
+def clear(
+    response_id: int, request: Request, db: SessionDep, user: CurrentUser,
+    disposition: Annotated[str, Form(max_length=64)] = "", transported: Annotated[bool, Form()] = False,
+    transport_destination: Annotated[str, Form(max_length=128)] = "",
+    pd_backup_for_safety: Annotated[bool, Form()] = False, ems_support: Annotated[bool, Form()] = False,
+    needs: Annotated[list[str] | None, Form()] = None, services: Annotated[list[str] | None, Form()] = None,
+    consent_to_follow_up: Annotated[bool, Form()] = False, narrative: Annotated[str, Form(max_length=20000)] = "",
+    token: Token = None,
+) -> HTMLResponse:
+    """Clear with the outcomes the dashboard counts, and open the encounter."""
+    if not disposition.strip():
+        return _panel(request, db, user, error="Choose a disposition before clearing.", status=422)
+    outcome = ClearResponse(transported=transported, transport_destination=transport_destination or None,
+                            pd_backup_for_safety=pd_backup_for_safety, ems_support=ems_support,
+                            disposition=disposition.strip(), needs=needs or [], services=services or [],
+                            consent_to_follow_up=consent_to_follow_up, narrative=narrative.strip() or None)
+    return _once(request, db, user, token, f"clear:{response_id}",
+                 lambda now: service.clear_response(session=db, response_id=response_id, outcome=outcome, at=now,
+                                                    now=now, by=user))
+
+
+Step = Literal["en-route", "on-scene", "transport", "check-in"]
+
+
+@router.post("/responder/responses/{response_id}/{step}", dependencies=[allow("dispatch.status")])
+def tap(response_id: int, step: Step, request: Request, db: SessionDep, user: CurrentUser,
+        token: Token = None) -> HTMLResponse:
+    """One tap: en route, on scene, transporting, or "all OK" (a check-in that restarts the safety timer)."""
+    actions: dict[str, Callable[[datetime], object]] = {
+        "en-route": lambda now: service.mark_en_route(session=db, response_id=response_id, at=now, now=now, by=user),
+        "on-scene": lambda now: service.mark_on_scene(session=db, response_id=response_id, at=now, now=now, by=user),
+        "transport": lambda now: service.start_transport(session=db, response_id=response_id, at=now, now=now,
+                                                         by=user, destination=None),
+        "check-in": lambda now: timers.check_in(session=db, response_id=response_id, by=user, now=now),
+    }
+    return _once(request, db, user, token, f"{step}:{response_id}", actions[step])
+
+
+@router.post("/responder/responses/{response_id}/backup/{kind}", dependencies=[allow("dispatch.status")])
+def backup(response_id: int, kind: Literal["pd", "ems"], request: Request, db: SessionDep, user: CurrentUser,
+           token: Token = None) -> HTMLResponse:
+    """One tap for PD (team safety) or EMS: the board is alerted and the outcome recorded."""
+    return _once(request, db, user, token, f"backup:{kind}:{response_id}",
+                 lambda now: alerts.request_backup(session=db, response_id=response_id, kind=kind, by=user, now=now))
+
+
+def _once(request: Request, db: Session, user: User, token: str | None, action: str,
+          act: Callable[[datetime], object]) -> HTMLResponse:
+    """Do ``act`` the first time ``token`` arrives; always answer with the panel as it now stands."""
+    now = utcnow()
+    try:
+        if first_time(session=db, token=token, action=action, user_id=user.id, now=now):
+            act(now)
+            db.flush()
+    except DomainError as error:
+        db.rollback()
+        return _panel(request, db, user, error=str(error), status=status_for(error))
+    return _panel(request, db, user)

@@ -1,0 +1,46 @@
+"""DuckDB over a Parquet export of the history: the analytics path for years of data."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+import ibis
+import ibis.expr.types as ir
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from heart.metrics.backends import MetricsSource, quiet
+from heart.metrics.definitions import HISTORY_SCHEMA
+
+
+@ibis.udf.scalar.builtin(name="epoch_us")
+def _epoch_us(value: datetime) -> int:  # type: ignore[empty-body]
+    """DuckDB's epoch_us: exact microseconds."""
+
+
+def duckdb_epoch_micros(value: ir.TimestampValue) -> ir.IntegerValue:
+    return _epoch_us(value)
+
+
+def open_duckdb_parquet(path: str | Path, *, threads: int | None = None) -> MetricsSource:
+    """An in-memory DuckDB reading the Parquet file (or glob) of the history."""
+    connection = ibis.duckdb.connect(threads=threads) if threads else ibis.duckdb.connect()
+    with quiet():
+        history = connection.read_parquet(str(path), table_name="history")
+    return MetricsSource("duckdb", connection, history, duckdb_epoch_micros, native_quantiles=True,
+                         materialize=False)
+
+
+def export_history(source: MetricsSource, path: str | Path) -> int:
+    """Write the source's history to one Parquet file (timestamps as UTC microseconds); returns the rows."""
+    with quiet():
+        table = source.history.to_pyarrow()
+    table = table.cast(arrow_schema(), safe=False) if table.num_rows else arrow_schema().empty_table()
+    pq.write_table(table, str(path), compression="zstd")
+    return int(table.num_rows)
+
+
+def arrow_schema() -> pa.Schema:
+    """The Parquet export's schema (``definitions.HISTORY_SCHEMA`` in Arrow terms)."""
+    return HISTORY_SCHEMA.to_pyarrow()

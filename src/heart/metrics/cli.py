@@ -1,0 +1,127 @@
+"""`heart metrics`: the dashboard's figures for a period, as a table or as JSON.
+
+With ``--by agency`` it shows instead the baseline of imported CAD history (how police, EMS or fire
+answer today), computed by ``heart.calls.baseline`` with the same definitions.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Any
+
+import typer
+from rich.table import Table
+
+from heart.errors import DomainError
+from heart.metrics.schemas import MetricsReport
+
+FIGURES = (
+    ("responses", "Responses", "{:,}"),
+    ("avg_minutes_to_scene", "Avg minutes to scene", "{:.2f}"),
+    ("avg_minutes_on_scene", "Avg minutes on scene", "{:.2f}"),
+    ("avg_total_minutes", "Avg total minutes", "{:.2f}"),
+    ("pct_needed_transport", "% needed transport", "{:.2f}%"),
+    ("pct_needed_pd_backup_for_team_safety", "% needed PD backup for team safety", "{:.2f}%"),
+    ("pct_needed_ems_support", "% needed EMS support", "{:.2f}%"),
+    ("median_minutes_received_to_scene", "Median minutes call → on scene", "{:.2f}"),
+    ("p90_minutes_received_to_scene", "90th percentile minutes call → on scene", "{:.2f}"),
+    ("cancelled_responses", "Cancelled responses", "{:,}"),
+)
+
+
+class OutputFormat(StrEnum):
+    TABLE = "table"
+    JSON = "json"
+
+
+class GroupBy(StrEnum):
+    PROGRAM = "program"
+    AGENCY = "agency"
+
+
+def metrics(
+    program: Annotated[str | None, typer.Option(help="one program's code, e.g. CRT (default: every program)")] = None,
+    since: Annotated[str | None, typer.Option(help="first day, YYYY-MM-DD, in the program's local time")] = None,
+    until: Annotated[str | None, typer.Option(help="last day (included), YYYY-MM-DD")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.TABLE,
+    by: Annotated[GroupBy, typer.Option(help="program: HEART's responses; agency: imported CAD history "
+                                             "(baseline)")] = GroupBy.PROGRAM,
+    batch: Annotated[str | None, typer.Option(help="with --by agency: one import batch's label")] = None,
+) -> None:
+    """Responses, minutes to and on scene, transports, backup and EMS shares, by program (period by cleared_at)."""
+    from heart.cli import console, fail, settings
+
+    database_url = settings().database_url
+    if by == GroupBy.AGENCY:
+        _baseline(database_url, batch, output)
+        return
+    if batch is not None:
+        raise fail("--batch goes with --by agency (it names a batch of imported CAD history)")
+    from heart.metrics.backends import open_database
+    from heart.metrics.definitions import Period
+    from heart.metrics.service import compute_metrics
+
+    try:
+        period = Period(since=_day(since, "--since"), until=_day(until, "--until"))
+        with open_database(database_url) as source:
+            report = compute_metrics(source=source, period=period, program=program.upper() if program else None)
+    except (ValueError, DomainError) as error:
+        raise fail(str(error)) from None
+    if output == OutputFormat.JSON:
+        typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
+    else:
+        console.print(report_table(report))
+
+
+def _day(text: str | None, option: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"{option} must be a date written YYYY-MM-DD, not {text!r}") from None
+
+
+def report_table(report: MetricsReport) -> Table:
+    """The published panel's layout: one column per program, one row per figure."""
+    from heart.metrics.service import report_programs
+
+    codes = report_programs(report)
+    period = f"{report.period.since or 'first record'} to {report.period.until or 'last record'}"
+    table = Table("", *codes, title=f"Responses cleared {period}", title_justify="left")
+    for key, label, fmt in FIGURES:
+        table.add_row(label, *(_cell(getattr(report.programs[code], key), fmt) for code in codes))
+    table.add_row("Left out (data-quality exceptions)",
+                  *(f"{report.programs[code].data_quality.excluded_responses:,}" for code in codes))
+    return table
+
+
+def _cell(value: Any, fmt: str) -> str:
+    return "—" if value is None else fmt.format(value)
+
+
+def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> None:
+    """The CAD-history baseline per agency, from heart.calls.baseline."""
+    from heart.cli import console, fail
+
+    try:
+        from heart.calls.baseline import baseline_by_agency
+    except ImportError:  # pragma: no cover - the module ships with the CAD import
+        raise fail("this installation has no CAD-history baseline (heart.calls.baseline)") from None
+    try:
+        result = baseline_by_agency(database_url=database_url, batch=batch)
+    except DomainError as error:
+        raise fail(str(error)) from None
+    if output == OutputFormat.JSON:
+        typer.echo(json.dumps(result, indent=2, default=str))
+        return
+    table = Table("agency", "responses", "avg minutes to scene", "avg minutes on scene", "avg total minutes",
+                  "left out", title=f"CAD history baseline ({batch or 'all batches'})", title_justify="left")
+    for agency, figures in result.get("agencies", {}).items():
+        left_out = sum(int(v) for v in figures.get("left_out", {}).values())
+        table.add_row(agency, f"{figures['responses']:,}", _cell(figures.get("avg_minutes_to_scene"), "{:.2f}"),
+                      _cell(figures.get("avg_minutes_on_scene"), "{:.2f}"),
+                      _cell(figures.get("avg_total_minutes"), "{:.2f}"), f"{left_out:,}")
+    console.print(table)

@@ -1,0 +1,54 @@
+"""What the metrics service returns: the JSON of `heart metrics --format json` and the dashboard's data."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+
+class PeriodPublic(BaseModel):
+    """The period asked for: local dates of each program, both inclusive; null leaves a side open."""
+
+    since: date | None = None
+    until: date | None = None
+    by: str = "cleared_at"
+    time_zone: str = "each program's own"
+
+
+class DataQuality(BaseModel):
+    """Responses left out of the figures, by reason (one response may have several reasons)."""
+
+    excluded_responses: int = Field(0, description="cleared in the period but left out of every figure")
+    missing_on_scene: int = 0
+    negative_minutes_to_scene: int = 0
+    negative_minutes_on_scene: int = 0
+    cleared_and_cancelled: int = 0
+    negative_received_to_scene: int = Field(0, description="left out of the received → on-scene figures only")
+
+
+class ProgramMetrics(BaseModel):
+    """One program's figures for the period (minutes and percentages rounded to 2 decimals)."""
+
+    responses: int = 0
+    avg_minutes_to_scene: float | None = None
+    avg_minutes_on_scene: float | None = None
+    avg_total_minutes: float | None = None
+    pct_needed_transport: float | None = None
+    pct_needed_pd_backup_for_team_safety: float | None = None
+    pct_needed_ems_support: float | None = None
+    median_minutes_received_to_scene: float | None = None
+    p90_minutes_received_to_scene: float | None = None
+    cancelled_responses: int = 0
+    responses_by_call_type: dict[str, int] = Field(default_factory=dict)
+    responses_by_hour: list[int] = Field(default_factory=lambda: [0] * 24,
+                                         description="by local hour of dispatch, 0–23")
+    responses_by_month: dict[str, int] = Field(default_factory=dict, description="by local month cleared")
+    data_quality: DataQuality = Field(default_factory=DataQuality)
+
+
+class MetricsReport(BaseModel):
+    """Every program's figures for one period."""
+
+    period: PeriodPublic
+    programs: dict[str, ProgramMetrics]

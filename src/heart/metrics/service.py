@@ -1,0 +1,149 @@
+"""Compute the dashboard's figures on a metrics source and round them the way the published dashboard does.
+
+The database returns exact integer sums, counts and ranked values (``definitions.py``); the divisions
+happen here on fractions, and rounding is half-up to two decimals, so every backend prints the same digits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import ibis.expr.types as ir
+
+from heart.errors import NotFound
+from heart.metrics import definitions as d
+from heart.metrics.backends import MetricsSource, quiet
+from heart.metrics.schemas import DataQuality, MetricsReport, PeriodPublic, ProgramMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class Totals:
+    """Exact sums and counts for one group, as the database returned them."""
+
+    responses: int
+    sum_us_to_scene: int
+    sum_us_on_scene: int
+    transported: int
+    pd_backup_for_safety: int
+    ems_support: int
+
+
+def compute_metrics(*, source: MetricsSource, period: d.Period, program: str | None = None) -> MetricsReport:
+    """Every program's figures (or one program's) for the period, from the source's history."""
+    history = source.history
+    if program is not None:
+        history = history.filter(history.program == program)
+    programs = _rows(d.programs_and_zones(history))
+    codes = sorted({row["program"] for row in programs})
+    if program is not None and program not in codes and not _program_exists(source, program):
+        raise NotFound("program", program, field="program")
+    report = MetricsReport(period=PeriodPublic(since=period.since, until=period.until),
+                           programs={code: ProgramMetrics() for code in ([program] if program else codes)})
+    clock = d.local_clock(_rows(d.time_span(history))[0], (row["timezone"] for row in programs))
+    if clock is None:
+        return report
+    with source.materialized(d.response_facts(history, source.epoch_micros)) as facts, \
+            source.materialized(d.classify(facts, clock, period)) as classified:
+        _fill(report, classified, source.native_quantiles)
+    return report
+
+
+def _fill(report: MetricsReport, classified: ir.Table, native_quantiles: bool) -> None:
+    for row in _rows(d.summary(classified)):
+        _fill_summary(report.programs[row["program"]], row)
+    quantiles = d.native_quantiles(classified) if native_quantiles else d.quantile_neighbours(classified)
+    for row in _rows(quantiles):
+        values = quantile_minutes(row)
+        metrics = report.programs[row["program"]]
+        metrics.median_minutes_received_to_scene = values["median"]
+        metrics.p90_minutes_received_to_scene = values["p90"]
+    for row in _rows(d.counted_by(classified, ["program", "hour"])):
+        report.programs[row["program"]].responses_by_hour[int(row["hour"])] = int(row["responses"])
+    for row in _rows(d.counted_by(classified, ["program", "incident_type"])):
+        report.programs[row["program"]].responses_by_call_type[row["incident_type"] or "unknown"] = int(
+            row["responses"])
+    for row in _rows(d.counted_by(classified, ["program", "month"])):
+        month = int(row["month"])
+        report.programs[row["program"]].responses_by_month[f"{month // 100:04d}-{month % 100:02d}"] = int(
+            row["responses"])
+    for metrics in report.programs.values():
+        metrics.responses_by_call_type = dict(sorted(metrics.responses_by_call_type.items(),
+                                                     key=lambda item: (-item[1], item[0])))
+        metrics.responses_by_month = dict(sorted(metrics.responses_by_month.items()))
+
+
+def figures(totals: Totals) -> dict[str, float | None]:
+    """The seven published figures from exact totals (None when there is no response)."""
+    n = totals.responses
+    if n == 0:
+        return {"avg_minutes_to_scene": None, "avg_minutes_on_scene": None, "avg_total_minutes": None,
+                "pct_needed_transport": None, "pct_needed_pd_backup_for_team_safety": None,
+                "pct_needed_ems_support": None}
+    per_minute = n * d.MICROS_PER_MINUTE
+    return {
+        "avg_minutes_to_scene": round_half_up(Fraction(totals.sum_us_to_scene, per_minute)),
+        "avg_minutes_on_scene": round_half_up(Fraction(totals.sum_us_on_scene, per_minute)),
+        "avg_total_minutes": round_half_up(Fraction(totals.sum_us_to_scene + totals.sum_us_on_scene, per_minute)),
+        "pct_needed_transport": round_half_up(Fraction(100 * totals.transported, n)),
+        "pct_needed_pd_backup_for_team_safety": round_half_up(Fraction(100 * totals.pd_backup_for_safety, n)),
+        "pct_needed_ems_support": round_half_up(Fraction(100 * totals.ems_support, n)),
+    }
+
+
+def quantile_minutes(row: Mapping[str, Any], quantiles: Mapping[str, Fraction] = d.QUANTILES
+                     ) -> dict[str, float | None]:
+    """Quantiles in minutes, from either the two ranked neighbours (interpolated here) or a native value."""
+    n = int(row["n"] or 0)
+    values: dict[str, float | None] = {}
+    for name, q in quantiles.items():
+        if n == 0:
+            values[name] = None
+        elif name in row:  # the backend's own quantile_cont, in microseconds
+            values[name] = round_half_up(Fraction(float(row[name])) / d.MICROS_PER_MINUTE)
+        else:
+            low, high = int(row[f"{name}_low"]), int(row[f"{name}_high"])
+            position = (n - 1) * q
+            micros = low + (position - position.numerator // position.denominator) * (high - low)
+            values[name] = round_half_up(Fraction(micros) / d.MICROS_PER_MINUTE)
+    return values
+
+
+def round_half_up(value: Fraction, places: int = 2) -> float:
+    """Round as people do (0.125 → 0.13), exactly, then give a float for JSON."""
+    scale = 10**places
+    scaled = value * scale
+    rounded = (scaled + Fraction(1, 2)).__floor__() if scaled >= 0 else -((-scaled + Fraction(1, 2)).__floor__())
+    return rounded / scale
+
+
+def _fill_summary(metrics: ProgramMetrics, row: Mapping[str, Any]) -> None:
+    totals = Totals(**{name: int(row[name] or 0) for name in Totals.__dataclass_fields__})
+    metrics.responses = totals.responses
+    for name, value in figures(totals).items():
+        setattr(metrics, name, value)
+    metrics.cancelled_responses = int(row["cancelled_responses"] or 0)
+    metrics.data_quality = DataQuality(excluded_responses=int(row["exceptions_excluded"] or 0),
+                                       **{kind: int(row[kind] or 0) for kind in d.EXCEPTION_KINDS})
+
+
+def _rows(expr: ir.Table) -> list[dict[str, Any]]:
+    with quiet():
+        return list(expr.to_pyarrow().to_pylist())
+
+
+def _program_exists(source: MetricsSource, code: str) -> bool:
+    try:
+        programs = source.connection.table("programs")
+    except Exception:  # a Parquet export has no programs table
+        return False
+    with quiet():
+        return bool(programs.filter(programs.code == code).count().execute())
+
+
+def report_programs(report: MetricsReport, order: Iterable[str] = ("CRT", "COR")) -> list[str]:
+    """Program codes in dashboard order: the published ones first, then the rest alphabetically."""
+    first = [code for code in order if code in report.programs]
+    return first + sorted(code for code in report.programs if code not in first)

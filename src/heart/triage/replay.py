@@ -1,0 +1,401 @@
+"""Replay a triage policy over imported CAD history: where would those calls have gone, and when was HEART closed?
+
+The history comes from ``cad_records`` (one import batch, optionally one agency) in the operational database,
+SQLite or PostgreSQL. It is read once into pandas, handed to DuckDB through Ibis, and classified by the
+policy compiled to one vectorized query (``heart.triage.compiler``); only the grouped counts come back.
+
+What a replay has to assume, because a CAD record does not say it:
+
+* **Screening answers are unknown.** Nobody asked the policy's questions on those calls. Taken as recorded
+  (scenario ``recorded``), unknown never counts as "no", so the unarmed teams (CRT, CCD) get nothing: that
+  is the floor. ``screened`` assumes a call-taker asked and heard "no" to every exclusion question, unless
+  the incident type itself implies "yes" (``IMPLIED_YES``: a shooting has a weapon, an overdose needs
+  medical care, an assault is a risk to others…); the other questions stay unknown, so no call goes to CCD,
+  whose rule needs the caller to agree to talk by phone. ``screened_phone_ok`` also assumes that the caller
+  agrees, which makes CCD's count an upper bound (taken from CRT's). Reports show the scenarios side by side.
+* **Every program with hours had a unit free** (a history does not say which units were busy); only hours
+  count. Calls passed over because their program was closed carry ``fallback = program_closed``.
+* **Local time** is the CAD's own time zone (its import profile's), so a policy's hours are read as that
+  city's clock: "what if this city ran this policy". A record without a time of day counts as outside
+  every program's hours and is reported as such.
+* **Priorities** are compared as the CAD wrote them; ``priority_p`` names CAD values that mean the policy's
+  Priority P (immediate threat to life).
+* The incident type is the one the import stored (through the CAD's crosswalk); a record without one is
+  mapped through the policy's own nature-code table, else counts as ``other``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from heart.calls.models import CadRecord, ImportBatch
+from heart.triage.compiler import compile_policy
+from heart.triage.engine import PROGRAM_CLOSED, CallFacts, decide
+from heart.triage.policy import PATHWAYS, Policy
+from heart.triage.taxonomy import INCIDENT_TYPES, OTHER
+
+
+class ReplayError(Exception):
+    """A replay that cannot run; ``str(error)`` is one plain sentence."""
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """What the replay assumes about the screening answers a CAD record does not have."""
+
+    name: str
+    label: str
+    screened: bool = False
+    phone_ok: bool = False
+
+
+RECORDED = Scenario("recorded", "answers unknown (as recorded)")
+SCREENED = Scenario("screened", "assumed screened", screened=True)
+SCREENED_PHONE_OK = Scenario("screened_phone_ok", "screened, caller takes the phone", screened=True, phone_ok=True)
+
+# Incident types whose very name answers a screening question "yes" (keys: question ids of the decide contract).
+IMPLIED_YES: Mapping[str, frozenset[str]] = {
+    "weapon": frozenset({"person_with_weapon", "shots_fired", "shooting", "stabbing", "robbery",
+                         "crisis_with_violence"}),
+    "imminent_risk_to_others": frozenset({"assault", "shooting", "stabbing", "domestic_violence", "sexual_assault",
+                                          "caller_in_danger", "officer_needs_help", "crisis_with_violence"}),
+    "medical_intervention": frozenset({"overdose", "medical_emergency", "injured_person", "suicide_attempt"}),
+    "violent_history": frozenset({"assault", "domestic_violence", "crisis_with_violence"}),
+    "ivc_order": frozenset({"ivc_order"}),
+}
+GROUP_KEYS = ("pathway", "incident_type", "local_hour", "fallback", "fallback_program")
+CALL_COLUMNS = ("incident_type", "priority", "local_minute", "local_hour")
+
+
+def scenarios_for(*, assume_screened: bool = False, assume_phone_ok: bool = False) -> tuple[Scenario, ...]:
+    """The scenarios to report: always the recorded one, then the assumptions asked for."""
+    chosen = [RECORDED]
+    if assume_screened or assume_phone_ok:
+        chosen.append(SCREENED)
+    if assume_phone_ok:
+        chosen.append(SCREENED_PHONE_OK)
+    return tuple(chosen)
+
+
+# --- reading a batch -----------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class CadBatch:
+    """The records of one import batch, as a DataFrame, with the CAD's profile name."""
+
+    label: str
+    profile: str
+    records: pd.DataFrame
+
+
+def load_batch(*, engine: Engine, batch: str, agency: str | None = None) -> CadBatch:
+    """Read a batch's records (received_at, nature_code, incident_type, priority, agency); one query."""
+    with engine.connect() as connection:
+        batch_query = select(ImportBatch.id, ImportBatch.profile).where(ImportBatch.label == batch)
+        found = connection.execute(batch_query).first()
+        if found is None:
+            labels = connection.scalars(select(ImportBatch.label).order_by(ImportBatch.id.desc()).limit(5)).all()
+            known = f" (recent batches: {', '.join(labels)})" if labels else " (nothing has been imported)"
+            raise ReplayError(f"there is no import batch labelled {batch!r}{known}")
+        columns = [CadRecord.received_at, CadRecord.nature_code, CadRecord.incident_type, CadRecord.priority,
+                   CadRecord.agency]
+        query = select(*columns).where(CadRecord.batch_id == found.id).order_by(CadRecord.id)
+        if agency:
+            query = query.where(CadRecord.agency == agency)
+        rows = connection.execute(query).all()
+    records = pd.DataFrame(rows, columns=[c.key for c in columns])
+    records["received_at"] = pd.to_datetime(records["received_at"], utc=True)
+    return CadBatch(batch, found.profile, records)
+
+
+def prepare_calls(
+    records: pd.DataFrame, policy: Policy, *, zone: ZoneInfo, priority_p: Iterable[str] = ()
+) -> pd.DataFrame:
+    """The compiled policy's input: incident type (never null), priority, local minute and hour (null: no time)."""
+    types = records["incident_type"].astype(object).where(records["incident_type"].notna(), None)
+    missing = types.isna() & records["nature_code"].notna()
+    if missing.any():
+        codes = records.loc[missing, "nature_code"]
+        resolved = {code: policy.resolve_nature_code(code) for code in codes.unique()}
+        types = types.where(~missing, codes.map(resolved))
+    types = types.where(types.isin(list(INCIDENT_TYPES)), OTHER)
+    priority = records["priority"].astype(object).where(records["priority"].notna(), None)
+    priority = priority.map(lambda value: None if value is None else str(value).strip().upper())
+    as_p = {str(value).strip().upper() for value in priority_p}
+    if as_p:
+        priority = priority.where(~priority.isin(as_p), "P")
+    local = pd.to_datetime(records["received_at"], utc=True).dt.tz_convert(zone.key)
+    minute = (local.dt.hour * 60 + local.dt.minute).astype("Int16")
+    return pd.DataFrame({
+        "incident_type": types.astype(str),
+        "priority": priority,
+        "local_minute": minute,
+        "local_hour": (minute // 60).astype("Int16"),
+    }).reset_index(drop=True)
+
+
+# --- screening assumptions, shared by the compiled query and the engine ------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Assumptions:
+    """Which questions a scenario answers, and how; built from the policies being replayed."""
+
+    questions: tuple[str, ...]
+    exclusions: frozenset[str]
+    phone: frozenset[str]
+
+    @classmethod
+    def of(cls, *policies: Policy) -> Assumptions:
+        questions = tuple(dict.fromkeys(q for policy in policies for q in policy.question_ids))
+        exclusions = frozenset(q for policy in policies for q in policy.exclusion_questions)
+        return cls(questions, exclusions, frozenset(q for policy in policies for q in phone_questions(policy)))
+
+    def default(self, question: str, scenario: Scenario) -> str | None:
+        """The answer assumed when the incident type implies nothing."""
+        if question in self.exclusions:
+            return "no"
+        return "yes" if scenario.phone_ok and question in self.phone else None
+
+    def answer(self, question: str, incident_type: str, scenario: Scenario) -> str | None:
+        """The assumed answer for one call (None: unknown)."""
+        if not scenario.screened:
+            return None
+        if incident_type in IMPLIED_YES.get(question, ()):
+            return "yes"
+        return self.default(question, scenario)
+
+    def columns(self, table: ir.Table, scenario: Scenario) -> dict[str, ir.Value]:
+        """The same answers as Ibis columns named by question id."""
+        found: dict[str, ir.Value] = {}
+        for question in self.questions:
+            fallback = self.default(question, scenario) if scenario.screened else None
+            value: ir.Value = ibis.literal(fallback, type="string")
+            implied = IMPLIED_YES.get(question)
+            if scenario.screened and implied:
+                value = ibis.cases((table.incident_type.isin(sorted(implied)), "yes"), else_=value)
+            found[question] = value
+        return found
+
+
+def phone_questions(policy: Policy) -> tuple[str, ...]:
+    """Questions a phone program's rule needs answered yes (the caller agrees to talk), e.g. ``phone_ok``."""
+    phone = {code for code, program in policy.programs.items() if program.kind == "phone"}
+    return tuple(dict.fromkeys(q for rule in policy.rules if rule.send in phone for q in rule.any_yes))
+
+
+# --- running the replay -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ScenarioResult:
+    """Grouped counts of one scenario: one row per (pathway, type, hour, fallback[, other pathway])."""
+
+    scenario: Scenario
+    counts: pd.DataFrame
+
+    def pathways(self, column: str = "pathway") -> dict[str, int]:
+        """Calls per pathway, every pathway listed (0 when none)."""
+        totals = self.counts.groupby(column)["calls"].sum()
+        return {pathway: int(totals.get(pathway, 0)) for pathway in PATHWAYS}
+
+    def by(self, key: str) -> dict[Any, dict[str, int]]:
+        """Calls per pathway for each value of ``key`` (incident_type or local_hour; None for no time)."""
+        grouped = self.counts.groupby([key, "pathway"], dropna=False)["calls"].sum()
+        result: dict[Any, dict[str, int]] = {}
+        for (value, pathway), calls in grouped.items():
+            name = None if pd.isna(value) else (int(value) if key == "local_hour" else str(value))
+            result.setdefault(name, {})[str(pathway)] = int(calls)
+        return result
+
+    def closed(self) -> dict[str, int]:
+        """Calls a program would have taken but for its hours, per program."""
+        passed = self.counts[self.counts["fallback"] == PROGRAM_CLOSED]
+        return {str(k): int(v) for k, v in passed.groupby("fallback_program")["calls"].sum().items()}
+
+    def transitions(self) -> dict[str, dict[str, int]] | None:
+        """With a second policy: calls from each pathway of the first to each pathway of the second."""
+        if "other_pathway" not in self.counts.columns:
+            return None
+        grouped = self.counts.groupby(["pathway", "other_pathway"])["calls"].sum()
+        matrix: dict[str, dict[str, int]] = {}
+        for (before, after), calls in grouped.items():
+            matrix.setdefault(str(before), {})[str(after)] = int(calls)
+        return matrix
+
+
+def replay_calls(
+    calls: pd.DataFrame | ir.Table,
+    policy: Policy,
+    *,
+    scenarios: Sequence[Scenario] = (RECORDED,),
+    compare: Policy | None = None,
+    con: Any = None,
+) -> list[ScenarioResult]:
+    """Classify ``calls`` (``prepare_calls``' columns) under each scenario; DuckDB does the work.
+
+    A decision depends only on the call's type, priority, answers (here a function of the type) and on which
+    programs are open at its minute. So the calls are first counted per distinct (type, priority, hour, stretch
+    of the day in which no program opens or closes), each distinct combination is classified once by the
+    compiled policy, and the counts are summed: the same result as classifying every call, much faster.
+    """
+    con = con or ibis.duckdb.connect()
+    base = calls if isinstance(calls, ir.Table) else ibis.memtable(calls[list(CALL_COLUMNS)])
+    policies = [policy, *([compare] if compare else [])]
+    stretch = _stretch_start(base.local_minute.cast("int16"), policies)
+    distinct = con.execute(base.mutate(local_minute=stretch).group_by(list(CALL_COLUMNS)).agg(weight=ibis._.count()))
+    table = ibis.memtable(distinct)
+    assumptions = Assumptions.of(*policies)
+    results = []
+    for scenario in scenarios:
+        decided = classify(table.mutate(**assumptions.columns(table, scenario)), policy, compare=compare)
+        keys = [*GROUP_KEYS, *(["other_pathway"] if compare else [])]
+        counts = con.execute(decided.group_by(keys).agg(calls=decided.weight.sum()))
+        counts["calls"] = counts["calls"].astype("int64")
+        results.append(ScenarioResult(scenario, counts))
+    return results
+
+
+def _stretch_start(minute: ir.IntegerValue, policies: Sequence[Policy]) -> ir.IntegerValue:
+    """The first minute of the stretch of the day holding ``minute``, between two opening or closing times."""
+    edges = sorted({edge for policy in policies for program in policy.programs.values()
+                    for window in program.hours for edge in window if 0 < edge < 24 * 60})
+    if not edges:
+        return minute
+    later_first = [(minute >= edge, edge) for edge in reversed(edges)]
+    return ibis.cases((minute.isnull(), ibis.null("int16")), *later_first, else_=0).cast("int16")
+
+
+def classify(table: ir.Table, policy: Policy, *, compare: Policy | None = None) -> ir.Table:
+    """The compiled policy over a table with a ``local_minute`` column (and the second policy's, if any)."""
+    decided = compile_policy(policy)(table, minute_column="local_minute")
+    if compare is not None:
+        decided = compile_policy(compare)(decided, minute_column="local_minute", prefix="other_")
+    return decided
+
+
+def engine_decisions(calls: pd.DataFrame, policy: Policy, scenario: Scenario = RECORDED) -> list[tuple[Any, ...]]:
+    """The engine's (pathway, rule, fallback, fallback program) for each call, row by row: the reference.
+
+    Calls need a local time (the engine has no notion of a call without one).
+    """
+    assumptions = Assumptions.of(policy)
+    midnight = datetime(2025, 6, 3, tzinfo=policy.timezone)
+    found = []
+    for incident_type, priority, minute in calls[["incident_type", "priority", "local_minute"]].itertuples(
+            index=False):
+        screening = {q: a for q in policy.question_ids
+                     if (a := assumptions.answer(q, incident_type, scenario)) is not None}
+        facts = CallFacts(incident_type=incident_type, priority=priority, screening=screening)
+        decision = decide(facts, policy, midnight + timedelta(minutes=int(minute)))
+        found.append((decision.pathway, decision.rule, decision.fallback_reason, decision.fallback_program))
+    return found
+
+
+# --- the report ---------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class TypeReach:
+    """Calls of the incident types a program serves, and how many came while it was closed (answers aside)."""
+
+    program: str
+    calls: int
+    outside_hours: int
+
+
+@dataclass
+class ReplayReport:
+    """Everything `heart triage replay` prints."""
+
+    batch: str
+    agency: str | None
+    policy: Policy
+    compare: Policy | None
+    zone: ZoneInfo
+    calls: int
+    without_time: int
+    reach: list[TypeReach]
+    results: list[ScenarioResult] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready summary; hours are local hours 0–23 ("none" for calls without a time)."""
+        scenarios = []
+        for result in self.results:
+            item: dict[str, Any] = {
+                "scenario": result.scenario.name, "label": result.scenario.label,
+                "pathways": result.pathways(), "outside_program_hours": result.closed(),
+                "by_incident_type": result.by("incident_type"),
+                "by_hour": {("none" if h is None else str(h)): v for h, v in result.by("local_hour").items()},
+            }
+            if self.compare is not None:
+                item["compare_pathways"] = result.pathways("other_pathway")
+                item["transitions"] = result.transitions()
+            scenarios.append(item)
+        return {
+            "batch": self.batch, "agency": self.agency, "policy": self.policy.id, "version": self.policy.version,
+            "compare": None if self.compare is None else {"policy": self.compare.id, "version": self.compare.version},
+            "timezone": self.zone.key, "calls": self.calls, "calls_without_time": self.without_time,
+            "type_eligible": {r.program: {"calls": r.calls, "outside_hours": r.outside_hours} for r in self.reach},
+            "scenarios": scenarios,
+        }
+
+
+def type_reach(calls: pd.DataFrame, policy: Policy) -> list[TypeReach]:
+    """For each program with hours: calls of a type one of its rules names, and how many fell outside its hours."""
+    minute = calls["local_minute"].astype("float").to_numpy()
+    found = []
+    for code, program in policy.programs.items():
+        if program.always_open:
+            continue
+        rules = [rule for rule in policy.rules if rule.send == code]
+        if not rules:
+            continue
+        if any(rule.types is None for rule in rules):
+            eligible = np.ones(len(calls), dtype=bool)
+        else:
+            eligible = calls["incident_type"].isin(sorted(set().union(*(r.types or () for r in rules)))).to_numpy()
+        open_now = np.zeros(len(calls), dtype=bool)
+        for start, end in program.hours:
+            open_now |= (minute >= start) & (minute < end)  # NaN (no time) compares False: closed
+        found.append(TypeReach(code, int(eligible.sum()), int((eligible & ~open_now).sum())))
+    return found
+
+
+def replay_batch(
+    *,
+    engine: Engine,
+    batch: str,
+    policy: Policy,
+    compare: Policy | None = None,
+    agency: str | None = None,
+    scenarios: Sequence[Scenario] = (RECORDED,),
+    zone: ZoneInfo | None = None,
+    priority_p: Iterable[str] = (),
+) -> ReplayReport:
+    """Load a batch from the operational database and replay it; see the module docstring for assumptions."""
+    loaded = load_batch(engine=engine, batch=batch, agency=agency)
+    zone = zone or _profile_zone(loaded.profile) or policy.timezone
+    calls = prepare_calls(loaded.records, policy, zone=zone, priority_p=priority_p)
+    report = ReplayReport(batch, agency, policy, compare, zone, len(calls), int(calls["local_minute"].isna().sum()),
+                          type_reach(calls, policy))
+    if len(calls):
+        report.results = replay_calls(calls, policy, scenarios=scenarios, compare=compare)
+    return report
+
+
+def _profile_zone(profile: str) -> ZoneInfo | None:
+    """The time zone the batch's CAD writes, from its import profile (None if the profile is gone)."""
+    try:
+        from heart.calls.profiles import load_profile_by_name
+
+        return load_profile_by_name(profile).timezone
+    except Exception:  # a removed or broken profile: fall back to the policy's zone
+        return None
