@@ -171,6 +171,10 @@ async def client_loop(port: int, unit_id: int, stop_at: float, tally: Tally) -> 
 
     try:
         while time.monotonic() < stop_at:
+            # A fresh connection per lifecycle, as separate dispatch consoles would make: the kernel hands each
+            # new connection to one server worker, so long-lived connections could pile onto one worker.
+            await client.close()
+            await client.connect()
             call = await post("/api/calls", {"nature_code": "CHECK WELFARE", "priority": "3",
                                              "screening": SCREENING}, 201)
             await post(f"/api/calls/{call['id']}/triage", {}, 201)
@@ -194,7 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--workers", type=int, default=3, help="server processes (3 on 2 cores overlaps database waits)")
     args = parser.parse_args()
 
     name, url = create_database()
