@@ -198,7 +198,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--workers", type=int, default=3, help="server processes (3 on 2 cores overlaps database waits)")
+    parser.add_argument("--workers", type=int, default=3, help="server processes (3 on 2 cores overlap DB waits)")
     args = parser.parse_args()
 
     name, url = create_database()
