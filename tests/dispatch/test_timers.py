@@ -137,7 +137,7 @@ def test_a_booked_shift_starts_and_ends_by_itself(sessions: sessionmaker[Session
             session.add(staff)
             session.flush()
             crew.append((staff.id, role))
-        with pytest.raises(Conflict, match="needs a"):
+        with pytest.raises(Conflict, match="needs a full crew; missing: "):
             schedule_shift(session=session, unit_id=unit_id, crew=crew[:1], starts_at=w.now + timedelta(hours=1),
                            ends_at=w.now + timedelta(hours=9), now=w.now, actor_id=None)
         schedule_shift(session=session, unit_id=unit_id, crew=crew, starts_at=w.now + timedelta(hours=1),

@@ -51,7 +51,7 @@ def test_an_administrator_adds_a_unit_and_its_crew_and_a_dispatcher_puts_it_on_a
     assert page.status_code == 200 and "COR-9" in page.text and "Add a unit" not in page.text
     incomplete = dispatcher.post(f"/admin/units/{unit.id}/shifts", data={
         **csrf, "crew": [f"{staff['clinician']}|clinician"], "starts_at": _local(0), "ends_at": _local(600)})
-    assert incomplete.status_code == 409 and "cannot go on duty without a CIT-trained police officer" in \
+    assert incomplete.status_code == 409 and "needs a full crew; missing: CIT-trained police officer" in \
         incomplete.text
     crew = [f"{staff['clinician']}|clinician", f"{staff['CIT-trained police officer']}|CIT-trained police officer"]
     later = dispatcher.post(f"/admin/units/{unit.id}/shifts", data={

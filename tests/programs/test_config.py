@@ -79,7 +79,7 @@ def test_a_unit_goes_on_duty_only_with_a_complete_crew(signed_in: Callable[..., 
     ends = "2999-01-01T00:00:00Z"
     short = admin.post(f"/api/units/{unit_id}/on-duty",
                        json={"crew": [{"staff_id": clinician, "role": "licensed clinician"}], "ends_at": ends})
-    assert short.status_code == 409 and "without a EMT" in short.json()["detail"]
+    assert short.status_code == 409 and short.json()["detail"] == "CRT-1 needs a full crew; missing: EMT"
     full = admin.post(f"/api/units/{unit_id}/on-duty", json={"ends_at": ends, "crew": [
         {"staff_id": clinician, "role": "licensed clinician"}, {"staff_id": emt, "role": "EMT"}]})
     assert full.status_code == 200 and full.json()["status"] == "available"

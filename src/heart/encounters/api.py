@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from heart.auth.models import Role, User
 from heart.deps import CurrentUser, Now, SessionDep, allow
-from heart.dispatch.models import Response
 from heart.encounters import service
 from heart.encounters.models import Encounter
 from heart.encounters.schemas import (
@@ -20,15 +18,6 @@ from heart.errors import NotFound
 router = APIRouter(prefix="/api/encounters", tags=["encounters"])
 
 
-def _visible(db: SessionDep, encounter_id: int, user: User) -> Encounter:
-    encounter = service.get_encounter(session=db, encounter_id=encounter_id)
-    if user.role == Role.RESPONDER:
-        response = db.get(Response, encounter.response_id) if encounter.response_id else None
-        if response is None or response.unit_id != user.unit_id:
-            raise NotFound("encounter", encounter_id, field="encounter_id")
-    return encounter
-
-
 def _public(db: SessionDep, encounter: Encounter) -> EncounterPublic:
     public = EncounterPublic.model_validate(encounter)
     public.narrative = [NarrativeEntryPublic.model_validate(e)
@@ -38,7 +27,7 @@ def _public(db: SessionDep, encounter: Encounter) -> EncounterPublic:
 
 @router.get("/{encounter_id}", dependencies=[allow("encounters.read")])
 def get_encounter(encounter_id: int, db: SessionDep, user: CurrentUser) -> EncounterPublic:
-    return _public(db, _visible(db, encounter_id, user))
+    return _public(db, service.get_encounter(session=db, encounter_id=encounter_id, viewer=user))
 
 
 @router.post("/{encounter_id}/narrative", status_code=201, dependencies=[allow("encounters.write")])
@@ -46,7 +35,7 @@ def append_narrative(
     encounter_id: int, body: NarrativeAppend, db: SessionDep, user: CurrentUser, now: Now
 ) -> NarrativeEntryPublic:
     """Append an entry; resending the same client_token writes nothing new."""
-    _visible(db, encounter_id, user)
+    service.get_encounter(session=db, encounter_id=encounter_id, viewer=user)
     entry = service.append_narrative(session=db, encounter_id=encounter_id, text=body.text,
                                      client_token=body.client_token, at=now, actor_id=user.id)
     return NarrativeEntryPublic.model_validate(entry)
@@ -57,7 +46,7 @@ def strike_narrative(
     encounter_id: int, entry_id: int, body: NarrativeStrike, db: SessionDep, user: CurrentUser, now: Now
 ) -> NarrativeEntryPublic:
     """Strike an entry: it stays on the record, marked, with who and why."""
-    _visible(db, encounter_id, user)
+    service.get_encounter(session=db, encounter_id=encounter_id, viewer=user)
     entry = service.strike_narrative(session=db, entry_id=entry_id, reason=body.reason, at=now, actor_id=user.id)
     if entry.encounter_id != encounter_id:
         raise NotFound("narrative entry", entry_id, field="entry_id")

@@ -8,10 +8,8 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 
-from heart.auth.models import Role, User
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, allow
-from heart.dispatch.models import Response
 from heart.dispatch.taps import new_token
 from heart.encounters import service
 from heart.encounters.models import Encounter
@@ -19,16 +17,6 @@ from heart.errors import NotFound
 from heart.templating import render
 
 router = APIRouter(include_in_schema=False)
-
-
-def _visible(db: SessionDep, encounter_id: int, user: User) -> Encounter:
-    """The encounter, if this person may write to it (a responder: only their own unit's)."""
-    encounter = service.get_encounter(session=db, encounter_id=encounter_id)
-    if user.role == Role.RESPONDER:
-        response = db.get(Response, encounter.response_id) if encounter.response_id else None
-        if response is None or response.unit_id != user.unit_id:
-            raise NotFound("encounter", encounter_id, field="encounter_id")
-    return encounter
 
 
 def _narrative(request: Request, db: SessionDep, encounter: Encounter) -> HTMLResponse:
@@ -42,7 +30,7 @@ def append(encounter_id: int, request: Request, db: SessionDep, user: CurrentUse
            text: Annotated[str, Form(min_length=1, max_length=20000)],
            client_token: Annotated[str, Form(min_length=8, max_length=64)]) -> HTMLResponse:
     """Add an entry; the same form sent twice adds it once."""
-    encounter = _visible(db, encounter_id, user)
+    encounter = service.get_encounter(session=db, encounter_id=encounter_id, viewer=user)
     service.append_narrative(session=db, encounter_id=encounter.id, text=text.strip(), client_token=client_token,
                              at=utcnow(), actor_id=user.id)
     return _narrative(request, db, encounter)
@@ -53,7 +41,7 @@ def append(encounter_id: int, request: Request, db: SessionDep, user: CurrentUse
 def strike(encounter_id: int, entry_id: int, request: Request, db: SessionDep, user: CurrentUser,
            reason: Annotated[str, Form(min_length=1, max_length=256)]) -> HTMLResponse:
     """Strike an entry: it stays, marked, with who and why."""
-    encounter = _visible(db, encounter_id, user)
+    encounter = service.get_encounter(session=db, encounter_id=encounter_id, viewer=user)
     entries = {entry.id for entry in service.narrative_of(session=db, encounter_id=encounter.id)}
     if entry_id not in entries:
         raise NotFound("narrative entry", entry_id, field="entry_id")

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from heart.auth.models import Role, User
 from heart.dispatch.models import Response
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.errors import Conflict, NotFound
@@ -36,10 +37,15 @@ def open_encounter(
     return encounter
 
 
-def get_encounter(*, session: Session, encounter_id: int) -> Encounter:
+def get_encounter(*, session: Session, encounter_id: int, viewer: User | None = None) -> Encounter:
+    """An encounter by id; a responder sees only their own unit's (others are told it does not exist)."""
     encounter = session.get(Encounter, encounter_id)
     if encounter is None:
         raise NotFound("encounter", encounter_id, field="encounter_id")
+    if viewer is not None and viewer.role == Role.RESPONDER:
+        response = session.get(Response, encounter.response_id) if encounter.response_id else None
+        if response is None or response.unit_id != viewer.unit_id:
+            raise NotFound("encounter", encounter_id, field="encounter_id")
     return encounter
 
 

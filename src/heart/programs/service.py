@@ -154,6 +154,16 @@ def is_open(program: Program, at: datetime) -> bool:
     return any(start <= clock < end for start, end in program.hours.get(DAYS[local.weekday()], []))
 
 
+def check_crew(*, session: Session, unit: Unit, program: Program, crew: Sequence[tuple[int, str]]) -> None:
+    """Refuse a crew that lacks a role the program requires or names someone who is not on staff."""
+    missing = set(program.crew_roles) - {role for _, role in crew}
+    if missing:
+        raise Conflict(f"{unit.call_sign} needs a full crew; missing: {', '.join(sorted(missing))}")
+    for staff_id, _ in crew:
+        if session.get(Staff, staff_id) is None:
+            raise NotFound("staff member", staff_id, field="crew")
+
+
 def go_on_duty(
     *, session: Session, unit_id: int, crew: Sequence[tuple[int, str]], ends_at: datetime, now: datetime,
     actor_id: int | None,
@@ -163,12 +173,7 @@ def go_on_duty(
     program = get_program(session=session, program_id=unit.program_id)
     if ends_at <= now:
         raise InvalidInput("the shift must end after it starts", field="ends_at")
-    missing = set(program.crew_roles) - {role for _, role in crew}
-    if missing:
-        raise Conflict(f"{unit.call_sign} cannot go on duty without a {', '.join(sorted(missing))}")
-    for staff_id, _ in crew:
-        if session.get(Staff, staff_id) is None:
-            raise NotFound("staff member", staff_id, field="crew")
+    check_crew(session=session, unit=unit, program=program, crew=crew)
     claimed = session.execute(
         update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.OFF_DUTY)
         .values(status=UnitStatus.AVAILABLE, status_changed_at=now)

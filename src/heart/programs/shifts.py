@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
-from heart.errors import Conflict, InvalidInput, NotFound
+from heart.errors import Conflict, InvalidInput
 from heart.events import record_event
 from heart.programs.models import Program, Shift, ShiftMember, Staff, Unit, UnitStatus
-from heart.programs.service import get_program, get_unit, go_on_duty
+from heart.programs.service import check_crew, get_program, get_unit, go_on_duty
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +38,7 @@ def schedule_shift(
     program = get_program(session=session, program_id=unit.program_id)
     if ends_at <= starts_at:
         raise InvalidInput("the shift must end after it starts", field="ends_at")
-    missing = set(program.crew_roles) - {role for _, role in crew}
-    if missing:
-        raise Conflict(f"a {unit.call_sign} shift needs a {', '.join(sorted(missing))}")
-    for staff_id, _ in crew:
-        if session.get(Staff, staff_id) is None:
-            raise NotFound("staff member", staff_id, field="crew")
+    check_crew(session=session, unit=unit, program=program, crew=crew)
     overlapping = session.scalar(select(Shift.id).where(Shift.unit_id == unit.id, Shift.starts_at < ends_at,
                                                         Shift.ends_at > starts_at))
     if overlapping is not None:
