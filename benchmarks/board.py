@@ -19,7 +19,6 @@ import socket
 import sys
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 import psycopg
@@ -28,17 +27,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from heart.auth.models import Role  # noqa: E402
-from heart.auth.service import create_user  # noqa: E402
-from heart.db import make_engine, make_sessionmaker, transaction, utcnow  # noqa: E402
-from heart.migrate import upgrade  # noqa: E402
-from heart.programs.models import Staff  # noqa: E402
-from heart.programs.schemas import ProgramConfig  # noqa: E402
-from heart.programs.service import create_unit, go_on_duty, upsert_program  # noqa: E402
 from lifecycle import (  # noqa: E402
     PASSWORD,
     SCREENING,
     RawClient,
+    arrange,
     create_database,
     drop_database,
     percentile,
@@ -62,34 +55,6 @@ class Board:
             if ident >= event_id:
                 return at
         return None
-
-
-def arrange(url: str) -> list[int]:
-    """A CRT program open all day, eight units on duty across the city, and a dispatcher account."""
-    upgrade(url)
-    engine = make_engine(url)
-    now = utcnow()
-    roles = ["licensed clinician", "peer support specialist", "EMT"]
-    with transaction(make_sessionmaker(engine)) as session:
-        program, _ = upsert_program(session=session, config=ProgramConfig(
-            code="CRT", name="CRT", kind="field", hours={"daily": [("00:00", "24:00")]}, crew_roles=roles),
-            now=now, actor_id=None)
-        unit_ids = []
-        for index in range(UNITS):
-            unit = create_unit(session=session, call_sign=f"CRT-{index + 1}", program=program,
-                               home_lat=35.95 + 0.01 * index, home_lon=-78.95 + 0.01 * index, now=now, actor_id=None)
-            crew = []
-            for role in roles:
-                staff = Staff(name=f"{role} {index}", role=role, program_id=program.id)
-                session.add(staff)
-                session.flush()
-                crew.append((staff.id, role))
-            go_on_duty(session=session, unit_id=unit.id, crew=crew, ends_at=now + timedelta(hours=4), now=now,
-                       actor_id=None)
-            unit_ids.append(unit.id)
-        create_user(session=session, username="bench", password=PASSWORD, role=Role.DISPATCHER, now=now)
-    engine.dispose()
-    return unit_ids
 
 
 async def watch(port: int, cookie: str, board: Board, stop: asyncio.Event) -> None:
@@ -209,7 +174,7 @@ def main() -> None:
 
     name, url = create_database()
     try:
-        unit_ids = arrange(url)
+        unit_ids = arrange(url, UNITS, spread=0.01)
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]

@@ -68,8 +68,8 @@ def drop_database(name: str) -> None:
     admin.dispose()
 
 
-def arrange(url: str, clients: int) -> list[int]:
-    """A CRT program open all day, one unit on duty per client, and a dispatcher account."""
+def arrange(url: str, units: int, *, spread: float = 0.0) -> list[int]:
+    """A CRT program open all day, ``units`` units on duty (``spread`` degrees apart), and a dispatcher account."""
     upgrade(url)
     engine = make_engine(url)
     now = utcnow()
@@ -79,9 +79,10 @@ def arrange(url: str, clients: int) -> list[int]:
             code="CRT", name="CRT", kind="field", hours={"daily": [("00:00", "24:00")]}, crew_roles=roles),
             now=now, actor_id=None)
         unit_ids = []
-        for index in range(clients):
-            unit = create_unit(session=session, call_sign=f"CRT-{index + 1}", program=program, home_lat=35.99,
-                               home_lon=-78.9, now=now, actor_id=None)
+        for index in range(units):
+            unit = create_unit(session=session, call_sign=f"CRT-{index + 1}", program=program,
+                               home_lat=35.95 + spread * index, home_lon=-78.95 + spread * index, now=now,
+                               actor_id=None)
             crew = []
             for role in roles:
                 staff = Staff(name=f"{role} {index}", role=role, program_id=program.id)
@@ -241,7 +242,7 @@ def main() -> None:
     print(f"latency ms  p50 {percentile(ms, 0.50):.1f}  p95 {percentile(ms, 0.95):.1f}  p99 {percentile(ms, 0.99):.1f}"
           "  (goal p95 < 150)")
     print(f"database: {calls} calls, {cleared} cleared responses, {open_responses} still open "
-          f"(clients stopped mid-lifecycle: {calls - tally.completed})")
+          f"(clients stopped mid-lifecycle: {(calls or 0) - tally.completed})")
     lost_or_doubled = cleared != tally.completed
     print("check: " + ("FAILED — cleared responses differ from completed lifecycles" if lost_or_doubled
                        else "every completed lifecycle is in the database exactly once"))
