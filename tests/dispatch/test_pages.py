@@ -167,3 +167,26 @@ def test_the_board_renders_the_same_text_until_something_changes(sessions: sessi
     with sessions() as session:
         changed = board_parts(build_board(session=session, now=w.now))
     assert changed["queue"] != first["queue"] and changed["phone"] == first["phone"]
+
+
+def test_the_board_calls_a_unit_off_before_it_arrives_with_a_reason(
+    signed_in: Callable[..., TestClient], sessions: sessionmaker[Session],
+) -> None:
+    w = world(sessions, "CRT")
+    w.add_unit("CRT", "CRT-1")
+    call_id, response_id = _assigned(w, sessions)
+    client = signed_in(Role.DISPATCHER)
+    board = client.get("/dispatch").text
+    assert "Cancel CRT-1" in board
+    no_reason = client.post(f"/dispatch/responses/{response_id}/cancel", data={"token": "cancel-0001"})
+    assert no_reason.status_code == 422 and "say why" in no_reason.text
+    form = {"reason": "caller says the neighbor went home", "call_still_needs_response": "yes",
+            "token": "cancel-0002"}
+    first = client.post(f"/dispatch/responses/{response_id}/cancel", data=form)
+    again = client.post(f"/dispatch/responses/{response_id}/cancel", data=form)
+    assert "CRT-1 called off; call" in first.text and "back in the queue" in first.text
+    assert "Already called off" in again.text
+    assert _count(sessions, "response.cancelled") == 1
+    with sessions() as session:
+        assert session.get_one(Call, call_id).status.value == "triaged"  # waiting for a unit again
+    assert "Cancel CRT-1" not in client.get("/dispatch").text

@@ -20,6 +20,7 @@ from heart.deps import CurrentUser, SessionDep, allow
 from heart.dispatch import alerts, queue, service
 from heart.dispatch.board import Board, build_board
 from heart.dispatch.broadcast import start
+from heart.dispatch.schemas import CancelResponse
 from heart.dispatch.taps import first_time, token_for
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound
 from heart.programs.models import Unit
@@ -92,6 +93,23 @@ def escalate(call_id: int, db: SessionDep, user: CurrentUser, reason: Annotated[
         return f"Call {call_id} escalated to {decision.pathway}; it is in the queue."
 
     return _tap(db, user, token, f"escalate:{call_id}", act, "Already escalated.")
+
+
+@router.post("/dispatch/responses/{response_id}/cancel", dependencies=[allow("dispatch.assign")])
+def cancel(response_id: int, db: SessionDep, user: CurrentUser, reason: Annotated[str, Form()] = "",
+           call_still_needs_response: Annotated[str, Form()] = "", token: Token = None) -> HTMLResponse:
+    """Call a unit off before it arrives, with the reason; the call goes back to the queue unless told otherwise."""
+
+    def act() -> str:
+        if not reason.strip():
+            raise InvalidInput("say why the unit is called off", field="reason")
+        now = utcnow()
+        data = CancelResponse(reason=reason.strip(), call_still_needs_response=call_still_needs_response == "yes")
+        response = service.cancel_response(session=db, response_id=response_id, data=data, at=now, now=now, by=user)
+        after = "back in the queue" if data.call_still_needs_response else "closed"
+        return f"{db.get_one(Unit, response.unit_id).call_sign} called off; call {response.call_id} {after}."
+
+    return _tap(db, user, token, f"cancel:{response_id}", act, "Already called off.")
 
 
 @router.post("/dispatch/alerts/{alert_id}/acknowledge", dependencies=[allow("dispatch.board")])
