@@ -7,19 +7,19 @@ one line saying what is wrong and exits non-zero; no tracebacks for mistakes a p
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.orm import Session
 
 from heart.auth.models import Role
 from heart.config import InsecureSettings, Settings, get_settings
+from heart.console import console, fail
 from heart.db import make_engine, make_sessionmaker, transaction, utcnow
 from heart.errors import DomainError
 from heart.yamlfile import YamlFileError
@@ -33,15 +33,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
 
-console = Console()
-err = Console(stderr=True)
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def fail(message: str, code: int = 1) -> typer.Exit:
-    """Print one clear line to stderr and return the Exit to raise."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
-    return typer.Exit(code)
 
 
 def settings() -> Settings:

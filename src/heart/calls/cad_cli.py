@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import asdict
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -33,22 +32,14 @@ from heart.calls.profiles import (
     profiles_dir,
 )
 from heart.config import InsecureSettings, get_settings
+from heart.console import OutputFormat, err, fail
 from heart.db import make_engine, utcnow
 
 app = typer.Typer(help="Import CAD history through import profiles.", no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
 REJECTS_SHOWN = 50
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
 
 
 ProfileOption = Annotated[str, typer.Option("--profile", help="profile name (see `heart cad profiles`)")]
@@ -70,17 +61,17 @@ def import_command(
     try:
         database_url = get_settings().database_url
     except (InsecureSettings, ValidationError) as error:
-        raise _fail(str(error).splitlines()[-1]) from None
+        raise fail(str(error).splitlines()[-1]) from None
     engine = make_engine(database_url)
     try:
         with RejectsWriter(rejects_path) as writer, _ProgressBar(output_format) as on_progress:
             summary = import_files(engine=engine, profile=loaded, paths=files, batch_label=label, now=utcnow(),
                                    on_progress=on_progress, on_reject=writer)
     except ImportRefused as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except (OperationalError, ProgrammingError) as error:
         reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
-        raise _fail(f"the database cannot take the import ({reason}); did you run `heart db upgrade`?") from None
+        raise fail(f"the database cannot take the import ({reason}); did you run `heart db upgrade`?") from None
     finally:
         engine.dispose()
     _report(summary, output_format, rejects_path if writer.count else None)
@@ -102,7 +93,7 @@ def check_command(
         with _ProgressBar(output_format) as on_progress:
             summary = check_files(profile=loaded, paths=files, on_progress=on_progress, on_reject=writer)
     except ImportRefused as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     finally:
         if writer:
             writer.close()
@@ -145,9 +136,9 @@ def baseline_command(
     try:
         figures = baseline_by_agency(database_url=get_settings().database_url, batch=batch)
     except (InsecureSettings, ValidationError) as error:
-        raise _fail(str(error).splitlines()[-1]) from None
+        raise fail(str(error).splitlines()[-1]) from None
     except NotFound as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if output_format is OutputFormat.json:
         console.print_json(json.dumps(figures))
         return
@@ -172,7 +163,7 @@ def _profile(name: str) -> Profile:
     try:
         return load_profile(Path(name)) if name.endswith((".yaml", ".yml")) else load_profile_by_name(name)
     except ProfileError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 class _ProgressBar:

@@ -33,8 +33,7 @@ from heart.encounters.service import narrative_of
 from heart.errors import DomainError
 from heart.programs.models import Program, Unit
 from heart.realtime import sse
-from heart.realtime.feed import KEEPALIVE_SECONDS, STREAM_SECONDS, WAKE_SECONDS
-from heart.realtime.shutdown import stopping
+from heart.realtime.feed import STREAM_SECONDS, keep_alive_until_change
 from heart.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -144,15 +143,11 @@ async def responder_stream(request: Request, user: CurrentUser) -> Response:
         ends_at = time.monotonic() + STREAM_SECONDS
         while True:
             yield sse.message("state", await anyio.to_thread.run_sync(state))
-            idle = 0.0
-            while (generation := await realtime.changes.wait(seen, WAKE_SECONDS)) == seen:
-                if stopping() or time.monotonic() > ends_at:
-                    return
-                idle += WAKE_SECONDS
-                if idle >= KEEPALIVE_SECONDS:
-                    idle = 0.0
-                    yield sse.KEEPALIVE
-            seen = generation
+            async for keepalive in keep_alive_until_change(realtime.changes, seen, ends_at):
+                yield keepalive
+            if realtime.changes.generation == seen:
+                return  # the server is stopping, or the stream has run its time
+            seen = realtime.changes.generation
 
     return sse.stream(body())
 

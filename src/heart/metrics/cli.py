@@ -14,6 +14,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
+from heart.console import OutputFormat
 from heart.errors import DomainError
 from heart.metrics.schemas import MetricsReport
 
@@ -31,10 +32,6 @@ FIGURES = (
 )
 
 
-class OutputFormat(StrEnum):
-    TABLE = "table"
-    JSON = "json"
-
 
 class GroupBy(StrEnum):
     PROGRAM = "program"
@@ -45,7 +42,7 @@ def metrics(
     program: Annotated[str | None, typer.Option(help="one program's code, e.g. CRT (default: every program)")] = None,
     since: Annotated[str | None, typer.Option(help="first day, YYYY-MM-DD, in the program's local time")] = None,
     until: Annotated[str | None, typer.Option(help="last day (included), YYYY-MM-DD")] = None,
-    output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.TABLE,
+    output: Annotated[OutputFormat, typer.Option("--format", help="table or json")] = OutputFormat.table,
     by: Annotated[GroupBy, typer.Option(help="program: HEART's responses; agency: imported CAD history "
                                              "(baseline)")] = GroupBy.PROGRAM,
     batch: Annotated[str | None, typer.Option(help="with --by agency: one import batch's label")] = None,
@@ -69,7 +66,7 @@ def metrics(
             report = compute_metrics(source=source, period=period, program=program.upper() if program else None)
     except (ValueError, DomainError) as error:
         raise fail(str(error)) from None
-    if output == OutputFormat.JSON:
+    if output == OutputFormat.json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     else:
         console.print(report_table(report))
@@ -114,7 +111,7 @@ def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> Non
         result = baseline_by_agency(database_url=database_url, batch=batch)
     except DomainError as error:
         raise fail(str(error)) from None
-    if output == OutputFormat.JSON:
+    if output == OutputFormat.json:
         typer.echo(json.dumps(result, indent=2, default=str))
         return
     table = Table("agency", "responses", "avg minutes to scene", "avg minutes on scene", "avg total minutes",

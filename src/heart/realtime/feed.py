@@ -140,15 +140,24 @@ class Feed:
                     # browser's Last-Event-ID (and anyone measuring) knows the board is current.
                     sent_id = snapshot.last_event_id
                     yield snapshot.seen
-                idle = 0.0
-                while (generation := await self.renders.wait(seen, WAKE_SECONDS)) == seen:
-                    if stopping() or time.monotonic() > ends_at:
-                        return
-                    idle += WAKE_SECONDS
-                    if idle >= KEEPALIVE_SECONDS:
-                        idle = 0.0
-                        yield sse.KEEPALIVE
-                seen = generation
+                async for keepalive in keep_alive_until_change(self.renders, seen, ends_at):
+                    yield keepalive
+                if self.renders.generation == seen:
+                    return  # the server is stopping, or the stream has run its time
+                seen = self.renders.generation
                 snapshot = self.current or await self.snapshot()
         finally:
             self.subscribers -= 1
+
+
+async def keep_alive_until_change(changes: Changes, seen: int, ends_at: float) -> AsyncIterator[bytes]:
+    """Keep-alive comments while nothing changes; ends once ``changes`` moves past ``seen``, or earlier when the
+    server is stopping or the stream has reached ``ends_at`` (then the generation is still ``seen``)."""
+    idle = 0.0
+    while await changes.wait(seen, WAKE_SECONDS) == seen:
+        if stopping() or time.monotonic() > ends_at:
+            return
+        idle += WAKE_SECONDS
+        if idle >= KEEPALIVE_SECONDS:
+            idle = 0.0
+            yield sse.KEEPALIVE

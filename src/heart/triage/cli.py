@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import re
 from datetime import datetime, time
-from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -21,11 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from heart.config import InsecureSettings, get_settings
+from heart.console import OutputFormat, fail
 from heart.errors import InvalidInput
 from heart.triage.engine import CallFacts, decide
 from heart.triage.policy import (
@@ -42,20 +41,11 @@ from heart.triage.replay import ReplayError, ReplayReport, replay_batch, scenari
 app = typer.Typer(help="Triage policies: decide one call, list and check policies, replay a policy over history.",
                   no_args_is_help=True)
 console = Console()
-err = Console(stderr=True)
 
 
 HEART_PATHWAYS = ("CCD", "CRT", "COR")
 
 
-class OutputFormat(StrEnum):
-    table = "table"
-    json = "json"
-
-
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
 
 
 PolicyOption = Annotated[str, typer.Option("--policy", help="policy name, NAME@VERSION, or a .yaml file")]
@@ -122,7 +112,7 @@ def decide_command(
         facts = CallFacts.from_doc(read_doc(doc))
         decision = decide(facts, loaded, local_time(at, loaded.timezone))
     except (PolicyError, InvalidInput) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     typer.echo(json.dumps(decision.to_json(), indent=2, ensure_ascii=False))
 
 
@@ -158,7 +148,7 @@ def check_command(file: Annotated[Path, typer.Argument(help="a policy file (YAML
     try:
         loaded = load_policy(file)
     except PolicyError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     console.print(f"{file}: policy {loaded.id} version {loaded.version} is valid ({len(loaded.programs)} programs, "
                   f"{len(loaded.questions)} questions, {len(loaded.rules)} rules)", highlight=False, soft_wrap=True)
 
@@ -184,15 +174,15 @@ def replay_command(
     try:
         zone = ZoneInfo(timezone) if timezone else None
     except (ZoneInfoNotFoundError, ValueError):
-        raise _fail(f"unknown time zone {timezone!r} (a name like America/New_York)") from None
+        raise fail(f"unknown time zone {timezone!r} (a name like America/New_York)") from None
     try:
         loaded = policy_from_spec(policy)
         other = policy_from_spec(compare) if compare else None
         database_url = get_settings().database_url
     except PolicyError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except (InsecureSettings, ValidationError) as error:
-        raise _fail(str(error).splitlines()[-1]) from None
+        raise fail(str(error).splitlines()[-1]) from None
     from heart.db import make_engine
 
     engine = make_engine(database_url, read_only=True)
@@ -201,10 +191,10 @@ def replay_command(
                               scenarios=scenarios_for(assume_screened=assume_screened, assume_phone_ok=assume_phone_ok),
                               priority_p=priority_p or ())
     except ReplayError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except (OperationalError, ProgrammingError) as error:
         reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
-        raise _fail(f"cannot read the imported calls ({reason}); did you run `heart db upgrade`?") from None
+        raise fail(f"cannot read the imported calls ({reason}); did you run `heart db upgrade`?") from None
     finally:
         engine.dispose()
     if output_format is OutputFormat.json:

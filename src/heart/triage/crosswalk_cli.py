@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.prompt import Confirm, Prompt
 
+from heart.console import fail
 from heart.triage.crosswalk import (
     CATEGORIES,
     POLICE_CATEGORIES,
@@ -46,10 +47,6 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
-def _fail(message: str) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    return typer.Exit(1)
-
 
 @app.command()
 def suggest(
@@ -67,7 +64,7 @@ def suggest(
         call_types = read_call_types(input_path, type_column=type_column, count_column=count_column)
         labelled = read_examples(examples)
     except CrosswalkError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     if not labelled:
         err.print("warning: no reviewed crosswalks to learn from; suggesting from the rules alone")
     suggestions = CrosswalkSuggester(labelled).suggest_all(call_types)
@@ -97,7 +94,7 @@ def review(
     try:
         items = read_review_input(input_path)
     except CrosswalkError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     entries: list[CrosswalkEntry] = []
     stopped = False
     for position, (suggestion, status) in enumerate(items, start=1):
@@ -131,7 +128,7 @@ def from_vera(
     try:
         crosswalks = crosswalks_from_vera(input_path)
     except CrosswalkError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     for city, entries in sorted(crosswalks.items()):
         path = output_dir / f"{city.lower().replace(' ', '_')}.csv"
         write_crosswalk(path, entries)
