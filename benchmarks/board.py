@@ -36,6 +36,7 @@ from lifecycle import (  # noqa: E402
     drop_database,
     percentile,
     start_server,
+    stop_server,
 )
 
 CLEAR = {"pd_backup_for_safety": False, "ems_support": False, "disposition": "resolved on scene"}
@@ -184,11 +185,7 @@ def main() -> None:
             per_board, per_change, missed, boards = asyncio.run(run(port, url, unit_ids, args))
             elapsed = time.monotonic() - started
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except Exception:  # a worker stuck on a stream: do not leave it behind
-                server.kill()
+            stop_server(server)
     finally:
         drop_database(name)
 

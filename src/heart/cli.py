@@ -32,6 +32,7 @@ config_app = typer.Typer(help="Programs, hours and units from a YAML file.", no_
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 
@@ -48,7 +49,7 @@ def settings() -> Settings:
 @contextmanager
 def database() -> Iterator[Session]:
     """A transaction on the configured database; domain errors become one-line failures."""
-    engine = make_engine(settings().database_url)
+    engine = make_engine(settings().database_url, synchronous=settings().sqlite_sync)
     try:
         with transaction(make_sessionmaker(engine)) as session:
             yield session
@@ -70,8 +71,12 @@ def serve(
 
     settings()  # refuse insecure settings before starting workers
     # Live boards hold their event streams open; give them a few seconds to go, then close them on shutdown.
+    # A new worker imports the whole app before it can answer the supervisor's health check; on a busy
+    # 2-core machine that takes longer than uvicorn's default 5 s, and the supervisor would kill and respawn
+    # its workers in a loop (each answer lost with them), so it waits longer.
     uvicorn.run("heart.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                log_level=get_settings().log_level.lower(), access_log=False, timeout_graceful_shutdown=3)
+                log_level=get_settings().log_level.lower(), access_log=False, timeout_graceful_shutdown=3,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
 
 
 @db_app.command("upgrade")
