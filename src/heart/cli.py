@@ -155,6 +155,38 @@ def config_load(file: Annotated[Path, typer.Argument(help="YAML file with progra
                   f"staff {summary.staff_added} added")
 
 
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="the new backup file (never overwritten)")]) -> None:
+    """Back up the database to FILE while the server keeps running (SQLite online backup, or pg_dump)."""
+    from heart.backup import BackupError
+    from heart.backup import backup as take_backup
+
+    try:
+        summary = take_backup(database_url=settings().database_url, target=file)
+    except BackupError as error:
+        raise fail(str(error)) from None
+    console.print(f"backed up the {summary.backend} database to {file}: {summary.tables} tables at revision "
+                  f"{summary.revision or 'none'}, {summary.size_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s")
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(help="a file made by `heart backup`")]) -> None:
+    """Restore FILE into the configured database, which must be a new file or an empty database."""
+    from heart.backup import BackupError
+    from heart.backup import restore as restore_backup
+    from heart.migrate import current_head
+
+    try:
+        summary = restore_backup(database_url=settings().database_url, source=file)
+    except BackupError as error:
+        raise fail(str(error)) from None
+    head = current_head()
+    console.print(f"restored {file} into the {summary.backend} database: {summary.tables} tables at revision "
+                  f"{summary.revision or 'none'} in {summary.seconds:.1f} s")
+    if summary.revision != head:
+        console.print(f"the code's schema is at revision {head}: run `heart db upgrade` before serving")
+
+
 def _register_optional() -> None:
     """Sub-commands that live with their domains."""
     from heart.demo.cli import demo
