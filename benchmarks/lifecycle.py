@@ -30,6 +30,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 from sqlalchemy import create_engine, func, select, text
@@ -166,12 +167,20 @@ class RawClient:
         self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
 
     async def post(self, path: str, body: dict[str, object]) -> tuple[int, dict[str, object], str]:
+        return await self.request("POST", path, body)
+
+    async def request(self, method: str, path: str, body: dict[str, object] | None = None
+                      ) -> tuple[int, Any, str]:
+        """Send one request and read its JSON answer: (status, parsed body, session cookie if one was set)."""
         assert self.reader is not None and self.writer is not None
-        payload = json.dumps(body).encode()
-        self.writer.write(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+        payload = json.dumps(body).encode() if body is not None else b""
+        kind = "Content-Type: application/json\r\n" if body is not None else ""
+        self.writer.write(f"{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{kind}"
                           f"Content-Length: {len(payload)}\r\n{self.headers}\r\n".encode() + payload)
         await self.writer.drain()
         status_line = await self.reader.readline()
+        if not status_line:
+            raise ConnectionResetError("the server closed the connection")
         status = int(status_line.split()[1])
         length, cookie = 0, ""
         while (line := await self.reader.readline()) not in (b"\r\n", b""):
