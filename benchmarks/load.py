@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
 import random
 import secrets
 import sys
@@ -64,6 +65,7 @@ from lifecycle import (  # noqa: E402
 PASSWORD = "load-password-1"
 PREFIX = "LOAD-"
 GOAL_P95_MS = 300.0
+FLOOR = "healthz (floor)"
 IDLE_RECONNECT_SECONDS = 4.0  # uvicorn closes idle keep-alive connections after 5 s
 
 
@@ -97,6 +99,7 @@ class Stats:
     streams_open: int = 0
     stream_errors: list[str] = field(default_factory=list)
     phone_lag: list[float] = field(default_factory=list)  # assign acknowledged → the unit's phone shows it
+    load_average: tuple[float, float] = (0.0, 0.0)  # the machine's 1-minute load at the start and the end
 
 
 class User:
@@ -246,6 +249,13 @@ async def reader_user(user: User, think: tuple[float, float]) -> None:
         await user.call("list calls", "GET", "/api/calls?limit=25")
 
 
+async def floor_probe(user: User) -> None:
+    """The health check (no database, no session) once a second: what any request costs on this machine at this
+    moment — the floor under every other figure, taken in the same run."""
+    while await user.think((0.9, 1.1)):
+        await user.call(FLOOR, "GET", "/healthz")
+
+
 @dataclass(frozen=True)
 class Account:
     name: str
@@ -295,14 +305,16 @@ async def drive(port: int, accounts: dict[str, list[Account]], mix: Mix, seconds
         *(call_taker(u, i, ledger, mix.call_taker_think) for i, u in enumerate(users["call-taker"])),
         *(dispatcher(u, i, len(users["dispatcher"]), ledger, assigned_at, mix.dispatcher_think)
           for i, u in enumerate(users["dispatcher"])),
-        *(reader_user(u, mix.reader_think) for u in users["reader"]))]
+        *(reader_user(u, mix.reader_think) for u in users["reader"]),
+        floor_probe(User(accounts["reader"][0], port, stats, stop)))]
     watching = [asyncio.create_task(job) for job in (
         *(responder(u, ledger, assigned_at, mix.responder_think) for u in users["responder"]),
         *(board_viewer(u) for u in users["board"]))]
     tasks = active + watching
-    window_start = time.perf_counter()
+    window_start, load_at_start = time.perf_counter(), os.getloadavg()[0]
     await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_EXCEPTION)
     elapsed = time.perf_counter() - window_start
+    stats.load_average = (load_at_start, os.getloadavg()[0])
     stop.set()  # every user finishes the request it is in (so each write is acknowledged or never sent)
     if unfinished := [t for t in active if not t.done()]:
         await asyncio.wait(unfinished, timeout=60)
@@ -342,12 +354,15 @@ def report(mix: Mix, workers: int, stats: Stats, elapsed: float, findings: Findi
     by_operation: dict[str, list[float]] = defaultdict(list)
     for operation, seconds, _ in stats.samples:
         by_operation[operation].append(seconds * 1000)
+    floor = by_operation.pop(FLOOR, [])
     every = [ms for values in by_operation.values() for ms in values]
     print(f"{mix.users} simulated users on {workers} server workers (PostgreSQL), {elapsed:.0f} s measured:")
     print(f"  {mix.call_takers} call-takers (a call every {mix.call_taker_think[0]:.0f}–{mix.call_taker_think[1]:.0f} s"
           f" each), {mix.dispatchers} dispatchers, {mix.responders} responders with their phone streams, "
           f"{mix.boards} open dispatch boards (idle viewers), {mix.readers} readers (a look every "
           f"{mix.reader_think[0]:.0f}–{mix.reader_think[1]:.0f} s)")
+    print(f"  machine: {os.cpu_count()} cores shared by the server and this load generator; 1-minute load average "
+          f"{stats.load_average[0]:.1f} at the start, {stats.load_average[1]:.1f} at the end")
     print(f"  {'operation':<16}{'count':>7}{'per s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'409s':>6}")
     for operation in sorted(by_operation, key=lambda o: -len(by_operation[o])):
         values = by_operation[operation]
@@ -358,6 +373,10 @@ def report(mix: Mix, workers: int, stats: Stats, elapsed: float, findings: Findi
     print(f"  {'all requests':<16}{len(every):>7}{len(every) / elapsed:>8.1f}{percentile(every, 0.5):>9.1f}"
           f"{p95:>9.1f}{percentile(every, 0.99):>9.1f}   (goal p95 < {GOAL_P95_MS:.0f} ms: "
           f"{'met' if p95 < GOAL_P95_MS else 'NOT met'})")
+    if floor:
+        print(f"  {FLOOR:<16}{len(floor):>7}{len(floor) / elapsed:>8.1f}{percentile(floor, 0.5):>9.1f}"
+              f"{percentile(floor, 0.95):>9.1f}{percentile(floor, 0.99):>9.1f}   (no database: the machine's own "
+              "delay at this load, in the same run)")
     if stats.phone_lag:
         lag = [s * 1000 for s in stats.phone_lag]
         print(f"  assign → the unit's phone shows it: p50 {percentile(lag, 0.5):.0f} ms, p95 "
