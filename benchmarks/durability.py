@@ -74,14 +74,23 @@ class Outcome:
     problems: list[str] = field(default_factory=list)
 
 
+@dataclass
+class Server:
+    """Whether the server is up, and which start of it is running (a connection belongs to one start)."""
+
+    up: asyncio.Event = field(default_factory=asyncio.Event)
+    incarnation: int = 0
+
+
 class Writer:
     """One client: a signed-in supervisor console with its own unit, resending whatever a kill cut off."""
 
-    def __init__(self, index: int, port: int, unit_id: int, up: asyncio.Event, ledger: Ledger,
+    def __init__(self, index: int, port: int, unit_id: int, server: Server, ledger: Ledger,
                  outcome: Outcome) -> None:
         self.index, self.port, self.unit_id = index, port, unit_id
-        self.up, self.ledger, self.outcome = up, ledger, outcome
+        self.server, self.up, self.ledger, self.outcome = server, server.up, ledger, outcome
         self.client: RawClient | None = None
+        self.connected_to = -1  # the incarnation of the server this client's connection was opened to
         self.cookie_headers = ""
 
     async def send(self, method: str, path: str, body: dict[str, object] | None = None, *, resend: bool = True
@@ -97,17 +106,18 @@ class Writer:
                 await self.up.wait()
                 return 0, None, True
             await self.up.wait()
+            if self.connected_to != self.server.incarnation:  # a connection to a server that was killed since
+                await self._drop()
             try:
                 if self.client is None:
                     await self._connect()
                 assert self.client is not None
                 status, answer, _ = await self.client.request(method, path, body)
             except (OSError, asyncio.IncompleteReadError, ValueError, IndexError):
+                if self.up.is_set() and self.connected_to == self.server.incarnation:
+                    raise  # the server is up and this connection is to it: a real failure, not a kill
                 # The server died under this request (or before it). Wait for it to come back and resend.
-                if self.client is not None:
-                    with contextlib.suppress(Exception):
-                        await self.client.close()
-                self.client = None
+                await self._drop()
                 if not resent:
                     self.outcome.resent += 1
                 resent = True
@@ -121,7 +131,14 @@ class Writer:
                 raise RuntimeError(f"{method} {path}: {status} {str(answer)[:200]}")
             return status, answer, resent
 
+    async def _drop(self) -> None:
+        if self.client is not None:
+            with contextlib.suppress(Exception):
+                await self.client.close()
+        self.client = None
+
     async def _connect(self) -> None:
+        incarnation = self.server.incarnation
         client = RawClient(self.port)
         await client.connect()
         if not self.cookie_headers:
@@ -131,7 +148,7 @@ class Writer:
                 raise RuntimeError(f"login: {status}")
             self.cookie_headers = f"Cookie: {cookie}\r\nX-CSRF-Token: {signed['csrf_token']}\r\n"
         client.headers = self.cookie_headers
-        self.client = client
+        self.client, self.connected_to = client, incarnation
 
     async def lifecycle(self, number: int) -> None:
         """One call from intake to its narrative; every acknowledged step goes into the ledger."""
@@ -233,11 +250,12 @@ async def kill_and_check(url: str, *, backend: str, kills: int, writers: int, wo
     unit_ids = prepare(url, writers)
     port = free_port()
     ledger = Ledger()
-    up, stop = asyncio.Event(), asyncio.Event()
+    state, stop = Server(), asyncio.Event()
+    up = state.up
     env = {"HEART_SQLITE_SYNCHRONOUS": "FULL"}  # what production runs (and the default there)
     server = await asyncio.to_thread(start_server, url, port, workers, env=env)
     up.set()
-    clients = [Writer(i, port, unit, up, ledger, outcome) for i, unit in enumerate(unit_ids)]
+    clients = [Writer(i, port, unit, state, ledger, outcome) for i, unit in enumerate(unit_ids)]
     tasks = [asyncio.create_task(client.run(stop)) for client in clients]
     try:
         for kill in range(1, kills + 1):
@@ -258,6 +276,7 @@ async def kill_and_check(url: str, *, backend: str, kills: int, writers: int, wo
             log(f"  {backend}: kill {kill}: {snapshot.writes} acknowledged writes so far, "
                 f"{len(findings.problems)} problems")
             server = await asyncio.to_thread(start_server, url, port, workers, env=env)
+            state.incarnation += 1
             up.set()
         stop.set()
         await asyncio.wait_for(asyncio.gather(*tasks), timeout=120)  # each writer finishes its lifecycle

@@ -166,7 +166,8 @@ def backup(file: Annotated[Path, typer.Argument(help="the new backup file (never
     except BackupError as error:
         raise fail(str(error)) from None
     console.print(f"backed up the {summary.backend} database to {file}: {summary.tables} tables at revision "
-                  f"{summary.revision or 'none'}, {summary.size_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s")
+                  f"{summary.revision or 'none'}, {summary.size_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s",
+                  soft_wrap=True)
 
 
 @app.command()
@@ -182,9 +183,10 @@ def restore(file: Annotated[Path, typer.Argument(help="a file made by `heart bac
         raise fail(str(error)) from None
     head = current_head()
     console.print(f"restored {file} into the {summary.backend} database: {summary.tables} tables at revision "
-                  f"{summary.revision or 'none'} in {summary.seconds:.1f} s")
+                  f"{summary.revision or 'none'} in {summary.seconds:.1f} s", soft_wrap=True)
     if summary.revision != head:
-        console.print(f"the code's schema is at revision {head}: run `heart db upgrade` before serving")
+        console.print(f"the code's schema is at revision {head}: run `heart db upgrade` before serving",
+                      soft_wrap=True)
 
 
 def _register_optional() -> None:
