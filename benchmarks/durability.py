@@ -47,6 +47,7 @@ from lifecycle import (  # noqa: E402
     drop_database,
     free_port,
     kill_group,
+    open_sessions,
     start_server,
     stop_server,
 )
@@ -85,13 +86,13 @@ class Server:
 class Writer:
     """One client: a signed-in supervisor console with its own unit, resending whatever a kill cut off."""
 
-    def __init__(self, index: int, port: int, unit_id: int, server: Server, ledger: Ledger,
+    def __init__(self, index: int, port: int, unit_id: int, headers: str, server: Server, ledger: Ledger,
                  outcome: Outcome) -> None:
         self.index, self.port, self.unit_id = index, port, unit_id
         self.server, self.up, self.ledger, self.outcome = server, server.up, ledger, outcome
         self.client: RawClient | None = None
         self.connected_to = -1  # the incarnation of the server this client's connection was opened to
-        self.cookie_headers = ""
+        self.headers = headers  # a session opened before the run: it must survive every kill
 
     async def send(self, method: str, path: str, body: dict[str, object] | None = None, *, resend: bool = True
                    ) -> tuple[int, Any, bool]:
@@ -123,11 +124,7 @@ class Writer:
                 resent = True
                 await asyncio.sleep(0.05)
                 continue
-            if status == 401:  # a session lost to a kill before its commit: sign in again and resend
-                self.client, self.cookie_headers = None, ""
-                resent = True
-                continue
-            if status >= 500:
+            if status >= 500 or status == 401:  # a server error, or a committed session that was lost
                 raise RuntimeError(f"{method} {path}: {status} {str(answer)[:200]}")
             return status, answer, resent
 
@@ -141,13 +138,7 @@ class Writer:
         incarnation = self.server.incarnation
         client = RawClient(self.port)
         await client.connect()
-        if not self.cookie_headers:
-            status, signed, cookie = await client.post("/api/auth/login",
-                                                       {"username": WRITER, "password": WRITER_PASSWORD})
-            if status != 200:
-                raise RuntimeError(f"login: {status}")
-            self.cookie_headers = f"Cookie: {cookie}\r\nX-CSRF-Token: {signed['csrf_token']}\r\n"
-        client.headers = self.cookie_headers
+        client.headers = self.headers
         self.client, self.connected_to = client, incarnation
 
     async def lifecycle(self, number: int) -> None:
@@ -232,14 +223,14 @@ class Writer:
             number += 1
 
 
-def prepare(url: str, writers: int) -> list[int]:
-    """The lifecycle benchmark's program and units, and one supervisor account for the writers."""
+def prepare(url: str, writers: int) -> tuple[list[int], list[str]]:
+    """The lifecycle benchmark's program and units, and a supervisor account with a session per writer."""
     unit_ids = arrange(url, writers)
     engine = make_engine(url)
     with transaction(make_sessionmaker(engine)) as session:
         create_user(session=session, username=WRITER, password=WRITER_PASSWORD, role=Role.SUPERVISOR, now=utcnow())
     engine.dispose()
-    return unit_ids
+    return unit_ids, open_sessions(url, WRITER, writers)
 
 
 async def kill_and_check(url: str, *, backend: str, kills: int, writers: int, workers: int,
@@ -247,7 +238,7 @@ async def kill_and_check(url: str, *, backend: str, kills: int, writers: int, wo
     """The whole run on a migrated, empty database at ``url``."""
     outcome = Outcome(backend)
     started = time.monotonic()
-    unit_ids = prepare(url, writers)
+    unit_ids, headers = prepare(url, writers)
     port = free_port()
     ledger = Ledger()
     state, stop = Server(), asyncio.Event()
@@ -255,7 +246,8 @@ async def kill_and_check(url: str, *, backend: str, kills: int, writers: int, wo
     env = {"HEART_SQLITE_SYNCHRONOUS": "FULL"}  # what production runs (and the default there)
     server = await asyncio.to_thread(start_server, url, port, workers, env=env)
     up.set()
-    clients = [Writer(i, port, unit, state, ledger, outcome) for i, unit in enumerate(unit_ids)]
+    clients = [Writer(i, port, unit, header, state, ledger, outcome)
+               for i, (unit, header) in enumerate(zip(unit_ids, headers, strict=True))]
     tasks = [asyncio.create_task(client.run(stop)) for client in clients]
     try:
         for kill in range(1, kills + 1):
