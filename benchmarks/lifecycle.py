@@ -9,7 +9,7 @@ synced at every commit, so an acknowledged write survives a power cut); developm
 the same invocation, alternating rounds on fresh files, so that the other work on the machine weighs on both.
 
     .venv/bin/python benchmarks/lifecycle.py [--clients 16] [--seconds 20] [--workers 3]
-                                             [--sqlite-seconds 8] [--sqlite-rounds 2]
+                                             [--sqlite-seconds 8] [--sqlite-rounds 2] [--sqlite-clients 4]
 """
 
 from __future__ import annotations
@@ -360,18 +360,23 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=3, help="server processes (3 on 2 cores overlap DB waits)")
     parser.add_argument("--sqlite-seconds", type=float, default=8, help="seconds of each SQLite round (0: skip)")
     parser.add_argument("--sqlite-rounds", type=int, default=2, help="rounds of NORMAL then FULL on SQLite")
+    parser.add_argument("--sqlite-clients", type=int, default=4,
+                        help="SQLite has one writer at a time: a small program's few consoles")
+    parser.add_argument("--sqlite-workers", type=int, default=1)
     args = parser.parse_args()
 
-    name, url = create_database()
-    try:
-        postgres = measure(url, label="PostgreSQL", clients=args.clients, seconds=args.seconds,
-                           workers=args.workers)
-    finally:
-        drop_database(name)
-    report(postgres)
-    failed = postgres.lost_or_doubled or bool(postgres.tally.errors)
+    failed = False
+    if args.seconds > 0:
+        name, url = create_database()
+        try:
+            postgres = measure(url, label="PostgreSQL", clients=args.clients, seconds=args.seconds,
+                               workers=args.workers)
+        finally:
+            drop_database(name)
+        report(postgres)
+        failed = postgres.lost_or_doubled or bool(postgres.tally.errors)
     if args.sqlite_seconds > 0:
-        runs = sqlite_runs(clients=args.clients, seconds=args.sqlite_seconds, workers=args.workers,
+        runs = sqlite_runs(clients=args.sqlite_clients, seconds=args.sqlite_seconds, workers=args.sqlite_workers,
                            rounds=args.sqlite_rounds)
         for run in (r for mode_runs in runs.values() for r in mode_runs):
             failed = failed or run.lost_or_doubled or bool(run.tally.errors)
