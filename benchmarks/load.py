@@ -311,6 +311,8 @@ async def drive(port: int, accounts: dict[str, list[Account]], mix: Mix, seconds
         *(responder(u, ledger, assigned_at, mix.responder_think) for u in users["responder"]),
         *(board_viewer(u) for u in users["board"]))]
     tasks = active + watching
+    names = [u.name for kind in ("call-taker", "dispatcher", "reader") for u in users[kind]] + ["floor probe"] + [
+        u.name for kind in ("responder", "board") for u in users[kind]]
     window_start, load_at_start = time.perf_counter(), os.getloadavg()[0]
     await asyncio.wait(tasks, timeout=seconds, return_when=asyncio.FIRST_EXCEPTION)
     elapsed = time.perf_counter() - window_start
@@ -324,11 +326,15 @@ async def drive(port: int, accounts: dict[str, list[Account]], mix: Mix, seconds
     for task in watching:  # streams waiting for their next message, with no request in flight
         task.cancel()
     await asyncio.gather(*watching, return_exceptions=True)
+    stuck = [name for name, task in zip(names, tasks, strict=True) if not task.done()]
+    if stuck:  # still waiting for an answer a minute after the end: a request the server never answered
+        stats.errors.append(f"{len(stuck)} users still waiting for an answer 60 s after the end: "
+                            f"{', '.join(stuck[:8])}")
     for task in tasks:
-        if not task.done():
-            stats.errors.append("a user did not finish within 60 s of the end")
-        elif not task.cancelled() and task.exception() is not None:
+        if task.done() and not task.cancelled() and task.exception() is not None:
             stats.errors.append(str(task.exception()))
+    for task in tasks:
+        task.cancel()
     for user in every:
         await user.close()
     stats.samples = [s for s in stats.samples if s[2] <= window_start + elapsed]
