@@ -6,21 +6,44 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint bench clean
+# Python packages are installed from lock files with every version pinned and every file's hash checked, so a
+# fresh machine next year installs exactly what this commit was tested with. `make lock` regenerates them from
+# pyproject.toml (the generator is not needed to install).
+LOCK := requirements.lock
+DEV_LOCK := requirements-dev.lock
+TOOLS_LOCK := requirements-tools.lock
+TOOLS := .venv-tools
+# What `pip install --no-build-isolation -e .` needs (pyproject's [build-system]), pinned with the rest.
+BUILD_REQUIREMENTS := pip 'setuptools>=68' wheel
+# Only `make lock` and `make audit` use these, from their own environment.
+TOOL_REQUIREMENTS := uv pip-audit
+COMPILE = $(TOOLS)/bin/uv pip compile --universal --python-version 3.11 --generate-hashes --quiet \
+	--custom-compile-command "make lock" $(UPGRADE)
 
-install: $(VENV)/.installed node_modules/.installed
+.PHONY: install install-run run test lint bench lock audit clean
 
-$(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+install: $(VENV)/.installed-dev node_modules/.installed
+
+install-run: $(VENV)/.installed-run node_modules/.installed
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed-run: $(LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(DEV_LOCK) pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r $(DEV_LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-run: install
+run: install-run
 	HEART_ENV=development $(BIN)/heart db upgrade
 	HEART_ENV=development $(BIN)/heart demo --if-empty
 	@echo "HEART is at http://$(HOST):$(PORT)"
@@ -40,6 +63,25 @@ bench: install
 	$(BIN)/python benchmarks/cad_import.py
 	$(BIN)/python benchmarks/crosswalk.py
 	$(BIN)/python benchmarks/board.py
+	$(BIN)/python benchmarks/durability.py
+	$(BIN)/python benchmarks/load.py
+
+$(TOOLS)/.installed: $(TOOLS_LOCK)
+	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/python -m pip install --quiet --require-hashes -r $(TOOLS_LOCK)
+	touch $@
+
+# Regenerate the lock files after editing pyproject.toml; versions already locked stay unless they must move.
+# `make lock UPGRADE=--upgrade` moves everything to the newest allowed versions.
+lock: $(TOOLS)/.installed
+	printf '%s\n' $(BUILD_REQUIREMENTS) | $(COMPILE) pyproject.toml - --extra dev -o $(DEV_LOCK)
+	printf '%s\n' $(BUILD_REQUIREMENTS) | $(COMPILE) pyproject.toml - -c $(DEV_LOCK) -o $(LOCK)
+	printf '%s\n' $(TOOL_REQUIREMENTS) | $(COMPILE) - -o $(TOOLS_LOCK)
+
+# Known vulnerabilities in the locked Python packages (pip-audit, PyPI's advisories) and the npm packages
+# (npm audit, the registry's advisories). Fails on a finding, and on any package it could not check.
+audit: $(TOOLS)/.installed node_modules/.installed
+	@bash scripts/audit.sh $(TOOLS)/bin/pip-audit $(DEV_LOCK)
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) node_modules .pytest_cache .mypy_cache .ruff_cache

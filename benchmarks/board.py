@@ -18,6 +18,7 @@ import json
 import socket
 import sys
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -36,6 +37,7 @@ from lifecycle import (  # noqa: E402
     drop_database,
     percentile,
     start_server,
+    stop_server,
 )
 
 CLEAR = {"pd_backup_for_safety": False, "ems_support": False, "disposition": "resolved on scene"}
@@ -57,31 +59,48 @@ class Board:
         return None
 
 
-async def watch(port: int, cookie: str, board: Board, stop: asyncio.Event) -> None:
-    """Read /dispatch/stream (chunked HTTP/1.1) and note when each event id arrives."""
+async def open_stream(port: int, path: str, cookie: str
+                      ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter, str | None]:
+    """GET a server-sent event stream; the reader is past the headers, or the third value says what failed."""
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    writer.write(f"GET /dispatch/stream HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
+    writer.write(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: text/event-stream\r\n"
                  f"Cookie: {cookie}\r\n\r\n".encode())
     await writer.drain()
-    try:
-        status = (await reader.readline()).split()
-        if len(status) < 2 or status[1] != b"200":
-            board.error = f"status {status[1:2]}"
+    status = (await reader.readline()).split()
+    if len(status) < 2 or status[1] != b"200":
+        return reader, writer, f"status {status[1:2]}"
+    while (await reader.readline()) not in (b"\r\n", b""):
+        pass
+    return reader, writer, None
+
+
+async def messages(reader: asyncio.StreamReader) -> AsyncIterator[tuple[float, bytes]]:
+    """Each server-sent event of a chunked HTTP/1.1 stream, with the moment its chunk arrived."""
+    buffer = b""
+    while True:
+        size = int((await reader.readline()).strip() or b"0", 16)
+        if size == 0:
             return
-        while (await reader.readline()) not in (b"\r\n", b""):
-            pass
-        buffer = b""
-        while not stop.is_set():
-            size = int((await reader.readline()).strip() or b"0", 16)
-            if size == 0:
+        buffer += (await reader.readexactly(size + 2))[:-2]
+        arrived = time.perf_counter()
+        while b"\n\n" in buffer:
+            message, buffer = buffer.split(b"\n\n", 1)
+            yield arrived, message
+
+
+async def watch(port: int, cookie: str, board: Board, stop: asyncio.Event) -> None:
+    """Read /dispatch/stream and note when each event id arrives."""
+    reader, writer, error = await open_stream(port, "/dispatch/stream", cookie)
+    try:
+        if error:
+            board.error = error
+            return
+        async for arrived, message in messages(reader):
+            if stop.is_set():
                 break
-            buffer += (await reader.readexactly(size + 2))[:-2]
-            arrived = time.perf_counter()
-            while b"\n\n" in buffer:
-                message, buffer = buffer.split(b"\n\n", 1)
-                for line in message.split(b"\n"):
-                    if line.startswith(b"id: "):
-                        board.arrivals.append((int(line[4:]), arrived))
+            for line in message.split(b"\n"):
+                if line.startswith(b"id: "):
+                    board.arrivals.append((int(line[4:]), arrived))
     except (ConnectionError, asyncio.IncompleteReadError) as error:
         board.error = type(error).__name__
     finally:
@@ -184,11 +203,7 @@ def main() -> None:
             per_board, per_change, missed, boards = asyncio.run(run(port, url, unit_ids, args))
             elapsed = time.monotonic() - started
         finally:
-            server.terminate()
-            try:
-                server.wait(timeout=20)
-            except Exception:  # a worker stuck on a stream: do not leave it behind
-                server.kill()
+            stop_server(server)
     finally:
         drop_database(name)
 

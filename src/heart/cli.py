@@ -32,6 +32,7 @@ config_app = typer.Typer(help="Programs, hours and units from a YAML file.", no_
 app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
+WORKER_HEALTHCHECK_SECONDS = 30
 
 
 
@@ -48,7 +49,7 @@ def settings() -> Settings:
 @contextmanager
 def database() -> Iterator[Session]:
     """A transaction on the configured database; domain errors become one-line failures."""
-    engine = make_engine(settings().database_url)
+    engine = make_engine(settings().database_url, synchronous=settings().sqlite_sync)
     try:
         with transaction(make_sessionmaker(engine)) as session:
             yield session
@@ -70,8 +71,12 @@ def serve(
 
     settings()  # refuse insecure settings before starting workers
     # Live boards hold their event streams open; give them a few seconds to go, then close them on shutdown.
+    # A new worker imports the whole app before it can answer the supervisor's health check; on a busy
+    # 2-core machine that takes longer than uvicorn's default 5 s, and the supervisor would kill and respawn
+    # its workers in a loop (each answer lost with them), so it waits longer.
     uvicorn.run("heart.main:create_app", factory=True, host=host, port=port, workers=workers, reload=reload,
-                log_level=get_settings().log_level.lower(), access_log=False, timeout_graceful_shutdown=3)
+                log_level=get_settings().log_level.lower(), access_log=False, timeout_graceful_shutdown=3,
+                timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS)
 
 
 @db_app.command("upgrade")
@@ -148,6 +153,40 @@ def config_load(file: Annotated[Path, typer.Argument(help="YAML file with progra
     console.print(f"{file}: programs {summary.programs_added} added, {summary.programs_updated} updated; "
                   f"units {summary.units_added} added, {summary.units_updated} updated; "
                   f"staff {summary.staff_added} added")
+
+
+@app.command()
+def backup(file: Annotated[Path, typer.Argument(help="the new backup file (never overwritten)")]) -> None:
+    """Back up the database to FILE while the server keeps running (SQLite online backup, or pg_dump)."""
+    from heart.backup import BackupError
+    from heart.backup import backup as take_backup
+
+    try:
+        summary = take_backup(database_url=settings().database_url, target=file)
+    except BackupError as error:
+        raise fail(str(error)) from None
+    console.print(f"backed up the {summary.backend} database to {file}: {summary.tables} tables at revision "
+                  f"{summary.revision or 'none'}, {summary.size_bytes / 1e6:.1f} MB in {summary.seconds:.1f} s",
+                  soft_wrap=True)
+
+
+@app.command()
+def restore(file: Annotated[Path, typer.Argument(help="a file made by `heart backup`")]) -> None:
+    """Restore FILE into the configured database, which must be a new file or an empty database."""
+    from heart.backup import BackupError
+    from heart.backup import restore as restore_backup
+    from heart.migrate import current_head
+
+    try:
+        summary = restore_backup(database_url=settings().database_url, source=file)
+    except BackupError as error:
+        raise fail(str(error)) from None
+    head = current_head()
+    console.print(f"restored {file} into the {summary.backend} database: {summary.tables} tables at revision "
+                  f"{summary.revision or 'none'} in {summary.seconds:.1f} s", soft_wrap=True)
+    if summary.revision != head:
+        console.print(f"the code's schema is at revision {head}: run `heart db upgrade` before serving",
+                      soft_wrap=True)
 
 
 def _register_optional() -> None:

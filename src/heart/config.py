@@ -9,6 +9,8 @@ from typing import Literal
 from pydantic import model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from heart.db import SqliteSynchronous
+
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +36,10 @@ class Settings(BaseSettings):
     chromium_path: Path = Path("/usr/bin/chromium")
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     log_level: str = "INFO"
+    # SQLite's fsync discipline (see heart.db.make_engine): FULL in production, so that an acknowledged write
+    # survives a power cut; NORMAL in development and tests, which survives a crash of HEART but not of the
+    # machine. Unset means that default for the environment.
+    sqlite_synchronous: SqliteSynchronous | None = None
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
@@ -45,6 +51,13 @@ class Settings(BaseSettings):
         if self.env == "production" and len(self.secret_key) < 32:
             raise InsecureSettings("HEART_SECRET_KEY must be at least 32 characters")
         return self
+
+    @property
+    def sqlite_sync(self) -> SqliteSynchronous:
+        """The SQLite synchronous mode in force: the setting, or FULL in production and NORMAL elsewhere."""
+        if self.sqlite_synchronous is not None:
+            return self.sqlite_synchronous
+        return "FULL" if self.env == "production" else "NORMAL"
 
     @property
     def secure_cookies(self) -> bool:

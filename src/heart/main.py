@@ -30,10 +30,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Alternative crisis response: intake, triage, dispatch, documentation, "
                               "follow-up and metrics.")
     app.state.settings = settings
-    app.state.engine = make_engine(settings.database_url)
+    app.state.engine = make_engine(settings.database_url, synchronous=settings.sqlite_sync)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
     if settings.database_url.startswith("sqlite"):
-        app.state.read_engine = make_engine(settings.database_url, read_only=True)
+        app.state.read_engine = make_engine(settings.database_url, read_only=True,
+                                             synchronous=settings.sqlite_sync)
         app.state.read_sessionmaker = make_sessionmaker(app.state.read_engine)
     else:
         app.state.read_engine, app.state.read_sessionmaker = app.state.engine, app.state.sessionmaker

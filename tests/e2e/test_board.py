@@ -3,7 +3,9 @@ server process (SQLite) and across two uvicorn workers (PostgreSQL LISTEN/NOTIFY
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -100,10 +102,17 @@ def two_workers(postgres_url: str, tmp_path: Path) -> Iterator[str]:
            "HEART_COOKIE_SECURE": "false", "HEART_LOG_LEVEL": "warning"}
     heart = Path(sys.executable).with_name("heart")
     log = (tmp_path / "serve.log").open("w")
+    # Its own process group, so that no worker outlives the test (an orphan would keep writing to the database).
     server = subprocess.Popen([str(heart), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", "2"],
-                              env=env, stdout=log, stderr=subprocess.STDOUT)
+                              env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+    def kill_all() -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait(timeout=5)
+
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 90  # two workers import the whole app; slow on a busy 2-core machine
     while True:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
@@ -111,16 +120,14 @@ def two_workers(postgres_url: str, tmp_path: Path) -> Iterator[str]:
         except httpx.HTTPError:
             pass
         if server.poll() is not None or time.monotonic() > deadline:
-            server.kill()
+            kill_all()
             pytest.fail(f"heart serve did not start: {(tmp_path / 'serve.log').read_text()[-2000:]}")
         time.sleep(0.2)
     yield url
     server.terminate()
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait(timeout=5)
+    kill_all()
     log.close()
 
 
