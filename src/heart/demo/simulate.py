@@ -116,7 +116,7 @@ class Simulation:
         self.processing = ContinuousStream(rng, lognormal(*cal.CALL_PROCESSING_MINUTES))
         self.phone_minutes = ContinuousStream(rng, lognormal(*cal.CCD_PHONE_MINUTES))
         self.escalates = BernoulliStream(rng, cal.CCD_ESCALATES_TO_CRT)
-        self.facility_of = CategoricalStream(rng, list(cal.FACILITIES), [3, 2, 2, 1])
+        self.facility_of = CategoricalStream(rng, list(cal.FACILITIES), cal.FACILITY_WEIGHTS)
         self.disposition_of = CategoricalStream(rng, list(cal.DISPOSITIONS), list(cal.DISPOSITIONS.values()))
         self.models = {code: _ProgramStreams(rng, model) for code, model in cal.RESPONSE_MODELS.items()}
 
