@@ -174,11 +174,13 @@ class _Replication:
 
     def _make_units(self) -> None:
         for index, program in self.field.items():
+            team = 0  # homes are handed out across the program's shifts, so overlapping shifts spread out
             for shift_index, shift in enumerate(program.shifts):
                 units = []
-                for team in range(shift.teams):
+                for _ in range(shift.teams):
                     lat, lon = program.homes[team % len(program.homes)] if program.homes else self.sim.demand.center
                     units.append(self._new_unit(index, Point(lat, lon)))
+                    team += 1
                 self.shift_units.append((index, shift_index, units))
         for index, phone in self.phone.items():
             for shift_index, shift in enumerate(phone.shifts):
