@@ -15,6 +15,7 @@ Decisions are memoised: ``decide`` depends on the time only through which progra
 from __future__ import annotations
 
 import heapq
+import itertools
 import math
 from collections import deque
 from datetime import datetime, timedelta
@@ -108,7 +109,7 @@ class _Replication:
         self.facts = calls.facts.tolist()
         self.lat, self.lon = calls.lat.tolist(), calls.lon.tolist()
         self.heap: list[tuple[float, int, int, int, int]] = []
-        self.seq = 0
+        self.seq = itertools.count()
         codes = table.codes
         self.field = {table.index[p.code]: p for p in sim.field_programs}
         self.phone = {table.index[p.code]: p for p in sim.phone_programs}
@@ -207,37 +208,41 @@ class _Replication:
         return len(self.unit_program) - 1
 
     def _push(self, at: float, kind: int, a: int, b: int = 0) -> None:
-        self.seq += 1
-        heapq.heappush(self.heap, (at, kind, self.seq, a, b))
+        heapq.heappush(self.heap, (at, kind, next(self.seq), a, b))
 
     # --- the loop ------------------------------------------------------------------------------------------
 
     def run(self) -> None:
-        heap, received, n = self.heap, self.received, len(self.received)
+        """Arrivals in order, each after the events due before it; then the events until the queues empty."""
+        heap, pop, push, seq = self.heap, heapq.heappop, heapq.heappush, self.seq
         handlers = (self._shift_end, self._shift_start, self._clear, self._phone_end, self._ready,
                     self._phone_ready, self._give_up)
+        table, cache, open_by_minute = self.table, self.table.cache, self.table.open_by_minute
+        facts, processing, eligible, missed = self.facts, self.processing, self.eligible, self.missed
+        field, phone = self.field, self.phone
+        answer_after = {index: program.answer_after_minutes for index, program in phone.items()}
+        for call, at in enumerate(self.received):
+            while heap and heap[0][0] <= at:
+                event = pop(heap)
+                handlers[event[1]](event[0], event[3], event[4])
+            minute = int(at) % MINUTES_PER_DAY
+            decided = cache.get((facts[call], open_by_minute[minute], self.duty_mask))
+            if decided is None:
+                decided = table.decide(facts[call], minute, self.duty_mask)
+            pathway, first_choice, reason = decided
+            eligible[call] = first_choice
+            if first_choice >= 0 and pathway != first_choice:
+                missed[call] = reason
+            if pathway in field:
+                push(heap, (at + processing[call], _READY, next(seq), call, pathway))
+            elif pathway in phone:
+                push(heap, (at + answer_after[pathway], _PHONE_READY, next(seq), call, pathway))
         stop = self.sim.horizon + MINUTES_PER_DAY
-        i = 0
-        while True:
-            next_call = received[i] if i < n else math.inf
-            if heap and heap[0][0] <= next_call:
-                at, kind, _, a, b = heapq.heappop(heap)
-                if at > stop:
-                    break
-                handlers[kind](at, a, b)
-            elif i < n:
-                self._arrive(next_call, i)
-                i += 1
-            else:
+        while heap:
+            event = pop(heap)
+            if event[0] > stop:
                 break
-
-    def _arrive(self, at: float, call: int) -> None:
-        minute = int(at) % MINUTES_PER_DAY
-        pathway, eligible, reason = self.table.decide(self.facts[call], minute, self.duty_mask)
-        self.eligible[call] = eligible
-        if eligible >= 0 and pathway != eligible:
-            self.missed[call] = reason
-        self._route(at, call, pathway, self.processing[call])
+            handlers[event[1]](event[0], event[3], event[4])
 
     def _route(self, at: float, call: int, pathway: int, delay: float) -> None:
         if pathway in self.field:

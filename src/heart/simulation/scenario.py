@@ -104,6 +104,21 @@ class Travel(BaseModel):
     spread: float = Field(default=0.35, ge=0, le=2)
 
 
+class Target(BaseModel):
+    """A published figure the scenario must reproduce: its mean must fall in [low, high]."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    figure: str = Field(pattern=r"^[A-Z][A-Z0-9_]*\.[a-z_]+$", description="'<program>.<figure>', e.g. CRT.reach_pct")
+    published: str = Field(description="the published value as written, e.g. '50-55 %'")
+    low: float
+    high: float
+    source: str = ""
+
+    def met_by(self, value: float) -> bool:
+        return self.low <= value <= self.high
+
+
 class Scenario(BaseModel):
     """A scenario file (after ``extends`` is resolved)."""
 
@@ -122,6 +137,7 @@ class Scenario(BaseModel):
                                                   description="calls a year of a type, replacing the model's")
     travel: Travel = Travel()
     programs: dict[str, ProgramSpec] = Field(default_factory=dict)
+    targets: list[Target] = Field(default_factory=list, description="published figures it must reproduce")
     source: str = ""
     """the file it was read from (set on load)"""
 
@@ -165,7 +181,9 @@ def load_scenario(name_or_file: str, *, _seen: tuple[Path, ...] = ()) -> Scenari
         parent_name = str(data["extends"])
         sibling = path.parent / f"{parent_name}.yaml"
         parent = load_scenario(str(sibling) if sibling.is_file() else parent_name, _seen=(*_seen, path))
-        data = _merge(parent.model_dump(exclude={"source"}, exclude_none=True), data)
+        # a scenario inherits its parent's city and changes, not the figures the parent is calibrated to
+        inherited = parent.model_dump(exclude={"source", "targets", "title", "about"}, exclude_none=True)
+        data = _merge(inherited, data)
     try:
         return Scenario.model_validate({**data, "source": str(path)})
     except ValidationError as error:
