@@ -49,7 +49,7 @@ def test_the_city_files_are_found_in_one_place() -> None:
     assert model.responses["CRT"].on_scene_minutes == 33.49  # published, one copy shared with the demo
     from heart.demo import calibration
 
-    assert calibration.CALL_MIX == model.calls.mix
+    assert model.calls.mix == calibration.CALL_MIX
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -188,8 +188,7 @@ class _Replication:
                 units = [self._new_unit(index, Point(*self.sim.demand.center)) for _ in range(shift.teams)]
                 self.shift_units.append((index, shift_index, units))
         for group, (index, shift_index, _) in enumerate(self.shift_units):
-            program = self.field.get(index) or self.phone[index]
-            shift = program.shifts[shift_index]
+            shift = (self.field[index].shifts if index in self.field else self.phone[index].shifts)[shift_index]
             for day in range(self.sim.days + 1):
                 start = day * MINUTES_PER_DAY + shift.start
                 if start <= self.sim.horizon:

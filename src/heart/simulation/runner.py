@@ -72,6 +72,8 @@ def _results(simulation: SimulationInput, jobs: list[tuple[int, np.random.SeedSe
     # forkserver: safe to start from a threaded web server, and each worker receives the scenario once
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
+    if method == "forkserver":  # workers fork from a server that has the simulator imported already
+        context.set_forkserver_preload(["heart.simulation.engine", "heart.simulation.runner"])
     chunk = max(1, min(8, len(jobs) // (workers * 8)))
     with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker,
                              initargs=(simulation,)) as pool:
@@ -107,6 +109,6 @@ def paired_differences(first: Sequence[RunStats], second: Sequence[RunStats]) ->
     for name, value in first[0].items():
         if isinstance(value, np.ndarray) or name not in second[0]:
             continue
-        pairs = [float(b[name]) - float(a[name]) for a, b in zip(first, second, strict=True)]  # type: ignore[arg-type]
+        pairs = [float(b[name]) - float(a[name]) for a, b in zip(first, second, strict=True)]
         differences[name] = t_interval(pairs)
     return differences

@@ -233,7 +233,8 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
             raise ScenarioError(source, None, f"programs.{code}: the {scenario.city} policy has no program {code} "
                                               "with hours (external services are always open)")
     policy, hours = _with_hours(policy, scenario)
-    shifts, max_wait = {}, {}
+    shifts: dict[str, list[ShiftSpec]] = {}
+    max_wait: dict[str, float | None] = {}
     field_programs, phone_programs = [], []
     configured = {p.code: p for p in config.programs}
     for code, program in policy.programs.items():
@@ -243,9 +244,9 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
             continue
         spec = scenario.programs.get(code, ProgramSpec())
         shifts[code] = spec.shifts if spec.shifts is not None else _default_shifts(program.hours, config, code)
-        wait = spec.max_wait_minutes
+        wait: float | None = spec.max_wait_minutes
         if wait is None:
-            wait = float(configured[code].max_wait_minutes) if code in configured else float(policy.max_wait_minutes)
+            wait = float(configured[code].max_wait_minutes if code in configured else policy.max_wait_minutes)
         max_wait[code] = wait
         compiled_shifts = tuple(s.compiled() for s in shifts[code] if s.teams > 0)
         if is_field:
@@ -258,7 +259,8 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
                 answer_after_minutes=phone.answer_after_seconds / 60.0, escalates=phone.escalates,
                 escalates_to=program.escalates_to))
     simulation = SimulationInput(
-        name=scenario.scenario, policy=policy, start=scenario.period.start - timedelta(days=scenario.period.warmup_days),
+        name=scenario.scenario, policy=policy,
+        start=scenario.period.start - timedelta(days=scenario.period.warmup_days),
         days=scenario.period.days + scenario.period.warmup_days,
         warmup_days=scenario.period.warmup_days, demand=_demand(scenario, model, policy),
         field_programs=tuple(field_programs), phone_programs=tuple(phone_programs),
@@ -273,7 +275,8 @@ def _with_hours(policy: Policy, scenario: Scenario) -> tuple[Policy, dict[str, s
         if spec.hours is None:
             continue
         windows: tuple[tuple[int, int], ...] = tuple(w for text in spec.hours for w in parse_hours(text))
-        programs[code] = dataclasses.replace(programs[code], hours=windows, hours_text=", ".join(spec.hours) or "closed")
+        programs[code] = dataclasses.replace(programs[code], hours=windows,
+                                             hours_text=", ".join(spec.hours) or "closed")
     changed = dataclasses.replace(policy, programs=programs)
     return changed, {code: p.hours_text for code, p in programs.items() if not p.always_open}
 

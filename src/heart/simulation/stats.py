@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from scipy import stats as scipy_stats
 
 from heart.simulation.demand import CallBatch
 from heart.simulation.inputs import MINUTES_PER_DAY, SimulationInput
@@ -106,11 +105,10 @@ def _share(flags: np.ndarray) -> float:
 
 def _scheduled_minutes(sim: SimulationInput, code: str) -> float:
     """Team-minutes on shift within the measured window."""
-    program = next((p for p in (*sim.field_programs, *sim.phone_programs) if p.code == code), None)
-    if program is None:
-        return 0.0
+    shifts = [shift for p in sim.field_programs if p.code == code for shift in p.shifts]
+    shifts += [shift for phone in sim.phone_programs if phone.code == code for shift in phone.shifts]
     total = 0.0
-    for shift in program.shifts:
+    for shift in shifts:
         for day in range(-1, sim.days + 1):
             start, end = day * MINUTES_PER_DAY + shift.start, day * MINUTES_PER_DAY + shift.end
             overlap = min(end, sim.horizon) - max(start, sim.warmup)
@@ -153,6 +151,8 @@ def t_interval(values: Sequence[float] | np.ndarray, confidence: float = CONFIDE
         return Estimate(math.nan, math.nan, 0)
     if n == 1:
         return Estimate(float(data[0]), math.inf, 1)
+    from scipy import stats as scipy_stats  # imported here: workers that only simulate never need it
+
     quantile = float(scipy_stats.t.ppf((1 + confidence) / 2, n - 1))
     return Estimate(float(data.mean()), quantile * float(data.std(ddof=1)) / math.sqrt(n), n)
 
@@ -166,7 +166,7 @@ def combine(runs: Sequence[RunStats], confidence: float = CONFIDENCE) -> dict[st
             stacked = np.vstack(values)
             combined[name] = [t_interval(stacked[:, hour], confidence) for hour in range(stacked.shape[1])]
         else:
-            combined[name] = t_interval([float(v) for v in values], confidence)  # type: ignore[arg-type]
+            combined[name] = t_interval([float(v) for v in values], confidence)
     return combined
 
 
