@@ -17,6 +17,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import math
+import time
 from collections import deque
 from datetime import datetime, timedelta
 from typing import Any
@@ -92,11 +93,14 @@ def decision_table(sim: SimulationInput) -> DecisionTable:
 
 def run_replication(sim: SimulationInput, seed: int | np.random.SeedSequence) -> RunStats:
     """Simulate the scenario once with ``seed``; the figures of the calls received after the warm-up."""
+    began = time.process_time()
     rng = np.random.default_rng(seed)
     calls = draw_calls(sim.demand, rng)
     replication = _Replication(sim, decision_table(sim), calls, rng)
     replication.run()
-    return summarise_run(sim, calls, replication.record())
+    stats = summarise_run(sim, calls, replication.record())
+    stats["cpu_seconds"] = time.process_time() - began  # what the replication cost, wherever it ran
+    return stats
 
 
 class _Replication:
@@ -114,6 +118,9 @@ class _Replication:
         self.field = {table.index[p.code]: p for p in sim.field_programs}
         self.phone = {table.index[p.code]: p for p in sim.phone_programs}
         self.bits = [table.bit(code) for code in codes]
+        self.warmup, self.horizon = sim.warmup, sim.horizon
+        self.travels = sim.travel_factor > 0
+        self.minutes = sim.estimator.minutes
         self._draw(rng, n)
         # per call
         self.eligible = [-1] * n
@@ -161,10 +168,27 @@ class _Replication:
         else:
             noise = np.zeros(n)
         self.travel_noise = noise.tolist()
-        self.u = rng.random((4, n)).tolist()  # cancel, transport, EMS, escalation
+        u = rng.random((4, n))  # cancel, transport, EMS, escalation
+        self.escalation_draw = u[3].tolist()
         self.cancel_share = rng.uniform(0.2, 0.9, n).tolist()
-        self.normal = rng.standard_normal((3, n)).tolist()  # on scene, transport, phone (lognormal)
-        self.expo = rng.standard_exponential((4, n)).tolist()  # on scene, transport, phone, patience
+        normal = rng.standard_normal((3, n))  # on scene, transport, phone (lognormal)
+        expo = rng.standard_exponential((4, n))  # on scene, transport, phone, patience
+        self.patience_draw = expo[3].tolist()
+        # What each call's response would be with each field program, drawn at once: whether it is called off,
+        # and otherwise the minutes from arrival on scene until the team is free (on scene, EMS wait, transport).
+        self.cancels: dict[int, list[bool]] = {}
+        self.busy_after_arrival: dict[int, list[float]] = {}
+        self.transports: dict[int, list[bool]] = {}
+        for index, spec in self.field.items():
+            minutes = _draws(spec.on_scene, normal[0], expo[0])
+            minutes = minutes + np.where(u[2] < spec.ems_support, spec.ems_extra_minutes, 0.0)
+            transported = u[1] < spec.transport
+            minutes = minutes + np.where(transported, _draws(spec.transport_minutes, normal[1], expo[1]), 0.0)
+            self.cancels[index] = (u[0] < spec.cancelled).tolist()
+            self.busy_after_arrival[index] = minutes.tolist()
+            self.transports[index] = transported.tolist()
+        self.phone_minutes = {index: _draws(spec.minutes, normal[2], expo[2]).tolist()
+                              for index, spec in self.phone.items()}
         facilities = self.sim.demand.facilities
         self.facility_points = tuple(Point(lat, lon) for lat, lon, _ in facilities)
         if facilities:
@@ -187,13 +211,11 @@ class _Replication:
             for shift_index, shift in enumerate(phone.shifts):
                 units = [self._new_unit(index, Point(*self.sim.demand.center)) for _ in range(shift.teams)]
                 self.shift_units.append((index, shift_index, units))
-        for group, (index, shift_index, _) in enumerate(self.shift_units):
-            shift = (self.field[index].shifts if index in self.field else self.phone[index].shifts)[shift_index]
-            for day in range(self.sim.days + 1):
-                start = day * MINUTES_PER_DAY + shift.start
-                if start <= self.sim.horizon:
-                    self._push(start, _SHIFT_START, group, day)
-                    self._push(day * MINUTES_PER_DAY + shift.end, _SHIFT_END, group, day)
+        # each shift's first start; a start schedules its own end and the next day's start (a small heap)
+        self.group_shift = [(self.field[index].shifts if index in self.field else self.phone[index].shifts)[shift]
+                            for index, shift, _ in self.shift_units]
+        for group, shift in enumerate(self.group_shift):
+            self._push(shift.start, _SHIFT_START, group, 0)
 
     def _new_unit(self, program: int, home: Point) -> int:
         self.unit_program.append(program)
@@ -253,7 +275,7 @@ class _Replication:
             self._push(at + self.phone[pathway].answer_after_minutes, _PHONE_READY, call, pathway)
 
     def _patience(self, call: int, max_wait: float, patience: Kind) -> float:
-        return max_wait * self.expo[3][call] if patience == Kind.EXPONENTIAL else max_wait
+        return max_wait * self.patience_draw[call] if patience == Kind.EXPONENTIAL else max_wait
 
     def _ready(self, at: float, call: int, program: int) -> None:
         self.ready_at[call] = at
@@ -270,19 +292,23 @@ class _Replication:
         if spec.max_wait is not None:
             self._push(at + self._patience(call, spec.max_wait, spec.patience), _GIVE_UP, call, program)
 
-    def _fastest(self, at: float, idle: list[int], call: int) -> tuple[int, Point, float]:
+    def _fastest(self, at: float, idle: list[int], call: int) -> tuple[int, Point, Point, float]:
         """The idle unit the board would recommend (least estimated minutes to the call; ties: longest idle),
-        where it starts from, and the estimate."""
-        if self.sim.travel_factor <= 0:
-            return idle[0], self.unit_home[idle[0]], 0.0
-        minutes, destination = self.sim.estimator.minutes, Point(self.lat[call], self.lon[call])
+        where it starts from, where the call is, and the estimate."""
+        if not self.travels:
+            home = self.unit_home[idle[0]]
+            return idle[0], home, home, 0.0
+        minutes, destination = self.minutes, Point(self.lat[call], self.lon[call])
         best, best_origin, best_minutes = -1, destination, math.inf
+        positions, homes = self.unit_position, self.unit_home
         for unit in idle:
-            origin = self._position(unit, at)
+            origin = positions[unit]
+            if origin is not homes[unit]:
+                origin = self._position(unit, at)
             estimate = minutes(origin, destination)
             if estimate < best_minutes:
                 best, best_origin, best_minutes = unit, origin, estimate
-        return best, best_origin, best_minutes
+        return best, best_origin, destination, best_minutes
 
     def _position(self, unit: int, at: float) -> Point:
         """Where an idle unit is: on its way home from its last call, or home."""
@@ -290,7 +316,7 @@ class _Replication:
         if position is home:
             return position
         if trip < 0:  # the trip home is estimated the first time it matters
-            trip = self.unit_home_trip[unit] = self.sim.estimator.minutes(position, home)
+            trip = self.unit_home_trip[unit] = self.minutes(position, home)
         if trip == 0:
             return position
         share = (at - self.unit_free_since[unit]) / trip
@@ -299,10 +325,10 @@ class _Replication:
             return home
         return Point(position.lat + (home.lat - position.lat) * share, position.lon + (home.lon - position.lon) * share)
 
-    def _dispatch(self, at: float, call: int, program: int, unit: int, origin: Point, estimate: float) -> None:
+    def _dispatch(self, at: float, call: int, program: int, unit: int, origin: Point, destination: Point,
+                  estimate: float) -> None:
         self.idle[program].remove(unit)
         self.unit_busy[unit] = True
-        spec = self.field[program]
         if self.answered_by[call] < 0:
             self.answered_by[call] = program
         self.response_program[call] = program
@@ -310,35 +336,29 @@ class _Replication:
         self.wait[call] = at - self.ready_at[call]
         self.responses[program] += 1
         travel = estimate * self.travel_noise[call]
-        u = self.u
-        if u[0][call] < spec.cancelled:
+        if self.cancels[program][call]:
             share = self.cancel_share[call]
             free = at + share * travel
             self.cancelled[call] = True
-            end_position = Point(origin.lat + (self.lat[call] - origin.lat) * share,
-                                 origin.lon + (self.lon[call] - origin.lon) * share)
+            end_position = Point(origin.lat + (destination.lat - origin.lat) * share,
+                                 origin.lon + (destination.lon - origin.lon) * share)
         else:
             arrived = at + travel
             self.to_scene[call] = travel
             self.on_scene_at[call] = arrived
-            minutes = _sample(spec.on_scene, self.normal[0][call], self.expo[0][call])
-            if u[2][call] < spec.ems_support:
-                minutes += spec.ems_extra_minutes
-            if u[1][call] < spec.transport:
-                minutes += _sample(spec.transport_minutes, self.normal[1][call], self.expo[1][call])
-                end_position = self.facility_points[self.facility[call]] if self.facility else self.unit_home[unit]
+            free = arrived + self.busy_after_arrival[program][call]
+            if self.transports[program][call] and self.facility:
+                end_position = self.facility_points[self.facility[call]]
             else:
-                end_position = Point(self.lat[call], self.lon[call]) if self.sim.travel_factor > 0 \
-                    else self.unit_home[unit]
-            free = arrived + minutes
-        low, high = max(at, self.sim.warmup), min(free, self.sim.horizon)
+                end_position = destination
+        low, high = max(at, self.warmup), min(free, self.horizon)
         if high > low:
             self.busy_minutes[program] += high - low
         self.unit_position[unit] = end_position
-        self._push(free, _CLEAR, unit, call)
+        heapq.heappush(self.heap, (free, _CLEAR, next(self.seq), unit, call))
 
     def _busy(self, program: int, start: float, end: float) -> None:
-        low, high = max(start, self.sim.warmup), min(end, self.sim.horizon)
+        low, high = max(start, self.warmup), min(end, self.horizon)
         if high > low:
             self.busy_minutes[program] += high - low
 
@@ -357,7 +377,7 @@ class _Replication:
         ended = self.unit_leaving[unit]
         if ended != ended:  # NaN: still on shift
             return False
-        low, high = max(ended, self.sim.warmup), min(at, self.sim.horizon)
+        low, high = max(ended, self.warmup), min(at, self.horizon)
         if high > low:
             self.overtime_minutes[program] += high - low
         self.unit_leaving[unit] = math.nan
@@ -396,7 +416,11 @@ class _Replication:
 
     # --- shifts --------------------------------------------------------------------------------------------
 
-    def _shift_start(self, at: float, group: int, _: int) -> None:
+    def _shift_start(self, at: float, group: int, day: int) -> None:
+        shift = self.group_shift[group]
+        self._push(day * MINUTES_PER_DAY + shift.end, _SHIFT_END, group, day)
+        if (day + 1) * MINUTES_PER_DAY + shift.start <= self.horizon:
+            self._push((day + 1) * MINUTES_PER_DAY + shift.start, _SHIFT_START, group, day + 1)
         program, _, units = self.shift_units[group]
         for unit in units:
             if self.unit_busy[unit] and self.unit_leaving[unit] == self.unit_leaving[unit]:
@@ -453,12 +477,11 @@ class _Replication:
     def _talk(self, at: float, call: int, unit: int, program: int) -> None:
         self.idle[program].remove(unit)
         self.unit_busy[unit] = True
-        spec = self.phone[program]
         if self.answered_by[call] < 0:
             self.answered_by[call] = program
         self.wait[call] = at - self.ready_at[call]
         self.responses[program] += 1
-        end = at + _sample(spec.minutes, self.normal[2][call], self.expo[2][call])
+        end = at + self.phone_minutes[program][call]
         self._busy(program, at, end)
         self._push(end, _PHONE_END, unit, call)
 
@@ -466,7 +489,7 @@ class _Replication:
         program = self.unit_program[unit]
         spec = self.phone[program]
         target = self.table.index.get(spec.escalates_to or "", -1)
-        if target in self.field and self.u[3][call] < spec.escalates:
+        if target in self.field and self.escalation_draw[call] < spec.escalates:
             policy_program = self.sim.policy.programs.get(spec.escalates_to or "")
             if policy_program is not None and policy_program.is_open(int(at) % MINUTES_PER_DAY) \
                     and self.on_duty[target]:
@@ -487,10 +510,10 @@ class _Replication:
         }
 
 
-def _sample(dist: Any, normal: float, exponential: float) -> float:
-    """A draw of ``dist`` from pre-drawn standard normal and exponential variates."""
+def _draws(dist: Any, normal: np.ndarray, exponential: np.ndarray) -> np.ndarray:
+    """Draws of ``dist`` from pre-drawn standard normal and exponential variates."""
     if dist.kind == Kind.EXPONENTIAL:
-        return dist.mean * exponential
+        return np.asarray(dist.mean * exponential)
     if dist.kind == Kind.FIXED or dist.mean <= 0:
-        return max(dist.mean, 0.0)
-    return math.exp(math.log(dist.mean) - dist.spread * dist.spread / 2 + dist.spread * normal)
+        return np.full(len(normal), max(dist.mean, 0.0))
+    return np.asarray(np.exp(math.log(dist.mean) - dist.spread * dist.spread / 2 + dist.spread * normal))
