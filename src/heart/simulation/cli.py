@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -98,6 +99,57 @@ def compare(
                           number(scaled(summaries[1].estimate(key), scale).mean, unit),
                           _signed(difference, unit))
         console.print(table)
+
+
+@app.command("fit")
+def fit_command(
+    output: Annotated[Path, typer.Option(help="the model file to write (a scenario names it with `model:`)")],
+    city: Annotated[str, typer.Option(help="the city whose policy and base model to use")] = "durham",
+    batch: Annotated[str | None, typer.Option(help="fit arrivals and call mix from this imported CAD batch "
+                                                   "(default: HEART's own calls)")] = None,
+    agency: Annotated[str | None, typer.Option(help="with --batch: only this agency's calls")] = None,
+    since: Annotated[str | None, typer.Option(help="first day, YYYY-MM-DD (local)")] = None,
+    until: Annotated[str | None, typer.Option(help="last day (included), YYYY-MM-DD")] = None,
+) -> None:
+    """Fit arrivals by hour of week, the call mix and response times from history into a model file."""
+    from datetime import date
+
+    from heart.cli import settings
+    from heart.db import make_engine
+    from heart.simulation import fit
+    from heart.simulation.model import city_files, load_model
+    from heart.triage.policy import load_policy_by_name
+
+    files = city_files(city)
+    try:
+        first, last = (date.fromisoformat(d) if d else None for d in (since, until))
+    except ValueError:
+        raise fail("--since and --until are dates written YYYY-MM-DD") from None
+    engine = make_engine(settings().database_url)
+    try:
+        base, policy = load_model(files.model), load_policy_by_name(files.policy)
+        zone = policy.timezone
+        if batch:
+            calls = fit.imported_calls(engine, batch, agency, policy, first, last, zone)
+            source = f"import batch {batch!r}" + (f", agency {agency}" if agency else "")
+        else:
+            calls, source = fit.operational_calls(engine, first, last, zone), "HEART's calls"
+        responses = fit.operational_responses(engine, first, last, zone)
+        fitted = fit.fit(base=base, policy=policy, calls=calls, responses=responses, source=source)
+    except (ValueError, YamlFileError) as error:
+        raise fail(str(error)) from None
+    except Exception as error:  # a batch that does not exist, a database that does not answer
+        from heart.triage.replay import ReplayError
+
+        if isinstance(error, ReplayError):
+            raise fail(str(error)) from None
+        raise
+    finally:
+        engine.dispose()
+    fit.write_fitted(fitted, output=output, base_file=files.model)
+    for note in fitted.notes:
+        console.print(f"  {note}", highlight=False)
+    console.print(f"wrote {output}; use it in a scenario with `model: {output.name}` (relative to the scenario)")
 
 
 @app.command("scenarios")

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from heart.deps import allow
 from heart.simulation.jobs import SimulatorBusy, read_run, start_run
@@ -51,9 +52,15 @@ def planner(request: Request, scenario: str | None = None) -> HTMLResponse:
 
 @router.post("/simulation/runs", dependencies=[allow("simulation.run")])
 async def start(request: Request) -> Response:
-    """Start a run from the form; the answer is the run's page (303), or the form again with what is wrong."""
+    """Start a run from the form; the answer is the run's page (303), or the form again with what is wrong.
+
+    Reading the scenario files and queueing the run happen in a worker thread, never on the event loop."""
     form = await request.form()
     values = {key: str(value) for key, value in form.items() if isinstance(value, str)}
+    return await run_in_threadpool(_start_from_form, request, values)
+
+
+def _start_from_form(request: Request, values: dict[str, str]) -> Response:
     names = list(scenario_paths())
     chosen = values.get("scenario")
     if chosen not in names:

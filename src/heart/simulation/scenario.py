@@ -129,6 +129,8 @@ class Scenario(BaseModel):
     about: str = ""
     city: str = Field(min_length=1, pattern=r"^[a-z0-9_-]+$")
     extends: str | None = None
+    model: str | None = Field(default=None, description="a model file (e.g. from `heart simulate fit`) instead of "
+                                                         "the city's; relative to this file")
     period: Period
     replications: int = Field(default=100, ge=2, le=10_000)
     seed: int = Field(default=1, ge=0)
@@ -225,7 +227,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     try:
         config = read_programs_file(files.config)
         policy = load_policy_by_name(files.policy)
-        model = load_model(files.model)
+        model = load_model(_model_path(scenario, files.model))
     except YamlFileError as error:
         raise ScenarioError(error.path, error.line, f"{error.reason} (city {scenario.city!r} of {source})") from None
     for code in scenario.programs:
@@ -267,6 +269,15 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
         processing=Dist(Kind.LOGNORMAL, model.call_processing_minutes.mean, model.call_processing_minutes.spread),
         travel_factor=scenario.travel.vs_estimate, travel_spread=scenario.travel.spread)
     return CompiledScenario(scenario, simulation, hours, shifts, max_wait)
+
+
+def _model_path(scenario: Scenario, city_model: Path) -> Path:
+    if scenario.model is None:
+        return city_model
+    path = Path(scenario.model)
+    if not path.is_absolute() and scenario.source:
+        path = Path(scenario.source).parent / path
+    return path
 
 
 def _with_hours(policy: Policy, scenario: Scenario) -> tuple[Policy, dict[str, str]]:
