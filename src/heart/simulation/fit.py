@@ -63,7 +63,7 @@ def fit_arrivals(received: pd.Series, zone: ZoneInfo) -> tuple[Arrivals, float, 
     first, last = days.min(), days.max()
     calendar = pd.date_range(first, last, freq="D")
     per_day = days.value_counts().reindex([d.date() for d in calendar], fill_value=0)
-    weekend = local.dt.dayofweek >= 5
+    weekend = local.dt.day_of_week >= 5
     weekday_hours = _profile(local[~weekend].dt.hour)
     weekend_hours = _profile(local[weekend].dt.hour) if weekend.any() else weekday_hours
     mean_per_day = float(per_day.mean())
