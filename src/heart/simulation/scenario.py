@@ -32,6 +32,7 @@ from heart.simulation.inputs import (
 )
 from heart.simulation.model import CITIES_DIR, CityModel, city_files, load_model
 from heart.triage.policy import Policy, load_policy_by_name, parse_hours
+from heart.triage.taxonomy import INCIDENT_TYPES
 from heart.yamlfile import YamlFileError, read_yaml
 
 
@@ -142,6 +143,16 @@ class Scenario(BaseModel):
     targets: list[Target] = Field(default_factory=list, description="published figures it must reproduce")
     source: str = ""
     """the file it was read from (set on load)"""
+
+    @field_validator("call_volume_by_type")
+    @classmethod
+    def _known_types(cls, value: dict[str, float]) -> dict[str, float]:
+        for kind, volume in value.items():
+            if kind not in INCIDENT_TYPES:
+                raise ValueError(f"unknown incident type {kind!r} (see src/heart/triage/taxonomy.py)")
+            if volume < 0:
+                raise ValueError(f"calls a year of {kind} cannot be negative")
+        return value
 
     def with_changes(self, programs: dict[str, ProgramSpec], *, name: str | None = None) -> Scenario:
         """A copy whose programs' specs are replaced by ``programs`` (others kept)."""
