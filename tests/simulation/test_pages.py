@@ -93,3 +93,14 @@ def test_only_planners_open_it_and_unknown_runs_are_404(signed_in: Callable[...,
     assert client.get("/simulation/runs/nope", headers={"accept": "text/html"}).status_code == 404
     assert client.get("/simulation/runs/nope/status").status_code == 404
     assert client.get("/simulation/runs/..%2F..%2Fetc/status").status_code == 404
+
+
+def test_a_busy_simulator_says_so_and_keeps_the_form(signed_in: Callable[..., TestClient], tiny: str,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from heart.simulation import jobs
+
+    monkeypatch.setattr(jobs, "_waiting", jobs.MAX_WAITING + 1)
+    client = signed_in(Role.ANALYST)
+    answer = client.post("/simulation/runs", data=_form(hours_CRT="00:00-24:00"), follow_redirects=False)
+    assert answer.status_code == 503
+    assert "busy" in answer.text and 'value="00:00-24:00"' in answer.text  # nothing typed is lost

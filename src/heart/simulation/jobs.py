@@ -1,5 +1,6 @@
 """Simulation runs started from the page: one at a time in a background thread (each spreading its
-replications over the cores), a few more queued, the rest refused; never on the server's event loop.
+replications over the cores in worker processes), a few more queued, the rest refused; never on the
+server's event loop.
 
 A run's state and result are small JSON files in a folder of the machine's temporary directory, so any server
 process can answer "how far along is run X?" and show its result, whichever process started it. Runs hold
@@ -11,11 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import os
+import queue
 import secrets
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +31,25 @@ KEEP_SECONDS = 24 * 3600
 _RUN_ID_CHARS = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 log = logging.getLogger("heart")
-_executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="heart-simulation")
+_queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
 _lock = threading.Lock()
 _waiting = 0
+_worker: threading.Thread | None = None
+
+
+def _work() -> None:
+    while True:
+        _execute(*_queue.get())
+
+
+def _submit(*job: Any) -> None:
+    """Hand a run to the one background thread (a daemon: stopping the server never waits for a run)."""
+    global _worker
+    with _lock:
+        if _worker is None or not _worker.is_alive():
+            _worker = threading.Thread(target=_work, name="heart-simulation", daemon=True)
+            _worker.start()
+    _queue.put(job)
 
 
 class SimulatorBusy(Conflict):
@@ -84,7 +101,7 @@ def start_run(*, baseline: Scenario, changed: Scenario | None, replications: int
     run_id = secrets.token_urlsafe(12)
     total = replications * len(compiled)
     _write(run_id, {"state": "queued", "done": 0, "total": total, "scenario": baseline.scenario})
-    _executor.submit(_execute, run_id, compiled, replications, seed, workers)
+    _submit(run_id, compiled, replications, seed, workers)
     return run_id
 
 
