@@ -15,7 +15,12 @@ from heart.simulation.scenario import ScenarioError, compile_scenario, load_scen
 
 def test_durham_2025_reproduces_the_published_reach_and_minutes_to_scene() -> None:
     compiled = compile_scenario(load_scenario("durham-2025"))
-    summary = summarise(replicate(compiled.simulation, replications=6, seed=compiled.scenario.seed, workers=2))
+    runs = replicate(compiled.simulation, replications=6, seed=compiled.scenario.seed, workers=2)
+    summary = summarise(runs)
+    for run in runs:  # every eligible call is answered or missed for one reason, never both
+        for code in ("CRT", "COR", "CCD"):
+            assert run[f"{code}.eligible"] == (run[f"{code}.answered"] + run[f"{code}.missed_closed"]
+                                               + run[f"{code}.missed_no_unit"])
     checks = target_checks(compiled, summary)
     assert {c.figure for c in checks} == {"CRT.reach_pct", "COR.reach_pct", "CCD.reach_pct",
                                           "CRT.avg_minutes_to_scene", "COR.avg_minutes_to_scene"}

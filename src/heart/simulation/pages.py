@@ -30,7 +30,7 @@ router = APIRouter(include_in_schema=False)
 DEFAULT_REPLICATIONS = 20
 MAX_REPLICATIONS = 200
 EXTRA_SHIFT_ROWS = 1
-COLORS = {"baseline": "#8a8590", "scenario": "#7a1f3d"}
+COLORS = {"baseline": "#8a8590", "changed": "#7a1f3d"}
 
 
 class FormError(ValueError):
@@ -206,10 +206,15 @@ def _plain(message: str) -> str:
 def _changed_scenario(scenario: Scenario, changes: dict[str, ProgramSpec]) -> Scenario | None:
     if not changes:
         return None
-    described = "; ".join(f"{code} {', '.join(spec.hours or ['closed'])} with "
-                          f"{sum(s.teams for s in spec.shifts or [])} team-shifts" for code, spec in changes.items())
+    described = "; ".join(f"{code} open {', '.join(spec.hours or ['never'])}, "
+                          f"{_teams(spec.shifts or [])}" for code, spec in changes.items())
     return scenario.with_changes(changes, name=f"{scenario.scenario} changed").model_copy(
         update={"title": f"{scenario.title} — changed: {described}", "targets": []})
+
+
+def _teams(shifts: list[ShiftSpec]) -> str:
+    teams = sum(s.teams for s in shifts)
+    return f"{teams} team{'s' if teams != 1 else ''} on {len(shifts)} shift{'s' if len(shifts) != 1 else ''}"
 
 
 # --- the results ---------------------------------------------------------------------------------------------
@@ -249,7 +254,7 @@ def results(result: dict[str, Any]) -> dict[str, Any]:
 def _chart(label: str, unit: str, baseline: list[dict[str, Any]], scenario: list[dict[str, Any]]) -> dict[str, Any]:
     hours = [f"{hour:02d}" for hour in range(24)]
     data = []
-    for name, series in (("baseline", baseline), ("scenario", scenario)):
+    for name, series in (("baseline", baseline), ("changed", scenario)):
         if not series:
             continue
         means = [point["mean"] for point in series]

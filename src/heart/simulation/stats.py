@@ -41,7 +41,9 @@ def summarise_run(sim: SimulationInput, calls: CallBatch, record: Mapping[str, A
     for index, code in enumerate(sim.program_codes()):
         eligible = counted & (arrays["eligible"] == index)
         answered = eligible & (arrays["answered_by"] == index)
-        closed = eligible & (arrays["missed"] == CLOSED)
+        # a call passed over for being closed can still get the team later (it fell back to a busy program
+        # and came back when this one opened): it counts as answered, not missed
+        closed = eligible & (arrays["missed"] == CLOSED) & ~answered
         no_unit = eligible & (arrays["missed"] == NO_UNIT) & ~answered
         _counts(out, f"{code}.eligible", eligible, hour)
         _counts(out, f"{code}.answered", answered, hour)
