@@ -6,18 +6,19 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from heart.console import OutputFormat, console, err, fail
-from heart.simulation.report import BY_HOUR, figures_of, interval, number, report_json, scaled, target_checks
-from heart.simulation.runner import Progress as ProgressCallback
-from heart.simulation.runner import Summary, paired_differences, replicate, summarise
-from heart.simulation.scenario import CompiledScenario, compile_scenario, load_scenario, scenario_paths
 from heart.yamlfile import YamlFileError
+
+if TYPE_CHECKING:  # the simulator is imported when a command runs, so `heart` itself starts fast
+    from heart.simulation.runner import Progress as ProgressCallback
+    from heart.simulation.runner import Summary
+    from heart.simulation.scenario import CompiledScenario
 
 app = typer.Typer(help="Capacity planning: simulate a scenario (teams, hours, call volume) or compare two.",
                   no_args_is_help=False, invoke_without_command=True)
@@ -42,6 +43,9 @@ def simulate(
     """Simulate a scenario: reach, minutes to scene, missed calls by reason and hour, utilization, overtime."""
     if ctx.invoked_subcommand is not None:
         return
+    from heart.simulation.report import report_json
+    from heart.simulation.runner import replicate, summarise
+
     if scenario is None:
         raise fail("name a scenario: heart simulate --scenario durham-2025 (see heart simulate scenarios)")
     compiled = _compile(scenario)
@@ -66,6 +70,9 @@ def compare(
     workers: Workers = None,
 ) -> None:
     """Run both scenarios on the same random streams and print second − first with its interval."""
+    from heart.simulation.report import figures_of, number, scaled
+    from heart.simulation.runner import paired_differences, replicate, summarise
+
     a, b = _compile(first), _compile(second)
     seed = a.scenario.seed if seed is None else seed
     count = replications or max(a.scenario.replications, b.scenario.replications)
@@ -155,6 +162,8 @@ def fit_command(
 @app.command("scenarios")
 def scenarios() -> None:
     """The shipped scenarios."""
+    from heart.simulation.scenario import load_scenario, scenario_paths
+
     table = Table("name", "title", "file", title="Scenarios", title_justify="left")
     for name, path in scenario_paths().items():
         try:
@@ -166,6 +175,8 @@ def scenarios() -> None:
 
 
 def _compile(name: str) -> CompiledScenario:
+    from heart.simulation.scenario import compile_scenario, load_scenario
+
     try:
         return compile_scenario(load_scenario(name))
     except YamlFileError as error:
@@ -182,6 +193,7 @@ def _progress(label: str, total: int) -> Iterator[ProgressCallback]:
 
 
 def _signed(estimate: object, unit: str) -> str:
+    from heart.simulation.report import interval
     from heart.simulation.stats import Estimate
 
     assert isinstance(estimate, Estimate)
@@ -191,6 +203,8 @@ def _signed(estimate: object, unit: str) -> str:
 
 
 def _print_summary(compiled: CompiledScenario, summary: Summary, seed: int) -> None:
+    from heart.simulation.report import figures_of, interval, number, scaled, target_checks
+
     scenario = compiled.scenario
     period = scenario.period
     console.print(f"[bold]{scenario.scenario}[/]: {scenario.title}", highlight=False)
@@ -218,6 +232,8 @@ def _print_summary(compiled: CompiledScenario, summary: Summary, seed: int) -> N
 
 
 def _print_by_hour(code: str, summary: Summary) -> None:
+    from heart.simulation.report import BY_HOUR, number
+
     columns = [(name, label, unit) for name, label, unit in BY_HOUR if summary.by_hour(f"{code}.{name}")]
     table = Table("hour", *(label + (f" ({unit})" if unit else "") for _, label, unit in columns),
                   title=f"{code} by hour the call came in (means)", title_justify="left")

@@ -18,12 +18,12 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from heart.errors import Conflict
-from heart.simulation.report import figures_of, report_json, scaled
-from heart.simulation.runner import paired_differences, replicate, summarise
-from heart.simulation.scenario import CompiledScenario, Scenario, compile_scenario
+
+if TYPE_CHECKING:  # the simulator is imported when a run starts, so a server process starts fast
+    from heart.simulation.scenario import CompiledScenario, Scenario
 
 MAX_WAITING = 2
 """Runs that may wait behind the one running; more are refused (the machine has only so many cores)."""
@@ -92,6 +92,8 @@ def start_run(*, baseline: Scenario, changed: Scenario | None, replications: int
               workers: int | None = None) -> str:
     """Queue a run of ``baseline`` (and ``changed`` on the same random streams); returns its id."""
     global _waiting
+    from heart.simulation.scenario import compile_scenario
+
     compiled = [compile_scenario(baseline)] + ([compile_scenario(changed)] if changed is not None else [])
     with _lock:
         if _waiting >= MAX_WAITING + 1:
@@ -108,6 +110,8 @@ def start_run(*, baseline: Scenario, changed: Scenario | None, replications: int
 def _execute(run_id: str, compiled: list[CompiledScenario], replications: int, seed: int,
              workers: int | None) -> None:
     global _waiting
+    from heart.simulation.runner import replicate
+
     total = replications * len(compiled)
     last = [0.0]
     try:
@@ -135,6 +139,9 @@ def _execute(run_id: str, compiled: list[CompiledScenario], replications: int, s
 
 
 def _result(compiled: list[CompiledScenario], runs: list[list[Any]], seed: int) -> dict[str, Any]:
+    from heart.simulation.report import figures_of, report_json, scaled
+    from heart.simulation.runner import paired_differences, summarise
+
     baseline = report_json(compiled[0], summarise(runs[0]), seed=seed)
     if len(compiled) == 1:
         return {"baseline": baseline, "scenario": None, "differences": {}}
