@@ -22,11 +22,11 @@ from typing import Any
 
 import numpy as np
 
+from heart.simulation.decisions import CLOSED, NO_UNIT
 from heart.simulation.demand import CallBatch
 from heart.simulation.inputs import MINUTES_PER_DAY, SimulationInput
 
 RunStats = dict[str, float | np.ndarray]
-CLOSED, NO_UNIT = 1, 2
 CONFIDENCE = 0.95
 
 
