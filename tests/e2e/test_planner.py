@@ -46,7 +46,8 @@ def test_a_supervisor_plans_24_hour_crt(page: Page, live_server: LiveServer, mak
         expect(progress).to_contain_text("of 4 replications done")  # 2 for the baseline, 2 for the change
     figures = page.locator("#figures-CRT")
     expect(figures).to_be_visible(timeout=120_000)  # the progress page turns into the results when done
-    expect(page.locator("#chart-CRT-reach_pct .main-svg").first).to_be_visible()  # plotly.js from the package
+    # plotly.js from the package (3.5 MB to parse: give a loaded machine time)
+    expect(page.locator("#chart-CRT-reach_pct .main-svg").first).to_be_visible(timeout=30_000)
     night = page.locator("#table-CRT-reach_pct tbody tr").nth(2)  # 02:00
     expect(night.locator("td").nth(0)).to_have_text("02:00")
     assert night.locator("td").nth(1).inner_text() == "0.0"  # the baseline has nobody at night
