@@ -65,6 +65,7 @@ bench: install
 	$(BIN)/python benchmarks/board.py
 	$(BIN)/python benchmarks/durability.py
 	$(BIN)/python benchmarks/load.py
+	$(BIN)/python benchmarks/simulation.py
 
 $(TOOLS)/.installed: $(TOOLS_LOCK)
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)

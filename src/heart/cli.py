@@ -203,6 +203,9 @@ def _register_optional() -> None:
     from heart.triage.cli import app as triage_app
 
     app.add_typer(triage_app, name="triage")
+    from heart.simulation.cli import app as simulate_app
+
+    app.add_typer(simulate_app, name="simulate")
     try:
         from heart.triage.crosswalk_cli import app as crosswalk_app
     except ImportError:  # pragma: no cover - during development of that module

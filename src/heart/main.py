@@ -68,6 +68,7 @@ def _add_routes(app: FastAPI) -> None:
     from heart.metrics.pages import router as metrics_pages
     from heart.programs.api import router as programs_api
     from heart.programs.pages import router as programs_pages
+    from heart.simulation.pages import router as simulation_pages
     from heart.triage.api import router as triage_api
     from heart.web.pages import router as web_pages
 
@@ -75,6 +76,7 @@ def _add_routes(app: FastAPI) -> None:
                    calls_pages, programs_pages, dispatch_pages, responder_pages, encounters_pages):
         app.include_router(router)
     app.include_router(metrics_pages)
+    app.include_router(simulation_pages)
     install_live_board(app)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)

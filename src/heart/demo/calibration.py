@@ -1,5 +1,9 @@
 """The demo's model of Durham: what is published, and what we assumed to fill the gaps.
 
+The values live in ``cities/durham/scenarios/model.yaml`` (shared with the capacity scenarios, one copy);
+this module gives them the names the demo's simulation uses, and keeps what only the demo needs: its own
+travel model, and the words of its story (nature codes, dispositions, needs, streets).
+
 Published (``../shared/data/reference/durham_published.json``): the dashboard figures the history must
 reproduce (CRT 7,746 responses, 11.26 / 33.49 / 44.74 min, 7.41 % / 0.05 % / 1.02 %; Co-Response 3,488,
 12.04 / 47.57 / 59.61 min, 8.31 % / 0.00 % / 0.63 %), the 2024 response mix (trespass / unwanted 2,146,
@@ -19,36 +23,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from heart.simulation.model import load_city_model
+
+MODEL = load_city_model("durham")
+"""Durham's demand and response times, shared with the capacity scenarios (cities/durham/scenarios/model.yaml)."""
+
 # --- calls --------------------------------------------------------------------------------------------------
 
-CALL_MIX: dict[str, float] = {
-    # published shares of 2024 (trespass / unwanted 2,146, mental health crisis 1,443, welfare check 1,373
-    # of 11,612): the three largest types
-    "trespass_unwanted": 0.185,
-    "mental_health_crisis": 0.124,
-    "welfare_check": 0.118,
-    # assumed: the rest of the eligible types, and involuntary-commitment orders for Co-Response
-    "suicide_threat": 0.115,
-    "assist_person": 0.105,
-    "intoxicated_person": 0.095,
-    "ivc_order": 0.0755,
-    "follow_up": 0.065,
-    "verbal_disturbance": 0.055,
-    "panhandling": 0.045,
-    "indecency": 0.0175,
-}
+CALL_MIX: dict[str, float] = dict(MODEL.calls.mix)
 """Share of each type among the calls the alternative-response programs could take."""
-
-HEART_CALLS_PER_YEAR = 20_150
-"""Calls of the types above a year (calibrated; the planning study counts 18,710 for nine of them)."""
-
-OTHER_CALLS_PER_YEAR: dict[str, float] = {
-    # calls the call-takers screen that go to police or EMS (a sample, to show triage at work)
-    "disturbance": 900, "suspicious_person": 700, "noise_complaint": 400, "overdose": 300, "assault": 200,
-}
-CALLS_PER_YEAR: dict[str, float] = {
-    **{kind: share * HEART_CALLS_PER_YEAR for kind, share in CALL_MIX.items()}, **OTHER_CALLS_PER_YEAR}
-VOLUME_SCALE = 1.0
+HEART_CALLS_PER_YEAR = MODEL.calls.heart_calls_per_year
+OTHER_CALLS_PER_YEAR: dict[str, float] = dict(MODEL.calls.other_calls_per_year)
+CALLS_PER_YEAR: dict[str, float] = MODEL.calls.per_year()
+VOLUME_SCALE = MODEL.calls.volume_scale
 """Multiplies every volume."""
 
 NATURE_CODES: dict[str, str] = {
@@ -60,46 +47,24 @@ NATURE_CODES: dict[str, str] = {
     "noise_complaint": "NOISE COMPLAINT", "overdose": "OVERDOSE", "assault": "ASSAULT",
 }
 
-PRIORITIES = {"P": 0.004, "1": 0.05, "2": 0.26, "3": 0.55, "4": 0.136}
-SOURCES = {"911": 0.78, "phone": 0.22}
+PRIORITIES = dict(MODEL.calls.priorities)
+SOURCES = dict(MODEL.calls.sources)
 
 # Relative call volume by local hour (0–23); weekends start later and run later.
-WEEKDAY_HOURS = (0.9, 0.7, 0.55, 0.45, 0.4, 0.45, 0.7, 1.1, 1.6, 2.0, 2.3, 2.5,
-                 2.6, 2.6, 2.6, 2.5, 2.4, 2.3, 2.1, 1.9, 1.7, 1.5, 1.3, 1.1)
-WEEKEND_HOURS = (1.2, 1.0, 0.85, 0.65, 0.5, 0.45, 0.55, 0.8, 1.1, 1.5, 1.9, 2.2,
-                 2.4, 2.4, 2.4, 2.3, 2.3, 2.2, 2.1, 2.0, 1.8, 1.6, 1.5, 1.3)
-WEEKDAY_FACTORS = (1.04, 1.03, 1.03, 1.02, 1.03, 0.93, 0.92)  # Monday … Sunday
-MONTH_FACTORS = (0.90, 0.90, 0.97, 1.01, 1.06, 1.08, 1.10, 1.07, 1.03, 1.00, 0.95, 0.93)  # January … December
+WEEKDAY_HOURS = MODEL.arrivals.weekday_hours
+WEEKEND_HOURS = MODEL.arrivals.weekend_hours
+WEEKDAY_FACTORS = MODEL.arrivals.weekday_factors  # Monday … Sunday
+MONTH_FACTORS = MODEL.arrivals.month_factors  # January … December
 
 # Probability of "yes" to each screening question, by incident type (missing: the "other" row).
-SCREENING_YES: dict[str, dict[str, float]] = {
-    "mental_health_crisis": {"weapon": 0.12, "medical_intervention": 0.03, "imminent_risk_to_others": 0.06,
-                             "violent_history": 0.55, "ivc_order": 0.05, "phone_ok": 0.24},
-    "suicide_threat": {"weapon": 0.14, "medical_intervention": 0.05, "imminent_risk_to_others": 0.03,
-                       "violent_history": 0.50, "ivc_order": 0.04, "phone_ok": 0.22},
-    "welfare_check": {"weapon": 0.01, "medical_intervention": 0.04, "imminent_risk_to_others": 0.01,
-                      "violent_history": 0.03, "phone_ok": 0.30},
-    "assist_person": {"weapon": 0.01, "medical_intervention": 0.03, "imminent_risk_to_others": 0.01,
-                      "violent_history": 0.03, "phone_ok": 0.30},
-    "follow_up": {"weapon": 0.005, "medical_intervention": 0.01, "imminent_risk_to_others": 0.005,
-                  "violent_history": 0.03, "phone_ok": 0.45},
-    "trespass_unwanted": {"weapon": 0.05, "medical_intervention": 0.02, "imminent_risk_to_others": 0.03,
-                          "violent_history": 0.05},
-    "intoxicated_person": {"weapon": 0.02, "medical_intervention": 0.22, "imminent_risk_to_others": 0.02,
-                           "violent_history": 0.04},
-    "verbal_disturbance": {"weapon": 0.03, "medical_intervention": 0.01, "imminent_risk_to_others": 0.04,
-                           "violent_history": 0.06},
-    "ivc_order": {"weapon": 0.04, "medical_intervention": 0.02, "imminent_risk_to_others": 0.05,
-                  "violent_history": 0.15, "ivc_order": 0.97},
-    "other": {"weapon": 0.02, "medical_intervention": 0.02, "imminent_risk_to_others": 0.02,
-              "violent_history": 0.04},
-}
+SCREENING_YES: dict[str, dict[str, float]] = {kind: dict(answers)
+                                             for kind, answers in MODEL.calls.screening_yes.items()}
 QUESTIONS = ("weapon", "medical_intervention", "imminent_risk_to_others", "violent_history", "ivc_order",
              "phone_ok")
-UNKNOWN_ANSWER = 0.03
+UNKNOWN_ANSWER = MODEL.calls.unknown_answer
 """Share of answers the call-taker could not get (unknown is never taken as no)."""
 
-CALL_PROCESSING_MINUTES = (2.4, 0.45)
+CALL_PROCESSING_MINUTES = (MODEL.call_processing_minutes.mean, MODEL.call_processing_minutes.spread)
 """Call received → unit dispatched for a free unit: lognormal (mean, log-spread)."""
 
 
@@ -123,23 +88,28 @@ class ResponseModel:
 
 
 ROAD_FACTOR = 1.35
-"""Road distance ÷ straight-line distance in a gridded city."""
+"""Road distance ÷ straight-line distance in a gridded city (the demo's own travel model; the capacity
+simulator uses the dispatch board's estimator instead)."""
 
-RESPONSE_MODELS: dict[str, ResponseModel] = {
-    # CRT on scene: 33.49 = base + 7.41 % × 24 min transport + 1.02 % × 12 min EMS
-    "CRT": ResponseModel(turnout_minutes=3.98, travel_km_per_hour=30.0, travel_spread=0.35,
-                         on_scene_minutes=33.49 - 0.0741 * 24.0 - 0.0102 * 12.0, on_scene_spread=0.55,
-                         transport_minutes=24.0, ems_extra_minutes=12.0,
-                         transport=0.0741, pd_backup_for_safety=0.0005, ems_support=0.0102, cancelled=0.04),
-    # COR on scene: 47.57 = base + 8.31 % × 32 min transport (to a facility, often IVC) + 0.63 % × 12 min EMS
-    "COR": ResponseModel(turnout_minutes=1.7, travel_km_per_hour=30.0, travel_spread=0.35,
-                         on_scene_minutes=47.57 - 0.0831 * 32.0 - 0.0063 * 12.0, on_scene_spread=0.5,
-                         transport_minutes=32.0, ems_extra_minutes=12.0,
-                         transport=0.0831, pd_backup_for_safety=0.0, ems_support=0.0063, cancelled=0.03),
-}
+# The demo's travel model, calibrated so the simulated travel from where units are yields the published minutes
+# to scene: (turnout minutes, km/h, log-spread of travel time).
+DEMO_TRAVEL = {"CRT": (3.98, 30.0, 0.35), "COR": (1.7, 30.0, 0.35)}
 
-CCD_PHONE_MINUTES = (19.0, 0.5)
-CCD_ESCALATES_TO_CRT = 0.14
+
+def _response_model(code: str) -> ResponseModel:
+    times = MODEL.responses[code]
+    turnout, speed, spread = DEMO_TRAVEL[code]
+    return ResponseModel(turnout_minutes=turnout, travel_km_per_hour=speed, travel_spread=spread,
+                         on_scene_minutes=times.base_on_scene_minutes, on_scene_spread=times.on_scene_spread,
+                         transport_minutes=times.transport_minutes, ems_extra_minutes=times.ems_extra_minutes,
+                         transport=times.transport, pd_backup_for_safety=times.pd_backup_for_safety,
+                         ems_support=times.ems_support, cancelled=times.cancelled)
+
+
+RESPONSE_MODELS: dict[str, ResponseModel] = {code: _response_model(code) for code in DEMO_TRAVEL}
+
+CCD_PHONE_MINUTES = (MODEL.phone["CCD"].minutes.mean, MODEL.phone["CCD"].minutes.spread)
+CCD_ESCALATES_TO_CRT = MODEL.phone["CCD"].escalates
 """Share of CCD phone contacts after which the clinician sends a Community Response Team."""
 
 DISPOSITIONS = {"resolved on scene": 0.62, "referred to services": 0.24, "neighbor declined services": 0.09,
@@ -151,24 +121,12 @@ CONSENT_TO_FOLLOW_UP = 0.38
 
 # --- geography (Durham, NC) ---------------------------------------------------------------------------------
 
-CITY_CENTER = (35.9940, -78.8986)
-CITY_BOUNDS = ((35.905, 36.075), (-79.005, -78.790))
+CITY_CENTER = MODEL.geography.center
+CITY_BOUNDS = MODEL.geography.bounds
 # (lat, lon, weight, spread in km): where calls come from
-CALL_CLUSTERS = (
-    (35.9960, -78.9020, 0.30, 1.2),  # downtown
-    (35.9880, -78.8700, 0.16, 1.6),  # east Durham
-    (36.0200, -78.9000, 0.14, 2.0),  # north
-    (35.9700, -78.9300, 0.12, 1.8),  # southwest
-    (35.9450, -78.8800, 0.12, 2.2),  # south
-    (36.0050, -78.9450, 0.10, 1.6),  # west / Duke
-    (35.9900, -78.8300, 0.06, 2.5),  # far east
-)
-FACILITIES = {
-    "Durham Recovery Response Center": (35.9860, -78.8790),
-    "Duke Regional Hospital": (36.0336, -78.9005),
-    "Duke University Hospital": (36.0073, -78.9378),
-    "Urban Ministries of Durham": (35.9882, -78.8966),
-}
+CALL_CLUSTERS = MODEL.geography.clusters
+FACILITIES = {name: (lat, lon) for name, (lat, lon, _) in MODEL.geography.facilities.items()}
+FACILITY_WEIGHTS = [weight for _, _, weight in MODEL.geography.facilities.values()]
 STREETS = ("N Mangum St", "E Main St", "W Chapel Hill St", "Fayetteville St", "N Roxboro St", "Holloway St",
            "Alston Ave", "Angier Ave", "Guess Rd", "Hillandale Rd", "University Dr", "NC Hwy 55", "Miami Blvd",
            "Broad St", "Duke St", "Morehead Ave", "Cornwallis Rd", "Riddle Rd", "Liberty St", "Hardee St",

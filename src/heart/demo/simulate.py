@@ -28,6 +28,7 @@ from heart.demo.streams import (
     lognormal,
     spread,
 )
+from heart.simulation.demand import expected_calls_per_day, hour_profile
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.policy import Policy
 
@@ -116,23 +117,24 @@ class Simulation:
         self.processing = ContinuousStream(rng, lognormal(*cal.CALL_PROCESSING_MINUTES))
         self.phone_minutes = ContinuousStream(rng, lognormal(*cal.CCD_PHONE_MINUTES))
         self.escalates = BernoulliStream(rng, cal.CCD_ESCALATES_TO_CRT)
-        self.facility_of = CategoricalStream(rng, list(cal.FACILITIES), [3, 2, 2, 1])
+        self.facility_of = CategoricalStream(rng, list(cal.FACILITIES), cal.FACILITY_WEIGHTS)
         self.disposition_of = CategoricalStream(rng, list(cal.DISPOSITIONS), list(cal.DISPOSITIONS.values()))
         self.models = {code: _ProgramStreams(rng, model) for code, model in cal.RESPONSE_MODELS.items()}
 
     # --- arrivals ------------------------------------------------------------------------------------------
 
     def arrival_times(self) -> list[float]:
-        """Epoch seconds of every call: a fixed expected count per day, spread over the day's hours."""
-        per_day = sum(cal.CALLS_PER_YEAR.values()) * cal.VOLUME_SCALE / 365.25
+        """Epoch seconds of every call: a fixed expected count per day, spread over the day's hours (the same
+        expected count and hour profile as the capacity simulator's arrivals, heart.simulation.demand)."""
+        per_year = sum(cal.CALLS_PER_YEAR.values()) * cal.VOLUME_SCALE
         carry = float(self.rng.random())
         times: list[float] = []
         for offset in range(self.days):
             day = self.start + timedelta(days=offset)
-            expected = per_day * cal.WEEKDAY_FACTORS[day.weekday()] * cal.MONTH_FACTORS[day.month - 1] + carry
+            expected = expected_calls_per_day(cal.MODEL, day, per_year) + carry
             count = int(expected)
             carry = expected - count
-            hours = cal.WEEKEND_HOURS if day.weekday() >= 5 else cal.WEEKDAY_HOURS
+            hours = hour_profile(cal.MODEL, day)
             cumulative = np.cumsum((0.0, *hours)) / sum(hours)
             midnight = datetime(day.year, day.month, day.day)
             for u in sorted(spread(self.rng, count)):
