@@ -44,6 +44,7 @@ SCREENS: list[tuple[str, str, str, str]] = [
     ("programs.read", "/programs", "Programs & units", "Programs, their hours, and units with their status"),
     ("units.duty", "/admin/units", "Units & shifts", "Units, crews by role, shift schedules and safety timers"),
     ("metrics.read", "/metrics", "Dashboard", "The published figures per program, by month and hour, data quality"),
+    ("resources.read", "/resources", "Resources", "Community services by need, language, hours and distance"),
 ]
 
 

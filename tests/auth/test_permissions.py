@@ -32,6 +32,7 @@ FAMILY_PROBES: dict[str, tuple[str, str]] = {
     "signed_in": ("GET", "/api/auth/me"),
     "audit.read": ("GET", "/calls/999999/why"),
     "metrics.read": ("GET", "/metrics"),
+    "resources.read": ("GET", "/api/resources/services"),
 }
 
 

@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "users.admin": frozenset({R.ADMIN}),
     "audit.read": frozenset({R.SUPERVISOR, R.ADMIN}),
     "metrics.read": frozenset({R.SUPERVISOR, R.ANALYST, R.ADMIN}),
+    "resources.read": frozenset({R.NAVIGATOR, R.SUPERVISOR, R.ADMIN}),
     "signed_in": frozenset(Role),
 }
 

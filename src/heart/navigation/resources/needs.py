@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -99,6 +100,21 @@ def _with_narrower(terms: Iterable[str], children: dict[str, list[str]]) -> set[
             found.add(term)
             waiting.extend(children.get(term, ()))
     return found
+
+
+def city_needs(folder: Path) -> NeedsMap:
+    """The needs map in the city's resources folder (re-read when the file changes); none when there is no file."""
+    path = folder / NEEDS_FILE
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return NeedsMap(needs={})
+    return _cached_needs(path, stamp)
+
+
+@lru_cache(maxsize=8)
+def _cached_needs(path: Path, stamp: int) -> NeedsMap:
+    return load_needs(path)
 
 
 def load_needs(path: Path) -> NeedsMap:
