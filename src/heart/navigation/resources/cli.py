@@ -91,7 +91,8 @@ def export_command(
         summary = export_directory(session=session, folder=out, with_json=with_json)
     records = sum(summary.records.values())
     tail = f"; services.json holds {summary.services_documents} services" if with_json else ""
-    console.print(f"{out}: {records:,} records in {len(summary.records)} HSDS tables (datapackage.json){tail}")
+    console.print(f"{escape(str(out))}: {records:,} records in {len(summary.records)} HSDS tables "
+                  f"(datapackage.json){tail}", soft_wrap=True, highlight=False)
 
 
 @app.command("search")
@@ -221,7 +222,8 @@ def _report(summary: ImportSummary, output_format: OutputFormat, findings_path: 
     _findings("rejected records", summary.rejects)
     _findings("notes on kept records and files", summary.notes)
     if findings_path:
-        console.print(f"every rejected record and note is listed in {findings_path}")
+        console.print(f"every rejected record and note is listed in {escape(str(findings_path))}", soft_wrap=True,
+                      highlight=False)
 
 
 def _findings(title: str, findings: list[Finding]) -> None:

@@ -295,3 +295,14 @@ def _write(session: Session, kept: list[Candidate], summary: ImportSummary,
             done += len(chunk)
             if on_progress:
                 on_progress("writing", done, total)
+
+
+DEMO_DIRECTORY = "directory"
+
+
+def import_demo_directory(*, session: Session, resources_dir: Path, now: datetime) -> ImportSummary | None:
+    """Load the city's demo directory (``<resources_dir>/directory``), if it has one."""
+    folder = resources_dir / DEMO_DIRECTORY
+    if not (folder / "datapackage.json").is_file():
+        return None
+    return import_directory(session=session, paths=[folder], now=now)

@@ -61,9 +61,15 @@ def service_page(service_id: str, request: Request, db: SessionDep, now: Now) ->
                               near=near)
     return render(request, "resources/service.html", {
         "hit": hit, "service": hit.service, "needs": needs.needs, "open_words": _open_words(now, zone_of(request)),
-        "describe": describe, "terms": service.terms_of(session=db, service_id=service_id),
+        "describe": describe, "web_link": web_link, "terms": service.terms_of(session=db, service_id=service_id),
         "documents": service.required_documents(session=db, service_id=service_id),
     })
+
+
+def web_link(url: str | None) -> str | None:
+    """``url`` when it is a web address a browser may follow; any other scheme (javascript:, data:) is shown as
+    text only: directory data comes from outside."""
+    return url if url and url.lower().startswith(("https://", "http://")) else None
 
 
 def _search(form: dict[str, str], page: str) -> service.Search:

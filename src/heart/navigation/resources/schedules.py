@@ -33,7 +33,8 @@ DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 BYDAY_TOKEN = re.compile(r"^([+-]?\d{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 TIME_TEXT = re.compile(r"^(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$")
 EPOCH_MONDAY = date(2000, 1, 3)  # any Monday: where a rule without a start counts from when that cannot matter
-LOOK_AHEAD_DAYS = 8
+CHAIN_DAYS = 8  # how far back-to-back openings are followed ("open until")
+LOOK_AHEAD_DAYS = 35  # how far ahead "next opens" looks (a monthly group meets within five weeks)
 
 
 class ScheduleLike(Protocol):
@@ -102,7 +103,7 @@ def windows_starting(schedule: ScheduleLike, day: date, city: tzinfo) -> list[tu
 
 
 def open_state(schedules: Sequence[ScheduleLike], now: datetime, city: tzinfo) -> OpenState:
-    """Open now (and until when) or closed (and when it next opens, within about a week) or unknown."""
+    """Open now (and until when) or closed (and when it next opens, within five weeks) or unknown."""
     usable = [schedule for schedule in schedules if unusable_reason(schedule) is None]
     if not usable:
         return OpenState(open=None)
@@ -115,7 +116,7 @@ def open_state(schedules: Sequence[ScheduleLike], now: datetime, city: tzinfo) -
     current = [end for offset in (-1, 0) for start, end in starting(offset) if start <= now < end]
     if current:
         until = max(current)
-        for offset in range(1, LOOK_AHEAD_DAYS):  # back-to-back windows (a 24-hour line) are one opening
+        for offset in range(1, CHAIN_DAYS):  # back-to-back windows (a 24-hour line) are one opening
             later = [end for start, end in starting(offset) if start <= until < end]
             if not later:
                 break
@@ -166,8 +167,17 @@ def _applies(schedule: ScheduleLike, day: date) -> bool:
     return not ((schedule.valid_from and day < schedule.valid_from) or (schedule.valid_to and day > schedule.valid_to))
 
 
+def sort_key(schedule: ScheduleLike) -> tuple[int, str]:
+    """Schedules in week order: by their first day, then opening time."""
+    try:
+        days = _days(schedule.byday)
+    except ValueError:
+        days = []
+    return (DAY_CODES.index(days[0][0]) if days else -1, schedule.opens_at or "")
+
+
 def _occurs(schedule: ScheduleLike, day: date) -> bool:
-    rule = _rule(_rule_key(schedule), day)
+    rule = _rule(_rule_key(schedule), day.replace(day=1))
     if rule is None:
         return True
     start = datetime.combine(day, time(0))
@@ -180,8 +190,9 @@ def _rule_key(schedule: ScheduleLike) -> tuple[Any, ...]:
 
 
 @lru_cache(maxsize=4096)
-def _rule(key: tuple[Any, ...], day: date) -> rrule.rrule | None:
-    """The recurrence of a schedule, its start moved close to ``day`` when that cannot change the answer."""
+def _rule(key: tuple[Any, ...], month: date) -> rrule.rrule | None:
+    """The recurrence of a schedule, its start moved to shortly before ``month`` when that cannot change the
+    answer (so that finding one day's occurrences does not walk every week since 2005)."""
     freq, interval, byday, bymonthday, byweekno, byyearday, wkst, count, until, dtstart, valid_from = key
     days, monthdays = _days(byday), _numbers(bymonthday, "bymonthday")
     if freq is None and not days and not monthdays and not byweekno and not byyearday:
@@ -193,7 +204,7 @@ def _rule(key: tuple[Any, ...], day: date) -> rrule.rrule | None:
     if frequency == rrule.MONTHLY and not days and not monthdays:
         monthdays = [first.day]  # the rule's implicit day of the month, kept when the start moves below
     if count is None and not byweekno and not byyearday:
-        first = _closer_start(first, day, frequency, step)
+        first = _closer_start(first, month, frequency, step)
     weekdays = [getattr(rrule, code)(ordinal) if ordinal else getattr(rrule, code) for code, ordinal in days]
     return rrule.rrule(frequency, dtstart=datetime.combine(first, time(0)), interval=step,
                        wkst=getattr(rrule, wkst) if wkst else None, count=int(count) if count is not None else None,

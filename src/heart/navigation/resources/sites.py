@@ -18,7 +18,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from heart.navigation.resources.models import Address, Location, Schedule, ServiceAtLocation
-from heart.navigation.resources.schedules import OpenState, open_state
+from heart.navigation.resources.schedules import OpenState, open_state, sort_key
 
 EARTH_RADIUS_KM = 6371.0088
 CHUNK = 500
@@ -110,13 +110,14 @@ def offers(*, session: Session, service_ids: Iterable[str], now: datetime, zone:
         location = locations.get(link.location_id)
         if location is None:  # a link to a location the directory does not hold
             continue
-        chosen = (of_link.get(link.id, []) + of_pair.get((link.service_id, link.location_id), [])
-                  or found[link.service_id].own_schedules or of_location.get(link.location_id, []))
+        chosen = sorted(of_link.get(link.id, []) + of_pair.get((link.service_id, link.location_id), [])
+                        or found[link.service_id].own_schedules or of_location.get(link.location_id, []), key=sort_key)
         point = position(location)
         distance = haversine_km(near, point) if near is not None and point is not None else None
         found[link.service_id].sites.append(Site(link, location, addresses.get(location.id, []), chosen,
                                                  open_state(chosen, now, zone), distance))
     for offer in found.values():
+        offer.own_schedules.sort(key=sort_key)
         offer.open = _combined([site.open for site in offer.sites]) if offer.sites else open_state(
             offer.own_schedules, now, zone)
     return found
