@@ -32,7 +32,7 @@ def demo(run_import: ImportRun) -> None:
 
 @pytest.mark.parametrize("role", list(Role), ids=lambda role: role.value)
 def test_navigators_supervisors_and_admins_use_the_directory_and_nobody_else(
-    role: Role, signed_in: Callable[..., TestClient], demo: None
+    role: Role, signed_in: Callable[..., TestClient]
 ) -> None:
     client = signed_in(role)
     allowed = role in PERMISSIONS["resources.read"]

@@ -147,6 +147,7 @@ def _read_csv(path: Path, table: Table, reading: Reading) -> None:
 
 def _csv_rows(path: Path, table: Table, header: list[str], reader: Any, reading: Reading) -> None:
     last_line = reader.line_num
+    specs = [table.field(name) for name in header]
     while True:
         try:
             row = next(reader)
@@ -163,8 +164,7 @@ def _csv_rows(path: Path, table: Table, header: list[str], reader: Any, reading:
         problems: list[Problem] = []
         if len(row) > len(header):
             problems.append(Problem("", f"the row has {len(row)} cells where the header has {len(header)}"))
-        for name, cell in zip(header, row, strict=False):
-            spec = table.field(name)
+        for name, cell, spec in zip(header, row, specs, strict=False):
             if spec is None or cell == "":
                 continue
             if _has_bad_bytes(cell):

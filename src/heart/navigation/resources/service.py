@@ -101,24 +101,32 @@ def search_services(*, session: Session, search: Search, needs: NeedsMap, now: d
                             or_(Service.maximum_age.is_(None), Service.maximum_age >= search.age))
     if search.text:
         query = _words(query, search.text)
-    ids = list(session.scalars(query))
+    ids = list(session.scalars(query.order_by(func.lower(Service.name), Service.id)))
     if search.language:
         speakers = speaking(session=session, language=search.language)
         ids = [ident for ident in ids if ident in speakers]
-    found = offers(session=session, service_ids=ids, now=now, zone=zone, near=search.near)
+    start = (search.page - 1) * search.per_page
+    if search.near is None and not search.open_now:  # by name: only the page shown needs its sites and hours
+        shown = ids[start:start + search.per_page]
+        found = offers(session=session, service_ids=shown, now=now, zone=zone)
+        return Results(_hits(session, [found[ident] for ident in shown], terms), len(ids), search.page,
+                       search.per_page, need)
+    found = offers(session=session, service_ids=ids, now=now, zone=zone, near=search.near, hours=search.open_now,
+                   addresses=False)
     chosen = [found[ident] for ident in ids]
     if search.open_now:
-        chosen = [offer for offer in chosen if offer.open.open]
-        for offer in chosen:  # show an open site
-            offer.sites = [site for site in offer.sites if site.open.open] or offer.sites
+        chosen = [offer for offer in chosen if offer.open_now()]
     if search.within_km is not None:
         chosen = [offer for offer in chosen if offer.nearest and (offer.nearest.distance_km or 0) <= search.within_km]
-    hits = _hits(session, chosen, terms)
-    hits.sort(key=lambda hit: (hit.site is None or hit.site.distance_km is None,
-                               hit.site.distance_km if hit.site and hit.site.distance_km is not None else 0.0,
-                               hit.service.name.casefold()) if search.near else (hit.service.name.casefold(),))
-    start = (search.page - 1) * search.per_page
-    return Results(hits[start:start + search.per_page], len(hits), search.page, search.per_page, need)
+    if search.near is not None:  # nearest first (stable: equally near ones stay by name), no site on the map last
+        chosen.sort(key=lambda offer: (offer.nearest is None, offer.nearest.distance_km if offer.nearest else 0.0))
+    shown = [offer.service_id for offer in chosen[start:start + search.per_page]]
+    page = offers(session=session, service_ids=shown, now=now, zone=zone, near=search.near)
+    if search.open_now:
+        for offer in page.values():  # show an open site
+            offer.sites = [site for site in offer.sites if site.open_now()] or offer.sites
+    return Results(_hits(session, [page[ident] for ident in shown], terms), len(chosen), search.page,
+                   search.per_page, need)
 
 
 def get_service(*, session: Session, service_id: str, needs: NeedsMap, now: datetime, zone: tzinfo,

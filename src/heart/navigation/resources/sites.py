@@ -2,7 +2,8 @@
 
 Which schedules say when a site is open: the schedules of that service at that location (``service_at_location_id``,
 or the service's and the location's ids together), else the service's own schedules, else the location's. A
-service offered nowhere in particular (a phone line) is open when its own schedules say so.
+service offered nowhere in particular (a phone line) is open when its own schedules say so. Opening states are
+worked out when first asked for, so a search pays for them only on the services it filters or shows.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Select, select
@@ -39,6 +41,14 @@ def position(location: Location) -> tuple[float, float] | None:
     return lat, lon
 
 
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """The moment and the city's time zone that opening states are worked out for."""
+
+    now: datetime
+    zone: tzinfo
+
+
 @dataclass
 class Site:
     """One service at one location, with its hours and, when asked, its distance."""
@@ -47,8 +57,15 @@ class Site:
     location: Location
     addresses: list[Address]
     schedules: list[Schedule]
-    open: OpenState
+    clock: Clock
     distance_km: float | None = None
+
+    @cached_property
+    def open(self) -> OpenState:
+        return open_state(self.schedules, self.clock.now, self.clock.zone)
+
+    def open_now(self) -> bool:
+        return bool(open_state(self.schedules, self.clock.now, self.clock.zone, look_ahead=False).open)
 
     @property
     def address_line(self) -> str:
@@ -66,9 +83,27 @@ class Offer:
     """Every site of one service, and the service's own schedules (for a service offered nowhere in particular)."""
 
     service_id: str
+    clock: Clock
     sites: list[Site] = field(default_factory=list)
     own_schedules: list[Schedule] = field(default_factory=list)
-    open: OpenState = field(default_factory=lambda: OpenState(open=None))
+
+    @cached_property
+    def open(self) -> OpenState:
+        """Open if any site is open (until the latest), else closed if any is known to be, else unknown."""
+        if not self.sites:
+            return open_state(self.own_schedules, self.clock.now, self.clock.zone)
+        states = [site.open for site in self.sites]
+        opened = [state for state in states if state.open]
+        if opened:
+            return OpenState(open=True, until=max((s.until for s in opened if s.until), default=None))
+        if any(state.open is False for state in states):
+            return OpenState(open=False, next_opens=min((s.next_opens for s in states if s.next_opens), default=None))
+        return OpenState(open=None)
+
+    def open_now(self) -> bool:
+        if not self.sites:
+            return bool(open_state(self.own_schedules, self.clock.now, self.clock.zone, look_ahead=False).open)
+        return any(site.open_now() for site in self.sites)
 
     @property
     def nearest(self) -> Site | None:
@@ -77,26 +112,52 @@ class Offer:
 
 
 def offers(*, session: Session, service_ids: Iterable[str], now: datetime, zone: tzinfo,
-           near: tuple[float, float] | None = None) -> dict[str, Offer]:
-    """The sites and opening state of each service, in a handful of queries whatever the number of services."""
+           near: tuple[float, float] | None = None, hours: bool = True, addresses: bool = True) -> dict[str, Offer]:
+    """The sites of each service, in a handful of queries whatever the number of services; ``hours`` and
+    ``addresses`` can be left out when a search only filters by distance."""
     ids = list(dict.fromkeys(service_ids))
+    clock = Clock(now, zone)
     links: list[ServiceAtLocation] = _chunked(session, ids, lambda chunk: select(ServiceAtLocation).where(
         ServiceAtLocation.service_id.in_(chunk)))
     location_ids = list({link.location_id for link in links})
     locations = {row.id: row for row in _chunked(session, location_ids, lambda chunk: select(Location).where(
         Location.id.in_(chunk)))}
-    addresses: dict[str, list[Address]] = defaultdict(list)
-    for address in _chunked(session, location_ids, lambda chunk: select(Address).where(Address.location_id.in_(chunk))):
-        addresses[address.location_id or ""].append(address)
+    at_location: dict[str, list[Address]] = defaultdict(list)
+    if addresses:
+        for address in _chunked(session, location_ids, lambda chunk: select(Address).where(
+                Address.location_id.in_(chunk))):
+            at_location[address.location_id or ""].append(address)
+    found = {ident: Offer(ident, clock) for ident in ids}
+    of_link, of_pair, of_location = _schedules(session, ids, links, location_ids, found) if hours else ({}, {}, {})
+    for link in links:
+        location = locations.get(link.location_id)
+        if location is None:  # a link to a location the directory does not hold
+            continue
+        chosen = sorted(of_link.get(link.id, []) + of_pair.get((link.service_id, link.location_id), [])
+                        or found[link.service_id].own_schedules or of_location.get(link.location_id, []), key=sort_key)
+        point = position(location)
+        distance = haversine_km(near, point) if near is not None and point is not None else None
+        found[link.service_id].sites.append(Site(link, location, at_location.get(location.id, []), chosen, clock,
+                                                 distance))
+    for offer in found.values():
+        offer.own_schedules.sort(key=sort_key)
+    return found
+
+
+Keyed = dict[Any, list[Schedule]]
+
+
+def _schedules(session: Session, ids: list[str], links: list[ServiceAtLocation], location_ids: list[str],
+               found: dict[str, Offer]) -> tuple[Keyed, Keyed, Keyed]:
+    """Schedules by service at location, by (service, location), by location; the service's own go on its offer."""
     link_ids = [link.id for link in links]
     schedules = {schedule.id: schedule for schedule in [
         *_chunked(session, ids, lambda chunk: select(Schedule).where(Schedule.service_id.in_(chunk))),
         *_chunked(session, link_ids, lambda chunk: select(Schedule).where(Schedule.service_at_location_id.in_(chunk))),
         *_chunked(session, location_ids, lambda chunk: select(Schedule).where(Schedule.location_id.in_(chunk)))]}
-    of_link: dict[str, list[Schedule]] = defaultdict(list)
-    of_pair: dict[tuple[str | None, str | None], list[Schedule]] = defaultdict(list)
-    of_location: dict[str, list[Schedule]] = defaultdict(list)
-    found = {ident: Offer(ident) for ident in ids}
+    of_link: Keyed = defaultdict(list)
+    of_pair: Keyed = defaultdict(list)
+    of_location: Keyed = defaultdict(list)
     for schedule in schedules.values():
         if schedule.service_at_location_id:
             of_link[schedule.service_at_location_id].append(schedule)
@@ -106,32 +167,7 @@ def offers(*, session: Session, service_ids: Iterable[str], now: datetime, zone:
             found[schedule.service_id].own_schedules.append(schedule)
         elif schedule.location_id and not schedule.service_id:
             of_location[schedule.location_id].append(schedule)
-    for link in links:
-        location = locations.get(link.location_id)
-        if location is None:  # a link to a location the directory does not hold
-            continue
-        chosen = sorted(of_link.get(link.id, []) + of_pair.get((link.service_id, link.location_id), [])
-                        or found[link.service_id].own_schedules or of_location.get(link.location_id, []), key=sort_key)
-        point = position(location)
-        distance = haversine_km(near, point) if near is not None and point is not None else None
-        found[link.service_id].sites.append(Site(link, location, addresses.get(location.id, []), chosen,
-                                                 open_state(chosen, now, zone), distance))
-    for offer in found.values():
-        offer.own_schedules.sort(key=sort_key)
-        offer.open = _combined([site.open for site in offer.sites]) if offer.sites else open_state(
-            offer.own_schedules, now, zone)
-    return found
-
-
-def _combined(states: list[OpenState]) -> OpenState:
-    """Open if any site is open (until the latest), else closed if any is known to be, else unknown."""
-    opened = [state for state in states if state.open]
-    if opened:
-        return OpenState(open=True, until=max((s.until for s in opened if s.until), default=None))
-    known = [state for state in states if state.open is False]
-    if known:
-        return OpenState(open=False, next_opens=min((s.next_opens for s in known if s.next_opens), default=None))
-    return OpenState(open=None)
+    return of_link, of_pair, of_location
 
 
 def _chunked(session: Session, ids: list[str], query: Callable[[list[str]], Select[Any]]) -> list[Any]:
