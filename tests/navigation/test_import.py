@@ -240,3 +240,27 @@ def test_the_vendored_schemas_are_the_published_ones_and_the_tables_hold_every_f
     assert set(hsds.tables()) == set(MODELS)
     for name, table in hsds.tables().items():
         assert [column.name for column in MODELS[name].__table__.columns] == list(table.field_names), name
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_an_hsds_api_page_and_an_object_of_tables_are_read_too(run_import: ImportRun, tmp_path: Path,
+                                                               sessions: sessionmaker[Session]) -> None:
+    organization = {"id": "d9d5e0f5-d3ce-4f73-9a2f-4dd0ecc6c610", "name": "Org", "description": "An org"}
+    services = [{"id": ident, "name": name, "status": "active", "organization": organization}
+                for ident, name in (("ac148810-d857-441c-9679-408f346de14b", "One"),
+                                    ("bc148810-d857-441c-9679-408f346de14b", "Two"))]
+    page = tmp_path / "page.json"
+    text = json.dumps({"total_items": 2, "page_number": 1, "contents": services}, indent=2)
+    page.write_text(text, encoding="utf-8")
+    summary = run_import(page)
+    assert (summary.count(str(page), "service").added, summary.count(str(page), "organization").read,
+            summary.count(str(page), "organization").added) == (2, 2, 1)  # the same organization, read once
+
+    tables = tmp_path / "tables.json"
+    tables.write_text(json.dumps({"service": [{**services[0], "name": "One, renamed"}], "phone": [
+        {"id": "1554f2e2-a373-45db-a3fa-9fc48a61c15e", "service_id": services[0]["id"], "number": 5551234}]}))
+    summary = run_import(tables)
+    assert [(f.where, f.field, f.reason) for f in summary.rejects] == [
+        ("/phone/0", "number", "5551234 is not of type 'string'")]
+    with sessions() as session:
+        assert set(session.scalars(select(Service.name))) == {"One, renamed", "Two"}

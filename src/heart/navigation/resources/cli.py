@@ -21,7 +21,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TaskID, TextColumn
 from rich.table import Table
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from heart.console import OutputFormat, console, err, fail
 from heart.db import utcnow
@@ -52,6 +52,9 @@ def import_command(
     try:
         with _progress(output_format) as on_progress, database() as session:
             summary = import_directory(session=session, paths=paths, now=now, on_progress=on_progress)
+    except IntegrityError:  # two imports adding the same new records at once: the later one wrote nothing
+        raise fail("another import added some of the same records at the same moment; nothing was written, "
+                   "run the import again") from None
     except (OperationalError, ProgrammingError) as error:
         reason = str(error.orig).splitlines()[0] if error.orig else type(error).__name__
         raise fail(f"the database cannot take the import ({reason}); did you run `heart db upgrade`?") from None
