@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request
 from heart.deps import Now, SessionDep, allow
 from heart.errors import InvalidInput, NotFound
 from heart.navigation.resources import service
-from heart.navigation.resources.exporter import compiled_service
 from heart.navigation.resources.needs import NeedsMap, city_needs
 from heart.navigation.resources.schemas import LanguagePublic, NeedPublic, ServiceDetail, ServicePage
 
@@ -74,6 +73,8 @@ def get_service(request: Request, service_id: str, db: SessionDep, now: Now, lat
 @router.get("/services/{service_id}/hsds", dependencies=READ)
 def get_service_document(service_id: str, db: SessionDep) -> dict[str, Any]:
     """The service as a compiled Open Referral HSDS 3.0 document (schema/compiled/service.json)."""
+    from heart.navigation.resources.exporter import compiled_service  # (jsonschema only when asked)
+
     document = compiled_service(session=db, service_id=service_id)
     if document is None:
         raise NotFound("service", service_id)

@@ -14,7 +14,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 from zoneinfo import ZoneInfo
 
 import typer
@@ -25,8 +25,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 
 from heart.console import OutputFormat, console, err, fail
 from heart.db import utcnow
-from heart.navigation.resources.importer import COUNTS, ImportSummary, check_directory, import_directory
-from heart.navigation.resources.records import FINDING_COLUMNS, Finding
+
+if TYPE_CHECKING:
+    from heart.navigation.resources.importer import ImportSummary
+    from heart.navigation.resources.records import Finding
 
 app = typer.Typer(help="The resource directory: Open Referral HSDS 3.0 import, export and search.",
                   no_args_is_help=True)
@@ -46,6 +48,7 @@ def import_command(
     """Check every record against HSDS 3.0 and keep the good ones (re-importing updates, never doubles).
     Exits 1 if a file could not be read."""
     from heart.cli import database
+    from heart.navigation.resources.importer import import_directory
 
     now = utcnow()
     rejects_path = rejects or Path(f"resources-{now:%Y%m%d-%H%M%S}-rejects.csv")
@@ -72,6 +75,8 @@ def check_command(
 ) -> None:
     """Check files as an import would, against the data alone, writing nothing; exits 1 if anything would be
     rejected or a file could not be read."""
+    from heart.navigation.resources.importer import check_directory
+
     with _progress(output_format) as on_progress:
         summary = check_directory(paths=paths, on_progress=on_progress)
     written = _write_findings(rejects, summary) if rejects else False
@@ -187,6 +192,8 @@ def _progress(output_format: OutputFormat) -> Iterator[Callable[[str, int, int],
 
 def _write_findings(path: Path, summary: ImportSummary) -> bool:
     """Rejects and notes into one CSV (created only when there is something to say)."""
+    from heart.navigation.resources.records import FINDING_COLUMNS
+
     if not summary.rejects and not summary.notes and not summary.failed_files:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -203,6 +210,9 @@ def _write_findings(path: Path, summary: ImportSummary) -> bool:
 
 
 def _report(summary: ImportSummary, output_format: OutputFormat, findings_path: Path | None) -> None:
+    from heart.navigation.resources.importer import COUNTS
+    from heart.navigation.resources.records import FINDING_COLUMNS
+
     if output_format is OutputFormat.json:
         payload = summary.as_dict()
         payload["rejects_file"] = str(findings_path) if findings_path else None
