@@ -96,11 +96,23 @@ def postgres_database(postgres_server_url: str) -> Iterator[str]:
 
 
 def _truncate_all(url: str) -> None:
+    """Empty every table and restart every id sequence.
+
+    DELETE, not TRUNCATE: TRUNCATE rewrites each table's files (about 30 ms a table here, over a second for the
+    whole schema), DELETE on the few rows a test leaves costs milliseconds. Foreign keys are not checked while
+    everything is being emptied (the replica role; the test server's postgres user is a superuser).
+    """
     engine = make_engine(url)
     with engine.begin() as connection:
         tables = [row[0] for row in connection.execute(text(
             "select tablename from pg_tables where schemaname = 'public' and tablename != 'alembic_version'"))]
-        connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        connection.execute(text("SET LOCAL session_replication_role = replica"))
+        for table in tables:
+            connection.execute(text(f'DELETE FROM "{table}"'))
+        sequences = connection.execute(text(
+            "select sequencename from pg_sequences where schemaname = 'public' and last_value is not null")).all()
+        for (sequence,) in sequences:
+            connection.execute(text("select setval(:sequence, 1, false)"), {"sequence": sequence})
     engine.dispose()
 
 

@@ -200,6 +200,9 @@ def _register_optional() -> None:
     from heart.calls.cad_cli import app as cad_app
 
     app.add_typer(cad_app, name="cad")
+    from heart.navigation.resources.cli import app as resources_app
+
+    app.add_typer(resources_app, name="resources")
     from heart.triage.cli import app as triage_app
 
     app.add_typer(triage_app, name="triage")

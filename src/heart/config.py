@@ -31,6 +31,7 @@ class Settings(BaseSettings):
     cookie_secure: bool | None = None
     timezone: str = "America/New_York"
     policies_dir: Path = SOURCE_ROOT / "policies"
+    resources_dir: Path = SOURCE_ROOT / "cities" / "durham" / "resources"  # needs map, demo HSDS directory
     shared_data: Path = SOURCE_ROOT.parent / "shared" / "data"
     vendor_dir: Path = SOURCE_ROOT / "node_modules"
     chromium_path: Path = Path("/usr/bin/chromium")

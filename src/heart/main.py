@@ -66,6 +66,8 @@ def _add_routes(app: FastAPI) -> None:
     from heart.encounters.api import router as encounters_api
     from heart.encounters.pages import router as encounters_pages
     from heart.metrics.pages import router as metrics_pages
+    from heart.navigation.resources.api import router as resources_api
+    from heart.navigation.resources.pages import router as resources_pages
     from heart.programs.api import router as programs_api
     from heart.programs.pages import router as programs_pages
     from heart.simulation.pages import router as simulation_pages
@@ -77,6 +79,8 @@ def _add_routes(app: FastAPI) -> None:
         app.include_router(router)
     app.include_router(metrics_pages)
     app.include_router(simulation_pages)
+    app.include_router(resources_api)
+    app.include_router(resources_pages)
     install_live_board(app)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)

@@ -6,6 +6,7 @@ from heart.db import Base
 from heart.dispatch.models import ActionToken, Alert, Response
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.events import Event
+from heart.navigation.resources import models as resource_models  # noqa: F401  (the HSDS directory tables)
 from heart.programs.models import Program, Shift, ShiftMember, Staff, Unit
 from heart.triage.models import PolicyVersion, TriageDecision
 

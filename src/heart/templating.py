@@ -45,6 +45,7 @@ SCREENS: list[tuple[str, str, str, str]] = [
     ("units.duty", "/admin/units", "Units & shifts", "Units, crews by role, shift schedules and safety timers"),
     ("metrics.read", "/metrics", "Dashboard", "The published figures per program, by month and hour, data quality"),
     ("simulation.run", "/simulation", "Capacity planner", "What if: more teams, other hours; reach by hour"),
+    ("resources.read", "/resources", "Resources", "Community services by need, language, hours and distance"),
 ]
 
 

@@ -33,6 +33,7 @@ FAMILY_PROBES: dict[str, tuple[str, str]] = {
     "audit.read": ("GET", "/calls/999999/why"),
     "metrics.read": ("GET", "/metrics"),
     "simulation.run": ("GET", "/simulation/runs/no-such-run/status"),
+    "resources.read": ("GET", "/api/resources/services"),
 }
 
 

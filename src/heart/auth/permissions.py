@@ -26,6 +26,7 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "audit.read": frozenset({R.SUPERVISOR, R.ADMIN}),
     "metrics.read": frozenset({R.SUPERVISOR, R.ANALYST, R.ADMIN}),
     "simulation.run": frozenset({R.SUPERVISOR, R.ANALYST}),
+    "resources.read": frozenset({R.NAVIGATOR, R.SUPERVISOR, R.ADMIN}),
     "signed_in": frozenset(Role),
 }
 

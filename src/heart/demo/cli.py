@@ -15,7 +15,10 @@ from heart.db import utcnow
 from heart.demo.setup import DemoLogin
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from heart.demo.history import HistorySummary
+    from heart.navigation.resources.importer import ImportSummary
 
 LOGINS_FILE = Path(".heart-demo-logins")
 
@@ -49,6 +52,7 @@ def demo(
         rng = random.Random(seed)
         load_demo_configuration(session=session, now=now, rng=rng)
         history = _build_history(session, seed, years, console)
+        directory = _load_directory(session, now)
         started = start_open_shifts(session=session, now=now)
         logins = create_demo_logins(session=session, now=now)
     write_logins(logins_file, logins)
@@ -57,6 +61,9 @@ def demo(
         console.print(f"history {history.start:%Y-%m-%d} to {history.end:%Y-%m-%d}: {history.calls:,} calls; "
                       f"responses {responses}; {history.phone_contacts:,} CCD phone contacts; "
                       f"{history.cancelled:,} cancelled ({history.seconds:.1f} s)")
+    if directory is not None:
+        console.print(f"resource directory: {directory.total('added', 'service')} services of "
+                      f"{directory.total('added', 'organization')} organizations (HSDS 3.0)")
     console.print(f"demo program ready: {started} units on duty now")
     _print_logins(logins, console)
 
@@ -69,6 +76,14 @@ def _build_history(session: Session, seed: int, years: float, console: Console) 
 
     with console.status(f"simulating {years:g} year(s) of calls and responses…"):
         return build_history(session=session, seed=seed, years=years)
+
+
+def _load_directory(session: Session, now: datetime) -> ImportSummary | None:
+    """The demo city's community resource directory (an HSDS data package in its configuration)."""
+    from heart.config import get_settings
+    from heart.navigation.resources.importer import import_demo_directory
+
+    return import_demo_directory(session=session, resources_dir=get_settings().resources_dir, now=now)
 
 
 def _print_logins(logins: list[DemoLogin], console: Console) -> None:
