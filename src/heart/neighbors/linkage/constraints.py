@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from heart.errors import Conflict
@@ -35,7 +36,7 @@ class ReviewDecisions:
                 for other in groups[index + 1 :]:
                     cannot.extend((a, b) for a in group for b in other)
         return cls(must_link=tuple(_ordered(pair) for pair in must_link),
-                   cannot_link=tuple(_ordered(pair) for pair in cannot))  # type: ignore[arg-type]  # fmt: skip
+                   cannot_link=tuple(_ordered(pair) for pair in cannot))  # fmt: skip
 
 
 def _ordered(pair: Sequence[str]) -> tuple[str, str]:
@@ -75,9 +76,10 @@ def apply_decisions(*, clusters: pd.DataFrame, pairs: pd.DataFrame, decisions: R
     if broken:
         members = [record for record, g in group.items() if g in broken]
         _rebuild(members, group, pairs, must, cannot, threshold)
-    out = pd.DataFrame({"record_id": list(group), "group": list(group.values())})
-    out["neighbor_key"] = out.groupby("group")["record_id"].transform("min")
-    return out[["record_id", "neighbor_key"]].sort_values("record_id", kind="stable").reset_index(drop=True)
+    records = np.array(sorted(group), dtype=object)
+    group_codes, _ = pd.factorize(np.array([group[record] for record in records], dtype=object))
+    first_rank = pd.Series(np.arange(len(records))).groupby(group_codes).transform("min").to_numpy()  # sorted ids
+    return pd.DataFrame({"record_id": records, "neighbor_key": records[first_rank]})
 
 
 def _refuse_contradictions(must: list[tuple[str, str]], cannot: set[tuple[str, str]]) -> None:

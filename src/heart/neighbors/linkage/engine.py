@@ -23,10 +23,17 @@ from splink import DuckDBAPI, Linker
 
 from heart.errors import InvalidInput
 from heart.neighbors.linkage.constraints import ReviewDecisions, apply_decisions
-from heart.neighbors.linkage.model import DETERMINISTIC_RECALL, DETERMINISTIC_RULES, load_model, settings_creator
+from heart.neighbors.linkage.model import (
+    DETERMINISTIC_RECALL,
+    DETERMINISTIC_RULES,
+    EM_BLOCKING_RULES,
+    load_model,
+    settings_creator,
+)
 from heart.neighbors.linkage.records import PersonRecord, prepare
 
 Backend = Literal["duckdb", "spark"]
+Training = Literal["shipped", "estimate"]
 DEFAULT_THRESHOLD = 0.5  # match probability at or above which two records are one neighbor
 REVIEW_FLOOR = 0.05  # pairs from here up are kept for review (the "maybe" list below the threshold)
 
@@ -176,10 +183,18 @@ def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFra
     for column, u in expected.items():
         identities = prepared[list(dict.fromkeys(["first_name", "last_name", "dob", column]))].drop_duplicates()
         counts = identities[column].dropna().value_counts()
-        table = pd.DataFrame({column: counts.index.astype(str),
-                              f"tf_{column}": (counts.to_numpy() + TF_PSEUDO_RECORDS * u) / (n + TF_PSEUDO_RECORDS)})  # fmt: skip
-        registered = db_api.register(table, dataset_display_name=f"tf_lookup_{column}_{linker._settings_obj._cache_uid}")
+        shares = (counts.to_numpy() + TF_PSEUDO_RECORDS * u) / (n + TF_PSEUDO_RECORDS)
+        table = pd.DataFrame({column: counts.index.astype(str), f"tf_{column}": shares})
+        name = f"tf_lookup_{column}_{linker._settings_obj._cache_uid}"
+        registered = db_api.register(table, dataset_display_name=name)
         linker.table_management.register_term_frequency_lookup(registered, column)
+
+
+def _estimate_here(linker: Linker) -> None:
+    """u by random sampling and m by EM on this data, from the shipped values (prior re-estimated by EM too)."""
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    for rule in EM_BLOCKING_RULES:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
 
 
 def link_records(
@@ -191,8 +206,9 @@ def link_records(
     backend: Backend = "duckdb",
     spark: Any = None,
     model_path: Path | None = None,
+    training: Training = "shipped",
 ) -> LinkageResult:
-    """Link records into neighbors with the shipped model, keeping a reviewer's decisions."""
+    """Link records into neighbors with the shipped model (or one re-estimated here), keeping reviewed decisions."""
     if not 0 < threshold < 1 or not 0 < review_floor <= threshold:
         raise InvalidInput("need 0 < review_floor ≤ threshold < 1", field="threshold")
     prepared = prepare(records)
@@ -201,6 +217,10 @@ def link_records(
     linker = Linker(db_api.register(prepared, dataset_display_name="neighbor_records"), settings, log_level=None)
     prior = _estimate_prior(linker, len(prepared))
     _register_term_frequencies(linker, db_api, prepared, settings)
+    if training == "estimate":
+        _estimate_here(linker)
+    elif training != "shipped":
+        raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
     scored = linker.inference.predict(threshold_match_probability=review_floor, warning_mode="never")
     pairs = _pairs_frame(scored)
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(

@@ -33,7 +33,7 @@ class PersonRecord:
     record_id: str
     first_name: str | None = None
     last_name: str | None = None
-    aliases: Sequence[str] = field(default_factory=tuple)  # other names the person goes by ("Big Mike", a maiden name)
+    aliases: Sequence[str] = field(default_factory=tuple)  # other names they go by ("Big Mike", a maiden name)
     date_of_birth: date | str | None = None  # a date, or an ISO 'YYYY-MM-DD' string
     phone: str | None = None
     address: str | None = None  # street line, with unit
@@ -43,7 +43,8 @@ class PersonRecord:
 
 _PLACEHOLDER_PHONES = {"0" * 10, "1" * 10, "9" * 10, "1234567890", "0123456789", "5555555555"}
 _PLACEHOLDER_ADDRESSES = {"", "homeless", "unhoused", "unsheltered", "unknown", "none", "na", "n a", "no address",
-                          "refused", "declined", "no fixed address", "nfa", "transient", "general delivery"}  # fmt: skip
+                          "refused", "declined", "no fixed address", "nfa", "transient",
+                          "general delivery"}  # fmt: skip
 _PLACEHOLDER_NAMES = {"", "unknown", "unk", "none", "na", "n a", "refused", "declined", "john doe", "jane doe",
                       "doe", "fnu", "lnu", "nfn", "nln"}  # fmt: skip
 _PLACEHOLDER_DOBS = {"1900-01-01", "1901-01-01", "1800-01-01", "1970-01-01"}

@@ -17,7 +17,6 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
-from faker.providers.address.en_US import Provider as UsAddress
 from faker.providers.person import de_DE, en_GB, en_IE, en_IN, en_US, es_MX, fr_FR, it_IT
 
 from heart.neighbors.linkage.nicknames import nicknames_of
@@ -69,9 +68,9 @@ def _pools() -> dict[str, tuple[np.ndarray, np.ndarray]]:
     return {
         "last": _name_pool(dict(en_US.Provider.last_names), [n for m in others for n in m.Provider.last_names]),
         "f": _name_pool(dict(en_US.Provider.first_names_female),
-                        [n for m in others for n in m.Provider.first_names_female]),  # fmt: skip
+                        [n for m in others for n in m.Provider.first_names_female]),
         "m": _name_pool(dict(en_US.Provider.first_names_male),
-                        [n for m in others for n in m.Provider.first_names_male]),  # fmt: skip
+                        [n for m in others for n in m.Provider.first_names_male]),
     }
 
 
@@ -147,6 +146,9 @@ def generate_people(n_people: int, *, seed: int = 0) -> pd.DataFrame:
 LOOK_ALIKE_HOUSEHOLDS = 0.02  # of households of two or more: twins in 2%, a junior and his father in another 2%
 
 
+NAME = ["first_name", "last_name", "sex"]
+
+
 def _add_look_alikes(people: pd.DataFrame, rng: np.random.Generator) -> None:
     """Twins, juniors and namesakes: different people a careless linker would merge."""
     n = len(people)
@@ -157,16 +159,16 @@ def _add_look_alikes(people: pd.DataFrame, rng: np.random.Generator) -> None:
     twins, juniors = picked[:share], picked[share : 2 * share]
     for index in twins:  # same surname, date of birth and home; a sibling's first name
         a, b = pairs[index][:2]
-        people.loc[b, ["last_name", "dob", "address", "postcode"]] = people.loc[a, ["last_name", "dob", "address",
-                                                                                       "postcode"]].to_numpy()  # fmt: skip
+        shared = ["last_name", "dob", "address", "postcode"]
+        people.loc[b, shared] = people.loc[a, shared].to_numpy()
     for index in juniors:  # father and son: the same full name and address, 20-35 years apart
         a, b = pairs[index][:2]
-        people.loc[b, ["first_name", "last_name", "sex"]] = people.loc[a, ["first_name", "last_name", "sex"]].to_numpy()
+        people.loc[b, NAME] = people.loc[a, NAME].to_numpy()
         people.loc[b, "dob"] = people.loc[a, "dob"] + np.timedelta64(int(rng.integers(20 * 365, 35 * 365)), "D")
     namesakes = rng.choice(n, size=(max(1, n // 100), 2), replace=True)
     for a, b in namesakes:  # the same full name, nothing else in common
         if a != b:
-            people.loc[b, ["first_name", "last_name", "sex"]] = people.loc[a, ["first_name", "last_name", "sex"]].to_numpy()
+            people.loc[b, NAME] = people.loc[a, NAME].to_numpy()
 
 
 _KEYBOARD_NEIGHBORS = dict(zip("abcdefghijklmnopqrstuvwxyz", "svxsrdhjokklnmpowtayibecux", strict=True))
@@ -292,7 +294,8 @@ def generate_records(
     times = np.minimum(times, 40)
     spare_phones = _phones(rng, int(times.sum()))
     spare_addresses, spare_zips = _addresses(rng, int(times.sum()))
-    rows, owners = [], []
+    rows: list[dict] = []
+    owners: list[int] = []
     columns = people.to_dict(orient="list")
     for index in range(n_people):
         person = {key: values[index] for key, values in columns.items()}
