@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python benchmarks/durability.py
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/simulation.py
+	$(BIN)/python benchmarks/linkage.py
 
 $(TOOLS)/.installed: $(TOOLS_LOCK)
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)

@@ -1,0 +1,1 @@
+"""Neighbors: the people HEART serves — their records, linkage across encounters, familiar-neighbor flags."""

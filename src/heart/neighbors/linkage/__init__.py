@@ -1,0 +1,1 @@
+"""Record linkage of neighbor records (Splink)."""

@@ -1,0 +1,245 @@
+"""Link person records into neighbors: scored pairs a reviewer can inspect, clusters at a threshold, decisions kept.
+
+    result = link_records(records, decisions=ReviewDecisions(must_link=[("r1", "r7")]))
+    result.pairs           # unique_id_l, unique_id_r, match_weight, match_probability (candidates ≥ review_floor)
+    result.clusters        # record_id → neighbor_key (the smallest record id of its cluster)
+    result.explain("r1", "r7")   # what each comparison contributed (Splink's waterfall data)
+
+The backend is a parameter: DuckDB in process by default; Spark (``backend="spark"``, a ``spark`` session)
+for histories that outgrow one machine. The model's SQL is generated for the backend's dialect from
+``model.py``; only the fitted numbers come from ``data/model.json``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import pandas as pd
+from splink import DuckDBAPI, Linker
+
+from heart.errors import InvalidInput
+from heart.neighbors.linkage.constraints import ReviewDecisions, apply_decisions
+from heart.neighbors.linkage.model import (
+    DETERMINISTIC_RECALL,
+    DETERMINISTIC_RULES,
+    EM_BLOCKING_RULES,
+    load_model,
+    settings_creator,
+)
+from heart.neighbors.linkage.records import PersonRecord, prepare
+
+Backend = Literal["duckdb", "spark"]
+Training = Literal["shipped", "estimate"]
+DEFAULT_THRESHOLD = 0.5  # match probability at or above which two records are one neighbor
+REVIEW_FLOOR = 0.05  # pairs from here up are kept for review (the "maybe" list below the threshold)
+
+
+@dataclass(frozen=True, slots=True)
+class WaterfallStep:
+    """One bar of the waterfall: how one comparison moved the match weight (log2 of the Bayes factor)."""
+
+    comparison: str  # "Prior", a comparison's name, "tf_<name>" for its term-frequency adjustment, "Final score"
+    level: str  # the level that held, in words ("nickname of the same name")
+    match_weight: float
+    m_probability: float | None
+    u_probability: float | None
+    value_left: str
+    value_right: str
+
+
+@dataclass(frozen=True, slots=True)
+class PairExplanation:
+    left_id: str
+    right_id: str
+    match_weight: float
+    match_probability: float
+    steps: tuple[WaterfallStep, ...]
+
+
+@dataclass
+class LinkageResult:
+    """What one run found. Keeps the run's linker so that any pair can be explained afterwards."""
+
+    pairs: pd.DataFrame
+    clusters: pd.DataFrame
+    threshold: float
+    prior: float
+    model_version: str
+    _linker: Linker = field(repr=False)
+    _prepared: pd.DataFrame = field(repr=False)
+
+    def neighbor_of(self, record_id: str) -> str:
+        """The neighbor key (cluster id) a record belongs to."""
+        found = self.clusters.loc[self.clusters["record_id"] == record_id, "neighbor_key"]
+        if found.empty:
+            raise InvalidInput(f"record_id {record_id} was not in this run", field="record_id")
+        return str(found.iloc[0])
+
+    def explain(self, left_id: str, right_id: str) -> PairExplanation:
+        """Score one pair and say what each comparison contributed (works for pairs no blocking rule met, too)."""
+        rows = self._prepared.set_index("unique_id", drop=False)
+        for record_id in (left_id, right_id):
+            if record_id not in rows.index:
+                raise InvalidInput(f"record_id {record_id} was not in this run", field="record_id")
+        left, right = (_as_splink_record(rows.loc[record_id]) for record_id in (left_id, right_id))
+        scored = self._linker.inference.score_pair(left, right).as_record_list()[0]
+        from splink.internals.waterfall_chart import record_to_waterfall_data
+
+        bars = record_to_waterfall_data(scored, self._linker._settings_obj, hide_details=False)
+        steps = tuple(
+            WaterfallStep(
+                comparison=bar["column_name"],
+                level=str(bar["label_for_charts"]),
+                match_weight=float(bar["log2_bayes_factor"]),
+                m_probability=bar["m_probability"],
+                u_probability=bar["u_probability"],
+                value_left=str(bar["value_l"]),
+                value_right=str(bar["value_r"]),
+            )
+            for bar in bars
+        )
+        return PairExplanation(left_id=left_id, right_id=right_id, match_weight=float(scored["match_weight"]),
+                               match_probability=float(scored["match_probability"]), steps=steps)  # fmt: skip
+
+
+def _as_splink_record(row: pd.Series) -> dict[str, Any]:
+    record = row.to_dict()
+    for key in ("name_forms", "full_names"):
+        value = record.get(key)
+        record[key] = list(value) if value is not None else None
+    return record
+
+
+def model_settings(dialect: str, *, model_path: Path | None = None) -> tuple[dict[str, Any], str]:
+    """The model for a SQL dialect: structure from model.py, numbers from model.json (refused if they disagree)."""
+    shipped = load_model(model_path)
+    settings = settings_creator().create_settings_dict(dialect)
+    if len(shipped["comparisons"]) != len(settings["comparisons"]):
+        raise InvalidInput("model.json does not match model.py; refit with heart.neighbors.linkage.train")
+    for ours, fitted in zip(settings["comparisons"], shipped["comparisons"], strict=True):
+        labels = [level.get("label_for_charts") for level in ours["comparison_levels"]]
+        fitted_labels = [level.get("label_for_charts") for level in fitted["comparison_levels"]]
+        if ours["output_column_name"] != fitted["output_column_name"] or labels != fitted_labels:
+            raise InvalidInput(f"model.json comparison {fitted['output_column_name']} does not match model.py; "
+                               "refit with heart.neighbors.linkage.train")  # fmt: skip
+        for level, fitted_level in zip(ours["comparison_levels"], fitted["comparison_levels"], strict=True):
+            for key in ("m_probability", "u_probability"):
+                if key in fitted_level:
+                    level[key] = fitted_level[key]
+    settings["probability_two_random_records_match"] = shipped["probability_two_random_records_match"]
+    return settings, str(shipped.get("heart_model", {}).get("version", "unversioned"))
+
+
+def _db_api(backend: Backend, spark: Any) -> Any:
+    if backend == "duckdb":
+        return DuckDBAPI()
+    if backend == "spark":
+        if spark is None:
+            raise InvalidInput("the Spark backend needs a SparkSession (spark=...)", field="spark")
+        from splink import SparkAPI
+
+        return SparkAPI(spark_session=spark)
+    raise InvalidInput(f"unknown linkage backend {backend!r}; use 'duckdb' or 'spark'", field="backend")
+
+
+def _estimate_prior(linker: Linker, n_records: int) -> float:
+    """The chance two random records are one person, from sure matches; a floor when there are none."""
+    n_pairs = max(1, n_records * (n_records - 1) // 2)
+    try:
+        linker.training.estimate_probability_two_random_records_match(
+            list(DETERMINISTIC_RULES), recall=DETERMINISTIC_RECALL
+        )
+        prior = float(linker._settings_obj._probability_two_random_records_match)
+    except ValueError:  # no sure match at all (a handful of records)
+        prior = 0.0
+    prior = min(max(prior, 1 / n_pairs), 0.5)
+    linker._settings_obj._probability_two_random_records_match = prior
+    return prior
+
+
+TF_PSEUDO_RECORDS = 10_000  # term frequencies lean on the model's u until a run has tens of thousands of records
+
+
+def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFrame, settings: dict[str, Any]) -> None:
+    """Register smoothed term frequencies: a value's share of records, pulled towards the model's u.
+
+    Raw shares are wild in a small run (in five records "smith" is 60% of surnames and would cost a true pair
+    nine bits); with ``TF_PSEUDO_RECORDS`` records' worth of the model's average, a run of a handful of records
+    keeps the model's weights and a run of a million uses its own frequencies. A value is counted once per
+    distinct (first name, last name, date of birth): a familiar neighbor's forty records must not make their
+    own name look common and so fail to link.
+    """
+    expected: dict[str, float] = {}
+    for comparison in settings["comparisons"]:
+        for level in comparison["comparison_levels"]:
+            column = level.get("tf_adjustment_column")
+            if column and level.get("u_probability"):
+                expected.setdefault(column, float(level["u_probability"]))
+    n = len(prepared.drop_duplicates(subset=['first_name', 'last_name', 'dob']))
+    for column, u in expected.items():
+        identities = prepared[list(dict.fromkeys(["first_name", "last_name", "dob", column]))].drop_duplicates()
+        counts = identities[column].dropna().value_counts()
+        shares = (counts.to_numpy() + TF_PSEUDO_RECORDS * u) / (n + TF_PSEUDO_RECORDS)
+        table = pd.DataFrame({column: counts.index.astype(str), f"tf_{column}": shares})
+        name = f"tf_lookup_{column}_{linker._settings_obj._cache_uid}"
+        registered = db_api.register(table, dataset_display_name=name)
+        linker.table_management.register_term_frequency_lookup(registered, column)
+
+
+def _estimate_here(linker: Linker) -> None:
+    """u by random sampling and m by EM on this data, from the shipped values (prior re-estimated by EM too)."""
+    linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
+    for rule in EM_BLOCKING_RULES:
+        linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+
+
+def link_records(
+    records: pd.DataFrame | Iterable[PersonRecord],
+    *,
+    decisions: ReviewDecisions | None = None,
+    threshold: float = DEFAULT_THRESHOLD,
+    review_floor: float = REVIEW_FLOOR,
+    backend: Backend = "duckdb",
+    spark: Any = None,
+    model_path: Path | None = None,
+    training: Training = "shipped",
+) -> LinkageResult:
+    """Link records into neighbors with the shipped model (or one re-estimated here), keeping reviewed decisions."""
+    if not 0 < threshold < 1 or not 0 < review_floor <= threshold:
+        raise InvalidInput("need 0 < review_floor ≤ threshold < 1", field="threshold")
+    prepared = prepare(records)
+    db_api = _db_api(backend, spark)
+    settings, version = model_settings(db_api.sql_dialect.sql_dialect_str, model_path=model_path)
+    linker = Linker(db_api.register(prepared, dataset_display_name="neighbor_records"), settings, log_level=None)
+    prior = _estimate_prior(linker, len(prepared))
+    _register_term_frequencies(linker, db_api, prepared, settings)
+    if training == "estimate":
+        _estimate_here(linker)
+    elif training != "shipped":
+        raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
+    scored = linker.inference.predict(threshold_match_probability=review_floor, warning_mode="never")
+    pairs = _pairs_frame(scored)
+    clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
+        scored, threshold_match_probability=threshold
+    )
+    clusters = clustered.as_pandas_dataframe()[["unique_id", "cluster_id"]].rename(columns={"unique_id": "record_id"})
+    clusters = apply_decisions(clusters=clusters, pairs=pairs, decisions=decisions or ReviewDecisions(),
+                               threshold=threshold)  # fmt: skip
+    return LinkageResult(pairs=pairs, clusters=clusters, threshold=threshold, prior=prior, model_version=version,
+                         _linker=linker, _prepared=prepared)  # fmt: skip
+
+
+def _pairs_frame(scored: Any) -> pd.DataFrame:
+    frame = scored.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]]
+    swap = frame["unique_id_l"] > frame["unique_id_r"]  # left id is always the smaller, so a pair has one spelling
+    frame.loc[swap, ["unique_id_l", "unique_id_r"]] = frame.loc[swap, ["unique_id_r", "unique_id_l"]].to_numpy()
+    frame = frame.sort_values("match_weight", ascending=False, kind="stable").reset_index(drop=True)
+    frame["match_weight"] = frame["match_weight"].astype(float)
+    frame["match_probability"] = frame["match_probability"].astype(float).clip(0.0, 1.0)
+    if frame["match_weight"].map(math.isnan).any():
+        raise InvalidInput("the linkage model produced an undefined weight; check model.json")
+    return frame
