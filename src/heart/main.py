@@ -7,7 +7,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -18,6 +18,7 @@ from heart.config import Settings, get_settings
 from heart.db import make_engine, make_sessionmaker
 from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from heart.inputs import refuse_nul_in_request
 
 log = logging.getLogger("heart")
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -28,7 +29,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or get_settings()
     app = FastAPI(title="HEART", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Alternative crisis response: intake, triage, dispatch, documentation, "
-                              "follow-up and metrics.")
+                              "follow-up and metrics.",
+                  dependencies=[Depends(refuse_nul_in_request)])
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallStatus
 from heart.calls.service import get_call
-from heart.errors import Conflict, InvalidInput
+from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import Event, record_event
 from heart.triage.engine import NO_UNIT_AVAILABLE, PROGRAM_CLOSED, CallFacts, decide
 from heart.triage.models import PolicyVersion, TriageDecision
-from heart.triage.policy import Policy, PolicyError, load_policy_by_name
+from heart.triage.policy import Policy, PolicyError, UnknownPolicy, load_policy_by_name
 from heart.triage.taxonomy import INCIDENT_TYPES
 
 DEFAULT_POLICY = "durham"
@@ -29,8 +29,12 @@ HANDED_OFF = frozenset({"PD", "EMS", "FIRE"})
 
 
 def policy_named(name: str | None) -> Policy:
-    """The policy to decide with (the default when no name is given)."""
-    return load_policy_by_name(name or DEFAULT_POLICY)
+    """The policy to decide with (the default when no name is given); an unknown name is NotFound."""
+    try:
+        return load_policy_by_name(name or DEFAULT_POLICY)
+    except UnknownPolicy as error:
+        # The name sent is not echoed back: an error answer never repeats what a request carried.
+        raise NotFound("the policy", "named in the request", field="policy", known=error.known) from None
 
 
 def facts_of(call: Call) -> CallFacts:
