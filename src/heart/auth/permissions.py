@@ -6,6 +6,7 @@ The table is data so that it can be read, reviewed and tested role by role.
 from __future__ import annotations
 
 from heart.auth.models import Role
+from heart.events import REASON_GIVEN
 
 R = Role
 PERMISSIONS: dict[str, frozenset[Role]] = {
@@ -19,6 +20,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "responder.view": frozenset({R.RESPONDER}),
     "encounters.read": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
     "encounters.write": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
+    # Free-text reasons (override, cancel, strike, escalation, phone note) are read like narrative: same roles.
+    "reasons.read": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
     "programs.read": frozenset({R.CALL_TAKER, R.DISPATCHER, R.RESPONDER, R.SUPERVISOR, R.ANALYST, R.ADMIN}),
     "programs.admin": frozenset({R.ADMIN}),
     "units.duty": frozenset({R.DISPATCHER, R.SUPERVISOR, R.ADMIN}),
@@ -32,3 +35,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 def allowed(family: str, role: Role) -> bool:
     """Whether ``role`` may use routes of ``family``."""
     return role in PERMISSIONS[family]
+
+
+def reason_for(role: Role, text: str | None) -> str | None:
+    """A free-text reason as ``role`` may see it: the text, or "(reason given)" for roles that may not read it."""
+    if text is None or allowed("reasons.read", role):
+        return text
+    return REASON_GIVEN

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from heart.auth.models import User
+from heart.auth.permissions import reason_for
 from heart.calls.service import get_call
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.dispatch import alerts, queue, service, timers
+from heart.dispatch.models import Response
 from heart.dispatch.schemas import (
     AlertPublic,
     AssignUnit,
@@ -37,12 +40,18 @@ def assign_unit(call_id: RowId, body: AssignUnit, db: SessionDep, user: CurrentU
 @router.get("/api/calls/{call_id}/responses", dependencies=[allow("calls.read")])
 def list_responses(call_id: RowId, db: SessionDep, user: CurrentUser) -> list[ResponsePublic]:
     get_call(session=db, call_id=call_id, viewer=user)
-    return [ResponsePublic.model_validate(r) for r in service.responses_for_call(session=db, call_id=call_id)]
+    return [_shown(r, user) for r in service.responses_for_call(session=db, call_id=call_id)]
 
 
 @router.get("/api/responses/{response_id}", dependencies=[allow("dispatch.status")])
 def get_response(response_id: RowId, db: SessionDep, user: CurrentUser) -> ResponsePublic:
-    return ResponsePublic.model_validate(service.get_response(session=db, response_id=response_id, viewer=user))
+    return _shown(service.get_response(session=db, response_id=response_id, viewer=user), user)
+
+
+def _shown(response: Response, user: User) -> ResponsePublic:
+    """A response as ``user`` may read it: a cancel reason only for the roles that read reasons."""
+    public = ResponsePublic.model_validate(response)
+    return public.model_copy(update={"cancel_reason": reason_for(user.role, response.cancel_reason)})
 
 
 @router.post("/api/responses/{response_id}/en-route", dependencies=[allow("dispatch.status")])

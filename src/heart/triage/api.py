@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from heart.auth.permissions import reason_for
 from heart.calls.service import get_call
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.inputs import RowId
@@ -31,5 +32,8 @@ def override(call_id: RowId, body: OverrideRequest, db: SessionDep, user: Curren
 
 @router.get("/decisions", dependencies=[allow("calls.read")])
 def decisions(call_id: RowId, db: SessionDep, user: CurrentUser) -> list[DecisionPublic]:
+    """Every decision on the call, oldest first; a person's reason is shown to the roles that may read it."""
     get_call(session=db, call_id=call_id, viewer=user)
-    return [DecisionPublic.model_validate(d) for d in service.decisions_for_call(session=db, call_id=call_id)]
+    return [DecisionPublic.model_validate(d).model_copy(update={
+                "override_reason": d.override_reason if d.fallback else reason_for(user.role, d.override_reason)})
+            for d in service.decisions_for_call(session=db, call_id=call_id)]

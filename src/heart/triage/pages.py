@@ -264,7 +264,8 @@ def _status(error: DomainError) -> int:
 @router.get("/calls/{call_id}/why", dependencies=[allow("audit.read")])
 def why_page(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
     """For a supervisor: the decision, its policy version and text, the reasons, and a closed or busy program."""
-    explanation = service.explain_decision(session=db, call_id=call_id)
+    explanation = service.explain_decision(session=db, call_id=call_id,
+                                           show_reasons=allowed("reasons.read", user.role))
     return render(request, "triage/why.html", {"x": explanation, "call": explanation.call,
                                                 "decision": explanation.decision,
                                                 "can_read_calls": allowed("calls.read", user.role)})
