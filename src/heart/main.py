@@ -19,6 +19,7 @@ from heart.db import make_engine, make_sessionmaker
 from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
 from heart.inputs import refuse_nul_in_request
+from heart.tracebacks import withhold_exception_messages
 
 log = logging.getLogger("heart")
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -27,6 +28,7 @@ STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (read from the environment when not given)."""
     settings = settings or get_settings()
+    withhold_exception_messages()
     app = FastAPI(title="HEART", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Alternative crisis response: intake, triage, dispatch, documentation, "
                               "follow-up and metrics.",
