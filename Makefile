@@ -40,6 +40,7 @@ bench: install
 	$(BIN)/python benchmarks/cad_import.py
 	$(BIN)/python benchmarks/crosswalk.py
 	$(BIN)/python benchmarks/board.py
+	$(BIN)/python benchmarks/fuzz.py --examples 60
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
