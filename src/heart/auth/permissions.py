@@ -20,8 +20,6 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "responder.view": frozenset({R.RESPONDER}),
     "encounters.read": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
     "encounters.write": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
-    # Free-text reasons (override, cancel, strike, escalation, phone note) are read like narrative: same roles.
-    "reasons.read": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
     "programs.read": frozenset({R.CALL_TAKER, R.DISPATCHER, R.RESPONDER, R.SUPERVISOR, R.ANALYST, R.ADMIN}),
     "programs.admin": frozenset({R.ADMIN}),
     "units.duty": frozenset({R.DISPATCHER, R.SUPERVISOR, R.ADMIN}),
@@ -37,8 +35,18 @@ def allowed(family: str, role: Role) -> bool:
     return role in PERMISSIONS[family]
 
 
+REASON_READERS: frozenset[Role] = PERMISSIONS["encounters.read"]
+"""Who reads a person's free-text reasons (override, escalation, cancel, strike, the phone clinician's note):
+the roles that read narrative. Not a route family: it decides what a page or an answer shows of a record."""
+
+
+def may_read_reasons(role: Role) -> bool:
+    """Whether ``role`` reads free-text reasons (see REASON_READERS)."""
+    return role in REASON_READERS
+
+
 def reason_for(role: Role, text: str | None) -> str | None:
     """A free-text reason as ``role`` may see it: the text, or "(reason given)" for roles that may not read it."""
-    if text is None or allowed("reasons.read", role):
+    if text is None or may_read_reasons(role):
         return text
     return REASON_GIVEN

@@ -26,7 +26,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
-from heart.auth.permissions import allowed
+from heart.auth.permissions import allowed, may_read_reasons
 from heart.calls.models import Call, CallStatus
 from heart.calls.schemas import CallCreate
 from heart.calls.service import create_call, get_call, record_screening
@@ -265,7 +265,7 @@ def _status(error: DomainError) -> int:
 def why_page(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
     """For a supervisor: the decision, its policy version and text, the reasons, and a closed or busy program."""
     explanation = service.explain_decision(session=db, call_id=call_id,
-                                           show_reasons=allowed("reasons.read", user.role))
+                                           show_reasons=may_read_reasons(user.role))
     return render(request, "triage/why.html", {"x": explanation, "call": explanation.call,
                                                 "decision": explanation.decision,
                                                 "can_read_calls": allowed("calls.read", user.role)})
