@@ -5,7 +5,8 @@ Every request body is an ``Input``: unknown fields are refused, and a NUL charac
 text or JSON, and SQLite would keep a string that other tools cut short. Ids in paths, queries and bodies
 are ``RowId``: a number beyond the database's integer range is a 422 naming the field, not an overflow.
 ``refuse_nul_on_flush`` is the same rule where rows are written, for every path that does not come through
-a request body (pages, the command line, imports).
+a request body (pages, the command line, imports); ``heart.deps.refuse_nul_in_request`` applies it to paths,
+queries and forms.
 """
 
 from __future__ import annotations
@@ -13,8 +14,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 import annotated_types
-from fastapi import Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, field_validator
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
@@ -55,24 +54,6 @@ class Input(BaseModel):
         if has_nul(value):
             raise ValueError(NUL_MESSAGE)
         return value
-
-
-FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
-
-
-async def refuse_nul_in_request(request: Request) -> None:
-    """App-wide dependency: a NUL character in the path, the query or a submitted form is a 422 naming it.
-
-    JSON bodies are checked by ``Input`` (naming the field inside the body); this covers what pages read.
-    """
-    found = [("path", name) for name, value in request.path_params.items() if has_nul(value)]
-    found += [("query", name) for name, value in request.query_params.multi_items() if has_nul(name) or has_nul(value)]
-    if request.headers.get("content-type", "").startswith(FORM_TYPES):
-        form = await request.form()
-        found += [("body", name) for name, value in form.multi_items()
-                  if has_nul(name) or (isinstance(value, str) and has_nul(value))]
-    if found:
-        raise RequestValidationError([{"loc": where, "msg": NUL_MESSAGE, "type": "value_error"} for where in found])
 
 
 def _refuse_nul(session: Session, _context: object, _instances: object) -> None:

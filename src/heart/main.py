@@ -16,9 +16,8 @@ from fastapi.staticfiles import StaticFiles
 
 from heart.config import Settings, get_settings
 from heart.db import make_engine, make_sessionmaker
-from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard
+from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard, refuse_nul_in_request
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
-from heart.inputs import refuse_nul_in_request
 from heart.tracebacks import withhold_exception_messages
 
 log = logging.getLogger("heart")
