@@ -92,10 +92,12 @@ def main() -> int:
             total.statuses.update(report.statuses)
             total.errors.extend(report.errors)
             total.seconds += report.seconds
+            total.cpu_seconds += report.cpu_seconds
         print(f"\n== {database}: {total.summary()}\n", flush=True)
         figures[database] = {"operations": len(total.operations), "cases": total.cases,
                              "server_errors": len(total.errors), "classes": len(total.classes()),
-                             "seconds": round(total.seconds, 1), "statuses": dict(total.statuses)}
+                             "seconds": round(total.seconds, 1), "cpu_seconds": round(total.cpu_seconds, 1),
+                             "statuses": dict(total.statuses)}
         failed = failed or bool(total.errors)
     print(json.dumps(figures, indent=2))
     if args.json:

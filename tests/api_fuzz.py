@@ -85,6 +85,8 @@ class FuzzReport:
     statuses: Counter[int] = field(default_factory=Counter)
     errors: list[ServerError] = field(default_factory=list)
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
+    """CPU time of this process (all its threads): the run's cost, whatever else the machine is doing."""
 
     def classes(self) -> dict[tuple[str, str], list[ServerError]]:
         grouped: dict[tuple[str, str], list[ServerError]] = {}
@@ -93,7 +95,8 @@ class FuzzReport:
         return grouped
 
     def summary(self) -> str:
-        lines = [f"{len(self.operations)} operations, {self.cases:,} cases in {self.seconds:.1f} s; "
+        lines = [f"{len(self.operations)} operations, {self.cases:,} cases in {self.seconds:.1f} s "
+                 f"({self.cpu_seconds:.1f} s CPU); "
                  f"answers {dict(sorted(self.statuses.items()))}; {len(self.errors)} server errors"]
         for (operation, where), found in sorted(self.classes().items()):
             lines.append(f"  {len(found):>4} × {operation} at {where}\n         e.g. {found[0].role}: "
@@ -224,7 +227,7 @@ def fuzz(
     report = FuzzReport()
     schema = load_schema(app)
     wanted = set(only) if only is not None else None
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with _clients(app, signed) as clients:
         for operation in operations_of(schema):
             label = _label(operation)
@@ -242,6 +245,7 @@ def fuzz(
                 _run(report, app, signed, operation, GenerationMode.POSITIVE, clients, (role,), refused_examples,
                      random_seed)
     report.seconds = time.perf_counter() - started
+    report.cpu_seconds = time.process_time() - cpu_started
     return report
 
 
