@@ -38,8 +38,7 @@ from heart.deps import CSRF_HEADER, SESSION_COOKIE
 from heart.dispatch import alerts
 from heart.dispatch import service as dispatch_service
 from heart.dispatch.schemas import CancelResponse, ClearResponse
-from heart.encounters.service import append_narrative
-from heart.programs.models import Program
+from heart.encounters.service import append_narrative, encounters_for_call
 from heart.triage.policy import Policy
 from heart.triage.service import triage_call
 from tests import factories
@@ -133,12 +132,9 @@ def seed_world(sessions: sessionmaker[Session], policy: Policy) -> dict[Role, Cr
         dispatch_service.cancel_response(session=session, response_id=dispatched[0].id, at=now, now=now,
                                          by=dispatcher, data=CancelResponse(reason="seeded"))
         alerts.request_backup(session=session, response_id=dispatched[1].id, kind="ems", by=dispatcher, now=now)
-        from heart.encounters.service import encounters_for_call
-
         encounter = encounters_for_call(session=session, call_id=calls[2].id)[0]
         append_narrative(session=session, encounter_id=encounter.id, text="second entry", client_token="seed-2",
                          at=now, actor_id=None)
-        session.get_one(Program, programs["CRT"].id)
         signed: dict[Role, Credentials] = {}
         for role in ROLES:
             user = create_user(session=session, username=f"fuzz-{role.value}", password="x" * 12, role=role,
