@@ -179,7 +179,9 @@ def _permission_of(app: FastAPI, operation: Any) -> frozenset[Role] | None:
 def _where(error: BaseException) -> str:
     frames = [frame for frame in traceback.extract_tb(error.__traceback__) if "/heart/" in frame.filename]
     frame = frames[-1] if frames else traceback.extract_tb(error.__traceback__)[-1]
-    return f"{type(error).__name__} at {Path(frame.filename).name}:{frame.lineno} ({frame.name})"
+    driver = getattr(error, "orig", None)  # SQLAlchemy wraps the driver's error: name both (DataError: which?)
+    kind = f"{type(error).__name__}/{type(driver).__name__}" if driver is not None else type(error).__name__
+    return f"{kind} at {Path(frame.filename).name}:{frame.lineno} ({frame.name})"
 
 
 def _reproducer(case: Any) -> str:
