@@ -67,6 +67,7 @@ bench: install
 	$(BIN)/python benchmarks/load.py
 	$(BIN)/python benchmarks/simulation.py
 	$(BIN)/python benchmarks/linkage.py
+	$(BIN)/python benchmarks/fuzz.py --examples 60
 
 $(TOOLS)/.installed: $(TOOLS_LOCK)
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import logging
+import time
 from collections.abc import Callable
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from heart.auth.models import Role
 from heart.calls import service as calls_service
+from tests.conftest import PASSWORD, Account, LiveServer
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -30,3 +34,45 @@ def test_a_crash_is_a_plain_500_and_the_log_holds_no_personal_data(
     assert "Jane" not in answer.text and "Something went wrong" in answer.json()["detail"]
     assert "ValueError" in caplog.text and "/api/calls" in caplog.text
     assert "Jane" not in caplog.text and "919" not in caplog.text
+
+
+DRIVER_DETAIL = "Key (external_id)=(Jane Roe 919-555-0100) already exists"  # as a database driver words it
+BUILT_FROM_DATA = "Jane Roe, born 1990-01-02"
+
+
+def test_a_served_crash_logs_where_it_broke_and_never_what_the_request_or_database_said(
+    live_server: LiveServer, make_user: Callable[..., Account], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """uvicorn logs "Exception in ASGI application" with the traceback: the frames stay, every message goes."""
+    account = make_user(Role.CALL_TAKER)
+
+    def explode(**_: object) -> None:
+        try:
+            raise KeyError(DRIVER_DETAIL)  # (a source line in a traceback is code, so the values are not written here)
+        except KeyError as cause:
+            raise ValueError(BUILT_FROM_DATA) from cause
+
+    monkeypatch.setattr(calls_service, "create_call", explode)
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s %(message)s"))
+    watched = [logging.getLogger(name) for name in ("uvicorn.error", "heart", "")]
+    for logger in watched:
+        logger.addHandler(handler)
+    try:
+        with httpx.Client(base_url=live_server.url) as http:
+            signed = http.post("/api/auth/login", json={"username": account.username, "password": PASSWORD})
+            answer = http.post("/api/calls", json={"summary": "Jane Roe is upset"},
+                               headers={"X-CSRF-Token": signed.json()["csrf_token"]})
+        assert answer.status_code == 500 and "Jane" not in answer.text
+        deadline = time.monotonic() + 5
+        while "Exception in ASGI application" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        for logger in watched:
+            logger.removeHandler(handler)
+    logged = stream.getvalue()
+    assert "Exception in ASGI application" in logged and "Traceback (most recent call last)" in logged
+    assert "builtins.ValueError: (message withheld" in logged and "builtins.KeyError: (message withheld" in logged
+    assert "in explode" in logged  # where it broke is kept
+    assert "Jane" not in logged and "919" not in logged and "1990" not in logged

@@ -102,8 +102,11 @@ def make_engine(url: str, *, read_only: bool = False, synchronous: SqliteSynchro
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects readable after commit."""
+    """Sessions that keep loaded objects readable after commit (and refuse text with NUL characters)."""
     import heart.models  # noqa: F401  (every table must be mapped before the first flush)
+    from heart.inputs import refuse_nul_on_flush
+
+    refuse_nul_on_flush()
 
     return sessionmaker(bind=engine, expire_on_commit=False)
 

@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as DependsParam
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from heart.auth.models import LoginSession, User
 from heart.auth.permissions import PERMISSIONS
 from heart.auth.service import resolve_session
 from heart.db import utcnow
+from heart.inputs import NUL_MESSAGE, has_nul
 
 SESSION_COOKIE = "heart_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -111,6 +113,24 @@ class RoleGuard:
                 sent = value if isinstance(value, str) else None
             if not sent or not hmac.compare_digest(sent, signed_in.login.csrf_token):
                 raise Forbidden("the request is missing its CSRF token; reload the page and try again")
+
+
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+async def refuse_nul_in_request(request: Request) -> None:
+    """App-wide dependency: a NUL character in the path, the query or a submitted form is a 422 naming it.
+
+    JSON bodies are checked by ``Input`` (naming the field inside the body); this covers what pages read.
+    """
+    found = [("path", name) for name, value in request.path_params.items() if has_nul(value)]
+    found += [("query", name) for name, value in request.query_params.multi_items() if has_nul(name) or has_nul(value)]
+    if request.headers.get("content-type", "").startswith(FORM_TYPES):
+        form = await request.form()
+        found += [("body", name) for name, value in form.multi_items()
+                  if has_nul(name) or (isinstance(value, str) and has_nul(value))]
+    if found:
+        raise RequestValidationError([{"loc": where, "msg": NUL_MESSAGE, "type": "value_error"} for where in found])
 
 
 class PublicMarker:

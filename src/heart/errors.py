@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 
 class DomainError(Exception):
     """A refusal a person can act on; ``str(error)`` is one plain sentence."""
@@ -10,8 +12,10 @@ class DomainError(Exception):
 class NotFound(DomainError):
     """Something named by id does not exist (HTTP 404)."""
 
-    def __init__(self, what: str, ident: object, *, field: str | None = None) -> None:
-        super().__init__(f"{what} {ident} does not exist")
+    def __init__(self, what: str, ident: object, *, field: str | None = None,
+                 known: Iterable[str] | None = None) -> None:
+        listed = "" if known is None else f" (known: {', '.join(known) or 'none'})"
+        super().__init__(f"{what} {ident} does not exist{listed}")
         self.field = field
 
 

@@ -10,6 +10,14 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from heart.db import Base, JSONType, UTCDateTime
 
+REASON_GIVEN = "(reason given)"
+"""What an event says where a person wrote a free-text reason: the text stays in its record, once."""
+
+
+def reason_given(text: str | None) -> str | None:
+    """An event's stand-in for a free-text reason: REASON_GIVEN when one was written, else None."""
+    return REASON_GIVEN if text and text.strip() else None
+
 
 class Event(Base):
     """One state change. Append-only: nothing updates or deletes these rows."""

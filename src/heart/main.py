@@ -7,7 +7,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
@@ -16,8 +16,9 @@ from fastapi.staticfiles import StaticFiles
 
 from heart.config import Settings, get_settings
 from heart.db import make_engine, make_sessionmaker
-from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard
+from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard, refuse_nul_in_request
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from heart.tracebacks import withhold_exception_messages
 
 log = logging.getLogger("heart")
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
@@ -26,9 +27,11 @@ STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the app for ``settings`` (read from the environment when not given)."""
     settings = settings or get_settings()
+    withhold_exception_messages()
     app = FastAPI(title="HEART", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Alternative crisis response: intake, triage, dispatch, documentation, "
-                              "follow-up and metrics.")
+                              "follow-up and metrics.",
+                  dependencies=[Depends(refuse_nul_in_request)])
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url, synchronous=settings.sqlite_sync)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)

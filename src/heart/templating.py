@@ -5,6 +5,7 @@ Domain `pages.py` modules render through this; the templates themselves live in 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -13,9 +14,11 @@ from zoneinfo import ZoneInfo
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from heart.auth.models import User
-from heart.auth.permissions import allowed
+from heart.auth.permissions import allowed, reason_for
+from heart.events import REASON_GIVEN
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -54,7 +57,15 @@ def screens_for(user: User) -> list[tuple[str, str, str, str]]:
     return [screen for screen in SCREENS if allowed(screen[0], user.role)]
 
 
+@pass_context
+def _reason(context: Mapping[str, Any], text: str | None) -> str | None:
+    """A free-text reason as the signed-in user may see it (the text, or "(reason given)")."""
+    user = context.get("user")
+    return reason_for(user.role, text) if user is not None else (None if text is None else REASON_GIVEN)
+
+
 templates.env.globals["nav_screens"] = screens_for
+templates.env.globals["reason"] = _reason
 templates.env.filters["local"] = _local
 templates.env.filters["minutes_between"] = _minutes
 

@@ -224,6 +224,28 @@ def test_bad_values_reject_only_their_rows(engine_for: Engine, alexandria: Profi
     assert "not valid utf-8-sig text" in found[(7, "Problem")]
 
 
+def test_a_nul_character_rejects_its_row_and_the_file_keeps_its_good_rows(
+    database_url: str, alexandria: Profile, tmp_path: Path
+) -> None:
+    """PostgreSQL cannot store NUL: the whole import used to stop with a traceback and keep nothing."""
+    header, rows = read_csv(ALEXANDRIA / "week37.csv")
+    rows = rows[:30]
+    rows[4][header.index("Problem")] = "WELFARE\x00CHECK"
+    rows[9][header.index("Agency")] = "\x00"
+    path = write_csv(tmp_path / "nul.csv", header, rows)
+    engine = make_engine(database_url)
+    try:
+        summary = import_files(engine=engine, profile=alexandria, paths=[path], batch_label="nul", now=NOW)
+        assert (summary.total("read"), summary.total("imported"), summary.total("rejected")) == (30, 28, 2)
+        found = {(Path(r.file).name, r.line, r.column): r for r in summary.rejects}
+        assert set(found) == {("nul.csv", 6, "Problem"), ("nul.csv", 11, "Agency")}
+        assert all("NUL character" in r.reason for r in found.values())
+        assert found[("nul.csv", 6, "Problem")].value == "WELFARE\\0CHECK"  # shown, never the raw byte
+        assert count(engine) == 28
+    finally:
+        engine.dispose()
+
+
 def test_the_wrong_profile_imports_nothing_and_says_why(engine_for: Engine, alexandria: Profile) -> None:
     sacramento = load_profile_by_name("sacramento-opendata")
     summary = import_files(engine=engine_for, profile=sacramento, paths=[ALEXANDRIA / "week35.csv"],

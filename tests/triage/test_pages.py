@@ -160,8 +160,10 @@ def test_the_phone_clinician_can_send_a_team_instead(
     sent = client.post(f"/calls/{call_id}/triage/escalate", data={"reason": "needs a visit"}, follow_redirects=False)
     assert sent.status_code == 303
     screen = client.get(f"/calls/{call_id}/triage").text
-    assert on_record(screen) == "CRT" and "Escalated from CCD: needs a visit" in screen
-    assert "Hand to dispatch: CRT" in screen
+    assert on_record(screen) == "CRT" and "Hand to dispatch: CRT" in screen
+    # The clinician's words are read like narrative: a supervisor reads them, a call-taker sees that one was given.
+    assert "Escalated from CCD" not in screen and "(reason given)" in screen
+    assert "Escalated from CCD: needs a visit" in signed_in(Role.SUPERVISOR).get(f"/calls/{call_id}").text
 
 
 def test_an_override_needs_a_reason_and_never_sends_an_unarmed_team_past_an_exclusion(
@@ -179,7 +181,9 @@ def test_an_override_needs_a_reason_and_never_sends_an_unarmed_team_past_an_excl
                        follow_redirects=False)
     assert done.status_code == 303
     screen = client.get(f"/calls/{call_id}/triage").text
-    assert on_record(screen) == "PD" and "Overridden</strong> from COR: caller asked for police" in screen
+    assert on_record(screen) == "PD" and "Overridden</strong> from COR: (reason given)" in screen
+    page = signed_in(Role.SUPERVISOR).get(f"/calls/{call_id}").text
+    assert "Overridden</strong> from COR: caller asked for police" in page
 
 
 def test_new_answers_are_saved_and_decided_again(
@@ -250,6 +254,10 @@ def test_why_explains_unknown_answers_overrides_and_a_heart_response(
     assert why(client, unknown).startswith("Not every safety question was answered no (weapon)")
     assert why(client, sent) == "HEART was sent: the call went to CRT."
     assert why(client, overridden) == "A person sent the call to PD instead of CRT: known to carry a knife"
+    # An administrator may open the page but not read a person's reason: it says one was given.
+    admin = signed_in(Role.ADMIN)
+    assert why(admin, overridden) == "A person sent the call to PD instead of CRT: (reason given)"
+    assert "knife" not in admin.get(f"/calls/{overridden}/why").text
 
 
 def test_the_answers_shown_are_those_the_decision_was_made_on(sessions: sessionmaker[Session]) -> None:

@@ -6,6 +6,7 @@ The table is data so that it can be read, reviewed and tested role by role.
 from __future__ import annotations
 
 from heart.auth.models import Role
+from heart.events import REASON_GIVEN
 
 R = Role
 PERMISSIONS: dict[str, frozenset[Role]] = {
@@ -34,3 +35,20 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
 def allowed(family: str, role: Role) -> bool:
     """Whether ``role`` may use routes of ``family``."""
     return role in PERMISSIONS[family]
+
+
+REASON_READERS: frozenset[Role] = PERMISSIONS["encounters.read"]
+"""Who reads a person's free-text reasons (override, escalation, cancel, strike, the phone clinician's note):
+the roles that read narrative. Not a route family: it decides what a page or an answer shows of a record."""
+
+
+def may_read_reasons(role: Role) -> bool:
+    """Whether ``role`` reads free-text reasons (see REASON_READERS)."""
+    return role in REASON_READERS
+
+
+def reason_for(role: Role, text: str | None) -> str | None:
+    """A free-text reason as ``role`` may see it: the text, or "(reason given)" for roles that may not read it."""
+    if text is None or may_read_reasons(role):
+        return text
+    return REASON_GIVEN

@@ -7,23 +7,24 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field
 
 from heart.auth.models import Role
+from heart.inputs import Input, RowId
 
 
-class LoginRequest(BaseModel):
+class LoginRequest(Input):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
 
-class UserCreate(BaseModel):
+class UserCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.@-]+$")
     password: str = Field(min_length=10, max_length=1024)
     role: Role
     display_name: str = ""
-    unit_id: int | None = None
+    unit_id: RowId | None = None
 
 
 class UserPublic(BaseModel):

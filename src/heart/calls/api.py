@@ -9,6 +9,7 @@ from heart.calls.models import CallStatus
 from heart.calls.schemas import CallCreate, CallPublic, EventPublic, ScreeningUpdate
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.events import call_timeline
+from heart.inputs import Offset, RowId
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
@@ -26,7 +27,7 @@ def list_calls(
     user: CurrentUser,
     status: CallStatus | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
-    offset: int = Query(default=0, ge=0),
+    offset: Offset = 0,
 ) -> list[CallPublic]:
     """Newest first; a responder sees only the calls their unit was sent to."""
     calls = service.list_calls(session=db, viewer=user, status=status, limit=limit, offset=offset)
@@ -34,12 +35,12 @@ def list_calls(
 
 
 @router.get("/{call_id}", dependencies=[allow("calls.read")])
-def get_call(call_id: int, db: SessionDep, user: CurrentUser) -> CallPublic:
+def get_call(call_id: RowId, db: SessionDep, user: CurrentUser) -> CallPublic:
     return CallPublic.model_validate(service.get_call(session=db, call_id=call_id, viewer=user))
 
 
 @router.patch("/{call_id}/screening", dependencies=[allow("calls.write")])
-def answer_screening(call_id: int, body: ScreeningUpdate, db: SessionDep, user: CurrentUser, now: Now) -> CallPublic:
+def answer_screening(call_id: RowId, body: ScreeningUpdate, db: SessionDep, user: CurrentUser, now: Now) -> CallPublic:
     """Record screening answers (yes / no / unknown); unknown is never treated as no."""
     call = service.record_screening(session=db, call_id=call_id, answers=dict(body.answers), now=now,
                                     actor_id=user.id)
@@ -47,7 +48,7 @@ def answer_screening(call_id: int, body: ScreeningUpdate, db: SessionDep, user: 
 
 
 @router.get("/{call_id}/events", dependencies=[allow("calls.read")])
-def get_call_events(call_id: int, db: SessionDep, user: CurrentUser) -> list[EventPublic]:
+def get_call_events(call_id: RowId, db: SessionDep, user: CurrentUser) -> list[EventPublic]:
     """The call's timeline: every state change, oldest first."""
     service.get_call(session=db, call_id=call_id, viewer=user)
     return [EventPublic.model_validate(event) for event in call_timeline(session=db, call_id=call_id)]

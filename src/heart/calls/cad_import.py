@@ -251,7 +251,7 @@ class _FileReader:
 
 
 def _printable(value: str) -> str:
-    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "\\0")
 
 
 def _chunk_inserter(engine: Engine) -> Callable[[Connection, list[dict[str, Any]]], int]:

@@ -103,6 +103,8 @@ class RowParser:
             if text in missing:
                 record[spec.name] = None
                 continue
+            if "\x00" in text:  # neither database can keep it; PostgreSQL would refuse the whole chunk
+                raise RowError(spec.column or "", text, "holds a NUL character (\\0), which cannot be stored")
             if not text.isascii() and _undecodable(text):
                 raise RowError(spec.column or "", text, f"not valid {self.profile.encoding} text")
             if spec.upper:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, ConfigDict, Field, field_validator
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,9 +34,10 @@ from sqlalchemy.orm import Session
 from heart.calls.models import Call, CallSource
 from heart.calls.nature import NatureCodeMapper, nature_mapper
 from heart.calls.schemas import CallCreate
-from heart.calls.service import MAX_CLOCK_SKEW, create_call
+from heart.calls.service import MAX_CLOCK_SKEW, DuplicateCall, create_call
 from heart.errors import InvalidInput
 from heart.events import Event, record_event
+from heart.inputs import Input
 
 INCIDENT_URN = "urn:emergency:uid:incidentid:"
 PRIORITIES = frozenset({"P", "1", "2", "3", "4"})
@@ -44,7 +45,7 @@ APPLIED = "call.eido_applied"
 PERSONAL_FIELDS = frozenset({"address", "lat", "lon", "summary"})
 
 
-class _Component(BaseModel):
+class _Component(Input):
     """The EIDO prologue every data component carries."""
 
     model_config = ConfigDict(extra="allow", populate_by_name=True)
@@ -53,7 +54,7 @@ class _Component(BaseModel):
     last_update: AwareDatetime = Field(alias="lastUpdateTimeStamp")
 
 
-class Reference(BaseModel):
+class Reference(Input):
     model_config = ConfigDict(extra="allow")
 
     ref: str = Field(alias="$ref", min_length=1)
@@ -130,7 +131,7 @@ def receive_eido(
         try:
             with session.begin_nested():  # another worker may create the same incident at the same moment
                 call = _create(session, document, incident_id, fields, now, actor_id)
-        except IntegrityError:
+        except (IntegrityError, DuplicateCall):
             call = session.scalar(select(Call).where(Call.external_id == incident_id))
             if call is None:
                 raise

@@ -55,6 +55,8 @@ class Call(Base):
     pathway: Mapped[str | None] = mapped_column(String(8))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A phone clinician's note when resolving by phone: free text, kept here once (events say "(reason given)").
+    resolution_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ImportBatch(Base):

@@ -98,12 +98,13 @@ class CrosswalkNotFound(LookupError):
 
 
 def _reviewed_crosswalk(name: str) -> Callable[[str], tuple[str | None, str] | None]:
-    from heart.triage.crosswalk_files import default_crosswalk_dir, read_crosswalk
+    from heart.triage.crosswalk_files import available_crosswalks, default_crosswalk_dir, read_crosswalk
 
-    path = default_crosswalk_dir() / f"{name}.csv"
-    if not path.is_file():
-        raise CrosswalkNotFound(f"there is no reviewed crosswalk {name!r} at {path}")
-    crosswalk = read_crosswalk(path)
+    known = available_crosswalks()
+    if name not in known:  # chosen from the reviewed set, never read as a path
+        raise CrosswalkNotFound(f"there is no reviewed crosswalk named {name!r} in {default_crosswalk_dir()} "
+                                f"(known: {', '.join(known) or 'none'})")
+    crosswalk = read_crosswalk(default_crosswalk_dir() / f"{name}.csv")
 
     def lookup(code: str) -> tuple[str | None, str] | None:
         entry = crosswalk.lookup(code)

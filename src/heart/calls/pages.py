@@ -13,6 +13,7 @@ from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.dispatch.service import responses_for_call
 from heart.encounters.service import encounters_for_call
 from heart.events import call_timeline
+from heart.inputs import RowId
 from heart.programs.models import Unit
 from heart.templating import render
 from heart.triage.pages import router as triage_pages
@@ -32,7 +33,7 @@ def calls_page(request: Request, db: SessionDep, user: CurrentUser, status: str 
 
 
 @router.get("/calls/{call_id}", dependencies=[allow("calls.read")])
-def call_page(call_id: int, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> HTMLResponse:
+def call_page(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> HTMLResponse:
     """Everything about one call: decision and why, responses with their times, encounters, timeline."""
     call = service.get_call(session=db, call_id=call_id, viewer=user)
     responses = responses_for_call(session=db, call_id=call.id)

@@ -112,12 +112,15 @@ def available_profiles() -> list[str]:
 
 
 def load_profile_by_name(name: str) -> Profile:
-    """Load ``<profiles dir>/<name>.yaml``; an unknown name lists the known ones."""
-    path = profiles_dir() / f"{name}.yaml"
-    if not path.is_file():
-        known = ", ".join(available_profiles()) or "none"
-        raise ProfileError(path, None, f"there is no import profile named {name!r} (known: {known})")
-    return load_profile(path)
+    """Load the profile ``name`` of the profiles directory; an unknown name lists the known ones.
+
+    ``name`` must be one of ``available_profiles()``: it chooses from the loaded set and is never a path.
+    """
+    known = available_profiles()
+    if name not in known:
+        raise ProfileError(profiles_dir(), None,
+                           f"there is no import profile named {name!r} (known: {', '.join(known) or 'none'})")
+    return load_profile(profiles_dir() / f"{name}.yaml")
 
 
 def load_profile(path: Path | str) -> Profile:

@@ -5,21 +5,23 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from heart.calls.models import CallSource, CallStatus
+from heart.inputs import Input
 
 Answer = Literal["yes", "no", "unknown"]
 Priority = Literal["P", "1", "2", "3", "4"]
 QuestionId = str
 
 
-class CallCreate(BaseModel):
+class CallCreate(Input):
     """A new call for service, as a call-taker or a CAD sends it."""
 
     model_config = ConfigDict(extra="forbid")
 
-    external_id: str | None = Field(default=None, max_length=64, description="the CAD's incident number")
+    external_id: str | None = Field(default=None, min_length=1, max_length=64,
+                                    description="the CAD's incident number (leave it out when there is none)")
     source: CallSource = CallSource.E911
     received_at: AwareDatetime | None = Field(default=None, description="defaults to now")
     nature_code: str | None = Field(default=None, max_length=128, description="the call type as the CAD wrote it")
@@ -33,7 +35,15 @@ class CallCreate(BaseModel):
     summary: str | None = Field(default=None, max_length=4000)
 
 
-class ScreeningUpdate(BaseModel):
+    @field_validator("external_id")
+    @classmethod
+    def _named(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip():
+            raise ValueError("is blank; leave it out when the call has no CAD number")
+        return value
+
+
+class ScreeningUpdate(Input):
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[QuestionId, Answer] = Field(min_length=1)

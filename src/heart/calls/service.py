@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from heart.auth.models import Role, User
@@ -18,17 +19,31 @@ from heart.events import record_event
 MAX_CLOCK_SKEW = timedelta(minutes=2)
 
 
+class DuplicateCall(Conflict):
+    """A call with this CAD incident number already exists (HTTP 409 naming ``external_id``)."""
+
+    def __init__(self, external_id: str) -> None:
+        super().__init__(f"a call with CAD number {external_id} already exists")
+        self.field = "external_id"
+
+
 def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: int | None) -> Call:
     """Record a new call; a repeated CAD incident number is refused rather than duplicated."""
     received_at = data.received_at or now
     if received_at > now + MAX_CLOCK_SKEW:
         raise InvalidInput("received_at is in the future", field="received_at")
     if data.external_id and session.scalar(select(Call.id).where(Call.external_id == data.external_id)):
-        raise Conflict(f"a call with CAD number {data.external_id} already exists")
+        raise DuplicateCall(data.external_id)
     call = Call(**data.model_dump(exclude={"received_at"}), received_at=received_at, status=CallStatus.OPEN,
                 created_by_id=actor_id)
-    session.add(call)
-    session.flush()
+    try:
+        with session.begin_nested():  # another request may insert the same CAD number at the same moment
+            session.add(call)
+            session.flush()
+    except IntegrityError:
+        if data.external_id is None:
+            raise
+        raise DuplicateCall(data.external_id) from None
     record_event(session=session, kind="call.received", subject_type="call", subject_id=call.id, call_id=call.id,
                  at=now, actor_id=actor_id,
                  after={"source": call.source.value, "nature_code": call.nature_code,

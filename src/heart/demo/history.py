@@ -24,7 +24,7 @@ from heart.demo import calibration as cal
 from heart.demo.simulate import SimCall, SimResponse, Simulation, SimUnit
 from heart.dispatch.models import Response
 from heart.encounters.models import Encounter
-from heart.events import Event
+from heart.events import REASON_GIVEN, Event, reason_given
 from heart.programs.models import Program, Shift, ShiftMember, Staff, Unit
 from heart.programs.schemas import DAYS
 from heart.triage.models import PolicyVersion, TriageDecision
@@ -193,7 +193,7 @@ class _Writer:
                 decided_at=ended, decided_by_id=None, override_reason=ESCALATION_REASON)
             self.event("triage.overridden", "triage_decision", decision_id, ended, call_id,
                        before={"pathway": "CCD", "status": "triaged"},
-                       after={"pathway": "CRT", "status": "triaged", "override_reason": ESCALATION_REASON,
+                       after={"pathway": "CRT", "status": "triaged", "override_reason": REASON_GIVEN,
                               "policy": f"{call.decision.policy} v{call.decision.version}"})
 
     def add_response(self, call_id: int, r: SimResponse) -> None:
@@ -212,7 +212,7 @@ class _Writer:
                    after={"unit_status": "en_route"})
         if r.cancelled is not None:
             self.event("response.cancelled", "response", response_id, values["cancelled_at"], call_id,
-                       after={"reason": r.cancel_reason, "call_still_needs_response": False})
+                       after={"reason": reason_given(r.cancel_reason), "call_still_needs_response": False})
             return
         self.event("response.on_scene", "response", response_id, values["on_scene_at"], call_id,
                    after={"unit_status": "on_scene"})

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from heart.auth.models import User
+from heart.auth.permissions import reason_for
 from heart.calls.service import get_call
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.dispatch import alerts, queue, service, timers
+from heart.dispatch.models import Response
 from heart.dispatch.schemas import (
     AlertPublic,
     AssignUnit,
@@ -21,12 +24,13 @@ from heart.dispatch.schemas import (
     StatusUpdate,
     TransportStart,
 )
+from heart.inputs import RowId
 
 router = APIRouter(tags=["dispatch"])
 
 
 @router.post("/api/calls/{call_id}/responses", status_code=201, dependencies=[allow("dispatch.assign")])
-def assign_unit(call_id: int, body: AssignUnit, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
+def assign_unit(call_id: RowId, body: AssignUnit, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
     """Send a unit: refused (409) if the unit is off duty or already taken, or the call is routed elsewhere."""
     response = service.assign_unit(session=db, call_id=call_id, unit_id=body.unit_id, at=body.at or now, now=now,
                                    by=user)
@@ -34,37 +38,43 @@ def assign_unit(call_id: int, body: AssignUnit, db: SessionDep, user: CurrentUse
 
 
 @router.get("/api/calls/{call_id}/responses", dependencies=[allow("calls.read")])
-def list_responses(call_id: int, db: SessionDep, user: CurrentUser) -> list[ResponsePublic]:
+def list_responses(call_id: RowId, db: SessionDep, user: CurrentUser) -> list[ResponsePublic]:
     get_call(session=db, call_id=call_id, viewer=user)
-    return [ResponsePublic.model_validate(r) for r in service.responses_for_call(session=db, call_id=call_id)]
+    return [_shown(r, user) for r in service.responses_for_call(session=db, call_id=call_id)]
 
 
 @router.get("/api/responses/{response_id}", dependencies=[allow("dispatch.status")])
-def get_response(response_id: int, db: SessionDep, user: CurrentUser) -> ResponsePublic:
-    return ResponsePublic.model_validate(service.get_response(session=db, response_id=response_id, viewer=user))
+def get_response(response_id: RowId, db: SessionDep, user: CurrentUser) -> ResponsePublic:
+    return _shown(service.get_response(session=db, response_id=response_id, viewer=user), user)
+
+
+def _shown(response: Response, user: User) -> ResponsePublic:
+    """A response as ``user`` may read it: a cancel reason only for the roles that read reasons."""
+    public = ResponsePublic.model_validate(response)
+    return public.model_copy(update={"cancel_reason": reason_for(user.role, response.cancel_reason)})
 
 
 @router.post("/api/responses/{response_id}/en-route", dependencies=[allow("dispatch.status")])
-def en_route(response_id: int, body: StatusUpdate, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
+def en_route(response_id: RowId, body: StatusUpdate, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
     response = service.mark_en_route(session=db, response_id=response_id, at=body.at or now, now=now, by=user)
     return ResponsePublic.model_validate(response)
 
 
 @router.post("/api/responses/{response_id}/on-scene", dependencies=[allow("dispatch.status")])
-def on_scene(response_id: int, body: StatusUpdate, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
+def on_scene(response_id: RowId, body: StatusUpdate, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
     response = service.mark_on_scene(session=db, response_id=response_id, at=body.at or now, now=now, by=user)
     return ResponsePublic.model_validate(response)
 
 
 @router.post("/api/responses/{response_id}/transport", dependencies=[allow("dispatch.status")])
-def transport(response_id: int, body: TransportStart, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
+def transport(response_id: RowId, body: TransportStart, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
     response = service.start_transport(session=db, response_id=response_id, at=body.at or now, now=now, by=user,
                                        destination=body.destination)
     return ResponsePublic.model_validate(response)
 
 
 @router.post("/api/responses/{response_id}/clear", dependencies=[allow("dispatch.status")])
-def clear(response_id: int, body: ClearResponse, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
+def clear(response_id: RowId, body: ClearResponse, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
     """Clear with outcomes (transport, PD backup for team safety, EMS support, disposition)."""
     response = service.clear_response(session=db, response_id=response_id, outcome=body, at=body.at or now,
                                       now=now, by=user)
@@ -72,7 +82,7 @@ def clear(response_id: int, body: ClearResponse, db: SessionDep, user: CurrentUs
 
 
 @router.post("/api/responses/{response_id}/cancel", dependencies=[allow("dispatch.status")])
-def cancel(response_id: int, body: CancelResponse, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
+def cancel(response_id: RowId, body: CancelResponse, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
     """Call the unit off before it arrives; recorded with the reason."""
     response = service.cancel_response(session=db, response_id=response_id, data=body, at=body.at or now, now=now,
                                        by=user)
@@ -89,33 +99,33 @@ def dispatch_queue(db: SessionDep, now: Now) -> list[QueuedCallPublic]:
 
 
 @router.get("/api/calls/{call_id}/recommendations", dependencies=[allow("dispatch.assign")])
-def recommendations(call_id: int, db: SessionDep, now: Now) -> list[RecommendationPublic]:
+def recommendations(call_id: RowId, db: SessionDep, now: Now) -> list[RecommendationPublic]:
     """The call's program's free units, fastest to the scene first."""
     return [RecommendationPublic.model_validate(r)
             for r in queue.recommend_units(session=db, call_id=call_id, now=now)]
 
 
 @router.post("/api/calls/{call_id}/fallback", status_code=201, dependencies=[allow("dispatch.assign")])
-def fall_back(call_id: int, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
+def fall_back(call_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
     """No unit in time: the call goes where the policy sends it next, recorded as "no unit available"."""
     return DecisionPublic.model_validate(queue.fall_back(session=db, call_id=call_id, now=now, by=user))
 
 
 @router.post("/api/calls/{call_id}/escalate", status_code=201, dependencies=[allow("triage.override")])
-def escalate(call_id: int, body: Escalate, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
+def escalate(call_id: RowId, body: Escalate, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
     """A phone (CCD) call becomes a field call without re-entering anything."""
     decision = queue.escalate_to_field(session=db, call_id=call_id, reason=body.reason, now=now, by=user)
     return DecisionPublic.model_validate(decision)
 
 
 @router.post("/api/responses/{response_id}/check-in", dependencies=[allow("dispatch.status")])
-def check_in(response_id: int, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
+def check_in(response_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
     """The crew is OK: the safety timer starts again."""
     return ResponsePublic.model_validate(timers.check_in(session=db, response_id=response_id, by=user, now=now))
 
 
 @router.post("/api/responses/{response_id}/backup", status_code=201, dependencies=[allow("dispatch.status")])
-def request_backup(response_id: int, body: BackupRequest, db: SessionDep, user: CurrentUser, now: Now
+def request_backup(response_id: RowId, body: BackupRequest, db: SessionDep, user: CurrentUser, now: Now
                    ) -> AlertPublic:
     """One tap for PD (team safety) or EMS: alerts the board and records the outcome; asking twice is once."""
     alert = alerts.request_backup(session=db, response_id=response_id, kind=body.kind, by=user, now=now)
@@ -129,6 +139,6 @@ def open_alerts(db: SessionDep) -> list[AlertPublic]:
 
 
 @router.post("/api/alerts/{alert_id}/acknowledge", dependencies=[allow("dispatch.board")])
-def acknowledge(alert_id: int, db: SessionDep, user: CurrentUser, now: Now) -> AlertPublic:
+def acknowledge(alert_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> AlertPublic:
     """Someone has seen the alert (a safety timer acknowledged counts as a check-in); twice is once."""
     return AlertPublic.model_validate(alerts.acknowledge(session=db, alert_id=alert_id, by=user, now=now))

@@ -23,6 +23,7 @@ from heart.dispatch.broadcast import start
 from heart.dispatch.schemas import CancelResponse
 from heart.dispatch.taps import first_time, token_for
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound
+from heart.inputs import RowId
 from heart.programs.models import Unit
 from heart.realtime import sse
 from heart.templating import render, templates
@@ -60,7 +61,7 @@ async def board_stream(request: Request) -> Response:
 
 
 @router.post("/dispatch/calls/{call_id}/assign", dependencies=[allow("dispatch.assign")])
-def assign(call_id: int, db: SessionDep, user: CurrentUser, unit_id: Annotated[int, Form()],
+def assign(call_id: RowId, db: SessionDep, user: CurrentUser, unit_id: Annotated[RowId, Form()],
            token: Token = None) -> HTMLResponse:
     """Send a unit with one action; the same button pressed twice sends it once."""
 
@@ -73,7 +74,7 @@ def assign(call_id: int, db: SessionDep, user: CurrentUser, unit_id: Annotated[i
 
 
 @router.post("/dispatch/calls/{call_id}/fallback", dependencies=[allow("dispatch.assign")])
-def fall_back(call_id: int, db: SessionDep, user: CurrentUser, token: Token = None) -> HTMLResponse:
+def fall_back(call_id: RowId, db: SessionDep, user: CurrentUser, token: Token = None) -> HTMLResponse:
     """No unit in time: route the call where the policy sends it next, recorded as "no unit available"."""
 
     def act() -> str:
@@ -84,7 +85,7 @@ def fall_back(call_id: int, db: SessionDep, user: CurrentUser, token: Token = No
 
 
 @router.post("/dispatch/calls/{call_id}/escalate", dependencies=[allow("triage.override")])
-def escalate(call_id: int, db: SessionDep, user: CurrentUser, reason: Annotated[str, Form()] = "",
+def escalate(call_id: RowId, db: SessionDep, user: CurrentUser, reason: Annotated[str, Form()] = "",
              token: Token = None) -> HTMLResponse:
     """A phone (CCD) call becomes a field call, as it stands."""
 
@@ -96,7 +97,7 @@ def escalate(call_id: int, db: SessionDep, user: CurrentUser, reason: Annotated[
 
 
 @router.post("/dispatch/responses/{response_id}/cancel", dependencies=[allow("dispatch.assign")])
-def cancel(response_id: int, db: SessionDep, user: CurrentUser, reason: Annotated[str, Form()] = "",
+def cancel(response_id: RowId, db: SessionDep, user: CurrentUser, reason: Annotated[str, Form()] = "",
            call_still_needs_response: Annotated[str, Form()] = "", token: Token = None) -> HTMLResponse:
     """Call a unit off before it arrives, with the reason; the call goes back to the queue unless told otherwise."""
 
@@ -113,7 +114,7 @@ def cancel(response_id: int, db: SessionDep, user: CurrentUser, reason: Annotate
 
 
 @router.post("/dispatch/alerts/{alert_id}/acknowledge", dependencies=[allow("dispatch.board")])
-def acknowledge(alert_id: int, db: SessionDep, user: CurrentUser, token: Token = None) -> HTMLResponse:
+def acknowledge(alert_id: RowId, db: SessionDep, user: CurrentUser, token: Token = None) -> HTMLResponse:
     """Someone has seen the alert; it leaves every board."""
     def act() -> str:
         alerts.acknowledge(session=db, alert_id=alert_id, by=user, now=utcnow())

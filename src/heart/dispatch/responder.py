@@ -31,6 +31,7 @@ from heart.dispatch.taps import first_time, new_token
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.encounters.service import narrative_of
 from heart.errors import DomainError
+from heart.inputs import RowId
 from heart.programs.models import Program, Unit
 from heart.realtime import sse
 from heart.realtime.feed import STREAM_SECONDS, keep_alive_until_change
@@ -74,7 +75,7 @@ class ResponderView:
         return f"{self.response.id}:{self.response.status}" if self.response else "none"
 
 
-def live_response(session: Session, unit_id: int) -> Assignment | None:
+def live_response(session: Session, unit_id: RowId) -> Assignment | None:
     """The unit's response that has neither cleared nor been cancelled."""
     return session.scalar(select(Assignment).where(Assignment.unit_id == unit_id, Assignment.cleared_at.is_(None),
                                                    Assignment.cancelled_at.is_(None)))
@@ -154,7 +155,7 @@ async def responder_stream(request: Request, user: CurrentUser) -> Response:
 
 @router.post("/responder/responses/{response_id}/clear", dependencies=[allow("dispatch.status")])
 def clear(
-    response_id: int, request: Request, db: SessionDep, user: CurrentUser,
+    response_id: RowId, request: Request, db: SessionDep, user: CurrentUser,
     disposition: Annotated[str, Form(max_length=64)] = "", transported: Annotated[bool, Form()] = False,
     transport_destination: Annotated[str, Form(max_length=128)] = "",
     pd_backup_for_safety: Annotated[bool, Form()] = False, ems_support: Annotated[bool, Form()] = False,
@@ -178,7 +179,7 @@ Step = Literal["en-route", "on-scene", "transport", "check-in"]
 
 
 @router.post("/responder/responses/{response_id}/{step}", dependencies=[allow("dispatch.status")])
-def tap(response_id: int, step: Step, request: Request, db: SessionDep, user: CurrentUser,
+def tap(response_id: RowId, step: Step, request: Request, db: SessionDep, user: CurrentUser,
         token: Token = None) -> HTMLResponse:
     """One tap: en route, on scene, transporting, or "all OK" (a check-in that restarts the safety timer)."""
     actions: dict[str, Callable[[datetime], object]] = {
@@ -192,7 +193,7 @@ def tap(response_id: int, step: Step, request: Request, db: SessionDep, user: Cu
 
 
 @router.post("/responder/responses/{response_id}/backup/{kind}", dependencies=[allow("dispatch.status")])
-def backup(response_id: int, kind: Literal["pd", "ems"], request: Request, db: SessionDep, user: CurrentUser,
+def backup(response_id: RowId, kind: Literal["pd", "ems"], request: Request, db: SessionDep, user: CurrentUser,
            token: Token = None) -> HTMLResponse:
     """One tap for PD (team safety) or EMS: the board is alerted and the outcome recorded."""
     return _once(request, db, user, token, f"backup:{kind}:{response_id}",

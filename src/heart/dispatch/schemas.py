@@ -7,15 +7,17 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
+from heart.inputs import Input, RowId
 
-class AssignUnit(BaseModel):
+
+class AssignUnit(Input):
     model_config = ConfigDict(extra="forbid")
 
-    unit_id: int
+    unit_id: RowId
     at: AwareDatetime | None = Field(default=None, description="when the unit was sent; defaults to now")
 
 
-class StatusUpdate(BaseModel):
+class StatusUpdate(Input):
     model_config = ConfigDict(extra="forbid")
 
     at: AwareDatetime | None = Field(default=None, description="when it happened; defaults to now")
@@ -25,7 +27,7 @@ class TransportStart(StatusUpdate):
     destination: str | None = Field(default=None, max_length=128)
 
 
-class ClearResponse(BaseModel):
+class ClearResponse(Input):
     """Outcomes recorded when a unit clears; these feed the program dashboard."""
 
     model_config = ConfigDict(extra="forbid")
@@ -42,7 +44,7 @@ class ClearResponse(BaseModel):
     narrative: str | None = Field(default=None, max_length=20000)
 
 
-class CancelResponse(BaseModel):
+class CancelResponse(Input):
     model_config = ConfigDict(extra="forbid")
 
     at: AwareDatetime | None = None
@@ -94,13 +96,13 @@ class QueuedCallPublic(BaseModel):
     over_max_wait: bool
 
 
-class Escalate(BaseModel):
+class Escalate(Input):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(default="", max_length=200, description="why a visit is needed (plain words)")
 
 
-class BackupRequest(BaseModel):
+class BackupRequest(Input):
     model_config = ConfigDict(extra="forbid")
 
     kind: Literal["pd", "ems"] = Field(description="pd: police for team safety; ems: medical support")

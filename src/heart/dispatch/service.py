@@ -19,7 +19,7 @@ from heart.dispatch.models import Response
 from heart.dispatch.schemas import CancelResponse, ClearResponse
 from heart.encounters.service import open_encounter
 from heart.errors import Conflict, InvalidInput, NotFound, PermissionDenied
-from heart.events import record_event
+from heart.events import reason_given, record_event
 from heart.programs.models import Program, Unit, UnitStatus
 from heart.programs.service import get_unit
 
@@ -142,7 +142,8 @@ def cancel_response(
     _free_unit(session, response, at)
     record_event(session=session, kind="response.cancelled", subject_type="response", subject_id=response.id,
                  call_id=response.call_id, at=at, actor_id=by.id,
-                 after={"reason": data.reason, "call_still_needs_response": data.call_still_needs_response})
+                 after={"reason": reason_given(data.reason),
+                        "call_still_needs_response": data.call_still_needs_response})
     session.flush()
     _settle_call(session, session.get_one(Call, response.call_id), at, resolved=False,
                  still_needed=data.call_still_needs_response)

@@ -14,6 +14,7 @@ from heart.encounters.schemas import (
     NarrativeStrike,
 )
 from heart.errors import NotFound
+from heart.inputs import RowId
 
 router = APIRouter(prefix="/api/encounters", tags=["encounters"])
 
@@ -26,13 +27,13 @@ def _public(db: SessionDep, encounter: Encounter) -> EncounterPublic:
 
 
 @router.get("/{encounter_id}", dependencies=[allow("encounters.read")])
-def get_encounter(encounter_id: int, db: SessionDep, user: CurrentUser) -> EncounterPublic:
+def get_encounter(encounter_id: RowId, db: SessionDep, user: CurrentUser) -> EncounterPublic:
     return _public(db, service.get_encounter(session=db, encounter_id=encounter_id, viewer=user))
 
 
 @router.post("/{encounter_id}/narrative", status_code=201, dependencies=[allow("encounters.write")])
 def append_narrative(
-    encounter_id: int, body: NarrativeAppend, db: SessionDep, user: CurrentUser, now: Now
+    encounter_id: RowId, body: NarrativeAppend, db: SessionDep, user: CurrentUser, now: Now
 ) -> NarrativeEntryPublic:
     """Append an entry; resending the same client_token writes nothing new."""
     service.get_encounter(session=db, encounter_id=encounter_id, viewer=user)
@@ -43,7 +44,7 @@ def append_narrative(
 
 @router.post("/{encounter_id}/narrative/{entry_id}/strike", dependencies=[allow("encounters.write")])
 def strike_narrative(
-    encounter_id: int, entry_id: int, body: NarrativeStrike, db: SessionDep, user: CurrentUser, now: Now
+    encounter_id: RowId, entry_id: RowId, body: NarrativeStrike, db: SessionDep, user: CurrentUser, now: Now
 ) -> NarrativeEntryPublic:
     """Strike an entry: it stays on the record, marked, with who and why."""
     service.get_encounter(session=db, encounter_id=encounter_id, viewer=user)

@@ -14,6 +14,7 @@ from heart.dispatch.taps import new_token
 from heart.encounters import service
 from heart.encounters.models import Encounter
 from heart.errors import NotFound
+from heart.inputs import RowId
 from heart.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -26,7 +27,7 @@ def _narrative(request: Request, db: SessionDep, encounter: Encounter) -> HTMLRe
 
 
 @router.post("/responder/encounters/{encounter_id}/narrative", dependencies=[allow("encounters.write")])
-def append(encounter_id: int, request: Request, db: SessionDep, user: CurrentUser,
+def append(encounter_id: RowId, request: Request, db: SessionDep, user: CurrentUser,
            text: Annotated[str, Form(min_length=1, max_length=20000)],
            client_token: Annotated[str, Form(min_length=8, max_length=64)]) -> HTMLResponse:
     """Add an entry; the same form sent twice adds it once."""
@@ -38,7 +39,7 @@ def append(encounter_id: int, request: Request, db: SessionDep, user: CurrentUse
 
 @router.post("/responder/encounters/{encounter_id}/narrative/{entry_id}/strike",
              dependencies=[allow("encounters.write")])
-def strike(encounter_id: int, entry_id: int, request: Request, db: SessionDep, user: CurrentUser,
+def strike(encounter_id: RowId, entry_id: RowId, request: Request, db: SessionDep, user: CurrentUser,
            reason: Annotated[str, Form(min_length=1, max_length=256)]) -> HTMLResponse:
     """Strike an entry: it stays, marked, with who and why."""
     encounter = service.get_encounter(session=db, encounter_id=encounter_id, viewer=user)

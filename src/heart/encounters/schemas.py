@@ -6,15 +6,17 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from heart.inputs import Input
 
-class NarrativeAppend(BaseModel):
+
+class NarrativeAppend(Input):
     model_config = ConfigDict(extra="forbid")
 
     text: str = Field(min_length=1, max_length=20000)
     client_token: str = Field(min_length=8, max_length=64, description="a random token; a resend is written once")
 
 
-class NarrativeStrike(BaseModel):
+class NarrativeStrike(Input):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(min_length=1, max_length=256)

@@ -12,7 +12,7 @@ from heart.auth.models import Role, User
 from heart.dispatch.models import Response
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.errors import Conflict, NotFound
-from heart.events import record_event
+from heart.events import reason_given, record_event
 
 
 def open_encounter(
@@ -89,5 +89,5 @@ def strike_narrative(
     entry.struck_at, entry.struck_by_id, entry.strike_reason = at, actor_id, reason
     encounter = session.get_one(Encounter, entry.encounter_id)
     record_event(session=session, kind="narrative.struck", subject_type="narrative_entry", subject_id=entry.id,
-                 call_id=encounter.call_id, at=at, actor_id=actor_id, after={"reason": reason})
+                 call_id=encounter.call_id, at=at, actor_id=actor_id, after={"reason": reason_given(reason)})
     return entry

@@ -7,14 +7,23 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.errors import InvalidInput
+from heart.inputs import Input, RowId
 from heart.programs import service
 from heart.programs.models import Staff
-from heart.programs.schemas import DutyEnd, DutyStart, ProgramConfig, ProgramPublic, UnitCreate, UnitPublic
+from heart.programs.schemas import (
+    DutyEnd,
+    DutyStart,
+    ProgramCode,
+    ProgramConfig,
+    ProgramPublic,
+    UnitCreate,
+    UnitPublic,
+)
 
 router = APIRouter(prefix="/api", tags=["programs"])
 
 
-class StaffCreate(BaseModel):
+class StaffCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=128)
@@ -37,7 +46,7 @@ def list_programs(db: SessionDep) -> list[ProgramPublic]:
 
 
 @router.put("/programs/{code}", dependencies=[allow("programs.admin")])
-def put_program(code: str, body: ProgramConfig, db: SessionDep, user: CurrentUser, now: Now) -> ProgramPublic:
+def put_program(code: ProgramCode, body: ProgramConfig, db: SessionDep, user: CurrentUser, now: Now) -> ProgramPublic:
     """Create or update a program (its hours, maximum wait and required crew roles)."""
     if body.code != code:
         raise InvalidInput(f"the body's code {body.code!r} does not match the path's {code!r}", field="code")
@@ -46,7 +55,7 @@ def put_program(code: str, body: ProgramConfig, db: SessionDep, user: CurrentUse
 
 
 @router.get("/units", dependencies=[allow("programs.read")])
-def list_units(db: SessionDep, program: str | None = None) -> list[UnitPublic]:
+def list_units(db: SessionDep, program: ProgramCode | None = None) -> list[UnitPublic]:
     return [UnitPublic.model_validate(u) for u in service.list_units(session=db, program_code=program)]
 
 
@@ -68,7 +77,7 @@ def create_staff(body: StaffCreate, db: SessionDep) -> StaffPublic:
 
 
 @router.post("/units/{unit_id}/on-duty", dependencies=[allow("units.duty")])
-def on_duty(unit_id: int, body: DutyStart, db: SessionDep, user: CurrentUser, now: Now) -> UnitPublic:
+def on_duty(unit_id: RowId, body: DutyStart, db: SessionDep, user: CurrentUser, now: Now) -> UnitPublic:
     """Start a shift; the unit is available only with a complete crew."""
     service.go_on_duty(session=db, unit_id=unit_id, crew=[(m.staff_id, m.role) for m in body.crew],
                        ends_at=body.ends_at, now=body.at or now, actor_id=user.id)
@@ -76,6 +85,6 @@ def on_duty(unit_id: int, body: DutyStart, db: SessionDep, user: CurrentUser, no
 
 
 @router.post("/units/{unit_id}/off-duty", dependencies=[allow("units.duty")])
-def off_duty(unit_id: int, body: DutyEnd, db: SessionDep, user: CurrentUser, now: Now) -> UnitPublic:
+def off_duty(unit_id: RowId, body: DutyEnd, db: SessionDep, user: CurrentUser, now: Now) -> UnitPublic:
     unit = service.go_off_duty(session=db, unit_id=unit_id, now=body.at or now, actor_id=user.id)
     return UnitPublic.model_validate(unit)

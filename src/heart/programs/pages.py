@@ -18,6 +18,7 @@ from heart.auth.permissions import allowed
 from heart.db import utcnow
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.errors import DomainError, InvalidInput
+from heart.inputs import RowId
 from heart.programs import service
 from heart.programs.models import Staff
 from heart.programs.schemas import DAYS, TIMED_STATUSES
@@ -65,7 +66,7 @@ def add_staff(request: Request, db: SessionDep, user: CurrentUser, name: Annotat
 
 
 @router.post("/admin/units/{unit_id}/shifts", dependencies=[allow("units.duty")])
-def book_shift(unit_id: int, request: Request, db: SessionDep, user: CurrentUser,
+def book_shift(unit_id: RowId, request: Request, db: SessionDep, user: CurrentUser,
                starts_at: Annotated[str, Form()], ends_at: Annotated[str, Form()],
                crew: Annotated[list[str] | None, Form()] = None) -> Response:
     """Book a crew on a unit (each choice is "staff id|role"); a shift starting now puts the unit on duty."""
@@ -80,7 +81,7 @@ def book_shift(unit_id: int, request: Request, db: SessionDep, user: CurrentUser
 
 
 @router.post("/admin/units/{unit_id}/off-duty", dependencies=[allow("units.duty")])
-def end_shift(unit_id: int, request: Request, db: SessionDep, user: CurrentUser) -> Response:
+def end_shift(unit_id: RowId, request: Request, db: SessionDep, user: CurrentUser) -> Response:
     """Take an available unit off duty now (its shift ends)."""
     return _act(request, db, user, lambda now: service.go_off_duty(session=db, unit_id=unit_id, now=now,
                                                                    actor_id=user.id))

@@ -4,23 +4,26 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from heart.inputs import Input, RowId
 from heart.programs.models import ProgramKind, UnitStatus
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIMED_STATUSES = ("dispatched", "en_route", "on_scene", "transporting")
 _CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
+ProgramCode = Annotated[str, StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Z][A-Z0-9_]*$")]
 
 
-class ProgramConfig(BaseModel):
+class ProgramConfig(Input):
     """One program as written in a configuration file or sent to the admin API."""
 
     model_config = ConfigDict(extra="forbid")
 
-    code: str = Field(min_length=2, max_length=16, pattern=r"^[A-Z][A-Z0-9_]*$")
+    code: ProgramCode
     name: str = Field(min_length=1)
     kind: ProgramKind
     timezone: str = "America/New_York"
@@ -70,7 +73,7 @@ class ProgramConfig(BaseModel):
         return days
 
 
-class UnitConfig(BaseModel):
+class UnitConfig(Input):
     model_config = ConfigDict(extra="forbid")
 
     call_sign: str = Field(min_length=1, max_length=32)
@@ -78,7 +81,7 @@ class UnitConfig(BaseModel):
     home: tuple[float, float] | None = Field(default=None, description="[lat, lon]")
 
 
-class StaffConfig(BaseModel):
+class StaffConfig(Input):
     model_config = ConfigDict(extra="forbid")
 
     name: str
@@ -86,7 +89,7 @@ class StaffConfig(BaseModel):
     program: str | None = None
 
 
-class ProgramsFile(BaseModel):
+class ProgramsFile(Input):
     """The whole configuration file loaded by `heart config load`."""
 
     model_config = ConfigDict(extra="forbid")
@@ -122,7 +125,7 @@ class UnitPublic(BaseModel):
     lon: float | None
 
 
-class UnitCreate(BaseModel):
+class UnitCreate(Input):
     model_config = ConfigDict(extra="forbid")
 
     call_sign: str = Field(min_length=1, max_length=32)
@@ -131,20 +134,20 @@ class UnitCreate(BaseModel):
     home_lon: float | None = Field(default=None, ge=-180, le=180)
 
 
-class CrewMember(BaseModel):
-    staff_id: int
+class CrewMember(Input):
+    staff_id: RowId
     role: str
 
 
-class DutyStart(BaseModel):
+class DutyStart(Input):
     model_config = ConfigDict(extra="forbid")
 
     crew: list[CrewMember] = Field(default_factory=list)
-    ends_at: datetime
-    at: datetime | None = None
+    ends_at: AwareDatetime
+    at: AwareDatetime | None = None
 
 
-class DutyEnd(BaseModel):
+class DutyEnd(Input):
     model_config = ConfigDict(extra="forbid")
 
-    at: datetime | None = None
+    at: AwareDatetime | None = None

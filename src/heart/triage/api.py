@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from heart.auth.permissions import reason_for
 from heart.calls.service import get_call
 from heart.deps import CurrentUser, Now, SessionDep, allow
+from heart.inputs import RowId
 from heart.triage import service
 from heart.triage.schemas import DecisionPublic, OverrideRequest, TriageRequest
 
@@ -13,7 +15,7 @@ router = APIRouter(prefix="/api/calls/{call_id}", tags=["triage"])
 
 
 @router.post("/triage", status_code=201, dependencies=[allow("triage.decide")])
-def triage(call_id: int, body: TriageRequest, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
+def triage(call_id: RowId, body: TriageRequest, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
     """Run the policy on the call as it stands and record the decision with its reasons."""
     policy = service.policy_named(body.policy)
     decision = service.triage_call(session=db, call_id=call_id, now=now, actor_id=user.id, policy=policy)
@@ -21,7 +23,7 @@ def triage(call_id: int, body: TriageRequest, db: SessionDep, user: CurrentUser,
 
 
 @router.post("/triage/override", status_code=201, dependencies=[allow("triage.override")])
-def override(call_id: int, body: OverrideRequest, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
+def override(call_id: RowId, body: OverrideRequest, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
     """Send the call to another pathway; the reason is required and shown on the call."""
     decision = service.override_decision(session=db, call_id=call_id, pathway=body.pathway, reason=body.reason,
                                          now=now, actor_id=user.id)
@@ -29,6 +31,9 @@ def override(call_id: int, body: OverrideRequest, db: SessionDep, user: CurrentU
 
 
 @router.get("/decisions", dependencies=[allow("calls.read")])
-def decisions(call_id: int, db: SessionDep, user: CurrentUser) -> list[DecisionPublic]:
+def decisions(call_id: RowId, db: SessionDep, user: CurrentUser) -> list[DecisionPublic]:
+    """Every decision on the call, oldest first; a person's reason is shown to the roles that may read it."""
     get_call(session=db, call_id=call_id, viewer=user)
-    return [DecisionPublic.model_validate(d) for d in service.decisions_for_call(session=db, call_id=call_id)]
+    return [DecisionPublic.model_validate(d).model_copy(update={
+                "override_reason": d.override_reason if d.fallback else reason_for(user.role, d.override_reason)})
+            for d in service.decisions_for_call(session=db, call_id=call_id)]

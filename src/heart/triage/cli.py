@@ -53,8 +53,11 @@ FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or j
 
 
 def policy_from_spec(spec: str) -> Policy:
-    """'durham' (the current version), 'durham@1' (a kept older version) or a path to a policy file."""
-    if spec.endswith((".yaml", ".yml")) or "/" in spec:
+    """'durham' (the current version), 'durham@1' (a kept older version) or a draft's file (ending in .yaml).
+
+    A name is chosen from the policies directory, never read as a path: '../x' is an unknown name.
+    """
+    if spec.endswith((".yaml", ".yml")):
         return load_policy(Path(spec))
     name, _, version = spec.partition("@")
     if version and not version.isdigit():

@@ -124,6 +124,11 @@ def default_crosswalk_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "policies" / "crosswalks"
 
 
+def available_crosswalks() -> list[str]:
+    """Names of the reviewed crosswalks (file names without ``.csv``): the set a profile chooses from."""
+    return sorted(path.stem for path in default_crosswalk_dir().glob("*.csv"))
+
+
 class _Rows:
     """CSV rows with the file name and line number at hand for error messages."""
 

@@ -26,12 +26,13 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
-from heart.auth.permissions import allowed
+from heart.auth.permissions import allowed, may_read_reasons
 from heart.calls.models import Call, CallStatus
 from heart.calls.schemas import CallCreate
 from heart.calls.service import create_call, get_call, record_screening
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound
+from heart.inputs import RowId
 from heart.templating import render
 from heart.triage import service
 from heart.triage.engine import CallFacts, Decision, decide
@@ -127,7 +128,7 @@ async def preview_new(request: Request, db: SessionDep, now: Now) -> HTMLRespons
 # --- an existing call ---------------------------------------------------------------------------------------
 
 @router.get("/calls/{call_id}/triage", dependencies=[allow("triage.decide")])
-def call_triage_page(call_id: int, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> HTMLResponse:
+def call_triage_page(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> HTMLResponse:
     """One call's triage: its answers, the live recommendation, the decision on record and the next steps."""
     return _screen(request, db, user, call_id, now)
 
@@ -154,7 +155,7 @@ def _screen(request: Request, db: Session, user: User, call_id: int, now: dateti
 
 
 @router.post("/calls/{call_id}/triage/preview", dependencies=[allow("triage.decide")])
-async def preview_call(call_id: int, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> HTMLResponse:
+async def preview_call(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> HTMLResponse:
     """The recommendation for this call with the answers on screen; nothing is saved."""
     values = await _form(request)
     return await run_in_threadpool(_preview_call, request, db, user, call_id, values, now)
@@ -171,7 +172,7 @@ def _preview_call(request: Request, db: Session, user: User, call_id: int, value
 
 
 @router.post("/calls/{call_id}/triage", dependencies=[allow("triage.decide")])
-async def save_answers(call_id: int, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
+async def save_answers(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """Record the answers and decide again with them."""
     values = await _form(request)
 
@@ -186,7 +187,7 @@ async def save_answers(call_id: int, request: Request, db: SessionDep, user: Cur
 
 
 @router.post("/calls/{call_id}/triage/override", dependencies=[allow("triage.override")])
-async def override(call_id: int, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
+async def override(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """Send the call elsewhere than the policy did; the reason is required and shown on the call."""
     values = await _form(request)
 
@@ -199,7 +200,7 @@ async def override(call_id: int, request: Request, db: SessionDep, user: Current
 
 
 @router.post("/calls/{call_id}/triage/hand-off", dependencies=[allow("triage.decide")])
-async def hand_off(call_id: int, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
+async def hand_off(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """Accept the field pathway: the call waits on the dispatch board for a unit."""
     await _form(request)
 
@@ -210,7 +211,7 @@ async def hand_off(call_id: int, request: Request, db: SessionDep, user: Current
 
 
 @router.post("/calls/{call_id}/triage/resolve", dependencies=[allow("triage.decide")])
-async def resolve(call_id: int, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
+async def resolve(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """The clinician resolved the call by phone, with its outcome; the call is closed."""
     values = await _form(request)
 
@@ -222,7 +223,7 @@ async def resolve(call_id: int, request: Request, db: SessionDep, user: CurrentU
 
 
 @router.post("/calls/{call_id}/triage/escalate", dependencies=[allow("triage.decide")])
-async def escalate(call_id: int, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
+async def escalate(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """The phone clinician decides a visit is needed: the call goes to the field team the policy names."""
     values = await _form(request)
 
@@ -261,9 +262,10 @@ def _status(error: DomainError) -> int:
 # --- why didn't HEART come? ---------------------------------------------------------------------------------
 
 @router.get("/calls/{call_id}/why", dependencies=[allow("audit.read")])
-def why_page(call_id: int, request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
+def why_page(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
     """For a supervisor: the decision, its policy version and text, the reasons, and a closed or busy program."""
-    explanation = service.explain_decision(session=db, call_id=call_id)
+    explanation = service.explain_decision(session=db, call_id=call_id,
+                                           show_reasons=may_read_reasons(user.role))
     return render(request, "triage/why.html", {"x": explanation, "call": explanation.call,
                                                 "decision": explanation.decision,
                                                 "can_read_calls": allowed("calls.read", user.role)})

@@ -33,6 +33,14 @@ class PolicyError(YamlFileError):
     """A policy file that cannot be used; ``str(error)`` is 'file, line N: reason'."""
 
 
+class UnknownPolicy(PolicyError):
+    """A name that is none of the policies in the policies directory (never read as a path)."""
+
+    def __init__(self, name: str, known: list[str], folder: Path) -> None:
+        super().__init__(folder, None, f"there is no policy named {name!r} (known: {', '.join(known) or 'none'})")
+        self.name, self.known = name, known
+
+
 @dataclass(frozen=True, slots=True)
 class Program:
     """A team or service a call can go to, and when it works.
@@ -145,12 +153,15 @@ def available_policies() -> list[str]:
 
 
 def load_policy_by_name(name: str, *, version: int | None = None) -> Policy:
-    """Load ``<policies dir>/<name>.yaml``; an older version is kept as ``<name>.v<N>.yaml``."""
+    """Load the policy ``name`` of the policies directory; an older version is kept as ``<name>.v<N>.yaml``.
+
+    ``name`` must be one of ``available_policies()``: it chooses from the loaded set and is never a path.
+    """
     folder = policies_dir()
-    path = folder / f"{name}.yaml"
-    if not path.is_file():
-        raise PolicyError(path, None, f"there is no policy named {name!r} in {folder}")
-    policy = load_policy(path)
+    known = available_policies()
+    if name not in known:
+        raise UnknownPolicy(name, known, folder)
+    policy = load_policy(folder / f"{name}.yaml")
     if version is None or policy.version == version:
         return policy
     older = folder / f"{name}.v{version}.yaml"

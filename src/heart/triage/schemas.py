@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from heart.inputs import Input
+
 Pathway = Literal["CCD", "CRT", "COR", "PD", "EMS", "FIRE"]
 
 
@@ -34,13 +36,14 @@ class DecisionPublic(BaseModel):
     override_reason: str | None
 
 
-class TriageRequest(BaseModel):
+class TriageRequest(Input):
     model_config = ConfigDict(extra="forbid")
 
-    policy: str | None = Field(default=None, description="policy name; the program's default when omitted")
+    policy: str | None = Field(default=None, min_length=1, max_length=64,
+                               description="a policy's name (see `heart triage policies`); the default when omitted")
 
 
-class OverrideRequest(BaseModel):
+class OverrideRequest(Input):
     model_config = ConfigDict(extra="forbid")
 
     pathway: Pathway

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallStatus
 from heart.calls.service import get_call
-from heart.errors import Conflict, InvalidInput
-from heart.events import Event, record_event
+from heart.errors import Conflict, InvalidInput, NotFound
+from heart.events import REASON_GIVEN, Event, reason_given, record_event
 from heart.triage.engine import NO_UNIT_AVAILABLE, PROGRAM_CLOSED, CallFacts, decide
 from heart.triage.models import PolicyVersion, TriageDecision
-from heart.triage.policy import Policy, PolicyError, load_policy_by_name
+from heart.triage.policy import Policy, PolicyError, UnknownPolicy, load_policy_by_name
 from heart.triage.taxonomy import INCIDENT_TYPES
 
 DEFAULT_POLICY = "durham"
@@ -29,8 +29,12 @@ HANDED_OFF = frozenset({"PD", "EMS", "FIRE"})
 
 
 def policy_named(name: str | None) -> Policy:
-    """The policy to decide with (the default when no name is given)."""
-    return load_policy_by_name(name or DEFAULT_POLICY)
+    """The policy to decide with (the default when no name is given); an unknown name is NotFound."""
+    try:
+        return load_policy_by_name(name or DEFAULT_POLICY)
+    except UnknownPolicy as error:
+        # The name sent is not echoed back: an error answer never repeats what a request carried.
+        raise NotFound("the policy", "named in the request", field="policy", known=error.known) from None
 
 
 def facts_of(call: Call) -> CallFacts:
@@ -135,7 +139,7 @@ def _apply(session: Session, call: Call, decision: TriageDecision, now: datetime
                  call_id=call.id, at=now, actor_id=actor_id, before=before,
                  after={"pathway": decision.pathway, "status": call.status.value,
                         "policy": f"{decision.policy_id} v{decision.policy_version}",
-                        "override_reason": decision.override_reason})
+                        "override_reason": reason_given(decision.override_reason)})
 
 
 def _remember_version(session: Session, policy: Policy, now: datetime) -> None:
@@ -227,10 +231,11 @@ def resolve_by_phone(
         raise Conflict(f"call {call.id} is {call.status.value}; it can no longer be resolved by phone")
     before = {"status": call.status.value, "pathway": call.pathway}
     call.status, call.closed_at = CallStatus.RESOLVED, now
+    call.resolution_note = (note or "").strip() or None
     record_event(session=session, kind="call.resolved_by_phone", subject_type="call", subject_id=call.id,
                  call_id=call.id, at=now, actor_id=actor_id, before=before,
                  after={"status": call.status.value, "pathway": call.pathway, "outcome": outcome,
-                        "note": (note or "").strip() or None})
+                        "note": reason_given(note)})
     return call
 
 
@@ -282,8 +287,11 @@ class Explanation:
         return self.decisions[-1] if self.decisions else None
 
 
-def explain_decision(*, session: Session, call_id: int) -> Explanation:
-    """Explain the call's pathway in plain words, naming a closed or busy program when that was the reason."""
+def explain_decision(*, session: Session, call_id: int, show_reasons: bool = True) -> Explanation:
+    """Explain the call's pathway in plain words, naming a closed or busy program when that was the reason.
+
+    ``show_reasons=False`` (a reader who may not read free-text reasons) puts "(reason given)" for a person's.
+    """
     call = get_call(session=session, call_id=call_id)
     decisions = decisions_for_call(session=session, call_id=call.id)
     if not decisions:
@@ -296,7 +304,7 @@ def explain_decision(*, session: Session, call_id: int) -> Explanation:
     passed_over = _passed_over(call, decision, policy, screening)
     heart = {code for code, p in policy.programs.items() if not p.always_open} if policy else {"CCD", "CRT", "COR"}
     questions = {q.id: q.prompt for q in policy.questions} if policy else {}
-    return Explanation(call, decisions, _headline(decision, policy, passed_over, heart),
+    return Explanation(call, decisions, _headline(decision, policy, passed_over, heart, show_reasons),
                        heart_came=decision.pathway in heart, passed_over=passed_over, screening=screening,
                        questions=questions, stored=stored)
 
@@ -329,7 +337,8 @@ def _passed_over(call: Call, decision: TriageDecision, policy: Policy | None,
     return again.pathway if again.pathway != decision.pathway else None
 
 
-def _headline(decision: TriageDecision, policy: Policy | None, passed_over: str | None, heart: set[str]) -> str:
+def _headline(decision: TriageDecision, policy: Policy | None, passed_over: str | None, heart: set[str],
+              show_reasons: bool) -> str:
     pathway = decision.pathway
     if pathway in heart:
         return f"HEART was sent: the call went to {pathway}."
@@ -342,8 +351,8 @@ def _headline(decision: TriageDecision, policy: Policy | None, passed_over: str 
     if decision.fallback == NO_UNIT_AVAILABLE:
         return f"No {passed_over or 'HEART'} unit was free, so the call went to {pathway}."
     if decision.override_reason:
-        return (f"A person sent the call to {pathway} instead of {decision.recommended_pathway}: "
-                f"{decision.override_reason}")
+        reason = decision.override_reason if show_reasons else REASON_GIVEN
+        return f"A person sent the call to {pathway} instead of {decision.recommended_pathway}: {reason}"
     exclusions = set(policy.exclusion_questions) if policy else set()
     unknown = [q.replace("_", " ") for q in decision.unanswered if q in exclusions]
     if unknown:

@@ -1,7 +1,7 @@
 """resource directory: the Open Referral HSDS 3.0 tables (hsds_*) and the log of directory imports
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-12-01 20:31:19.629833
 
 The lead re-chains this revision onto the merged head; it depends only on 0002's base tables (none).
@@ -14,7 +14,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0006"
-down_revision: str | None = "0002"
+down_revision: str | None = "0005"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
