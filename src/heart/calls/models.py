@@ -55,6 +55,8 @@ class Call(Base):
     pathway: Mapped[str | None] = mapped_column(String(8))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When a person first handed the call to dispatch (the board's queue holds only such calls); None until then.
+    handed_to_dispatch_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ImportBatch(Base):
