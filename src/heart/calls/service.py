@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import Role, User
 from heart.calls.models import Call, CallStatus
+from heart.calls.nature import live_mapper
 from heart.calls.schemas import CallCreate
 from heart.dispatch.models import Response
 from heart.errors import Conflict, InvalidInput, NotFound
@@ -19,7 +20,10 @@ MAX_CLOCK_SKEW = timedelta(minutes=2)
 
 
 def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: int | None) -> Call:
-    """Record a new call; a repeated CAD incident number is refused rather than duplicated."""
+    """Record a new call; a repeated CAD incident number is refused rather than duplicated.
+
+    A call given a nature code and no incident type gets the type its words name (or stays "unknown type").
+    """
     received_at = data.received_at or now
     if received_at > now + MAX_CLOCK_SKEW:
         raise InvalidInput("received_at is in the future", field="received_at")
@@ -27,6 +31,9 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
         raise Conflict(f"a call with CAD number {data.external_id} already exists")
     call = Call(**data.model_dump(exclude={"received_at"}), received_at=received_at, status=CallStatus.OPEN,
                 created_by_id=actor_id)
+    if call.incident_type is None and call.nature_code:  # read through the one resolver every intake path uses
+        mapping = live_mapper()(call.nature_code)
+        call.incident_type, call.category = mapping.incident_type, mapping.category
     session.add(call)
     session.flush()
     record_event(session=session, kind="call.received", subject_type="call", subject_id=call.id, call_id=call.id,

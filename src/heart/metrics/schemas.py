@@ -31,7 +31,7 @@ MISSED_WORDS: dict[str, str] = {
     "program_closed": "the program was closed",
     "no_unit_available": "no unit on duty and free",
     "no_unit_in_time": "no free unit could arrive in time",
-    "not_dispatched_in_time": "not dispatched within the maximum wait while units were free",
+    "not_dispatched_in_time": "not dispatched in time while units were free",
     "sent_elsewhere": "a person sent the call elsewhere",
     "called_off": "the unit was called off",
     "other": "other",
