@@ -31,8 +31,6 @@ from heart.triage.taxonomy import INCIDENT_TYPES
 DEFAULT_POLICY = "durham"
 # Policy versions this process has already stored, per database: saves two statements per decision.
 _STORED: WeakKeyDictionary[Engine, set[tuple[str, int]]] = WeakKeyDictionary()
-HANDED_OFF = frozenset({"PD", "EMS", "FIRE"})
-"""Durham's outside agencies; code should ask ``is_outside_agency`` (the policy's external programs)."""
 DECIDABLE = (CallStatus.OPEN, CallStatus.TRIAGED)
 
 
