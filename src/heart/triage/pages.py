@@ -100,7 +100,7 @@ def read_call_type(nature_code: str | None, incident_type: str | None) -> CallTy
     """The one resolver's reading of what is on screen; suggestions only while the type is unknown."""
     mapping = live_mapper()(nature_code)
     if incident_type in INCIDENT_TYPES:
-        return CallTypeReading(incident_type, True, dict(mapping.danger), [])
+        return CallTypeReading(incident_type, incident_type != mapping.incident_type, dict(mapping.danger), [])
     suggestions = [] if mapping.known else suggest_types(nature_code)
     return CallTypeReading(mapping.incident_type, False, dict(mapping.danger), suggestions,
                            blank=not (nature_code or "").strip())
@@ -195,7 +195,7 @@ def _screen(request: Request, db: Session, user: User, call_id: int, now: dateti
         "decision": decision, "program": program, "error": error,
         # An assigned call's answers can still change (a weapon learnt of later): the team on it is alerted.
         "editable": open_call or call.status == CallStatus.ASSIGNED,
-        "reading": read_call_type(call.nature_code, None if call.incident_type is None else call.incident_type),
+        "reading": read_call_type(call.nature_code, call.incident_type),
         "can_hand_off": triaged and program is not None and program.kind == "field"
         and call.handed_to_dispatch_at is None,
         "with_dispatch": triaged and program is not None and program.kind == "field"
