@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -63,9 +64,11 @@ HOURS = ('["07:00-23:00"]', '["10:00-22:00"]', '["06:00-21:00"]')
 
 
 def write_all_day_policy(folder: Path) -> Path:
-    """The Durham policy with CCD, CRT and Co-Response open all day (version 101), in ``folder``."""
+    """The Durham policy with CCD, CRT and Co-Response open all day (its version plus 100), in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
-    text = DURHAM_POLICY.read_text(encoding="utf-8").replace("\nversion: 1\n", "\nversion: 101\n")
+    text = DURHAM_POLICY.read_text(encoding="utf-8")
+    version = int(re.search(r"\nversion: (\d+)\n", text).group(1))  # type: ignore[union-attr]
+    text = text.replace(f"\nversion: {version}\n", f"\nversion: {version + 100}\n")
     for hours in HOURS:
         text = text.replace(f"hours: {hours}", 'hours: ["00:00-24:00"]')
     path = folder / "durham.yaml"

@@ -23,6 +23,15 @@ class Conflict(DomainError):
     """The request is well-formed but impossible in the current state (HTTP 409)."""
 
 
+class ConfirmationNeeded(Conflict):
+    """The action would record something a person must confirm first; ``confirm`` is the value that confirms it."""
+
+    def __init__(self, message: str, *, confirm: str) -> None:
+        super().__init__(message)
+        self.confirm = confirm
+        self.field = "confirm"
+
+
 class InvalidInput(DomainError):
     """A value is wrong in a way the schema could not tell (HTTP 422)."""
 

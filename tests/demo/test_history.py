@@ -35,6 +35,7 @@ from heart.programs.models import Program
 from heart.programs.service import read_programs_file
 from heart.triage.models import TriageDecision
 from heart.triage.policy import load_policy_by_name
+from heart.triage.safety import call_blockers
 from tests.conftest import shared_data
 
 END = date(2025, 6, 2)
@@ -134,9 +135,8 @@ def test_the_history_tells_a_consistent_story(database_url: str) -> None:
             present = [step for step in steps if step is not None]
             assert present == sorted(present)
             by_unit[response.unit_id].append((response.dispatched_at, end))
-            if response.program_id == crt:  # the safety invariant: an unarmed team only with every exclusion "no"
-                assert all(call.screening.get(q) == "no" for q in policy.exclusion_questions)
-                assert call.priority not in policy.excluded_priorities
+            if response.program_id == crt:  # the safety invariant, by the one check dispatch makes
+                assert call_blockers(policy, call) == [], (call.id, call.nature_code, call.screening)
         for spans in by_unit.values():
             spans.sort()
             assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))

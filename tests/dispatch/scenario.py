@@ -14,7 +14,7 @@ from heart.auth.service import create_user
 from heart.db import transaction, utcnow
 from heart.programs.models import Program
 from heart.triage.policy import Policy
-from heart.triage.service import policy_named, triage_call
+from heart.triage.service import hand_to_dispatch, policy_named, triage_call
 from tests import factories
 
 
@@ -52,13 +52,16 @@ class World:
             return made.id
 
     def add_call(self, *, at: tuple[float, float] | None = NORTH, when: datetime | None = None,
-                 **fields: object) -> int:
-        """A call triaged by the policy (CRT for the default welfare check, answered safe)."""
+                 hand_off: bool = True, **fields: object) -> int:
+        """A call triaged by the policy (CRT for the default welfare check, answered safe) and, when its pathway
+        is a field team, handed to dispatch by the call-taker (``hand_off=False`` leaves it with them)."""
         when = when or self.now
         with transaction(self.sessions) as session:
             lat, lon = at if at else (None, None)
             made = factories.call(session, now=when, lat=lat, lon=lon, **fields)
-            triage_call(session=session, call_id=made.id, now=when, actor_id=None, policy=always_open())
+            decision = triage_call(session=session, call_id=made.id, now=when, actor_id=None, policy=always_open())
+            if hand_off and always_open().programs[decision.pathway].kind == "field":
+                hand_to_dispatch(session=session, call_id=made.id, now=when, actor_id=None, policy=always_open())
             return made.id
 
 

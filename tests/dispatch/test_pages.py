@@ -71,12 +71,21 @@ def test_fallback_escalation_and_acknowledgement_from_the_board(
     assert "Escalate to CRT" in client.get("/dispatch").text
     escalated = client.post(f"/dispatch/calls/{phone}/escalate", data={"reason": "needs a visit", "token": "e-1"})
     assert escalated.status_code == 200 and "escalated to CRT" in escalated.text
-    handed = client.post(f"/dispatch/calls/{waiting}/fallback", data={"token": "f-1"})
-    assert handed.status_code == 200 and "no unit available" in handed.text
+    # CRT-1 is free and close: a fallback now would not be "no unit available", so it is refused.
+    refused = client.post(f"/dispatch/calls/{waiting}/fallback", data={"token": "f-0"})
+    assert refused.status_code == 409 and "CRT-1 is free" in refused.text
+    with transaction(sessions) as session:
+        service.assign_unit(session=session, call_id=phone, unit_id=w.units["CRT-1"], at=w.now, now=w.now,
+                            by=w.dispatcher)
+    asked = client.post(f"/dispatch/calls/{waiting}/fallback", data={"token": "f-1"})
+    assert asked.status_code == 200 and "No CRT unit was on duty and free" in asked.text
+    assert "Confirm: send to PD" in asked.text and _count(sessions, "triage.fallback") == 0  # nothing yet
+    handed = client.post(f"/dispatch/calls/{waiting}/fallback", data={"token": "f-1", "confirm": "no_unit_available"})
+    assert handed.status_code == 200 and "handed to PD: No CRT unit was on duty and free" in handed.text
     with sessions() as session:
         assert session.get_one(Call, phone).pathway == "CRT"
         assert session.get_one(Call, waiting).pathway not in ("CRT", None)
-    _, response_id = _assigned(w, sessions)
+        response_id = session.scalars(select(Response.id).where(Response.call_id == phone)).one()
     backup = client.post(f"/api/responses/{response_id}/backup", json={"kind": "pd"})
     assert backup.status_code == 201
     board = client.get("/dispatch").text

@@ -18,7 +18,7 @@ from heart.errors import Conflict
 from heart.events import call_timeline
 from heart.programs.models import Program
 from heart.triage.models import TriageDecision
-from heart.triage.service import override_decision
+from heart.triage.service import hand_to_dispatch, override_decision
 from tests import factories
 from tests.dispatch.scenario import always_open, world
 
@@ -70,8 +70,8 @@ def test_past_the_maximum_wait_the_board_prompts_and_the_fallback_is_recorded_as
         decision = fall_back(session=session, call_id=call_id, now=later, by=w.dispatcher, policy=always_open())
     assert decision.fallback == "no_unit_available"
     assert decision.pathway == "PD" and decision.recommended_pathway == "CRT"
-    assert decision.decided_by_id == w.dispatcher.id and "No CRT unit was available" in (decision.override_reason
-                                                                                          or "")
+    assert decision.decided_by_id == w.dispatcher.id and "No CRT unit was on duty and free" in (
+        decision.override_reason or "")
     with sessions() as session:
         call = session.get_one(Call, call_id)
         assert call.status == CallStatus.RESOLVED and call.pathway == "PD"
@@ -138,13 +138,21 @@ def test_escalating_to_an_unarmed_team_still_needs_every_exclusion_answered_no(
                           policy=always_open())
 
 
-def test_an_override_into_the_field_puts_a_handed_off_call_in_the_queue(sessions: sessionmaker[Session]) -> None:
+def test_an_override_into_the_field_waits_for_the_hand_off_then_joins_the_queue(
+    sessions: sessionmaker[Session],
+) -> None:
     w = world(sessions, "CRT")
     call_id = w.add_call(nature_code="DISTURBANCE")
     with sessions() as session:
-        assert session.get_one(Call, call_id).pathway == "PD" and queued_calls(session=session) == []
+        call = session.get_one(Call, call_id)
+        assert (call.pathway, call.status) == ("PD", CallStatus.TRIAGED)  # decided, not sent anywhere
+        assert queued_calls(session=session) == []
     with transaction(sessions) as session:
         override_decision(session=session, call_id=call_id, pathway="CRT", reason="officer on scene asked for CRT",
                           now=w.now, actor_id=w.dispatcher.id, policy=always_open())
+    with sessions() as session:
+        assert queued_calls(session=session) == []  # nobody has handed it to dispatch yet
+    with transaction(sessions) as session:
+        hand_to_dispatch(session=session, call_id=call_id, now=w.now, actor_id=w.dispatcher.id, policy=always_open())
     with sessions() as session:
         assert [q.call.id for q in queued_calls(session=session)] == [call_id]

@@ -34,7 +34,7 @@ def call(incident_type: str, priority: str | None = "3", **screening: str) -> Ca
 def test_eligible_call_with_every_exclusion_answered_no_goes_to_crt(policy: Policy) -> None:
     decision = decide(call("trespass_unwanted", **ALL_NO), policy, local("13:00"))
     assert (decision.pathway, decision.rule, decision.unanswered) == ("CRT", "crt_eligible", ())
-    assert decision.fallback_reason is None and decision.policy == "durham" and decision.version == 1
+    assert decision.fallback_reason is None and decision.policy == "durham" and decision.version == policy.version
 
 
 @pytest.mark.parametrize(
@@ -168,7 +168,7 @@ def test_to_json_follows_the_contract(policy: Policy) -> None:
     decision = decide(call("trespass_unwanted", **ALL_NO), policy, local("13:00"))
     document = decision.to_json()
     assert list(document) == ["pathway", "policy", "version", "reasons", "unanswered", "fallback"]
-    assert document["pathway"] == "CRT" and document["policy"] == "durham" and document["version"] == 1
+    assert document["pathway"] == "CRT" and document["policy"] == "durham" and document["version"] == policy.version
     assert all(set(reason) == {"rule", "text"} and reason["text"] for reason in document["reasons"])
     assert document["unanswered"] == [] and document["fallback"] is None
     assert decision.fallback is None

@@ -16,6 +16,7 @@ import ibis
 import pandas as pd
 import pytest
 
+from heart.calls.nature import resolve_nature_code
 from heart.triage.compiler import compile_policy
 from heart.triage.engine import CallFacts, decide
 from heart.triage.policy import load_policy_by_name
@@ -72,7 +73,7 @@ def test_compiled_replay_decides_every_example_as_published() -> None:
         doc = example["doc"]
         at = local_time(example["at"])
         row = {
-            "incident_type": doc.get("incident_type") or policy.resolve_nature_code(doc.get("nature_code") or ""),
+            "incident_type": doc.get("incident_type") or resolve_nature_code(doc.get("nature_code") or ""),
             "priority": doc.get("priority"),
             "local_minute": at.hour * 60 + at.minute,
         }

@@ -23,7 +23,7 @@ from heart.calls.service import record_screening
 from heart.db import transaction, utcnow
 from heart.events import Event
 from heart.triage.policy import Policy, load_policy
-from heart.triage.service import override_decision, screening_at, triage_call
+from heart.triage.service import override_decision, policy_named, screening_at, triage_call
 from tests import factories
 from tests.conftest import REPO_ROOT, Account
 from tests.factories import write_all_day_policy
@@ -107,7 +107,7 @@ def test_a_busy_program_is_passed_over_and_says_so(
     client = signed_in(Role.CALL_TAKER)
     form = {"nature_code": "SUICIDE THREAT", **screening_form(**ALL_NO)}
     busy = client.post("/triage/preview", data=form).text
-    assert recommended(busy) == "COR" and "No CRT unit is free now" in busy
+    assert recommended(busy) == "COR" and "No CRT unit is on duty and free now" in busy
     with transaction(sessions) as session:
         factories.unit(session, crt, "CRT-2", now=now)
     assert recommended(client.post("/triage/preview", data=form).text) == "CRT"
@@ -160,7 +160,8 @@ def test_the_phone_clinician_can_send_a_team_instead(
     sent = client.post(f"/calls/{call_id}/triage/escalate", data={"reason": "needs a visit"}, follow_redirects=False)
     assert sent.status_code == 303
     screen = client.get(f"/calls/{call_id}/triage").text
-    assert on_record(screen) == "CRT" and "Hand to dispatch: CRT" in screen
+    assert on_record(screen) == "CRT"
+    assert "With dispatch" in screen and "Hand to dispatch" not in screen  # escalating is handing it over
     # The clinician's words are read like narrative: a supervisor reads them, a call-taker sees that one was given.
     assert "Escalated from CCD" not in screen and "(reason given)" in screen
     assert "Escalated from CCD: needs a visit" in signed_in(Role.SUPERVISOR).get(f"/calls/{call_id}").text
@@ -174,7 +175,7 @@ def test_an_override_needs_a_reason_and_never_sends_an_unarmed_team_past_an_excl
                        **screening_form(weapon="unknown", medical_intervention="no", imminent_risk_to_others="no"))
     assert on_record(client.get(f"/calls/{call_id}/triage").text) == "COR"
     unsafe = client.post(f"/calls/{call_id}/triage/override", data={"pathway": "CRT", "reason": "seems calm"})
-    assert unsafe.status_code == 409 and "answer &#39;no&#39; to weapon" in unsafe.text
+    assert unsafe.status_code == 409 and "weapon: unknown (not answered no)" in unsafe.text
     blank = client.post(f"/calls/{call_id}/triage/override", data={"pathway": "PD", "reason": "  "})
     assert blank.status_code == 422 and "needs a reason" in blank.text
     done = client.post(f"/calls/{call_id}/triage/override", data={"pathway": "PD", "reason": "caller asked for police"},
@@ -229,7 +230,7 @@ def test_why_names_the_closed_program_its_hours_and_the_policy_version(
     client = signed_in(Role.SUPERVISOR)
     assert why(client, call_id) == "CRT was closed at 23:30 (its hours: 10:00-22:00), so the call went to PD."
     page = client.get(f"/calls/{call_id}/why").text
-    assert "durham version 1" in page and "CRT was closed when the call was decided" in page
+    assert f"durham version {policy_named(None).version}" in page and "CRT was closed when the call was decided" in page
     assert "Durham Community Safety Department (HEART)" in page  # the stored policy text
     assert signed_in(Role.CALL_TAKER).get(f"/calls/{call_id}/why").status_code == 403
     assert signed_in(Role.ADMIN).get(f"/calls/{call_id}/why").status_code == 200
@@ -237,7 +238,7 @@ def test_why_names_the_closed_program_its_hours_and_the_policy_version(
 
 def test_why_says_when_no_unit_was_free(signed_in: Callable[..., TestClient], sessions: sessionmaker[Session]) -> None:
     call_id = decided_call(sessions, "14:00", availability={"CRT": False})
-    assert why(signed_in(Role.SUPERVISOR), call_id) == "No CRT unit was free, so the call went to PD."
+    assert why(signed_in(Role.SUPERVISOR), call_id) == "No CRT unit was on duty and free, so the call went to PD."
 
 
 def test_why_explains_unknown_answers_overrides_and_a_heart_response(

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from heart.calls.nature import resolve_nature_code
 from heart.triage.policy import (
     PolicyError,
     available_policies,
@@ -39,7 +40,7 @@ def open_minutes(policy_code: str) -> set[int]:
 
 def test_durham_loads_with_id_version_and_city_zone() -> None:
     policy = load_policy_by_name("durham")
-    assert (policy.id, policy.version, policy.timezone.key) == ("durham", 1, "America/New_York")
+    assert (policy.id, policy.version, policy.timezone.key) == ("durham", 2, "America/New_York")
     assert policy.source == str(DURHAM.resolve())
     assert "id: durham" in policy.text
 
@@ -88,8 +89,8 @@ def test_policies_dir_comes_from_the_environment(tmp_path: Path, monkeypatch: py
 
 
 def test_older_versions_are_kept_beside_the_current_one(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (tmp_path / "durham.yaml").write_text(DURHAM.read_text().replace("version: 1", "version: 2"))
-    (tmp_path / "durham.v1.yaml").write_text(DURHAM.read_text())
+    (tmp_path / "durham.yaml").write_text(DURHAM.read_text())
+    (tmp_path / "durham.v1.yaml").write_text(DURHAM.read_text().replace("\nversion: 2\n", "\nversion: 1\n"))
     monkeypatch.setenv("HEART_POLICIES_DIR", str(tmp_path))
     assert load_policy_by_name("durham").version == 2
     assert load_policy_by_name("durham", version=1).version == 1
@@ -183,8 +184,8 @@ BROKEN = [
         "  send: COR\n  text: Calls",
         "always-open external service",
     ),
-    ("not YAML", "version: 1\n", "version: [1\n", "name: Durham", "not valid YAML"),
-    ("version zero", "version: 1\n", "version: 0\n", "version: 0", "greater than or equal to 1"),
+    ("not YAML", "version: 2\n", "version: [2\n", "name: Durham", "not valid YAML"),
+    ("version zero", "version: 2\n", "version: 0\n", "version: 0", "greater than or equal to 1"),
     (
         "rule id twice",
         "  - id: crisis_co_response",
@@ -235,11 +236,32 @@ BROKEN = [
         "either a question or a priority",
     ),
     (
-        "nature codes for an unknown type",
-        "  loitering: [LOITERING",
-        "  loiter: [LOITERING",
-        "  loiter: [",
-        "unknown incident type 'loiter'",
+        "its own nature-code table (one vocabulary lives in the crosswalk)",
+        "\ndefault:\n",
+        "\nnature_codes:\n  loitering: [LOITERING]\ndefault:\n",
+        "  loitering: [LOITERING]",
+        "call_type_words.yaml",
+    ),
+    (
+        "an exclusion implied by an unknown kind of danger word",
+        "implied_by_words: [weapon]",
+        "implied_by_words: [weapons]",
+        "implied_by_words: [weapons]",
+        "unknown kind of danger words 'weapons'",
+    ),
+    (
+        "an unarmed rule for a type an exclusion says always meets it",
+        "    - follow_up\n  phone_resolvable",
+        "    - follow_up\n    - crisis_with_violence\n  phone_resolvable",
+        "    types: crt_eligible",
+        "sends CRT (an unarmed team) to 'crisis_with_violence'",
+    ),
+    (
+        "an alert template without its placeholder",
+        'safety_alert_unanswered: "{question} is',
+        'safety_alert_unanswered: "The answer is',
+        "safety_alert_unanswered:",
+        "must contain {question}",
     ),
 ]
 
@@ -316,7 +338,8 @@ def test_vera_categories_are_spelled_as_in_the_dataset() -> None:
     ],
 )
 def test_durham_nature_codes_resolve(code: str, incident_type: str | None) -> None:
-    assert load_policy(DURHAM).resolve_nature_code(code) == incident_type
+    """Read through the one resolver every intake path uses (the policy no longer reads call types itself)."""
+    assert resolve_nature_code(code) == incident_type
 
 
 def test_keyword_resolver_prefers_the_longest_phrase() -> None:

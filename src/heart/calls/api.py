@@ -6,10 +6,12 @@ from fastapi import APIRouter, Query
 
 from heart.calls import service
 from heart.calls.models import CallStatus
-from heart.calls.schemas import CallCreate, CallPublic, EventPublic, ScreeningUpdate
+from heart.calls.nature import live_mapper, suggest_types
+from heart.calls.schemas import CallCreate, CallFactsUpdate, CallPublic, CallTypeReading, EventPublic, ScreeningUpdate
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.events import call_timeline
 from heart.inputs import Offset, RowId
+from heart.triage.flows import change_call_facts, change_screening
 
 router = APIRouter(prefix="/api/calls", tags=["calls"])
 
@@ -41,10 +43,36 @@ def get_call(call_id: RowId, db: SessionDep, user: CurrentUser) -> CallPublic:
 
 @router.patch("/{call_id}/screening", dependencies=[allow("calls.write")])
 def answer_screening(call_id: RowId, body: ScreeningUpdate, db: SessionDep, user: CurrentUser, now: Now) -> CallPublic:
-    """Record screening answers (yes / no / unknown); unknown is never treated as no."""
-    call = service.record_screening(session=db, call_id=call_id, answers=dict(body.answers), now=now,
-                                    actor_id=user.id)
+    """Record screening answers (yes / no / unknown); unknown is never treated as no.
+
+    On a triaged call the policy decides again at once (a waiting call moves to its new queue); if an unarmed team
+    is already out and an exclusion no longer clears, every board and the crew's phone get a safety alert.
+    """
+    call = change_screening(session=db, call_id=call_id, answers=dict(body.answers), now=now, actor_id=user.id)
     return CallPublic.model_validate(call)
+
+
+@router.patch("/{call_id}", dependencies=[allow("calls.write")])
+def change_facts(call_id: RowId, body: CallFactsUpdate, db: SessionDep, user: CurrentUser, now: Now) -> CallPublic:
+    """Correct the call type, incident type or priority; decided again and alerted as for a changed answer."""
+    call = change_call_facts(session=db, call_id=call_id, changes=body.model_dump(exclude_unset=True), now=now,
+                             actor_id=user.id)
+    return CallPublic.model_validate(call)
+
+
+call_types = APIRouter(prefix="/api/call-types", tags=["calls"])
+
+
+@call_types.get("/read", dependencies=[allow("calls.write")])
+def read_call_type(text: str = Query(min_length=1, max_length=128)) -> CallTypeReading:
+    """How HEART reads a call type: its incident type (or unknown), the danger its words name, and, when unknown,
+    the closest incident types for a person to pick (never applied by themselves)."""
+    mapping = live_mapper()(text)
+    suggestions = [] if mapping.known else suggest_types(text)
+    return CallTypeReading(incident_type=mapping.incident_type, category=mapping.category, source=mapping.source,
+                           danger={kind: list(words) for kind, words in mapping.danger.items()},
+                           suggestions=[{"incident_type": s.incident_type, "label": s.label,
+                                         "confidence": s.confidence} for s in suggestions])
 
 
 @router.get("/{call_id}/events", dependencies=[allow("calls.read")])

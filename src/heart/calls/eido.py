@@ -34,10 +34,11 @@ from sqlalchemy.orm import Session
 from heart.calls.models import Call, CallSource
 from heart.calls.nature import NatureCodeMapper, nature_mapper
 from heart.calls.schemas import CallCreate
-from heart.calls.service import MAX_CLOCK_SKEW, DuplicateCall, create_call
+from heart.calls.service import FACT_FIELDS, MAX_CLOCK_SKEW, DuplicateCall, create_call, get_call
 from heart.errors import InvalidInput
 from heart.events import Event, record_event
 from heart.inputs import Input
+from heart.triage.flows import facts_changed
 
 INCIDENT_URN = "urn:emergency:uid:incidentid:"
 PRIORITIES = frozenset({"P", "1", "2", "3", "4"})
@@ -138,6 +139,7 @@ def receive_eido(
         else:
             _applied(session, call, stamp, list(fields), now, actor_id)
             return EidoOutcome(call, created=True, changed=tuple(fields))
+    call = get_call(session=session, call_id=call.id, for_update=True)  # the facts a unit is sent on wait for us
     last = _last_applied(session, call.id)
     if last is not None and stamp <= last:
         return EidoOutcome(call, created=False, changed=(), stale=stamp < last)
@@ -148,6 +150,9 @@ def receive_eido(
             setattr(call, name, value)
         record_event(session=session, kind="call.updated", subject_type="call", subject_id=call.id, call_id=call.id,
                      at=now, actor_id=actor_id, before=_loggable(before), after=_loggable(changed))
+        facts = {name: value for name, value in changed.items() if name in FACT_FIELDS}
+        if facts:  # a triaged call is decided again, and an unarmed team already out is alerted
+            facts_changed(session=session, call=call, changes=facts, now=now, actor_id=actor_id)
     _applied(session, call, stamp, list(changed), now, actor_id)
     return EidoOutcome(call, created=False, changed=tuple(changed))
 

@@ -57,6 +57,8 @@ class Call(Base):
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # A phone clinician's note when resolving by phone: free text, kept here once (events say "(reason given)").
     resolution_note: Mapped[str | None] = mapped_column(Text)
+    # When a person first handed the call to dispatch (the board's queue holds only such calls); None until then.
+    handed_to_dispatch_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ImportBatch(Base):

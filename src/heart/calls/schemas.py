@@ -34,13 +34,45 @@ class CallCreate(Input):
     screening: dict[QuestionId, Answer] = Field(default_factory=dict)
     summary: str | None = Field(default=None, max_length=4000)
 
-
     @field_validator("external_id")
     @classmethod
     def _named(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
             raise ValueError("is blank; leave it out when the call has no CAD number")
         return value
+
+
+class CallFactsUpdate(Input):
+    """What a person may correct after intake; a field left out is left as it is."""
+
+    nature_code: str | None = Field(default=None, max_length=128)
+    incident_type: str | None = Field(default=None, max_length=64, description="canonical incident type id")
+    priority: Priority | None = None
+
+    @field_validator("incident_type")
+    @classmethod
+    def _known_type(cls, value: str | None) -> str | None:
+        from heart.triage.taxonomy import INCIDENT_TYPES
+
+        if value is not None and value not in INCIDENT_TYPES:
+            raise ValueError("not a known incident type")
+        return value
+
+
+class TypeSuggestionPublic(BaseModel):
+    incident_type: str
+    label: str
+    confidence: float
+
+
+class CallTypeReading(BaseModel):
+    """How the one resolver reads a call type."""
+
+    incident_type: str | None = Field(description="null: unknown type")
+    category: str | None
+    source: str
+    danger: dict[str, list[str]] = Field(description="kinds of danger the words name, with the words")
+    suggestions: list[TypeSuggestionPublic] = Field(description="closest incident types when the type is unknown")
 
 
 class ScreeningUpdate(Input):

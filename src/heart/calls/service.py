@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import Role, User
 from heart.calls.models import Call, CallStatus
+from heart.calls.nature import live_mapper
 from heart.calls.schemas import CallCreate
 from heart.dispatch.models import Response
 from heart.errors import Conflict, InvalidInput, NotFound
@@ -28,7 +29,10 @@ class DuplicateCall(Conflict):
 
 
 def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: int | None) -> Call:
-    """Record a new call; a repeated CAD incident number is refused rather than duplicated."""
+    """Record a new call; a repeated CAD incident number is refused rather than duplicated.
+
+    A call given a nature code and no incident type gets the type its words name (or stays "unknown type").
+    """
     received_at = data.received_at or now
     if received_at > now + MAX_CLOCK_SKEW:
         raise InvalidInput("received_at is in the future", field="received_at")
@@ -36,6 +40,9 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
         raise DuplicateCall(data.external_id)
     call = Call(**data.model_dump(exclude={"received_at"}), received_at=received_at, status=CallStatus.OPEN,
                 created_by_id=actor_id)
+    if call.incident_type is None and call.nature_code:  # read through the one resolver every intake path uses
+        mapping = live_mapper()(call.nature_code)
+        call.incident_type, call.category = mapping.incident_type, mapping.category
     try:
         with session.begin_nested():  # another request may insert the same CAD number at the same moment
             session.add(call)
@@ -55,8 +62,12 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
 def record_screening(
     *, session: Session, call_id: int, answers: dict[str, str], now: datetime, actor_id: int | None
 ) -> Call:
-    """Merge new screening answers into the call; each change is an event."""
-    call = get_call(session=session, call_id=call_id)
+    """Merge new screening answers into the call; each change is an event.
+
+    Callers that may find the call already triaged go through ``heart.triage.flows.change_screening``, which
+    decides again and alerts an unarmed team already on the way.
+    """
+    call = get_call(session=session, call_id=call_id, for_update=True)
     if call.status in (CallStatus.RESOLVED, CallStatus.CANCELLED):
         raise Conflict(f"call {call.id} is {call.status.value}; its screening can no longer change")
     before = dict(call.screening)
@@ -68,11 +79,48 @@ def record_screening(
     return call
 
 
-def get_call(*, session: Session, call_id: int, viewer: User | None = None, field: str = "call_id") -> Call:
-    """A call by id; a viewer who may not see it is told it does not exist."""
+FACT_FIELDS = ("nature_code", "incident_type", "priority")
+"""What a person may correct about a call after intake, besides its screening answers (each re-decides it)."""
+
+
+def change_facts(*, session: Session, call_id: int, changes: dict[str, str | None], now: datetime,
+                 actor_id: int | None) -> dict[str, str | None]:
+    """Correct a call's type or priority; returns what really changed (each change is an event).
+
+    The call's own words stay in the call: the event names a changed nature code without repeating it.
+    """
+    unknown = set(changes) - set(FACT_FIELDS)
+    if unknown:
+        raise InvalidInput(f"only {', '.join(FACT_FIELDS)} can be changed here", field=sorted(unknown)[0])
+    call = get_call(session=session, call_id=call_id, for_update=True)
+    if call.status in (CallStatus.RESOLVED, CallStatus.CANCELLED):
+        raise Conflict(f"call {call.id} is {call.status.value}; its facts can no longer change")
+    changed = {name: value for name, value in changes.items() if getattr(call, name) != value}
+    if not changed:
+        return {}
+    before = {name: getattr(call, name) for name in changed}
+    for name, value in changed.items():
+        setattr(call, name, value)
+    shown = {name: ("(changed)" if name == "nature_code" else value) for name, value in changed.items()}
+    record_event(session=session, kind="call.facts_changed", subject_type="call", subject_id=call.id,
+                 call_id=call.id, at=now, actor_id=actor_id,
+                 before={name: ("(changed)" if name == "nature_code" else value) for name, value in before.items()},
+                 after=shown)
+    return changed
+
+
+def get_call(*, session: Session, call_id: int, viewer: User | None = None, field: str = "call_id",
+             for_update: bool = False) -> Call:
+    """A call by id; a viewer who may not see it is told it does not exist.
+
+    ``for_update`` locks the call's row until the transaction ends and reads it afresh: a safety check made on
+    it then sees the facts in force, and a change of those facts waits for it (SQLite writers queue anyway).
+    """
     query = select(Call).where(Call.id == call_id)
     if viewer is not None:
         query = query.where(visible_to(viewer))
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
     call = session.scalar(query)
     if call is None:
         raise NotFound("call", call_id, field=field)

@@ -152,12 +152,15 @@ class _Writer:
             "triage_decisions", call_id=call_id, policy_id=decision.policy, policy_version=decision.version,
             pathway=decision.pathway, recommended_pathway=decision.pathway, reasons=reasons,
             unanswered=list(decision.unanswered), fallback=decision.fallback_reason, decided_at=received,
-            decided_by_id=None, override_reason=None)
-        after_status = "resolved" if handed_off else "triaged"
+            decided_by_id=None, override_reason=None,
+            eligible_pathway=decision.fallback_program or decision.pathway)
         self.event("triage.decided", "triage_decision", decision_id, received, call_id,
                    before={"pathway": None, "status": "open"},
-                   after={"pathway": decision.pathway, "status": after_status,
+                   after={"pathway": decision.pathway, "status": "triaged",
                           "policy": f"{decision.policy} v{decision.version}", "override_reason": None})
+        if handed_off:  # the call-taker sent it on at once (a decision closes nothing by itself)
+            self.event("call.sent_to_agency", "call", call_id, received, call_id, before={"status": "triaged"},
+                       after={"status": "resolved", "pathway": decision.pathway})
         if call.phone is not None:
             self.add_phone_contact(call, call_id, reasons)
         for response in call.responses:
@@ -190,7 +193,8 @@ class _Writer:
                 "triage_decisions", call_id=call_id, policy_id=call.decision.policy,
                 policy_version=call.decision.version, pathway="CRT", recommended_pathway=call.decision.pathway,
                 reasons=reasons, unanswered=list(call.decision.unanswered), fallback=call.decision.fallback_reason,
-                decided_at=ended, decided_by_id=None, override_reason=ESCALATION_REASON)
+                decided_at=ended, decided_by_id=None, override_reason=ESCALATION_REASON,
+                eligible_pathway=call.decision.fallback_program or call.decision.pathway)
             self.event("triage.overridden", "triage_decision", decision_id, ended, call_id,
                        before={"pathway": "CCD", "status": "triaged"},
                        after={"pathway": "CRT", "status": "triaged", "override_reason": REASON_GIVEN,

@@ -1,7 +1,9 @@
-"""Board alerts that stay until a person acknowledges them, and the one-tap backup request that raises one.
+"""Board alerts that stay until a person acknowledges them, the one-tap backup request that raises one, and the
+exclusion alert: a call's facts changed while an unarmed team is on it.
 
 Each alert has a key naming its cause, inserted with ON CONFLICT DO NOTHING: a cause noticed twice (two
-server processes sweeping timers, a double tap on "PD backup") raises one alert and one event.
+server processes sweeping timers, a double tap on "PD backup") raises one alert and one event. An exclusion
+alert is shown first, on every board and on the crew's phone, until both the board and the crew acknowledge it.
 """
 
 from __future__ import annotations
@@ -9,18 +11,21 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from heart.auth.models import Role, User
+from heart.calls.models import Call
 from heart.dispatch.models import Alert, AlertKind, Response
 from heart.errors import Conflict, NotFound, PermissionDenied
 from heart.events import record_event
-from heart.programs.models import Unit
+from heart.programs.models import Program, Unit
+from heart.triage.policy import Policy
+from heart.triage.safety import call_blockers
 
-BOARD_KINDS = (AlertKind.SAFETY_TIMER, AlertKind.BACKUP_PD, AlertKind.BACKUP_EMS)
+BOARD_KINDS = (AlertKind.EXCLUSION, AlertKind.SAFETY_TIMER, AlertKind.BACKUP_PD, AlertKind.BACKUP_EMS)
 BackupKind = Literal["pd", "ems"]
 
 
@@ -47,7 +52,7 @@ def acknowledge(*, session: Session, alert_id: int, by: User, now: datetime) -> 
     """Someone on the board has seen the alert and acted; a second acknowledgement changes nothing.
 
     Acknowledging a safety timer means the dispatcher checked on the crew, so it counts as a check-in and
-    the timer starts again.
+    the timer starts again. An exclusion alert stays on every screen until the crew acknowledges it too.
     """
     acknowledged = session.execute(
         update(Alert).where(Alert.id == alert_id, Alert.acknowledged_at.is_(None))
@@ -59,7 +64,7 @@ def acknowledge(*, session: Session, alert_id: int, by: User, now: datetime) -> 
     if acknowledged != 1:
         return alert
     record_event(session=session, kind="alert.acknowledged", subject_type="alert", subject_id=alert.id,
-                 call_id=alert.call_id, at=now, actor_id=by.id, after={"kind": alert.kind})
+                 call_id=alert.call_id, at=now, actor_id=by.id, after={"kind": alert.kind, "by": "board"})
     if alert.kind == AlertKind.SAFETY_TIMER and alert.response_id is not None:
         response = session.get_one(Response, alert.response_id)
         if response.cleared_at is None and response.cancelled_at is None:
@@ -70,10 +75,70 @@ def acknowledge(*, session: Session, alert_id: int, by: User, now: datetime) -> 
     return alert
 
 
+def acknowledge_as_crew(*, session: Session, alert_id: int, by: User, now: datetime) -> Alert:
+    """The crew of the alert's unit has seen an exclusion alert on their phone; twice is once."""
+    alert = session.get(Alert, alert_id, with_for_update=True, populate_existing=True)
+    if alert is None or (by.role == Role.RESPONDER and by.unit_id != alert.unit_id):
+        raise NotFound("alert", alert_id, field="alert_id")
+    if not alert.needs_crew:
+        raise Conflict(f"alert {alert.id} is for the board; the crew has nothing to acknowledge")
+    if alert.crew_acknowledged_at is not None:
+        return alert
+    alert.crew_acknowledged_at, alert.crew_acknowledged_by_id = now, by.id
+    record_event(session=session, kind="alert.acknowledged", subject_type="alert", subject_id=alert.id,
+                 call_id=alert.call_id, at=now, actor_id=by.id, after={"kind": alert.kind, "by": "crew"})
+    return alert
+
+
 def open_alerts(*, session: Session, kinds: tuple[str, ...] = BOARD_KINDS) -> list[Alert]:
-    """Alerts nobody has acknowledged yet, oldest first."""
-    return list(session.scalars(select(Alert).where(Alert.acknowledged_at.is_(None), Alert.kind.in_(kinds))
-                                .order_by(Alert.raised_at, Alert.id)))
+    """Alerts not yet acknowledged by everyone who must: exclusion alerts first, then oldest first."""
+    unsettled = or_(Alert.acknowledged_at.is_(None),
+                    (Alert.kind == AlertKind.EXCLUSION) & Alert.crew_acknowledged_at.is_(None))
+    found = session.scalars(select(Alert).where(unsettled, Alert.kind.in_(kinds)).order_by(Alert.raised_at, Alert.id))
+    return sorted(found, key=lambda a: a.kind != AlertKind.EXCLUSION)
+
+
+def crew_alerts(*, session: Session, unit_id: int) -> list[Alert]:
+    """The unit's exclusion alerts that are not yet acknowledged by both the crew and the board, newest first."""
+    return list(session.scalars(select(Alert).where(
+        Alert.unit_id == unit_id, Alert.kind == AlertKind.EXCLUSION,
+        or_(Alert.acknowledged_at.is_(None), Alert.crew_acknowledged_at.is_(None)),
+    ).order_by(Alert.raised_at.desc(), Alert.id.desc())))
+
+
+def raise_exclusion_alerts(*, session: Session, call: Call, policy: Policy, now: datetime, actor_id: int | None,
+                           cause: str) -> list[Alert]:
+    """For every unarmed team live on ``call`` whose facts no longer clear an exclusion: a top-priority alert.
+
+    ``cause`` names the change (its decision), so every change that leaves an exclusion standing is told; the
+    same words already showing, unacknowledged, for the same response are not raised twice.
+    """
+    blockers = call_blockers(policy, call)
+    if not blockers:
+        return []
+    live = session.execute(
+        select(Response, Unit, Program).join(Unit, Unit.id == Response.unit_id)
+        .join(Program, Program.id == Response.program_id)
+        .where(Response.call_id == call.id, Response.cleared_at.is_(None), Response.cancelled_at.is_(None))
+        .order_by(Response.id)
+    ).all()
+    words = " ".join(dict.fromkeys(b.alert(policy) for b in blockers))
+    raised = []
+    for response, unit, program in live:
+        if not policy.unarmed(program.code):
+            continue
+        message = f"{unit.call_sign} · call {call.external_id or call.id}: {words}"[:256]
+        showing = session.scalar(select(Alert.id).where(
+            Alert.response_id == response.id, Alert.kind == AlertKind.EXCLUSION, Alert.message == message,
+            or_(Alert.acknowledged_at.is_(None), Alert.crew_acknowledged_at.is_(None))).limit(1))
+        if showing is not None:
+            continue
+        alert = raise_alert(session=session, key=f"exclusion:{response.id}:{cause}"[:96], kind=AlertKind.EXCLUSION,
+                            message=message, at=now, call_id=call.id, response_id=response.id, unit_id=unit.id,
+                            actor_id=actor_id)
+        if alert is not None:
+            raised.append(alert)
+    return raised
 
 
 def request_backup(*, session: Session, response_id: int, kind: BackupKind, by: User, now: datetime) -> Alert:

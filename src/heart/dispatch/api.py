@@ -18,6 +18,7 @@ from heart.dispatch.schemas import (
     ClearResponse,
     DecisionPublic,
     Escalate,
+    FallbackRequest,
     QueuedCallPublic,
     RecommendationPublic,
     ResponsePublic,
@@ -31,9 +32,11 @@ router = APIRouter(tags=["dispatch"])
 
 @router.post("/api/calls/{call_id}/responses", status_code=201, dependencies=[allow("dispatch.assign")])
 def assign_unit(call_id: RowId, body: AssignUnit, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
-    """Send a unit: refused (409) if the unit is off duty or already taken, or the call is routed elsewhere."""
+    """Send a unit: refused (409) if the unit is off duty or already taken, the call is routed elsewhere, the unit
+    is an unarmed team and the call's facts do not clear every exclusion, or the call already has a unit and
+    ``additional`` is not set."""
     response = service.assign_unit(session=db, call_id=call_id, unit_id=body.unit_id, at=body.at or now, now=now,
-                                   by=user)
+                                   by=user, additional=body.additional)
     return ResponsePublic.model_validate(response)
 
 
@@ -106,9 +109,13 @@ def recommendations(call_id: RowId, db: SessionDep, now: Now) -> list[Recommenda
 
 
 @router.post("/api/calls/{call_id}/fallback", status_code=201, dependencies=[allow("dispatch.assign")])
-def fall_back(call_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
-    """No unit in time: the call goes where the policy sends it next, recorded as "no unit available"."""
-    return DecisionPublic.model_validate(queue.fall_back(session=db, call_id=call_id, now=now, by=user))
+def fall_back(call_id: RowId, db: SessionDep, user: CurrentUser, now: Now,
+              body: FallbackRequest | None = None) -> DecisionPublic:
+    """No unit in time: the call goes where the policy sends it next, recorded with the reason that held (program
+    closed, no unit on duty and free, no free unit in time, or not dispatched within the maximum wait while units
+    were free — which must be confirmed). Refused (409) while a free unit can still arrive in time."""
+    decision = queue.fall_back(session=db, call_id=call_id, now=now, by=user, confirm=body.confirm if body else None)
+    return DecisionPublic.model_validate(decision)
 
 
 @router.post("/api/calls/{call_id}/escalate", status_code=201, dependencies=[allow("triage.override")])
@@ -140,5 +147,12 @@ def open_alerts(db: SessionDep) -> list[AlertPublic]:
 
 @router.post("/api/alerts/{alert_id}/acknowledge", dependencies=[allow("dispatch.board")])
 def acknowledge(alert_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> AlertPublic:
-    """Someone has seen the alert (a safety timer acknowledged counts as a check-in); twice is once."""
+    """Someone on the board has seen the alert (a safety timer acknowledged counts as a check-in); twice is once.
+    An exclusion alert stays until the crew acknowledges it too."""
     return AlertPublic.model_validate(alerts.acknowledge(session=db, alert_id=alert_id, by=user, now=now))
+
+
+@router.post("/api/alerts/{alert_id}/acknowledge-crew", dependencies=[allow("responder.view")])
+def acknowledge_as_crew(alert_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> AlertPublic:
+    """The crew of the alert's unit has seen an exclusion alert; twice is once."""
+    return AlertPublic.model_validate(alerts.acknowledge_as_crew(session=db, alert_id=alert_id, by=user, now=now))

@@ -15,7 +15,15 @@ from sqlalchemy.orm import Session
 from heart.calls.models import Call, CallStatus
 from heart.dispatch.alerts import open_alerts
 from heart.dispatch.models import Alert, AlertKind, Response
-from heart.dispatch.queue import QueuedCall, available_units, call_point, queued_calls
+from heart.dispatch.queue import (
+    FallbackCheck,
+    QueuedCall,
+    available_units,
+    call_point,
+    check_fallback,
+    outside_agency_calls,
+    queued_calls,
+)
 from heart.dispatch.recommend import (
     DEFAULT_ESTIMATOR,
     BusyUnit,
@@ -29,6 +37,7 @@ from heart.dispatch.recommend import (
 from heart.dispatch.timers import TimerState, timer_of
 from heart.events import Event
 from heart.programs.models import Program, ProgramKind, Shift, Unit, UnitStatus
+from heart.triage.engine import NO_UNIT_IN_TIME, PROGRAM_CLOSED
 from heart.triage.policy import Policy
 
 SHOWN_RECOMMENDATIONS = 3
@@ -41,17 +50,23 @@ class QueueRow:
     recommendations: list[Recommendation]
     expected: ExpectedWait | None
     wait_alert: Alert | None
+    fallback: FallbackCheck | None = None
+    """Which fallback reason holds now (None without a policy to read the program's hours from)."""
 
     @property
     def call(self) -> Call:
         return self.queued.call
 
     def fallback_due(self, now: datetime) -> bool:
-        """Prompt the fallback once the maximum wait passed, or when no unit could arrive within it."""
-        if self.queued.over_max_wait(now):
+        """Offer the fallback once the maximum wait passed, or when no unit could arrive within it."""
+        if self.fallback is not None and self.fallback.reason is None:
+            return False  # a free unit can still arrive in time: send it
+        if self.queued.over_max_wait(now) or (self.fallback is not None and self.fallback.reason in (
+                PROGRAM_CLOSED, NO_UNIT_IN_TIME)):
             return True
         limit = self.queued.program.max_wait_minutes
-        return not self.recommendations and (self.expected is None or self.expected.minutes > limit)
+        waited = self.queued.waited_minutes(now)
+        return not self.recommendations and (self.expected is None or waited + self.expected.minutes > limit)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +85,8 @@ class ActiveRow:
     """A call with the units working it."""
     call: Call
     units: list[UnitRow]
+    program_ids: list[int] = field(default_factory=list)
+    """Programs whose free units may be added to the call (the program of its pathway)."""
 
 
 @dataclass
@@ -83,6 +100,12 @@ class Board:
     units: list[UnitRow] = field(default_factory=list)
     alerts: list[tuple[Alert, str | None]] = field(default_factory=list)
     escalates_to: dict[str, str] = field(default_factory=dict)
+    outside: list[Call] = field(default_factory=list)
+    """Calls with dispatch that a decision now sends to an outside agency: a person sends them on."""
+    free_units: list[Unit] = field(default_factory=list)
+    """Units free to send now (for "add a unit" on a call already worked)."""
+    exclusion_calls: set[int] = field(default_factory=set)
+    """Calls with an exclusion alert not yet acknowledged by board and crew."""
 
 
 def build_board(*, session: Session, now: datetime, policy: Policy | None = None,
@@ -105,29 +128,35 @@ def build_board(*, session: Session, now: datetime, policy: Policy | None = None
         program = programs[unit.program_id]
         board.units.append(UnitRow(unit, program, response, calls.get(response.call_id) if response else None,
                                    timer_of(response, program) if response else None, shift_ends.get(unit.id)))
-    _fill_queue(board, session, list(programs.values()), live_by_unit, calls, estimator)
+    board.free_units = available_units(session=session, now=now)
+    _fill_queue(board, session, list(programs.values()), live_by_unit, calls, estimator, policy)
     by_call: dict[int, list[UnitRow]] = {}
     for row in board.units:
         if row.call is not None:
             by_call.setdefault(row.call.id, []).append(row)
-    board.active = sorted((ActiveRow(calls[call_id], rows) for call_id, rows in by_call.items()),
+    by_code = {p.code: p.id for p in programs.values()}
+    board.active = sorted((ActiveRow(calls[call_id], rows, [by_code[calls[call_id].pathway or ""]]
+                                     if calls[call_id].pathway in by_code else [])
+                           for call_id, rows in by_call.items()),
                           key=lambda a: (a.call.received_at, a.call.id))
     phone_codes = [p.code for p in programs.values() if p.kind == ProgramKind.PHONE]
     board.phone = list(session.scalars(select(Call).where(Call.status == CallStatus.TRIAGED,
                                                           Call.pathway.in_(phone_codes)).order_by(Call.received_at)))
     if policy is not None:
         board.escalates_to = {code: p.escalates_to for code, p in policy.programs.items() if p.escalates_to}
+        board.outside = outside_agency_calls(session=session, policy=policy)
     call_signs = {u.id: u.call_sign for u in units}
     board.alerts = [(a, call_signs.get(a.unit_id) if a.unit_id else None) for a in open_alerts(session=session)]
+    board.exclusion_calls = {a.call_id for a, _ in board.alerts if a.kind == AlertKind.EXCLUSION and a.call_id}
     return board
 
 
 def _fill_queue(board: Board, session: Session, programs: list[Program], live_by_unit: dict[int, Response],
-                calls: dict[int, Call], estimator: TravelTimeEstimator) -> None:
+                calls: dict[int, Call], estimator: TravelTimeEstimator, policy: Policy | None) -> None:
     queued = queued_calls(session=session, programs=programs)
     if not queued:
         return
-    free = available_units(session=session, now=board.now)
+    free = board.free_units
     wait_alerts = {a.call_id: a for a in session.scalars(
         select(Alert).where(Alert.kind == AlertKind.MAX_WAIT, Alert.call_id.in_([q.call.id for q in queued])))}
     typical: dict[int, float] = {}
@@ -146,5 +175,7 @@ def _fill_queue(board: Board, session: Session, programs: list[Program], live_by
             expected = expected_wait(destination, busy, now=board.now, typical_on_scene=typical[program.id],
                                      estimator=estimator)
         alert = wait_alerts.get(item.call.id)
+        check = None if policy is None else check_fallback(session=session, queued=item, now=board.now,
+                                                           policy=policy, estimator=estimator, free=free)
         board.queue.append(QueueRow(item, ranked[:SHOWN_RECOMMENDATIONS] if ranked else [], expected,
-                                    alert if alert is not None and alert.acknowledged_at is None else None))
+                                    alert if alert is not None and alert.acknowledged_at is None else None, check))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from heart.db import Base, UTCDateTime
@@ -66,6 +66,8 @@ class AlertKind:
     BACKUP_PD = "backup_pd"
     BACKUP_EMS = "backup_ems"
     MAX_WAIT = "max_wait"
+    EXCLUSION = "exclusion"
+    """The call's facts changed while an unarmed team is on it: top priority, acknowledged by board and crew."""
 
 
 class Alert(Base):
@@ -88,6 +90,19 @@ class Alert(Base):
     raised_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     acknowledged_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # An exclusion alert also needs the crew's acknowledgement, on their phone; other alerts leave these empty.
+    crew_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    crew_acknowledged_by_id: Mapped[int | None] = mapped_column(Integer)  # a user id (see migration 0003)
+
+    @property
+    def needs_crew(self) -> bool:
+        """Whether the crew's acknowledgement is needed too (exclusion alerts)."""
+        return self.kind == AlertKind.EXCLUSION
+
+    @property
+    def settled(self) -> bool:
+        """Acknowledged by everyone who must: the board, and for an exclusion alert the crew as well."""
+        return self.acknowledged_at is not None and (not self.needs_crew or self.crew_acknowledged_at is not None)
 
 
 class ActionToken(Base):

@@ -15,6 +15,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
+from heart.calls.models import Call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, allow
 from heart.dispatch import alerts, queue, service
@@ -22,15 +23,17 @@ from heart.dispatch.board import Board, build_board
 from heart.dispatch.broadcast import start
 from heart.dispatch.schemas import CancelResponse
 from heart.dispatch.taps import first_time, token_for
-from heart.errors import Conflict, DomainError, InvalidInput, NotFound
+from heart.errors import ConfirmationNeeded, Conflict, DomainError, InvalidInput, NotFound
 from heart.inputs import RowId
 from heart.programs.models import Unit
 from heart.realtime import sse
 from heart.templating import render, templates
-from heart.triage.service import policy_named
+from heart.triage import service as triage_service
+from heart.triage.engine import FALLBACK_REASONS, decide
+from heart.triage.service import facts_of, policy_named, unit_availability
 
 router = APIRouter(include_in_schema=False)
-PARTS = ("alerts", "queue", "phone", "active", "units", "mapdata")
+PARTS = ("alerts", "queue", "outside", "phone", "active", "units", "mapdata")
 Token = Annotated[str | None, Form()]
 
 
@@ -63,7 +66,8 @@ async def board_stream(request: Request) -> Response:
 @router.post("/dispatch/calls/{call_id}/assign", dependencies=[allow("dispatch.assign")])
 def assign(call_id: RowId, db: SessionDep, user: CurrentUser, unit_id: Annotated[RowId, Form()],
            token: Token = None) -> HTMLResponse:
-    """Send a unit with one action; the same button pressed twice sends it once."""
+    """Send a unit with one action; the same button pressed twice sends it once, and a call that already has a
+    unit gets no second one from here (two quick presses on two buttons send one unit)."""
 
     def act() -> str:
         now = utcnow()
@@ -73,15 +77,73 @@ def assign(call_id: RowId, db: SessionDep, user: CurrentUser, unit_id: Annotated
     return _tap(db, user, token, f"assign:{call_id}:{unit_id}", act, "Already sent.")
 
 
-@router.post("/dispatch/calls/{call_id}/fallback", dependencies=[allow("dispatch.assign")])
-def fall_back(call_id: RowId, db: SessionDep, user: CurrentUser, token: Token = None) -> HTMLResponse:
-    """No unit in time: route the call where the policy sends it next, recorded as "no unit available"."""
+@router.post("/dispatch/calls/{call_id}/add-unit", dependencies=[allow("dispatch.assign")])
+def add_unit(call_id: RowId, db: SessionDep, user: CurrentUser, unit_id: Annotated[RowId, Form()],
+             token: Token = None) -> HTMLResponse:
+    """Send one more unit to a call that already has one: the explicit way to a second unit."""
 
     def act() -> str:
-        decision = queue.fall_back(session=db, call_id=call_id, now=utcnow(), by=user)
-        return f"Call {call_id} handed to {decision.pathway}: no unit available."
+        now = utcnow()
+        response = service.assign_unit(session=db, call_id=call_id, unit_id=unit_id, at=now, now=now, by=user,
+                                       additional=True)
+        on_call = service.live_units(session=db, call_id=call_id)
+        return f"{db.get_one(Unit, response.unit_id).call_sign} added: {', '.join(on_call)} on call {call_id}."
 
-    return _tap(db, user, token, f"fallback:{call_id}", act, "Already handed over.")
+    return _tap(db, user, token, f"add:{call_id}:{unit_id}", act, "Already added.")
+
+
+@router.post("/dispatch/calls/{call_id}/fallback", dependencies=[allow("dispatch.assign")])
+def fall_back(call_id: RowId, db: SessionDep, user: CurrentUser, token: Token = None,
+              confirm: Annotated[str, Form()] = "") -> HTMLResponse:
+    """No unit in time: first say which reason holds now and where the call would go; on confirmation, route it
+    there, recorded with that reason."""
+    if not confirm:
+        return _ask_fallback(db, call_id)
+
+    def act() -> str:
+        decision = queue.fall_back(session=db, call_id=call_id, now=utcnow(), by=user, confirm=confirm)
+        return f"Call {call_id} handed to {decision.pathway}: {decision.override_reason}."
+
+    try:
+        return _tap(db, user, token, f"fallback:{call_id}", act, "Already handed over.", raise_confirm=True)
+    except ConfirmationNeeded:  # the facts changed since the dispatcher was asked: ask again with the new ones
+        return _ask_fallback(db, call_id)
+
+
+def _ask_fallback(db: Session, call_id: RowId) -> HTMLResponse:
+    """The confirmation a dispatcher sees before a fallback: the reason that holds now, and where the call goes."""
+    now = utcnow()
+    policy = policy_named(None)
+    waiting = queue.queued_calls(session=db, call_ids=[call_id])
+    if not waiting:
+        return message(f"Call {call_id} is not waiting for a field unit.", status=409)
+    check = queue.check_fallback(session=db, queued=waiting[0], now=now, policy=policy)
+    if check.reason is None:
+        return message(f"{check.words()}: send it, or override the decision with a reason.", status=409)
+    availability = unit_availability(session=db, now=now)
+    availability[check.program] = False
+    destination = decide(facts_of(waiting[0].call), policy, now, availability).pathway
+    html = templates.env.get_template("dispatch/_confirm_fallback.html").render(
+        call=waiting[0].call, check=check, destination=destination, reason_words=FALLBACK_REASONS[check.reason],
+        token=token_for("fallback", call_id, check.reason, waiting[0].decision_id))
+    return HTMLResponse(html)
+
+
+@router.post("/dispatch/calls/{call_id}/send-to-agency", dependencies=[allow("dispatch.assign")])
+def send_to_agency(call_id: RowId, db: SessionDep, user: CurrentUser, token: Token = None,
+                   confirm: Annotated[str, Form()] = "") -> HTMLResponse:
+    """Send a call its decision routes to an outside agency there, once the dispatcher confirms."""
+    if confirm != "yes":
+        call = db.get_one(Call, call_id)
+        html = templates.env.get_template("dispatch/_confirm_send.html").render(
+            call=call, token=token_for("send", call_id, call.pathway))
+        return HTMLResponse(html)
+
+    def act() -> str:
+        call = triage_service.send_to_agency(session=db, call_id=call_id, now=utcnow(), actor_id=user.id)
+        return f"Call {call_id} sent to {call.pathway}; it is closed on HEART's side."
+
+    return _tap(db, user, token, f"send:{call_id}", act, "Already sent.")
 
 
 @router.post("/dispatch/calls/{call_id}/escalate", dependencies=[allow("triage.override")])
@@ -107,8 +169,8 @@ def cancel(response_id: RowId, db: SessionDep, user: CurrentUser, reason: Annota
         now = utcnow()
         data = CancelResponse(reason=reason.strip(), call_still_needs_response=call_still_needs_response == "yes")
         response = service.cancel_response(session=db, response_id=response_id, data=data, at=now, now=now, by=user)
-        after = "back in the queue" if data.call_still_needs_response else "closed"
-        return f"{db.get_one(Unit, response.unit_id).call_sign} called off; call {response.call_id} {after}."
+        return (f"{db.get_one(Unit, response.unit_id).call_sign} called off; "
+                f"{service.call_state(session=db, call_id=response.call_id)}.")
 
     return _tap(db, user, token, f"cancel:{response_id}", act, "Already called off.")
 
@@ -123,8 +185,8 @@ def acknowledge(alert_id: RowId, db: SessionDep, user: CurrentUser, token: Token
     return _tap(db, user, token, f"ack:{alert_id}", act, "Alert acknowledged.")
 
 
-def _tap(db: Session, user: User, token: str | None, action: str, act: Callable[[], str], again: str
-         ) -> HTMLResponse:
+def _tap(db: Session, user: User, token: str | None, action: str, act: Callable[[], str], again: str,
+         *, raise_confirm: bool = False) -> HTMLResponse:
     """Carry out ``act`` once per token, answering with one line for the board's message area."""
     try:
         if not first_time(session=db, token=token, action=action, user_id=user.id, now=utcnow()):
@@ -132,6 +194,8 @@ def _tap(db: Session, user: User, token: str | None, action: str, act: Callable[
         return message(act())
     except DomainError as error:
         db.rollback()  # nothing of a refused action is kept, including its token
+        if raise_confirm and isinstance(error, ConfirmationNeeded):
+            raise
         return message(str(error), status=status_for(error))
 
 

@@ -1,18 +1,17 @@
-"""The dispatch queue: calls waiting for a field unit, the units free to take them, and the ways out of the
-queue other than a unit — the fallback when no unit is free in time ("no unit available", which the reach
-metric counts) and the escalation of a phone (CCD) call to a field team.
+"""The dispatch queue: calls handed to dispatch that wait for a field unit, the units free to take them, and the
+ways out of the queue other than a unit — the fallback, which records which of four facts held at that moment
+(the program was closed; no unit of it was on duty and free; no free unit could arrive within the maximum wait;
+or the call waited past the maximum wait while units were free, which the dispatcher must confirm), and the
+escalation of a phone (CCD) call to a field team.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import exists, func, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
@@ -26,13 +25,28 @@ from heart.dispatch.recommend import (
     TravelTimeEstimator,
     rank_units,
 )
-from heart.errors import Conflict
+from heart.errors import ConfirmationNeeded, Conflict
 from heart.events import record_event
 from heart.programs.models import Program, ProgramKind, Shift, Unit, UnitStatus
-from heart.triage.engine import NO_UNIT_AVAILABLE, decide
-from heart.triage.models import PolicyVersion, TriageDecision
+from heart.triage.engine import (
+    FALLBACK_REASONS,
+    NO_UNIT_AVAILABLE,
+    NO_UNIT_IN_TIME,
+    NOT_DISPATCHED_IN_TIME,
+    PROGRAM_CLOSED,
+    decide,
+)
+from heart.triage.models import TriageDecision
 from heart.triage.policy import Policy
-from heart.triage.service import HANDED_OFF, current_decision, facts_of, override_decision, policy_named
+from heart.triage.service import (
+    current_decision,
+    facts_of,
+    is_outside_agency,
+    override_decision,
+    policy_named,
+    remember_version,
+    unit_availability,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,15 +79,20 @@ def available_units(*, session: Session, now: datetime, program_id: int | None =
     return list(session.scalars(query))
 
 
-def queued_calls(*, session: Session, programs: Sequence[Program] | None = None) -> list[QueuedCall]:
-    """Calls waiting for a field unit, longest waiting first.
+def queued_calls(*, session: Session, programs: Sequence[Program] | None = None,
+                 call_ids: Sequence[int] | None = None) -> list[QueuedCall]:
+    """Calls handed to dispatch that wait for a field unit, longest waiting first.
 
-    A call waits from its latest routing decision, or from the cancellation that put it back in the queue.
+    A call waits from its latest routing decision, or from the cancellation that put it back in the queue. A call
+    a person has not handed to dispatch is not in the queue, whatever its pathway.
     """
     programs = programs if programs is not None else list(session.scalars(select(Program)))
     field = {p.code: p for p in programs if p.kind == ProgramKind.FIELD}
-    calls = list(session.scalars(select(Call).where(Call.status == CallStatus.TRIAGED,
-                                                    Call.pathway.in_(list(field)))))
+    query = select(Call).where(Call.status == CallStatus.TRIAGED, Call.pathway.in_(list(field)),
+                               Call.handed_to_dispatch_at.is_not(None))
+    if call_ids is not None:
+        query = query.where(Call.id.in_(list(call_ids)))
+    calls = list(session.scalars(query))
     if not calls:
         return []
     ids = [c.id for c in calls]
@@ -107,45 +126,125 @@ def recommend_units(
                       estimator)
 
 
-def fall_back(*, session: Session, call_id: int, now: datetime, by: User, policy: Policy | None = None
-              ) -> TriageDecision:
-    """No unit of the call's program is free in time: route the call where the policy sends it next.
+def outside_agency_calls(*, session: Session, policy: Policy) -> list[Call]:
+    """Calls with dispatch whose decision now sends them to an outside agency: a person must send them on."""
+    external = [code for code, program in policy.programs.items() if program.always_open]
+    return list(session.scalars(select(Call).where(
+        Call.status == CallStatus.TRIAGED, Call.pathway.in_(external), Call.handed_to_dispatch_at.is_not(None))
+        .order_by(Call.received_at, Call.id)))
 
-    The decision is recorded with ``fallback = "no_unit_available"`` (what the reach metric counts), the
-    policy's reasons for the new pathway, and who decided; the call's timeline shows it.
+
+@dataclass(frozen=True, slots=True)
+class FallbackCheck:
+    """Which fallback reason holds for a waiting call now, and the facts behind it."""
+
+    reason: str | None
+    """PROGRAM_CLOSED, NO_UNIT_AVAILABLE, NO_UNIT_IN_TIME or NOT_DISPATCHED_IN_TIME; None while a free unit can
+    still arrive within the maximum wait (no fallback is due)."""
+    program: str
+    waited_minutes: float
+    max_wait_minutes: int
+    free: list[Recommendation] = field(default_factory=list)
+
+    @property
+    def nearest(self) -> Recommendation | None:
+        return self.free[0] if self.free else None
+
+    @property
+    def needs_confirmation(self) -> bool:
+        """The dispatcher confirms a fallback made while units were free (it is not "no unit available")."""
+        return self.reason == NOT_DISPATCHED_IN_TIME
+
+    def words(self) -> str:
+        """The reason in plain words, as recorded on the decision and shown before confirming."""
+        waited = f"waited {self.waited_minutes:.0f} of {self.max_wait_minutes} minutes"
+        nearest = self.nearest
+        eta = f", about {nearest.minutes:.0f} minutes away" if nearest and nearest.minutes is not None else ""
+        if self.reason == PROGRAM_CLOSED:
+            return f"{self.program} is closed now ({waited})"
+        if self.reason == NO_UNIT_AVAILABLE:
+            return f"No {self.program} unit was on duty and free ({waited})"
+        if self.reason == NO_UNIT_IN_TIME:
+            return (f"No free {self.program} unit could arrive within {self.max_wait_minutes} minutes (nearest: "
+                    f"{nearest.call_sign if nearest else '?'}{eta}; {waited})")
+        if self.reason == NOT_DISPATCHED_IN_TIME:
+            names = ", ".join(r.call_sign for r in self.free[:3])
+            return (f"Not dispatched within {self.max_wait_minutes} minutes while {self.program} units were free "
+                    f"({names}; {waited})")
+        return (f"{nearest.call_sign if nearest else 'A ' + self.program + ' unit'} is free and can arrive within "
+                f"the maximum wait{eta}")
+
+
+def check_fallback(*, session: Session, queued: QueuedCall, now: datetime, policy: Policy,
+                   estimator: TravelTimeEstimator = DEFAULT_ESTIMATOR,
+                   free: Sequence[Unit] | None = None) -> FallbackCheck:
+    """Which of the four fallback reasons holds for ``queued`` at ``now`` (see ``FallbackCheck.reason``)."""
+    program = queued.program
+    waited, limit = queued.waited_minutes(now), program.max_wait_minutes
+    rules = policy.programs.get(program.code)
+    local = now.astimezone(policy.timezone)
+    if rules is not None and not rules.is_open(local.hour * 60 + local.minute):
+        return FallbackCheck(PROGRAM_CLOSED, program.code, waited, limit)
+    units = [u for u in free if u.program_id == program.id] if free is not None else available_units(
+        session=session, now=now, program_id=program.id)
+    ranked = rank_units(call_point(queued.call), units, estimator)
+    if not ranked:
+        return FallbackCheck(NO_UNIT_AVAILABLE, program.code, waited, limit)
+    best = ranked[0].minutes
+    reason: str | None
+    if waited < limit:
+        reason = NO_UNIT_IN_TIME if best is not None and waited + best > limit else None
+    else:  # past the wait with units free: too far even if sent at once, or not sent in time
+        reason = NO_UNIT_IN_TIME if best is not None and best > limit else NOT_DISPATCHED_IN_TIME
+    return FallbackCheck(reason, program.code, waited, limit, ranked)
+
+
+def fall_back(*, session: Session, call_id: int, now: datetime, by: User, policy: Policy | None = None,
+              confirm: str | None = None, estimator: TravelTimeEstimator = DEFAULT_ESTIMATOR) -> TriageDecision:
+    """No unit of the call's program comes in time: route the call where the policy sends it next.
+
+    The decision records which reason held at this moment (``check_fallback``), in its ``fallback`` and in plain
+    words; a fallback while units are free and could arrive in time is refused, and one past the maximum wait
+    while units are free needs ``confirm`` naming that reason. Falling back to an outside agency is the
+    dispatcher's sending the call there (the board asks them to confirm first).
     """
-    call = get_call(session=session, call_id=call_id)
-    program = session.scalar(select(Program).where(Program.code == call.pathway)) if call.pathway else None
-    if call.status != CallStatus.TRIAGED or program is None or program.kind != ProgramKind.FIELD:
+    call = get_call(session=session, call_id=call_id, for_update=True)
+    queued = queued_calls(session=session, call_ids=[call.id])
+    if not queued:
         raise Conflict(f"call {call.id} is not waiting for a field unit; there is nothing to fall back from")
+    item = queued[0]
     policy = policy or policy_named(None)
-    availability = _field_availability(session, now)
-    availability[program.code] = False
+    check = check_fallback(session=session, queued=item, now=now, policy=policy, estimator=estimator)
+    if check.reason is None:
+        raise Conflict(f"{check.words()}: send it, or override the decision with a reason")
+    if check.needs_confirmation and confirm != check.reason:
+        raise ConfirmationNeeded(f"{check.words()}. Confirm to record the fallback as "
+                                 f"\"{FALLBACK_REASONS[check.reason]}\".", confirm=check.reason)
+    availability = unit_availability(session=session, now=now)
+    availability[item.program.code] = False
     result = decide(facts_of(call), policy, now, availability)
-    if result.pathway == program.code:
+    if result.pathway == item.program.code:
         raise Conflict(f"the policy has nowhere else to send call {call.id}")
     current = current_decision(session=session, call_id=call.id)
-    waited = _waited_minutes(session, call, current, now)
-    _remember_policy(session, policy, now)
+    remember_version(session, policy, now)
     decision = TriageDecision(
         call_id=call.id, policy_id=policy.id, policy_version=policy.version, pathway=result.pathway,
-        recommended_pathway=program.code,  # what the policy would choose with a unit free: the team that did not come
+        recommended_pathway=item.program.code,  # the team that did not come
+        eligible_pathway=(current.eligible_pathway if current else None) or item.program.code,
         reasons=[{"rule": r.rule, "text": r.text} for r in result.reasons], unanswered=list(result.unanswered),
-        fallback=NO_UNIT_AVAILABLE, decided_at=now, decided_by_id=by.id,
-        override_reason=f"No {program.code} unit was available (waited {waited:.0f} of "
-                        f"{program.max_wait_minutes} minutes)",
+        fallback=check.reason, decided_at=now, decided_by_id=by.id, override_reason=check.words(),
     )
     session.add(decision)
     session.flush()
     before = {"pathway": call.pathway, "status": call.status.value}
     call.pathway = result.pathway
-    if result.pathway in HANDED_OFF:
+    if is_outside_agency(policy, result.pathway):
         call.status, call.closed_at = CallStatus.RESOLVED, now
     record_event(session=session, kind="triage.fallback", subject_type="triage_decision", subject_id=decision.id,
                  call_id=call.id, at=now, actor_id=by.id, before=before,
-                 after={"pathway": result.pathway, "status": call.status.value, "fallback": NO_UNIT_AVAILABLE,
-                        "from_program": program.code, "waited_minutes": round(waited, 1),
-                        "policy": f"{policy.id} v{policy.version}"})
+                 after={"pathway": result.pathway, "status": call.status.value, "fallback": check.reason,
+                        "from_program": item.program.code, "waited_minutes": round(check.waited_minutes, 1),
+                        "free_units": len(check.free), "policy": f"{policy.id} v{policy.version}"})
     return decision
 
 
@@ -154,10 +253,10 @@ def escalate_to_field(*, session: Session, call_id: int, reason: str, now: datet
     """A phone clinician (CCD) decides a visit is needed: the call joins the field queue as it stands.
 
     Nothing is re-entered: the call keeps its screening answers and history, the new decision goes through
-    the same safety check as any override (an unarmed team needs every exclusion answered "no"), and the
-    timeline shows the phone work, the escalation and, later, the field response.
+    the same safety check as any override (an unarmed team needs every exclusion clear), and the timeline
+    shows the phone work, the escalation and, later, the field response.
     """
-    call = get_call(session=session, call_id=call_id)
+    call = get_call(session=session, call_id=call_id, for_update=True)
     policy = policy or policy_named(None)
     phone = policy.programs.get(call.pathway or "")
     if phone is None or phone.kind != "phone" or call.status != CallStatus.TRIAGED:
@@ -169,29 +268,8 @@ def escalate_to_field(*, session: Session, call_id: int, reason: str, now: datet
     decision = override_decision(session=session, call_id=call.id, pathway=phone.escalates_to,
                                  reason=f"Escalated from {phone.code}: {reason.strip()}", now=now, actor_id=by.id,
                                  policy=policy)
+    call.handed_to_dispatch_at = call.handed_to_dispatch_at or now
     record_event(session=session, kind="call.escalated", subject_type="call", subject_id=call.id, call_id=call.id,
                  at=now, actor_id=by.id, before={"pathway": phone.code},
                  after={"pathway": phone.escalates_to, "decision_id": decision.id})
     return decision
-
-
-def _field_availability(session: Session, now: datetime) -> dict[str, bool]:
-    """For each field program, whether any unit is free now."""
-    free = {unit.program_id for unit in available_units(session=session, now=now)}
-    programs = session.scalars(select(Program).where(Program.kind == ProgramKind.FIELD))
-    return {program.code: program.id in free for program in programs}
-
-
-def _waited_minutes(session: Session, call: Call, current: TriageDecision | None, now: datetime) -> float:
-    cancelled = session.scalar(select(func.max(Response.cancelled_at)).where(Response.call_id == call.id))
-    since = max(at for at in (current.decided_at if current else call.received_at, cancelled) if at is not None)
-    return max((now - since).total_seconds() / 60, 0.0)
-
-
-def _remember_policy(session: Session, policy: Policy, now: datetime) -> None:
-    """Keep the text of the policy version that made this decision (as triage does for its own)."""
-    values = {"policy_id": policy.id, "version": policy.version, "sha256": hashlib.sha256(policy.text.encode())
-              .hexdigest(), "document": policy.text, "loaded_at": now}
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    session.execute(insert(PolicyVersion).values(**values).on_conflict_do_nothing(
-        index_elements=["policy_id", "version"]))

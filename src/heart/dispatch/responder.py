@@ -1,7 +1,10 @@
-"""The responder's phone: the unit's current call, one tap per status, backup, outcomes, narrative.
+"""The responder's phone: the unit's current call, one tap per status, backup, outcomes, narrative, and at the
+top, above everything, a safety alert when the call's facts change while the crew is on it ("weapon reported —
+stage and wait for police"), until both the crew and the board acknowledge it.
 
 Every button carries a token made when the page was drawn; a tap that arrives twice (double tap, a retry on
-a flaky network) is answered with the page as it stands and changes nothing.
+a flaky network) is answered with the page as it stands and changes nothing. The alert has its own place on the
+page, redrawn by the stream on its own, so it never wipes what the crew is typing in the outcome form.
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from heart.inputs import RowId
 from heart.programs.models import Program, Unit
 from heart.realtime import sse
 from heart.realtime.feed import STREAM_SECONDS, keep_alive_until_change
-from heart.templating import render
+from heart.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str | None, Form()]
@@ -111,11 +114,29 @@ def _panel(request: Request, db: Session, user: User, *, error: str | None = Non
     }, status_code=status)
 
 
+def safety_banner(session: Session, unit_id: int | None) -> str:
+    """The crew's unacknowledged safety alerts, as the page shows them (empty when there are none)."""
+    found = alerts.crew_alerts(session=session, unit_id=unit_id) if unit_id is not None else []
+    return templates.env.get_template("responder/_safety.html").render(alerts=found)
+
+
 @router.get("/responder", dependencies=[allow("responder.view")])
 def responder_page(request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
-    """The phone screen; it listens for a new call or a cancellation and redraws itself."""
+    """The phone screen; it listens for a new call, a cancellation or a safety alert and redraws that part."""
     panel = bytes(_panel(request, db, user).body).decode()
-    return render(request, "responder/view.html", {"panel": panel})
+    return render(request, "responder/view.html", {"panel": panel, "safety": safety_banner(db, user.unit_id)})
+
+
+@router.post("/responder/alerts/{alert_id}/acknowledge", dependencies=[allow("responder.view")])
+def acknowledge_alert(alert_id: RowId, db: SessionDep, user: CurrentUser) -> HTMLResponse:
+    """The crew has seen the safety alert; it stays until dispatch has acknowledged it too."""
+    try:
+        alerts.acknowledge_as_crew(session=db, alert_id=alert_id, by=user, now=utcnow())
+        db.flush()
+    except DomainError as error:
+        db.rollback()
+        return HTMLResponse(safety_banner(db, user.unit_id), status_code=status_for(error))
+    return HTMLResponse(safety_banner(db, user.unit_id))
 
 
 @router.get("/responder/panel", dependencies=[allow("responder.view")])
@@ -131,19 +152,24 @@ async def responder_stream(request: Request, user: CurrentUser) -> Response:
     realtime, factory = request.app.state.realtime, request.app.state.read_sessionmaker
     unit_id = user.unit_id
 
-    def state() -> str:
+    def state() -> tuple[str, str]:
         if unit_id is None:
-            return "none"
+            return "none", ""
         with factory() as session:
             response = live_response(session, unit_id)
-            return f"{response.id}:{response.status}" if response else "none"
+            return (f"{response.id}:{response.status}" if response else "none"), safety_banner(session, unit_id)
 
     async def body() -> AsyncIterator[bytes]:
         yield sse.retry(1000)
         seen = realtime.changes.generation
         ends_at = time.monotonic() + STREAM_SECONDS
+        shown: str | None = None
         while True:
-            yield sse.message("state", await anyio.to_thread.run_sync(state))
+            current, banner = await anyio.to_thread.run_sync(state)
+            if banner != shown:  # the alert first: it is what the crew must see
+                yield sse.message("safety", banner)
+                shown = banner
+            yield sse.message("state", current)
             async for keepalive in keep_alive_until_change(realtime.changes, seen, ends_at):
                 yield keepalive
             if realtime.changes.generation == seen:

@@ -15,6 +15,16 @@ class AssignUnit(Input):
 
     unit_id: RowId
     at: AwareDatetime | None = Field(default=None, description="when the unit was sent; defaults to now")
+    additional: bool = Field(default=False, description="send it although the call already has a unit on it "
+                                                        "(\"add a unit\"); otherwise a second unit is refused")
+
+
+class FallbackRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    confirm: str | None = Field(default=None, description="the reason being confirmed; needed when the call waited "
+                                                          "past the maximum wait while units were free "
+                                                          "(not_dispatched_in_time)")
 
 
 class StatusUpdate(Input):
@@ -119,6 +129,7 @@ class AlertPublic(BaseModel):
     unit_id: int | None
     raised_at: datetime
     acknowledged_at: datetime | None
+    crew_acknowledged_at: datetime | None = None
 
 
 class DecisionPublic(BaseModel):

@@ -22,6 +22,9 @@ from heart.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from heart.events import reason_given, record_event
 from heart.programs.models import Program, Unit, UnitStatus
 from heart.programs.service import get_unit
+from heart.triage.policy import Policy
+from heart.triage.safety import unarmed_refusal
+from heart.triage.service import policy_named
 
 STEPS = ("dispatched_at", "en_route_at", "on_scene_at", "transport_started_at", "cleared_at")
 UNIT_STATUS_AFTER = {
@@ -36,9 +39,21 @@ class UnitNotAvailable(Conflict):
     """The unit is off duty or already on a call."""
 
 
-def assign_unit(*, session: Session, call_id: int, unit_id: int, at: datetime, now: datetime, by: User) -> Response:
-    """Send a unit to a call; the unit becomes dispatched in the same transaction (a conditional claim)."""
-    call = get_call(session=session, call_id=call_id)
+class ExclusionHolds(Conflict):
+    """The unit is an unarmed team and the call's facts do not clear every exclusion."""
+
+
+def assign_unit(*, session: Session, call_id: int, unit_id: int, at: datetime, now: datetime, by: User,
+                additional: bool = False, policy: Policy | None = None) -> Response:
+    """Send a unit to a call; the unit becomes dispatched in the same transaction (a conditional claim).
+
+    This is the one place a response is created, whatever the path (the board's buttons, the JSON API, a unit
+    added to a call later). In the same transaction, with the call's row locked and read afresh, a unit of an
+    unarmed program is refused unless the call's current facts clear every exclusion; the refusal names what
+    blocks it. A call that already has a unit on it gets another only when ``additional`` says so (the board's
+    "add a unit"), so two quick presses on two "Assign" buttons send one unit.
+    """
+    call = get_call(session=session, call_id=call_id, for_update=True)
     unit = get_unit(session=session, unit_id=unit_id)
     program = session.get_one(Program, unit.program_id)
     _check_time(at, now)
@@ -51,6 +66,13 @@ def assign_unit(*, session: Session, call_id: int, unit_id: int, at: datetime, n
                        f"decision with a reason before sending {unit.call_sign}")
     if at < call.received_at:
         raise Conflict(f"the dispatch time {at.isoformat()} is before the call was received")
+    refusal = unarmed_refusal(policy or policy_named(None), program.code, call)
+    if refusal is not None:
+        raise ExclusionHolds(f"{unit.call_sign} cannot be sent: {refusal}")
+    on_call = live_units(session=session, call_id=call.id)
+    if on_call and not additional:
+        raise Conflict(f"call {call.id} already has {', '.join(on_call)} on it; use \"Add a unit\" to send "
+                       f"{unit.call_sign} as well")
     claimed = session.execute(
         update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.AVAILABLE)
         .values(status=UnitStatus.DISPATCHED, status_changed_at=at)
@@ -71,8 +93,29 @@ def assign_unit(*, session: Session, call_id: int, unit_id: int, at: datetime, n
     record_event(session=session, kind="response.dispatched", subject_type="response", subject_id=response.id,
                  call_id=call.id, at=at, actor_id=by.id, before={"unit_status": "available",
                                                                  "call_status": before_status.value},
-                 after={"unit_id": unit.id, "call_sign": unit.call_sign, "unit_status": "dispatched"})
+                 after={"unit_id": unit.id, "call_sign": unit.call_sign, "unit_status": "dispatched",
+                        "additional": bool(on_call)})
     return response
+
+
+def live_units(*, session: Session, call_id: int) -> list[str]:
+    """Call signs of the units on the call now (dispatched, en route, on scene or transporting)."""
+    return list(session.scalars(select(Unit.call_sign).join(Response, Response.unit_id == Unit.id).where(
+        Response.call_id == call_id, Response.cleared_at.is_(None), Response.cancelled_at.is_(None))
+        .order_by(Unit.call_sign)))
+
+
+def call_state(*, session: Session, call_id: int) -> str:
+    """Where a call stands now, in words for a message: "CRT-5 still on call 12", "call 12 is back in the queue"."""
+    call = get_call(session=session, call_id=call_id)
+    on_call = live_units(session=session, call_id=call.id)
+    if on_call:
+        return f"{', '.join(on_call)} still on call {call.id}"
+    if call.status == CallStatus.TRIAGED:
+        return f"call {call.id} is back in the queue for {call.pathway}"
+    if call.status == CallStatus.CANCELLED:
+        return f"call {call.id} is closed (no unit needed)"
+    return f"call {call.id} is {call.status.value}"
 
 
 def mark_en_route(*, session: Session, response_id: int, at: datetime, now: datetime, by: User) -> Response:

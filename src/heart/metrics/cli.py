@@ -16,7 +16,7 @@ from rich.table import Table
 
 from heart.console import OutputFormat
 from heart.errors import DomainError
-from heart.metrics.schemas import MetricsReport
+from heart.metrics.schemas import MISSED_WORDS, MetricsReport
 
 FIGURES = (
     ("responses", "Responses", "{:,}"),
@@ -92,6 +92,17 @@ def report_table(report: MetricsReport) -> Table:
         table.add_row(label, *(_cell(getattr(report.programs[code], key), fmt) for code in codes))
     table.add_row("Left out (data-quality exceptions)",
                   *(f"{report.programs[code].data_quality.excluded_responses:,}" for code in codes))
+    reach = {code: report.programs[code].reach for code in codes}
+    if any(reach.values()):
+        table.add_section()
+        table.add_row("Reach: eligible calls (received, closed)",
+                      *(f"{r.eligible_calls:,}" if r else "—" for r in reach.values()))
+        table.add_row("Reached by the program", *(f"{r.reached_calls:,}" if r else "—" for r in reach.values()))
+        table.add_row("Reach", *(_cell(r.pct_reached, "{:.2f}%") if r else "—" for r in reach.values()))
+        for reason, words in MISSED_WORDS.items():
+            table.add_row(f"  missed: {words}", *(f"{r.missed.get(reason, 0):,}" if r else "—"
+                                                  for r in reach.values()))
+        table.add_row("Eligible calls still open", *(f"{r.in_progress:,}" if r else "—" for r in reach.values()))
     return table
 
 

@@ -21,6 +21,14 @@ a response *counts* when it is cleared in the period, not cancelled, and has dis
 times with non-negative durations. ``responses`` is the number that count; the time figures and the
 percentages are over them. Cleared responses in the period that fail a condition are data-quality
 exceptions (by kind). Cancelled responses are counted by ``cancelled_at`` in the period.
+
+**Reach**, for a field program and a period by the call's ``received_at`` (local days): the calls *eligible* for
+the program — those the policy recommends it for before hours and unit availability (the latest decision's
+``eligible_pathway``) — and, of those that are closed, the share that got the program's response (a response of
+the program that reached the scene). Every closed eligible call missed is counted under exactly one reason: the
+fallback recorded at that moment (the program was closed; no unit of it on duty and free; no free unit could
+arrive within the maximum wait; not dispatched within the maximum wait while units were free), else sent
+elsewhere by a person, else its unit was called off, else other. Eligible calls still open are counted apart.
 """
 
 from __future__ import annotations
@@ -37,6 +45,8 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pyarrow as pa
+
+from heart.triage.engine import FALLBACK_REASONS
 
 EpochMicros = Callable[[ir.TimestampValue], ir.IntegerValue]
 """A backend's way to turn a timestamp into integer microseconds since 1970-01-01 UTC."""
@@ -55,6 +65,22 @@ HISTORY_SCHEMA = ibis.schema({
     "ems_support": "boolean",
 })
 """One row per response: what every backend provides, and what the Parquet export holds."""
+
+REACH_SCHEMA = ibis.schema({
+    "program": "string",  # the field program the call is eligible for
+    "timezone": "string",
+    "received_at": "timestamp('UTC')",
+    "closed": "boolean",  # resolved or cancelled
+    "reached": "boolean",  # a response of the program reached the scene
+    "fallback": "string",  # the latest decision's fallback reason, if any
+    "overridden": "boolean",  # a person sent the call to another pathway
+    "called_off": "boolean",  # a response of the program was cancelled
+})
+"""One row per call eligible for a field program: what every backend provides for reach."""
+
+REACHED, IN_PROGRESS = "reached", "in_progress"
+MISSED_REASONS: tuple[str, ...] = (*FALLBACK_REASONS, "sent_elsewhere", "called_off", "other")
+"""Why an eligible, closed call did not get the program's response; each missed call has exactly one."""
 
 TIMESTAMPS = ("received_at", "dispatched_at", "on_scene_at", "cleared_at", "cancelled_at")
 MICROS_PER_MINUTE = 60_000_000
@@ -363,3 +389,25 @@ def local_clock(span: Mapping[str, Any], zones: Iterable[str]) -> LocalClock | N
     if not instants:
         return None
     return LocalClock(zones, min(instants), max(instants))
+
+
+def reach_outcomes(reach: ir.Table, epoch_micros: EpochMicros, clock: LocalClock, period: Period) -> ir.Table:
+    """Eligible calls received in the period, per program and outcome: reached, in progress, or the one reason
+    it was missed (``MISSED_REASONS``; the first that applies, in that order)."""
+    calls = reach.mutate(received_us=epoch_micros(reach.received_at))
+    calls = calls.filter(_within(calls.received_us, calls.timezone, clock, period))
+    outcome = ibis.cases(
+        (calls.reached, REACHED),
+        (~calls.closed, IN_PROGRESS),
+        (calls.fallback.isin(list(FALLBACK_REASONS)), calls.fallback),
+        (calls.overridden, "sent_elsewhere"),
+        (calls.called_off, "called_off"),
+        else_="other",
+    )
+    marked = calls.mutate(outcome=outcome)
+    return marked.group_by(["program", "outcome"]).aggregate(calls=marked.program.count())
+
+
+def reach_span(reach: ir.Table) -> ir.Table:
+    """The earliest and latest call received, and the zones (one row), to bound the local clock of reach."""
+    return reach.aggregate(first_received_at=reach.received_at.min(), last_received_at=reach.received_at.max())

@@ -15,7 +15,7 @@ from heart.deps import allow
 from heart.errors import DomainError
 from heart.metrics.backends import open_database
 from heart.metrics.definitions import EXCEPTION_KINDS, Period
-from heart.metrics.schemas import MetricsReport, PeriodPublic
+from heart.metrics.schemas import MISSED_WORDS, MetricsReport, PeriodPublic
 from heart.metrics.service import compute_metrics, report_programs
 from heart.templating import render
 
@@ -68,6 +68,7 @@ def dashboard(request: Request, since: str | None = None, until: str | None = No
         "since": since or "", "until": until or "", "presets": presets(today),
         "exception_kinds": [(kind, EXCEPTION_WORDS[kind]) for kind in EXCEPTION_KINDS],
         "charts": charts(report, codes), "month_rows": month_rows(report, codes), "fmt": _format,
+        "missed_words": MISSED_WORDS, "reach_codes": [c for c in codes if report.programs[c].reach is not None],
     }, status_code=422 if error else 200)
 
 

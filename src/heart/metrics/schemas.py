@@ -27,6 +27,28 @@ class DataQuality(BaseModel):
     negative_received_to_scene: int = Field(0, description="left out of the received → on-scene figures only")
 
 
+MISSED_WORDS: dict[str, str] = {
+    "program_closed": "the program was closed",
+    "no_unit_available": "no unit on duty and free",
+    "no_unit_in_time": "no free unit could arrive in time",
+    "not_dispatched_in_time": "not dispatched in time while units were free",
+    "sent_elsewhere": "a person sent the call elsewhere",
+    "called_off": "the unit was called off",
+    "other": "other",
+}
+"""Each reason an eligible call was missed, in words for the dashboard and ``heart metrics``."""
+
+
+class Reach(BaseModel):
+    """Of the calls eligible for the program (closed in HEART's books), how many got its response, and why not."""
+
+    eligible_calls: int = Field(0, description="eligible calls received in the period and closed")
+    reached_calls: int = Field(0, description="of those, calls a unit of the program reached")
+    pct_reached: float | None = None
+    missed: dict[str, int] = Field(default_factory=dict, description="missed calls by their one reason")
+    in_progress: int = Field(0, description="eligible calls still open (in no figure above)")
+
+
 class ProgramMetrics(BaseModel):
     """One program's figures for the period (minutes and percentages rounded to 2 decimals)."""
 
@@ -45,6 +67,7 @@ class ProgramMetrics(BaseModel):
                                          description="by local hour of dispatch, 0–23")
     responses_by_month: dict[str, int] = Field(default_factory=dict, description="by local month cleared")
     data_quality: DataQuality = Field(default_factory=DataQuality)
+    reach: Reach | None = Field(None, description="field programs, when the source holds the calls")
 
 
 class MetricsReport(BaseModel):

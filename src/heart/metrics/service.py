@@ -16,7 +16,7 @@ import ibis.expr.types as ir
 from heart.errors import NotFound
 from heart.metrics import definitions as d
 from heart.metrics.backends import MetricsSource, quiet
-from heart.metrics.schemas import DataQuality, MetricsReport, PeriodPublic, ProgramMetrics
+from heart.metrics.schemas import DataQuality, MetricsReport, PeriodPublic, ProgramMetrics, Reach
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,15 +33,19 @@ class Totals:
 
 def compute_metrics(*, source: MetricsSource, period: d.Period, program: str | None = None) -> MetricsReport:
     """Every program's figures (or one program's) for the period, from the source's history."""
-    history = source.history
+    history, reach = source.history, source.reach
     if program is not None:
         history = history.filter(history.program == program)
+        reach = reach.filter(reach.program == program) if reach is not None else None
     programs = _rows(d.programs_and_zones(history))
-    codes = sorted({row["program"] for row in programs})
+    reach_zones = _rows(reach.select("program", "timezone").distinct()) if reach is not None else []
+    codes = sorted({row["program"] for row in programs} | {row["program"] for row in reach_zones})
     if program is not None and program not in codes and not _program_exists(source, program):
         raise NotFound("program", program, field="program")
     report = MetricsReport(period=PeriodPublic(since=period.since, until=period.until),
                            programs={code: ProgramMetrics() for code in ([program] if program else codes)})
+    if reach is not None and reach_zones:
+        _fill_reach(report, source, reach, reach_zones, period)
     clock = d.local_clock(_rows(d.time_span(history))[0], (row["timezone"] for row in programs))
     if clock is None:
         return report
@@ -49,6 +53,24 @@ def compute_metrics(*, source: MetricsSource, period: d.Period, program: str | N
             source.materialized(d.classify(facts, clock, period)) as classified:
         _fill(report, classified, source.native_quantiles)
     return report
+
+
+def _fill_reach(report: MetricsReport, source: MetricsSource, reach: ir.Table, zones: list[dict[str, Any]],
+                period: d.Period) -> None:
+    clock = d.local_clock(_rows(d.reach_span(reach))[0], (row["timezone"] for row in zones))
+    if clock is None:
+        return
+    counts: dict[str, dict[str, int]] = {}
+    for row in _rows(d.reach_outcomes(reach, source.epoch_micros, clock, period)):
+        counts.setdefault(row["program"], {})[row["outcome"]] = int(row["calls"])
+    for row in zones:
+        found = counts.get(row["program"], {})
+        missed = {reason: found.get(reason, 0) for reason in d.MISSED_REASONS}
+        reached = found.get(d.REACHED, 0)
+        eligible = reached + sum(missed.values())
+        report.programs[row["program"]].reach = Reach(
+            eligible_calls=eligible, reached_calls=reached, missed=missed, in_progress=found.get(d.IN_PROGRESS, 0),
+            pct_reached=round_half_up(Fraction(100 * reached, eligible)) if eligible else None)
 
 
 def _fill(report: MetricsReport, classified: ir.Table, native_quantiles: bool) -> None:

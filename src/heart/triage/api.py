@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from heart.auth.permissions import reason_for
+from heart.calls.schemas import CallPublic
 from heart.calls.service import get_call
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.inputs import RowId
@@ -28,6 +29,18 @@ def override(call_id: RowId, body: OverrideRequest, db: SessionDep, user: Curren
     decision = service.override_decision(session=db, call_id=call_id, pathway=body.pathway, reason=body.reason,
                                          now=now, actor_id=user.id)
     return DecisionPublic.model_validate(decision)
+
+
+@router.post("/hand-off", dependencies=[allow("triage.decide")])
+def hand_off(call_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> CallPublic:
+    """Accept the field pathway: the call joins the dispatch board's queue (only handed-off calls are there)."""
+    return CallPublic.model_validate(service.hand_to_dispatch(session=db, call_id=call_id, now=now, actor_id=user.id))
+
+
+@router.post("/send-to-agency", dependencies=[allow("triage.decide")])
+def send_to_agency(call_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> CallPublic:
+    """Send a call routed to an outside agency (police, EMS, fire) there; nothing else closes a call that way."""
+    return CallPublic.model_validate(service.send_to_agency(session=db, call_id=call_id, now=now, actor_id=user.id))
 
 
 @router.get("/decisions", dependencies=[allow("calls.read")])

@@ -71,7 +71,7 @@ _DANGER_SHARE = 0.25  # neighbours' vote share for police categories that makes 
 _CAUTIOUS_CONFIDENCE = 0.5
 
 
-class _NgramIndex:
+class NgramIndex:
     """TF-IDF vectors of labelled call types, searched through an inverted index."""
 
     def __init__(self, documents: Sequence[tuple[str, ...]]) -> None:
@@ -172,7 +172,7 @@ class CrosswalkSuggester:
         self.examples = [example for example in examples if example.category]
         self.use_rules = use_rules
         self.unarmed_types = unarmed_types
-        self._index = _NgramIndex([plain_words(example.raw) for example in self.examples])
+        self._index = NgramIndex([plain_words(example.raw) for example in self.examples])
 
     def suggest(self, raw: str, count: int | None = None) -> Suggestion:
         """The suggestion for one raw call type."""

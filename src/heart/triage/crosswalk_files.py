@@ -117,9 +117,10 @@ class Crosswalk:
 
 
 def default_crosswalk_dir() -> Path:
-    """Where reviewed crosswalks live: `$HEART_POLICIES_DIR/crosswalks`, else the repository's policies."""
+    """Where reviewed crosswalks live: `$HEART_POLICIES_DIR/crosswalks` when that folder exists, else the shipped
+    ones beside the shipped policies (a policies folder with no crosswalks of its own uses those)."""
     policies = os.environ.get("HEART_POLICIES_DIR")
-    if policies:
+    if policies and (Path(policies) / "crosswalks").is_dir():
         return Path(policies) / "crosswalks"
     return Path(__file__).resolve().parents[3] / "policies" / "crosswalks"
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from heart.triage.crosswalk_words import CallTypeWords, call_type_words
+
 ABBREVIATIONS: dict[str, str] = {
     "ABAND": "ABANDONED", "ACC": "ACCIDENT", "ADM": "ADMINISTRATIVE", "ADMIN": "ADMINISTRATIVE",
     "ADMN": "ADMINISTRATIVE", "AGG": "AGGRAVATED", "ALARMS": "ALARM", "ALRM": "ALARM", "ASLT": "ASSAULT",
@@ -272,25 +274,35 @@ CATEGORY_DEFAULT_TYPES: dict[str, str] = {
     "Warrants": "warrant_service",
 }
 
-# Words that mean a weapon, violence or an officer in trouble. Read on the whole call type, negations
-# included: "(NO WEAPONS)" still keeps the call away from unarmed teams (unknown is never no).
-DANGER_PATTERN = re.compile(
-    r"(?<= )(GUN|GUNS|GUNSHOT|GUNFIRE|HANDGUN|RIFLE|PISTOL|FIREARM|FIREARMS|SHOT|SHOTS|SHOOT\w*|KNIFE|KNIVES"
-    r"|STAB\w*|CUTTING|WEAPON\w*|ARMED|BRANDISH\w*|ASSAULT\w*|BATTERY|FIGHT\w*|PHYSICAL|DOMESTIC|VIOLENCE"
-    r"|VIOLENT|VIOL|ROBBERY|HOLD UP|HOMICIDE|MURDER|MANSLAUGHTER|KIDNAP\w*|ABDUCT\w*|HOSTAGE|RAPE"
-    r"|DEADLY|SERIOUS BODILY|AGGRAVATED|BOMB|EXPLOSIVE|SNIPER|CARJACK\w*|THREAT|THREATENING"
-    r"|FAMILY (DISTURBANCE|DISPUTE|FIGHT|VIOLENCE)|DISTURBANCE FAMILY"
-    r"|OFFICER NEEDS|OFFICER DOWN|OFFICER ASSIST\w*|(ASSIST|ASSISTANCE|HELP)( THE)? OFFICER)(?= )"
-)
-# What the CAD itself says is not dangerous: "NON-VIOLENT", "N-Viol"; and a suicide threat is a threat
-# to oneself (a weapon word next to it still counts).
-_NOT_DANGER = re.compile(r" (NON|N) VIOL\w*| SUICID\w* THREAT\w*")
+# Words that mean a weapon, violence, an overdose or a threat to life come from the call-type words file
+# (policies/crosswalks/call_type_words.yaml, section `danger`). Read on the whole call type, negations included:
+# "(NO WEAPONS)" still keeps the call away from unarmed teams (unknown is never no).
+
+
+def _danger_text(raw: str, *, drop_negated: bool = False) -> tuple[str, CallTypeWords]:
+    words = call_type_words()
+    text = padded(plain_words(raw, keep_filler=True, drop_negated=drop_negated))
+    if words.not_danger is not None:
+        text = words.not_danger.sub(" ", text)
+    return text, words
 
 
 def danger_words(raw: str) -> list[str]:
-    """Weapon / violence / officer-in-trouble words found in a raw call type (empty when none)."""
-    text = _NOT_DANGER.sub(" ", padded(plain_words(raw, keep_filler=True)))
-    return [match.group(0) for match in DANGER_PATTERN.finditer(text)]
+    """Weapon / violence / overdose / threat-to-life words found in a raw call type (empty when none)."""
+    text, words = _danger_text(raw)
+    return [match.group(0) for match in words.any_danger.finditer(text)]
+
+
+def danger_kinds(raw: str) -> dict[str, tuple[str, ...]]:
+    """The kinds of danger a call type names, with the words that name them (``{"weapon": ("KNIFE",)}``).
+
+    Words after NO / WITHOUT are left out here: "NO WEAPONS" is not a report of a weapon (it still keeps the
+    unarmed-team incident types away, see ``danger_words``).
+    """
+    text, words = _danger_text(raw, drop_negated=True)
+    found = {kind: tuple(dict.fromkeys(m.group(0) for m in pattern.finditer(text)))
+             for kind, pattern in words.danger.items()}
+    return {kind: found_words for kind, found_words in found.items() if found_words}
 
 
 POLICE_CATEGORIES = frozenset({"Violent Crime", "Domestic Violence", "Officer Needs Help"})

@@ -7,6 +7,10 @@ why ("program_closed" / "no_unit_available"). A screening answer other than "yes
 unknown, and unknown never counts as "no": a rule that needs a "no" (or a "yes") cannot fit until it
 is answered, and such questions are listed in ``unanswered`` when answering them could change the
 pathway.
+
+The call type is read through the one resolver every intake path uses (``heart.calls.nature``). When its
+words name danger that the policy says implies an exclusion (``implied_by_words``), that exclusion counts as
+"yes" whatever the screening says, and the first reason says so ("The call type says: weapon").
 """
 
 from __future__ import annotations
@@ -16,12 +20,22 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from heart.calls.nature import live_mapper, resolve_nature_code
 from heart.errors import InvalidInput
-from heart.triage.policy import ANSWERS, PRIORITIES, Policy, Program, Rule
+from heart.triage.policy import ANSWERS, PRIORITIES, Exclusion, Policy, Program, Rule
 from heart.triage.taxonomy import INCIDENT_TYPES, OTHER, NatureCodeResolver
 
 PROGRAM_CLOSED = "program_closed"
 NO_UNIT_AVAILABLE = "no_unit_available"
+NO_UNIT_IN_TIME = "no_unit_in_time"
+NOT_DISPATCHED_IN_TIME = "not_dispatched_in_time"
+FALLBACK_REASONS: dict[str, str] = {
+    PROGRAM_CLOSED: "the program was closed",
+    NO_UNIT_AVAILABLE: "no unit of the program was on duty and free",
+    NO_UNIT_IN_TIME: "no free unit could arrive within the maximum wait",
+    NOT_DISPATCHED_IN_TIME: "not dispatched within the maximum wait while units were free",
+}
+"""Why a preferred program did not take a call, each a fact recorded at that moment (reach counts each apart)."""
 
 _FITS, _NOT, _UNKNOWN = 0, 1, 2
 
@@ -120,20 +134,26 @@ def decide(
 
     ``availability`` maps a program code to whether a unit is free within the policy's maximum wait;
     None, or a program missing from it, means available. ``resolver`` maps nature codes to incident
-    types (default: the policy's own keyword table).
+    types (default: the one resolver of every intake path, ``heart.calls.nature``).
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("the decision time must be timezone-aware")
     local = at.astimezone(policy.timezone)
     minute = local.hour * 60 + local.minute
-    incident_type, type_reason = _incident_type(facts, resolver or policy.resolve_nature_code)
+    incident_type, type_reason = _incident_type(facts, resolver or resolve_nature_code)
     priority = None if facts.priority is None else str(facts.priority).strip().upper()
     answers = {q: _answer(facts.screening.get(q)) for q in policy.question_ids}
+    implied = implied_exclusions(policy, facts.nature_code)
+    steps: list[Reason | _Blocked] = [type_reason]
+    for found in implied:
+        if found.exclusion.question is not None:
+            answers[found.exclusion.question] = "yes"
+        steps.append(Reason("call_type_says", _implied_text(found)))
+    excluded_by_words = any(found.exclusion.question is None for found in implied)
 
     passed_over: list[tuple[Rule, str]] = []
-    steps: list[Reason | _Blocked] = [type_reason]
     for rule in policy.rules:
-        fit, unknown = _fits(rule, incident_type, priority, answers, policy)
+        fit, unknown = _fits(rule, incident_type, priority, answers, policy, excluded_by_words)
         if fit == _UNKNOWN:
             steps.append((rule, unknown))
             continue
@@ -217,7 +237,8 @@ def _incident_type(facts: CallFacts, resolver: NatureCodeResolver) -> tuple[str,
     if facts.nature_code:
         found = resolver(facts.nature_code)
         if found is None or found not in INCIDENT_TYPES:
-            text = f"The nature code {facts.nature_code!r} is not in the crosswalk; treated as other."
+            text = (f"The call type {facts.nature_code!r} matches no known incident type (unknown type); "
+                    "treated as other until a person picks one.")
             return OTHER, Reason("nature_code", text)
         label = INCIDENT_TYPES[found].label
         return found, Reason("nature_code", f"The nature code {facts.nature_code!r} means: {label}.")
@@ -225,14 +246,15 @@ def _incident_type(facts: CallFacts, resolver: NatureCodeResolver) -> tuple[str,
 
 
 def _fits(
-    rule: Rule, incident_type: str, priority: str | None, answers: Mapping[str, str], policy: Policy
+    rule: Rule, incident_type: str, priority: str | None, answers: Mapping[str, str], policy: Policy,
+    excluded_by_words: bool = False,
 ) -> tuple[int, tuple[str, ...]]:
     """Whether the rule fits: _FITS, _NOT, or _UNKNOWN with the unanswered questions in the way."""
     if rule.types is not None and incident_type not in rule.types:
         return _NOT, ()
     if rule.priorities is not None and priority not in rule.priorities:
         return _NOT, ()
-    if rule.exclusions_clear and priority in policy.excluded_priorities:
+    if rule.exclusions_clear and (priority in policy.excluded_priorities or excluded_by_words):
         return _NOT, ()
     unknown: list[str] = []
     if rule.any_yes:
@@ -249,6 +271,44 @@ def _fits(
         if answer == "unknown":
             unknown.append(question)
     return (_UNKNOWN, tuple(unknown)) if unknown else (_FITS, ())
+
+
+@dataclass(frozen=True, slots=True)
+class Implied:
+    """An exclusion the call type's words imply: which kinds of danger, and the words themselves."""
+
+    exclusion: Exclusion
+    kinds: tuple[str, ...]
+    words: tuple[str, ...]
+
+    @property
+    def said(self) -> str:
+        """'weapon (KNIFE, ARMED)': what the call type says, in the words of the crosswalk."""
+        return f"{', '.join(k.replace('_', ' ') for k in self.kinds)} ({', '.join(self.words)})"
+
+
+def implied_exclusions(policy: Policy, nature_code: str | None) -> list[Implied]:
+    """The policy's exclusions the call type's words imply (its ``implied_by_words``)."""
+    if not nature_code or not any(ex.implied_by_words for ex in policy.exclusions):
+        return []
+    found_kinds = live_mapper()(nature_code).danger  # remembered per distinct call type
+    found = []
+    for exclusion in policy.exclusions:
+        kinds = tuple(sorted(exclusion.implied_by_words & set(found_kinds)))
+        if kinds:
+            words = tuple(dict.fromkeys(w for kind in kinds for w in found_kinds[kind]))
+            found.append(Implied(exclusion, kinds, words))
+    return found
+
+
+def _implied_text(implied: Implied) -> str:
+    exclusion = implied.exclusion
+    if exclusion.question:
+        named = exclusion.question.replace("_", " ")
+        return (f"The call type says: {implied.said}; that counts as a \"yes\" to {named}, whatever the "
+                "screening says.")
+    return (f"The call type says: {implied.said}; that counts as \"{exclusion.text.rstrip('.')}\", so no unarmed "
+            "team can take the call.")
 
 
 def _why_not_open(program: Program, minute: int, availability: Mapping[str, bool] | None) -> str | None:

@@ -37,6 +37,9 @@ class TriageDecision(Base):
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     unanswered: Mapped[list[str]] = mapped_column(JSONType, default=list)
     fallback: Mapped[str | None] = mapped_column(String(32))
+    # What the policy recommends before hours and unit availability: the program the call is eligible for
+    # (reach counts a call against it). None on decisions recorded before it was kept.
+    eligible_pathway: Mapped[str | None] = mapped_column(String(8))
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     override_reason: Mapped[str | None] = mapped_column(Text)

@@ -3,8 +3,11 @@
 Call-taker / CCD clinician: enter a call (``/calls/new``) or open one (``/calls/{id}/triage``), answer the
 policy's screening questions in its order and watch the recommended pathway change as the answers come in
 (htmx posts the form to a preview route that runs the engine without saving anything), then accept, override
-with a reason, resolve by phone (CCD) or hand the call to dispatch. Everything is a plain HTML form, so the
-screen works with the keyboard alone and without JavaScript (the preview then updates on save).
+with a reason, resolve by phone (CCD), hand the call to dispatch, or send it to an outside agency (after a
+confirmation: saving a call never sends it anywhere). The screen says how it reads the call type: a known
+incident type, or "unknown type" with the closest types to pick (it blocks nothing), and the danger its words
+name ("the call type says: weapon"). Everything is a plain HTML form, so the screen works with the keyboard
+alone and without JavaScript (the preview then updates on save; suggestions are picked in the type list).
 
 Supervisor: ``/calls/{id}/why`` shows the decision, the policy version that made it (with its stored text),
 the reasons, the answers it was made on and, when HEART's program was closed or busy, that fact.
@@ -16,6 +19,7 @@ its units is free (available and on shift) now.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,14 +32,18 @@ from sqlalchemy.orm import Session
 from heart.auth.models import User
 from heart.auth.permissions import allowed, may_read_reasons
 from heart.calls.models import Call, CallStatus
+from heart.calls.nature import TypeSuggestion, live_mapper, suggest_types
 from heart.calls.schemas import CallCreate
-from heart.calls.service import create_call, get_call, record_screening
+from heart.calls.service import create_call, get_call
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound
 from heart.inputs import RowId
 from heart.templating import render
 from heart.triage import service
+from heart.triage.crosswalk_words import call_type_words
 from heart.triage.engine import CallFacts, Decision, decide
+from heart.triage.explain import explain_decision
+from heart.triage.flows import change_call_facts, change_screening
 from heart.triage.policy import PATHWAYS, PRIORITIES, Policy
 from heart.triage.taxonomy import INCIDENT_TYPES
 
@@ -67,10 +75,42 @@ def _recommend(db: Session, policy: Policy, facts: CallFacts, now: datetime) -> 
     return decide(facts, policy, now, service.unit_availability(session=db, now=now))
 
 
+@dataclass(frozen=True, slots=True)
+class CallTypeReading:
+    """How the screen reads the call type: the type (or unknown), why, the danger its words name, suggestions."""
+
+    incident_type: str | None
+    chosen: bool
+    """True when a person picked the type (rather than the words naming it)."""
+    danger: dict[str, tuple[str, ...]]
+    suggestions: list[TypeSuggestion]
+    blank: bool = False
+    """Nothing typed yet."""
+
+    @property
+    def label(self) -> str | None:
+        return INCIDENT_TYPES[self.incident_type].label if self.incident_type in INCIDENT_TYPES else None
+
+    @property
+    def says(self) -> str:
+        """'weapon (KNIFE); violence (FIGHT)'."""
+        return "; ".join(f"{kind.replace('_', ' ')} ({', '.join(words)})" for kind, words in self.danger.items())
+
+
+def read_call_type(nature_code: str | None, incident_type: str | None) -> CallTypeReading:
+    """The one resolver's reading of what is on screen; suggestions only while the type is unknown."""
+    mapping = live_mapper()(nature_code)
+    if incident_type in INCIDENT_TYPES:
+        return CallTypeReading(incident_type, incident_type != mapping.incident_type, dict(mapping.danger), [])
+    suggestions = [] if mapping.known else suggest_types(nature_code)
+    return CallTypeReading(mapping.incident_type, False, dict(mapping.danger), suggestions,
+                           blank=not (nature_code or "").strip())
+
+
 def _common(policy: Policy) -> dict[str, Any]:
     return {"policy": policy, "answers_choice": ANSWERS, "priorities": PRIORITIES, "pathways": PATHWAYS,
             "incident_types": sorted(INCIDENT_TYPES.values(), key=lambda t: (t.category, t.label)),
-            "nature_phrases": sorted({p for phrases in policy.nature_code_table.values() for p in phrases})}
+            "nature_phrases": sorted({p for phrases in call_type_words().phrases.values() for p in phrases})}
 
 
 # --- a new call ---------------------------------------------------------------------------------------------
@@ -84,15 +124,17 @@ def new_call_page(request: Request, db: SessionDep, now: Now) -> HTMLResponse:
 def _intake(request: Request, db: Session, values: dict[str, str], now: datetime, errors: list[str] | None = None,
             status_code: int = 200) -> HTMLResponse:
     policy = service.policy_named(None)
-    recommendation = _recommend(db, policy, facts_from(values, policy), now)
+    facts = facts_from(values, policy)
     return render(request, "triage/intake.html", {
         **_common(policy), "values": values, "answers": answers_from(values, policy), "errors": errors or [],
-        "rec": recommendation, "at": now}, status_code=status_code)
+        "rec": _recommend(db, policy, facts, now), "reading": read_call_type(facts.nature_code, facts.incident_type),
+        "at": now}, status_code=status_code)
 
 
 @router.post("/calls/new", dependencies=[allow("calls.write")])
 async def new_call_submit(request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
-    """Save the call with its answers, record the policy's decision, and open the call's triage screen."""
+    """Save the call with its answers, record the policy's decision, and open the call's triage screen (where the
+    call waits for the call-taker's next step, whatever the decision)."""
     return await run_in_threadpool(_create_and_triage, request, db, user, await _form(request), now)
 
 
@@ -121,8 +163,11 @@ async def preview_new(request: Request, db: SessionDep, now: Now) -> HTMLRespons
     """The recommendation for the answers so far; nothing is saved."""
     values = await _form(request)
     policy = service.policy_named(None)
-    recommendation = await run_in_threadpool(_recommend, db, policy, facts_from(values, policy), now)
-    return render(request, "triage/_recommendation.html", {"policy": policy, "rec": recommendation, "at": now})
+    facts = facts_from(values, policy)
+    recommendation = await run_in_threadpool(_recommend, db, policy, facts, now)
+    reading = await run_in_threadpool(read_call_type, facts.nature_code, facts.incident_type)
+    return render(request, "triage/_recommendation.html", {"policy": policy, "rec": recommendation, "at": now,
+                                                            "reading": reading, "pickable": True})
 
 
 # --- an existing call ---------------------------------------------------------------------------------------
@@ -134,7 +179,8 @@ def call_triage_page(call_id: RowId, request: Request, db: SessionDep, user: Cur
 
 
 def _screen(request: Request, db: Session, user: User, call_id: int, now: datetime, *,
-            answers: dict[str, str] | None = None, error: str | None = None, status_code: int = 200) -> HTMLResponse:
+            answers: dict[str, str] | None = None, error: str | None = None, status_code: int = 200,
+            confirm_send: bool = False) -> HTMLResponse:
     call = get_call(session=db, call_id=call_id, viewer=user)
     policy = service.policy_named(None)
     answers = answers or {q: call.screening.get(q, "unknown") for q in policy.question_ids}
@@ -143,13 +189,22 @@ def _screen(request: Request, db: Session, user: User, call_id: int, now: dateti
     decision = service.current_decision(session=db, call_id=call.id)
     program = policy.programs.get(call.pathway or "")
     open_call = call.status in (CallStatus.OPEN, CallStatus.TRIAGED)
+    triaged = call.status == CallStatus.TRIAGED
+    outside = triaged and service.is_outside_agency(policy, call.pathway)
     return render(request, "triage/call.html", {
         **_common(policy), "call": call, "answers": answers, "rec": _recommend(db, policy, facts, now), "at": now,
-        "decision": decision, "program": program, "error": error, "editable": open_call,
-        "can_hand_off": call.status == CallStatus.TRIAGED and program is not None and program.kind == "field",
-        "can_resolve": call.status == CallStatus.TRIAGED and program is not None and program.kind == "phone",
+        "decision": decision, "program": program, "error": error,
+        # An assigned call's answers can still change (a weapon learnt of later): the team on it is alerted.
+        "editable": open_call or call.status == CallStatus.ASSIGNED,
+        "reading": read_call_type(call.nature_code, call.incident_type),
+        "can_hand_off": triaged and program is not None and program.kind == "field"
+        and call.handed_to_dispatch_at is None,
+        "with_dispatch": triaged and program is not None and program.kind == "field"
+        and call.handed_to_dispatch_at is not None,
+        "can_resolve": triaged and program is not None and program.kind == "phone",
+        "can_send": outside, "confirm_send": confirm_send and outside,
         "can_override": decision is not None and allowed("triage.override", user.role)
-        and (open_call or (call.status == CallStatus.RESOLVED and call.pathway in service.HANDED_OFF)),
+        and (open_call or (call.status == CallStatus.RESOLVED and service.is_outside_agency(policy, call.pathway))),
         "can_explain": allowed("audit.read", user.role), "outcomes": service.PHONE_OUTCOMES,
     }, status_code=status_code)
 
@@ -173,17 +228,55 @@ def _preview_call(request: Request, db: Session, user: User, call_id: int, value
 
 @router.post("/calls/{call_id}/triage", dependencies=[allow("triage.decide")])
 async def save_answers(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
-    """Record the answers and decide again with them."""
+    """Record the answers and decide again with them (a team already on the call is alerted if it must stop)."""
     values = await _form(request)
 
     def work() -> Call:
         policy = service.policy_named(None)
-        record_screening(session=db, call_id=call_id, answers=answers_from(values, policy), now=now, actor_id=user.id)
-        service.triage_call(session=db, call_id=call_id, now=now, actor_id=user.id, policy=policy,
-                            availability=service.unit_availability(session=db, now=now))
-        return get_call(session=db, call_id=call_id)
+        before = service.current_decision(session=db, call_id=call_id)
+        call = change_screening(session=db, call_id=call_id, answers=answers_from(values, policy), now=now,
+                                actor_id=user.id, policy=policy)
+        after = service.current_decision(session=db, call_id=call_id)
+        if call.status in service.DECIDABLE and (after is None or (before is not None and after.id == before.id)):
+            service.triage_call(session=db, call_id=call_id, now=now, actor_id=user.id, policy=policy,
+                                availability=service.unit_availability(session=db, now=now))
+        return call
 
     return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage", values=values)
+
+
+@router.post("/calls/{call_id}/triage/facts", dependencies=[allow("triage.decide")])
+async def save_facts(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
+    """Correct the incident type (a suggestion picked, or any type) or the priority; decided again at once."""
+    values = await _form(request)
+
+    def work() -> Call:
+        picked = values.get("pick_type") or values.get("incident_type") or ""
+        priority = values.get("priority", "").strip().upper()
+        if picked and picked not in INCIDENT_TYPES:
+            raise InvalidInput("not a known incident type", field="incident_type")
+        changes: dict[str, str | None] = {"incident_type": picked or None,
+                                          "priority": priority if priority in PRIORITIES else None}
+        call = change_call_facts(session=db, call_id=call_id, changes=changes, now=now, actor_id=user.id)
+        if call.status == CallStatus.OPEN:
+            service.triage_call(session=db, call_id=call_id, now=now, actor_id=user.id,
+                                availability=service.unit_availability(session=db, now=now))
+        return call
+
+    return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage")
+
+
+@router.post("/calls/{call_id}/triage/send", dependencies=[allow("triage.decide")])
+async def send_to_agency(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
+    """Send the call to the outside agency its decision names; the first press asks for a confirmation."""
+    values = await _form(request)
+    if values.get("confirm") != "yes":
+        return await run_in_threadpool(_screen, request, db, user, call_id, now, confirm_send=True)
+
+    def work() -> Call:
+        return service.send_to_agency(session=db, call_id=call_id, now=now, actor_id=user.id)
+
+    return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}")
 
 
 @router.post("/calls/{call_id}/triage/override", dependencies=[allow("triage.override")])
@@ -264,8 +357,7 @@ def _status(error: DomainError) -> int:
 @router.get("/calls/{call_id}/why", dependencies=[allow("audit.read")])
 def why_page(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
     """For a supervisor: the decision, its policy version and text, the reasons, and a closed or busy program."""
-    explanation = service.explain_decision(session=db, call_id=call_id,
-                                           show_reasons=may_read_reasons(user.role))
+    explanation = explain_decision(session=db, call_id=call_id, show_reasons=may_read_reasons(user.role))
     return render(request, "triage/why.html", {"x": explanation, "call": explanation.call,
                                                 "decision": explanation.decision,
                                                 "can_read_calls": allowed("calls.read", user.role)})

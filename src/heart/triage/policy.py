@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from heart.triage.taxonomy import INCIDENT_TYPES, KeywordResolver, NatureCodeResolver
+from heart.triage.taxonomy import INCIDENT_TYPES
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
 PATHWAYS: tuple[str, ...] = ("CCD", "CRT", "COR", "PD", "EMS", "FIRE")
@@ -27,6 +27,7 @@ PATHWAYS: tuple[str, ...] = ("CCD", "CRT", "COR", "PD", "EMS", "FIRE")
 PRIORITIES: tuple[str, ...] = ("P", "1", "2", "3", "4")
 ANSWERS: tuple[str, ...] = ("yes", "no", "unknown")
 MINUTES_PER_DAY = 24 * 60
+DEFAULT_UNANSWERED_ALERT = "{question} is no longer answered no — stage and wait until dispatch confirms it is safe."
 
 
 class PolicyError(YamlFileError):
@@ -78,12 +79,20 @@ class Question:
 
 @dataclass(frozen=True, slots=True)
 class Exclusion:
-    """A fact that keeps a call from the unarmed teams: a 'yes' to a question, or a priority."""
+    """A fact that keeps a call from the unarmed teams: a 'yes' to a question, or a priority.
+
+    It also holds, whatever the screening says, when the call type's words name one of ``implied_by_words``
+    (kinds of danger words of the crosswalk) or the incident type is one of ``implied_by_types``. ``alert`` is
+    what every board and the crew's phone show when it comes to hold while an unarmed team is on the call.
+    """
 
     id: str
     text: str
     question: str | None = None
     priorities: frozenset[str] = frozenset()
+    implied_by_words: frozenset[str] = frozenset()
+    implied_by_types: frozenset[str] = frozenset()
+    alert: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +124,7 @@ class Rule:
 class Policy:
     """A loaded, checked policy. ``rules`` end with the default rule, which always fits.
 
-    ``resolve_nature_code`` is the built-in resolver: the longest phrase of the ``nature_codes`` table.
+    Call types are read through the crosswalk (``heart.calls.nature``), the same for every policy.
     """
 
     id: str
@@ -128,8 +137,6 @@ class Policy:
     exclusions: tuple[Exclusion, ...]
     type_sets: Mapping[str, frozenset[str]]
     rules: tuple[Rule, ...]
-    nature_code_table: Mapping[str, tuple[str, ...]]
-    resolve_nature_code: NatureCodeResolver
     source: str
     text: str
 
@@ -139,6 +146,13 @@ class Policy:
     """Questions that must be answered "no" before an unarmed team can go."""
     excluded_priorities: frozenset[str] = frozenset()
     """Priorities that keep a call from the unarmed teams."""
+    safety_alert_unanswered: str = DEFAULT_UNANSWERED_ALERT
+    """The alert when an exclusion question an unarmed team was sent on is no longer "no" ({question})."""
+
+    def unarmed(self, program_code: str) -> bool:
+        """Whether a program is an unarmed team; a program this policy does not know counts as one."""
+        program = self.programs.get(program_code)
+        return program is None or program.unarmed
 
 
 def policies_dir() -> Path:
@@ -240,6 +254,9 @@ class _ExclusionDoc(_Doc):
     text: str
     question: str | None = None
     priority: list[Priority] | None = None
+    implied_by_words: list[str] = []
+    implied_by_types: list[str] = []
+    alert: str | None = None
 
 
 class _RuleDoc(_Doc):
@@ -271,12 +288,16 @@ class _PolicyDoc(_Doc):
     type_sets: dict[str, list[str]] = {}
     rules: list[_RuleDoc]
     default: _DefaultDoc
-    nature_codes: dict[str, list[str]] = {}
+    safety_alert_unanswered: str | None = None
 
 
 def _build(document: LocatedYaml) -> Policy:
     """Check the shape with Pydantic, then every reference and contradiction, naming the line."""
-
+    if isinstance(document.data, dict) and "nature_codes" in document.data:
+        raise PolicyError(document.path, document.line_of(("nature_codes",)),
+                          "nature_codes: a policy no longer reads call types itself; every intake path reads "
+                          "them through policies/crosswalks/call_type_words.yaml (move the phrases to its "
+                          "`phrases` section)")
     try:
         doc = _PolicyDoc.model_validate(document.data)
     except ValidationError as error:
@@ -290,9 +311,8 @@ def _build(document: LocatedYaml) -> Policy:
     rules = [check.rule(("rules", i), item, programs) for i, item in enumerate(doc.rules)]
     rules.append(check.rule(("default",), doc.default, programs))
     check.reachable(rules, programs)
-    table = {type_id: tuple(phrases) for type_id, phrases in doc.nature_codes.items()}
     exclusions = check.exclusions()
-    check.types(list(table), ("nature_codes",), keys=True)
+    check.implied_types_stay_armed(rules, programs, exclusions)
     return Policy(
         id=doc.id,
         version=doc.version,
@@ -304,13 +324,12 @@ def _build(document: LocatedYaml) -> Policy:
         exclusions=exclusions,
         type_sets=check.type_sets,
         rules=tuple(rules),
-        nature_code_table=table,
-        resolve_nature_code=KeywordResolver.from_table(table),
         source=str(document.path),
         text=document.path.read_text(encoding="utf-8"),
         question_ids=tuple(q.id for q in questions),
         exclusion_questions=tuple(ex.question for ex in exclusions if ex.question),
         excluded_priorities=frozenset().union(*(ex.priorities for ex in exclusions)),
+        safety_alert_unanswered=check.unanswered_alert(),
     )
 
 
@@ -362,8 +381,47 @@ class _Checker:
                 self.fail(("exclusions", i), "an exclusion names either a question or a priority")
             if item.question is not None:
                 self.known_questions([item.question], ("exclusions", i, "question"))
-            found.append(Exclusion(item.id, item.text, item.question, frozenset(item.priority or ())))
+            kinds = self.danger_kinds(item.implied_by_words, ("exclusions", i, "implied_by_words"))
+            types = self.types(item.implied_by_types, ("exclusions", i, "implied_by_types"), sets=False)
+            alert = item.alert or f"{item.text} Stage and wait until dispatch confirms it is safe."
+            found.append(Exclusion(item.id, item.text, item.question, frozenset(item.priority or ()), kinds, types,
+                                   alert))
         return tuple(found)
+
+    def danger_kinds(self, kinds: list[str], where: Where) -> frozenset[str]:
+        if not kinds:
+            return frozenset()
+        from heart.triage.crosswalk_words import CallTypeWordsError, call_type_words
+
+        try:
+            known = call_type_words().danger_kinds
+        except CallTypeWordsError as error:
+            self.fail(where, f"the crosswalk's danger words cannot be read ({error})")
+        for i, kind in enumerate(kinds):
+            if kind not in known:
+                self.fail((*where, i), f"unknown kind of danger words {kind!r}; the crosswalk knows "
+                                       f"{', '.join(known)}")
+        return frozenset(kinds)
+
+    def implied_types_stay_armed(self, rules: list[Rule], programs: Mapping[str, Program],
+                                 exclusions: tuple[Exclusion, ...]) -> None:
+        """A rule sending an unarmed team cannot list an incident type that an exclusion says always meets it."""
+        implied = {t: ex for ex in exclusions for t in ex.implied_by_types}
+        for i, rule in enumerate(rules[:-1]):
+            if not programs[rule.send].unarmed or rule.types is None:
+                continue
+            clash = sorted(set(rule.types) & set(implied))
+            if clash:
+                self.fail(("rules", i, "types"), f"contradiction: rule {rule.id!r} sends {rule.send} (an unarmed "
+                                                 f"team) to {clash[0]!r}, which exclusion "
+                                                 f"{implied[clash[0]].id!r} says always meets it")
+
+    def unanswered_alert(self) -> str:
+        text = self.doc.safety_alert_unanswered or DEFAULT_UNANSWERED_ALERT
+        if "{question}" not in text or text.replace("{question}", "").count("{"):
+            self.fail(("safety_alert_unanswered",), "safety_alert_unanswered must contain {question} and no "
+                                                    "other {placeholder}")
+        return text
 
     def rule(self, where: Where, item: _RuleDoc | _DefaultDoc, programs: Mapping[str, Program]) -> Rule:
         line = self.document.line_of(where)

@@ -21,7 +21,7 @@ What a replay has to assume, because a CAD record does not say it:
 * **Priorities** are compared as the CAD wrote them; ``priority_p`` names CAD values that mean the policy's
   Priority P (immediate threat to life).
 * The incident type is the one the import stored (through the CAD's crosswalk); a record without one is
-  mapped through the policy's own nature-code table, else counts as ``other``.
+  read through the one resolver every intake path uses (``heart.calls.nature``), else counts as ``other``.
 """
 
 from __future__ import annotations
@@ -39,6 +39,7 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from heart.calls.models import CadRecord, ImportBatch
+from heart.calls.nature import resolve_nature_code
 from heart.triage.compiler import compile_policy
 from heart.triage.engine import PROGRAM_CLOSED, CallFacts, decide
 from heart.triage.policy import PATHWAYS, Policy
@@ -126,7 +127,7 @@ def prepare_calls(
     missing = types.isna() & records["nature_code"].notna()
     if missing.any():
         codes = records.loc[missing, "nature_code"]
-        resolved = {code: policy.resolve_nature_code(code) for code in codes.unique()}
+        resolved = {code: resolve_nature_code(code) for code in codes.unique()}
         types = types.where(~missing, codes.map(resolved))
     types = types.where(types.isin(list(INCIDENT_TYPES)), OTHER)
     priority = records["priority"].astype(object).where(records["priority"].notna(), None)

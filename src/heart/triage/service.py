@@ -1,10 +1,12 @@
-"""Recording triage decisions: the policy engine's recommendation, and a person's override with a reason."""
+"""Recording triage decisions: the policy's recommendation, a decision taken again when the facts change, and a
+person's override with a reason; and the call-taker's next steps (hand to dispatch, send to an outside agency,
+resolve by phone). No decision closes a call: a person sends it on, with a confirmation on the screen.
+"""
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from weakref import WeakKeyDictionary
 
@@ -14,18 +16,22 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallStatus
+from heart.calls.nature import live_mapper
 from heart.calls.service import get_call
+from heart.dispatch.models import Response
 from heart.errors import Conflict, InvalidInput, NotFound
-from heart.events import REASON_GIVEN, Event, reason_given, record_event
-from heart.triage.engine import NO_UNIT_AVAILABLE, PROGRAM_CLOSED, CallFacts, decide
+from heart.events import Event, reason_given, record_event
+from heart.programs.models import Program
+from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.models import PolicyVersion, TriageDecision
-from heart.triage.policy import Policy, PolicyError, UnknownPolicy, load_policy_by_name
+from heart.triage.policy import Policy, UnknownPolicy, load_policy_by_name
+from heart.triage.safety import call_blockers, describe
 from heart.triage.taxonomy import INCIDENT_TYPES
 
 DEFAULT_POLICY = "durham"
 # Policy versions this process has already stored, per database: saves two statements per decision.
 _STORED: WeakKeyDictionary[Engine, set[tuple[str, int]]] = WeakKeyDictionary()
-HANDED_OFF = frozenset({"PD", "EMS", "FIRE"})
+DECIDABLE = (CallStatus.OPEN, CallStatus.TRIAGED)
 
 
 def policy_named(name: str | None) -> Policy:
@@ -35,6 +41,12 @@ def policy_named(name: str | None) -> Policy:
     except UnknownPolicy as error:
         # The name sent is not echoed back: an error answer never repeats what a request carried.
         raise NotFound("the policy", "named in the request", field="policy", known=error.known) from None
+
+
+def is_outside_agency(policy: Policy, pathway: str | None) -> bool:
+    """Whether a pathway is an outside agency (police, EMS, fire): always open, never HEART's own team."""
+    program = policy.programs.get(pathway or "")
+    return program is not None and program.always_open
 
 
 def facts_of(call: Call) -> CallFacts:
@@ -55,25 +67,95 @@ def triage_call(
     """Decide the call's pathway with the policy and record the decision, its version and its reasons.
 
     ``availability`` (program code -> a unit is free; see ``unit_availability``) lets the decision fall back
-    with "no_unit_available"; None assumes every open program has a unit.
+    with "no_unit_available"; None assumes every open program has a unit. The call waits for a person's next
+    step whatever the pathway: nothing is sent anywhere by a decision.
     """
-    call = get_call(session=session, call_id=call_id)
-    if call.status not in (CallStatus.OPEN, CallStatus.TRIAGED):
+    call = get_call(session=session, call_id=call_id, for_update=True)
+    if call.status not in DECIDABLE:
         raise Conflict(f"call {call.id} is {call.status.value}; it can no longer be triaged")
     policy = policy or policy_named(None)
-    _remember_version(session, policy, now)
-    if call.incident_type is None and call.nature_code:
-        call.incident_type = policy.resolve_nature_code(call.nature_code)
-    if call.incident_type in INCIDENT_TYPES:
-        call.category = INCIDENT_TYPES[call.incident_type].category
+    remember_version(session, policy, now)
+    _read_call_type(call)
     result = decide(facts_of(call), policy, now, availability)
-    decision = TriageDecision(
-        call_id=call.id, policy_id=policy.id, policy_version=policy.version, pathway=result.pathway,
-        recommended_pathway=result.pathway, reasons=[{"rule": r.rule, "text": r.text} for r in result.reasons],
-        unanswered=list(result.unanswered), fallback=result.fallback_reason, decided_at=now, decided_by_id=None,
-    )
+    decision = _decision(call, policy, result, now, reasons_before=[])
     _apply(session, call, decision, now, actor_id, kind="triage.decided")
     return decision
+
+
+def redecide(
+    *,
+    session: Session,
+    call: Call,
+    changes: Mapping[str, str | None],
+    now: datetime,
+    actor_id: int | None,
+    policy: Policy | None = None,
+) -> TriageDecision | None:
+    """The facts of a triaged call changed: run the policy again and record why ("Screening changed: weapon yes").
+
+    A waiting call moves to the queue of its new pathway; a call with units on it stays assigned (the programs of
+    those units count as available, so the decision does not fall back for want of the unit already there). A call
+    not yet triaged, or already closed, is left alone. Returns the new decision, if one was made.
+    """
+    if call.status not in (CallStatus.TRIAGED, CallStatus.ASSIGNED) or not changes:
+        return None
+    if current_decision(session=session, call_id=call.id) is None:
+        return None
+    policy = policy or policy_named(None)
+    remember_version(session, policy, now)
+    if "nature_code" in changes and "incident_type" not in changes:
+        call.incident_type = None  # the type was read from the old words: read it again
+        _read_call_type(call)
+    availability = unit_availability(session=session, now=now)
+    live_programs = session.scalars(select(Program.code).join(Response, Response.program_id == Program.id).where(
+        Response.call_id == call.id, Response.cleared_at.is_(None), Response.cancelled_at.is_(None)))
+    for code in live_programs:
+        availability[code] = True
+    result = decide(facts_of(call), policy, now, availability)
+    decision = _decision(call, policy, result, now, reasons_before=[{"rule": "facts_changed",
+                                                                       "text": changed_words(changes)}])
+    _apply(session, call, decision, now, actor_id, kind="triage.redecided", changed=_loggable(changes))
+    return decision
+
+
+def changed_words(changes: Mapping[str, str | None]) -> str:
+    """'Screening changed: weapon yes, medical intervention no.' / 'Priority changed: P.'"""
+    parts = []
+    screening = [f"{q.replace('_', ' ')} {a}" for q, a in changes.items() if q not in ("priority", "incident_type",
+                                                                                      "nature_code")]
+    if screening:
+        parts.append("Screening changed: " + ", ".join(screening) + ".")
+    if "priority" in changes:
+        parts.append(f"Priority changed: {changes['priority'] or 'not set'}.")
+    if "incident_type" in changes:
+        kind = INCIDENT_TYPES.get(changes["incident_type"] or "")
+        parts.append(f"Incident type changed: {kind.label if kind else 'unknown type'}.")
+    if "nature_code" in changes:
+        parts.append("Call type changed.")
+    return " ".join(parts)
+
+
+def _loggable(changes: Mapping[str, str | None]) -> dict[str, str | None]:
+    """The changes as an event may carry them: answers, priority and type ids; never the call's own words."""
+    return {key: ("(changed)" if key == "nature_code" else value) for key, value in changes.items()}
+
+
+def _read_call_type(call: Call) -> None:
+    """Fill the incident type (and category) from the call type's words, through the one resolver."""
+    if call.incident_type is None and call.nature_code:
+        call.incident_type = live_mapper()(call.nature_code).incident_type
+    known = INCIDENT_TYPES.get(call.incident_type or "")
+    call.category = known.category if known else None
+
+
+def _decision(call: Call, policy: Policy, result: Decision, now: datetime, *,
+              reasons_before: list[dict[str, str]]) -> TriageDecision:
+    return TriageDecision(
+        call_id=call.id, policy_id=policy.id, policy_version=policy.version, pathway=result.pathway,
+        recommended_pathway=result.pathway, eligible_pathway=result.fallback_program or result.pathway,
+        reasons=reasons_before + [{"rule": r.rule, "text": r.text} for r in result.reasons],
+        unanswered=list(result.unanswered), fallback=result.fallback_reason, decided_at=now, decided_by_id=None,
+    )
 
 
 def override_decision(
@@ -86,10 +168,11 @@ def override_decision(
     actor_id: int,
     policy: Policy | None = None,
 ) -> TriageDecision:
-    """A person sends the call elsewhere, with a reason; an unarmed team still needs every exclusion answered no."""
-    call = get_call(session=session, call_id=call_id)
+    """A person sends the call elsewhere, with a reason; an unarmed team still needs every exclusion clear."""
+    call = get_call(session=session, call_id=call_id, for_update=True)
+    policy = policy or policy_named(None)
     if call.status not in (CallStatus.OPEN, CallStatus.TRIAGED, CallStatus.RESOLVED) or (
-        call.status == CallStatus.RESOLVED and call.pathway not in HANDED_OFF
+        call.status == CallStatus.RESOLVED and not is_outside_agency(policy, call.pathway)
     ):
         raise Conflict(f"call {call.id} is {call.status.value}; its pathway can no longer change")
     if not reason.strip():
@@ -97,18 +180,18 @@ def override_decision(
     current = current_decision(session=session, call_id=call.id)
     if current is None:
         raise Conflict(f"call {call.id} has no triage decision to override yet")
-    policy = policy or policy_named(None)
-    program = policy.programs.get(pathway)
-    if program is not None and program.unarmed:
-        blocking = [q for q in policy.exclusion_questions if call.screening.get(q, "unknown") != "no"]
-        if blocking:
-            raise Conflict(f"{pathway} is an unarmed team: answer 'no' to {', '.join(blocking)} before sending it")
-        if call.priority in policy.excluded_priorities:
-            raise Conflict(f"{pathway} is an unarmed team and this call is priority {call.priority}")
+    if pathway not in policy.programs:
+        raise InvalidInput(f"pathway must be one of {', '.join(policy.programs)}", field="pathway")
+    if policy.unarmed(pathway):
+        blockers = call_blockers(policy, call)
+        if blockers:
+            raise Conflict(f"{pathway} is an unarmed team and call {call.id} does not clear every exclusion "
+                           f"({describe(blockers)}); answer every exclusion question 'no' before sending it")
     decision = TriageDecision(
         call_id=call.id, policy_id=current.policy_id, policy_version=current.policy_version, pathway=pathway,
-        recommended_pathway=current.recommended_pathway, reasons=current.reasons, unanswered=current.unanswered,
-        fallback=current.fallback, decided_at=now, decided_by_id=actor_id, override_reason=reason.strip(),
+        recommended_pathway=current.recommended_pathway, eligible_pathway=current.eligible_pathway,
+        reasons=current.reasons, unanswered=current.unanswered, fallback=current.fallback, decided_at=now,
+        decided_by_id=actor_id, override_reason=reason.strip(),
     )
     _apply(session, call, decision, now, actor_id, kind="triage.overridden")
     return decision
@@ -126,24 +209,25 @@ def decisions_for_call(*, session: Session, call_id: int) -> list[TriageDecision
 
 
 def _apply(session: Session, call: Call, decision: TriageDecision, now: datetime, actor_id: int | None,
-           *, kind: str) -> None:
+           *, kind: str, changed: dict[str, str | None] | None = None) -> None:
+    """Put the decision in force: the call takes its pathway and waits for a person (units on it stay on it)."""
     session.add(decision)
     session.flush()
     before = {"pathway": call.pathway, "status": call.status.value}
     call.pathway = decision.pathway
-    if decision.pathway in HANDED_OFF:
-        call.status, call.closed_at = CallStatus.RESOLVED, now
-    else:
+    if call.status != CallStatus.ASSIGNED:
         call.status, call.closed_at = CallStatus.TRIAGED, None
+    after: dict[str, object] = {"pathway": decision.pathway, "status": call.status.value,
+                                "policy": f"{decision.policy_id} v{decision.policy_version}",
+                                "override_reason": reason_given(decision.override_reason)}
+    if changed is not None:
+        after["changed"] = changed
     record_event(session=session, kind=kind, subject_type="triage_decision", subject_id=decision.id,
-                 call_id=call.id, at=now, actor_id=actor_id, before=before,
-                 after={"pathway": decision.pathway, "status": call.status.value,
-                        "policy": f"{decision.policy_id} v{decision.policy_version}",
-                        "override_reason": reason_given(decision.override_reason)})
+                 call_id=call.id, at=now, actor_id=actor_id, before=before, after=after)
 
 
-def _remember_version(session: Session, policy: Policy, now: datetime) -> None:
-    """Keep the exact text of every policy version that decides a call."""
+def remember_version(session: Session, policy: Policy, now: datetime) -> None:
+    """Keep the exact text of every policy version that decides a call; refuse one edited under the same number."""
     engine = session.get_bind().engine
     key = (policy.id, policy.version)
     if key in _STORED.setdefault(engine, set()):
@@ -163,8 +247,7 @@ def _remember_version(session: Session, policy: Policy, now: datetime) -> None:
     _STORED[engine].add(key)
 
 
-
-# --- the call-taker's next steps: hand to dispatch, resolve by phone ------------------------------------------
+# --- the call-taker's next steps: hand to dispatch, send to an outside agency, resolve by phone --------------
 
 PHONE_OUTCOMES: dict[str, str] = {
     "resolved": "Resolved by phone: the caller's need was met",
@@ -181,9 +264,11 @@ def hand_to_dispatch(
 ) -> Call:
     """The call-taker accepts a field pathway (CRT, COR): the call waits on the dispatch board for a unit.
 
-    Handing the same decision over twice records it once (a double submit is harmless).
+    Handing the same decision over twice records it once (a double submit is harmless). Only handed-off calls
+    are in the board's queue; once with dispatch, a call stays with dispatch (a later decision moves it to the
+    queue of its new pathway).
     """
-    call = get_call(session=session, call_id=call_id)
+    call = get_call(session=session, call_id=call_id, for_update=True)
     policy = policy or policy_named(None)
     program = policy.programs.get(call.pathway or "")
     if call.status != CallStatus.TRIAGED or program is None or program.kind != "field":
@@ -194,9 +279,33 @@ def hand_to_dispatch(
             Event.call_id == call.id, Event.kind == "triage.handed_to_dispatch", Event.at >= current.decided_at,
             Event.subject_id == current.id).limit(1)):
         return call
+    if call.handed_to_dispatch_at is None:
+        call.handed_to_dispatch_at = now
     record_event(session=session, kind="triage.handed_to_dispatch", subject_type="triage_decision",
                  subject_id=current.id if current else call.id, call_id=call.id, at=now, actor_id=actor_id,
                  after={"pathway": call.pathway, "status": call.status.value})
+    return call
+
+
+def send_to_agency(
+    *, session: Session, call_id: int, now: datetime, actor_id: int | None, policy: Policy | None = None
+) -> Call:
+    """A person sends the call to the outside agency it is routed to (police, EMS, fire): HEART's part ends.
+
+    Sending it again changes nothing. A call routed to HEART's own teams cannot be sent this way.
+    """
+    call = get_call(session=session, call_id=call_id, for_update=True)
+    policy = policy or policy_named(None)
+    if not is_outside_agency(policy, call.pathway):
+        raise Conflict(f"call {call.id} is routed to {call.pathway or 'nobody yet'}, not to an outside agency")
+    if call.status == CallStatus.RESOLVED:
+        return call
+    if call.status != CallStatus.TRIAGED:
+        raise Conflict(f"call {call.id} is {call.status.value}; it cannot be sent to {call.pathway}")
+    call.status, call.closed_at = CallStatus.RESOLVED, now
+    record_event(session=session, kind="call.sent_to_agency", subject_type="call", subject_id=call.id,
+                 call_id=call.id, at=now, actor_id=actor_id, before={"status": "triaged"},
+                 after={"status": "resolved", "pathway": call.pathway})
     return call
 
 
@@ -217,7 +326,7 @@ def resolve_by_phone(
     """
     if outcome not in PHONE_OUTCOMES:
         raise InvalidInput(f"outcome must be one of {', '.join(PHONE_OUTCOMES)}", field="outcome")
-    call = get_call(session=session, call_id=call_id)
+    call = get_call(session=session, call_id=call_id, for_update=True)
     policy = policy or policy_named(None)
     program = policy.programs.get(call.pathway or "")
     if program is None or program.kind != "phone":
@@ -246,7 +355,7 @@ def unit_availability(*, session: Session, now: datetime) -> dict[str, bool]:
     engine then counts them as available, and only their hours apply.
     """
     from heart.dispatch.queue import available_units  # imported here: the dispatch queue imports this module
-    from heart.programs.models import Program, ProgramKind
+    from heart.programs.models import ProgramKind
 
     free = {unit.program_id for unit in available_units(session=session, now=now)}
     programs = session.scalars(select(Program).where(Program.kind == ProgramKind.FIELD))
@@ -262,101 +371,3 @@ def screening_at(*, session: Session, call_id: int, at: datetime) -> dict[str, s
         return None
     answers = event.after.get("screening") if event.kind == "call.received" else event.after
     return {str(q): str(a) for q, a in (answers or {}).items()}
-
-
-# --- "Why didn't HEART come?" --------------------------------------------------------------------------------
-
-@dataclass(frozen=True, slots=True)
-class Explanation:
-    """The answer to "Why didn't HEART come?" for one call: the decision, its policy version and why."""
-
-    call: Call
-    decisions: list[TriageDecision]
-    headline: str
-    heart_came: bool = False
-    passed_over: str | None = None
-    """The HEART program that would have gone but was closed or had no unit free."""
-    screening: dict[str, str] | None = None
-    """The answers the decision was made on, from the event log."""
-    questions: dict[str, str] = field(default_factory=dict)
-    stored: PolicyVersion | None = None
-
-    @property
-    def decision(self) -> TriageDecision | None:
-        """The decision in force (the latest)."""
-        return self.decisions[-1] if self.decisions else None
-
-
-def explain_decision(*, session: Session, call_id: int, show_reasons: bool = True) -> Explanation:
-    """Explain the call's pathway in plain words, naming a closed or busy program when that was the reason.
-
-    ``show_reasons=False`` (a reader who may not read free-text reasons) puts "(reason given)" for a person's.
-    """
-    call = get_call(session=session, call_id=call_id)
-    decisions = decisions_for_call(session=session, call_id=call.id)
-    if not decisions:
-        return Explanation(call, decisions, "The call has not been triaged yet.")
-    decision = decisions[-1]
-    stored = session.scalar(select(PolicyVersion).where(PolicyVersion.policy_id == decision.policy_id,
-                                                        PolicyVersion.version == decision.policy_version))
-    policy = _policy_version(decision, stored)
-    screening = screening_at(session=session, call_id=call.id, at=decision.decided_at)
-    passed_over = _passed_over(call, decision, policy, screening)
-    heart = {code for code, p in policy.programs.items() if not p.always_open} if policy else {"CCD", "CRT", "COR"}
-    questions = {q.id: q.prompt for q in policy.questions} if policy else {}
-    return Explanation(call, decisions, _headline(decision, policy, passed_over, heart, show_reasons),
-                       heart_came=decision.pathway in heart, passed_over=passed_over, screening=screening,
-                       questions=questions, stored=stored)
-
-
-def _policy_version(decision: TriageDecision, stored: PolicyVersion | None) -> Policy | None:
-    """The policy version that decided, if its file is still here and unchanged."""
-    try:
-        policy = load_policy_by_name(decision.policy_id, version=decision.policy_version)
-    except PolicyError:
-        return None
-    if stored is not None and hashlib.sha256(policy.text.encode()).hexdigest() != stored.sha256:
-        return None
-    return policy
-
-
-def _passed_over(call: Call, decision: TriageDecision, policy: Policy | None,
-                 screening: dict[str, str] | None) -> str | None:
-    """Which program was closed or busy: decided again on the same facts, hours only."""
-    if decision.fallback is None:
-        return None
-    if decision.fallback == NO_UNIT_AVAILABLE and decision.recommended_pathway != decision.pathway:
-        return decision.recommended_pathway
-    if policy is None:
-        return None
-    facts = CallFacts(nature_code=call.nature_code, incident_type=call.incident_type, priority=call.priority,
-                      screening=screening if screening is not None else dict(call.screening))
-    again = decide(facts, policy, decision.decided_at)
-    if decision.fallback == PROGRAM_CLOSED:
-        return again.fallback_program
-    return again.pathway if again.pathway != decision.pathway else None
-
-
-def _headline(decision: TriageDecision, policy: Policy | None, passed_over: str | None, heart: set[str],
-              show_reasons: bool) -> str:
-    pathway = decision.pathway
-    if pathway in heart:
-        return f"HEART was sent: the call went to {pathway}."
-    if decision.fallback == PROGRAM_CLOSED:
-        if passed_over and policy is not None:
-            clock = decision.decided_at.astimezone(policy.timezone).strftime("%H:%M")
-            hours = policy.programs[passed_over].hours_text
-            return f"{passed_over} was closed at {clock} (its hours: {hours}), so the call went to {pathway}."
-        return f"The HEART program for this call was closed at that hour, so the call went to {pathway}."
-    if decision.fallback == NO_UNIT_AVAILABLE:
-        return f"No {passed_over or 'HEART'} unit was free, so the call went to {pathway}."
-    if decision.override_reason:
-        reason = decision.override_reason if show_reasons else REASON_GIVEN
-        return f"A person sent the call to {pathway} instead of {decision.recommended_pathway}: {reason}"
-    exclusions = set(policy.exclusion_questions) if policy else set()
-    unknown = [q.replace("_", " ") for q in decision.unanswered if q in exclusions]
-    if unknown:
-        return (f"Not every safety question was answered no ({', '.join(unknown)}); an unknown answer never "
-                f"counts as no, so no unarmed team could go and the call went to {pathway}.")
-    last = decision.reasons[-1]["text"] if decision.reasons else ""
-    return f"The policy sends this call to {pathway}: {last}"

@@ -31,6 +31,8 @@ class MetricsSource:
     materialize: bool = True
     """Compute the classified rows once into a temporary table (a few thousand rows in an operational
     database); DuckDB over Parquet rescans instead, which is faster than writing millions of rows."""
+    reach: ir.Table | None = None
+    """Calls eligible for each field program (``definitions.REACH_SCHEMA``); None when the source has no calls."""
 
     @contextmanager
     def materialized(self, expr: ir.Table) -> Iterator[ir.Table]:
@@ -78,8 +80,8 @@ def open_database(database_url: str) -> MetricsSource:
     return open_operational(database_url)
 
 
-def open_parquet(path: str) -> MetricsSource:
-    """DuckDB (in memory) reading a Parquet export of the history."""
+def open_parquet(path: str, *, reach: str | None = None) -> MetricsSource:
+    """DuckDB (in memory) reading a Parquet export of the history (and of the eligible calls, for reach)."""
     from heart.metrics.backends.duckdb import open_duckdb_parquet
 
-    return open_duckdb_parquet(path)
+    return open_duckdb_parquet(path, reach_path=reach)

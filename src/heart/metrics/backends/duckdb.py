@@ -11,7 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from heart.metrics.backends import MetricsSource, quiet
-from heart.metrics.definitions import HISTORY_SCHEMA
+from heart.metrics.definitions import HISTORY_SCHEMA, REACH_SCHEMA
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")
@@ -23,13 +23,15 @@ def duckdb_epoch_micros(value: ir.TimestampValue) -> ir.IntegerValue:
     return _epoch_us(value)
 
 
-def open_duckdb_parquet(path: str | Path, *, threads: int | None = None) -> MetricsSource:
-    """An in-memory DuckDB reading the Parquet file (or glob) of the history."""
+def open_duckdb_parquet(path: str | Path, *, threads: int | None = None,
+                        reach_path: str | Path | None = None) -> MetricsSource:
+    """An in-memory DuckDB reading the Parquet file (or glob) of the history, and of the eligible calls if given."""
     connection = ibis.duckdb.connect(threads=threads) if threads else ibis.duckdb.connect()
     with quiet():
         history = connection.read_parquet(str(path), table_name="history")
+        reach = connection.read_parquet(str(reach_path), table_name="reach") if reach_path else None
     return MetricsSource("duckdb", connection, history, duckdb_epoch_micros, native_quantiles=True,
-                         materialize=False)
+                         materialize=False, reach=reach)
 
 
 def export_history(source: MetricsSource, path: str | Path) -> int:
@@ -37,6 +39,19 @@ def export_history(source: MetricsSource, path: str | Path) -> int:
     with quiet():
         table = source.history.to_pyarrow()
     table = table.cast(arrow_schema(), safe=False) if table.num_rows else arrow_schema().empty_table()
+    pq.write_table(table, str(path), compression="zstd")
+    return int(table.num_rows)
+
+
+def export_reach(source: MetricsSource, path: str | Path) -> int:
+    """Write the source's eligible calls (``definitions.REACH_SCHEMA``) to one Parquet file; returns the rows."""
+    schema = REACH_SCHEMA.to_pyarrow()
+    if source.reach is None:
+        table = schema.empty_table()
+    else:
+        with quiet():
+            table = source.reach.to_pyarrow()
+        table = table.cast(schema, safe=False) if table.num_rows else schema.empty_table()
     pq.write_table(table, str(path), compression="zstd")
     return int(table.num_rows)
 

@@ -52,6 +52,39 @@ def history_of(connection: BaseBackend) -> ir.Table:
     )
 
 
+def reach_of(connection: BaseBackend) -> ir.Table:
+    """Calls eligible for a field program (their latest decision's ``eligible_pathway``), in
+    ``definitions.REACH_SCHEMA``: whether closed, whether the program's response reached the scene, and the
+    facts that say why not (the latest decision's fallback, an override, a unit called off)."""
+    calls = connection.table("calls")
+    decisions = connection.table("triage_decisions")
+    programs = connection.table("programs")
+    responses = connection.table("responses")
+    last = decisions.group_by("call_id").aggregate(last_id=decisions.id.max())
+    latest = decisions.join(last, decisions.id == last.last_id).select(
+        decision_call=decisions.call_id, eligible=decisions.eligible_pathway, pathway=decisions.pathway,
+        fallback=decisions.fallback,
+        by_person=decisions.decided_by_id.notnull() & decisions.override_reason.notnull())
+    field = programs.filter(programs.kind == "field").select(code=programs.code, zone=programs.timezone)
+    eligible = latest.join(field, latest.eligible == field.code)
+    facts = calls.select(fact_call=calls.id, received=calls.received_at, status=calls.status)
+    eligible = eligible.join(facts, eligible.decision_call == facts.fact_call)
+    sent = responses.join(programs, responses.program_id == programs.id).select(
+        response_call=responses.call_id, response_code=programs.code,
+        arrived=(responses.on_scene_at.notnull() & responses.cancelled_at.isnull()).cast("int32"),
+        cancelled=responses.cancelled_at.notnull().cast("int32"))
+    per_call = sent.group_by(["response_call", "response_code"]).aggregate(arrived=sent.arrived.max(),
+                                                                          cancelled=sent.cancelled.max())
+    joined = eligible.left_join(per_call, (eligible.decision_call == per_call.response_call)
+                                & (eligible.code == per_call.response_code))
+    return joined.select(
+        program=joined.code, timezone=joined.zone, received_at=joined.received,
+        closed=joined.status.isin(["resolved", "cancelled"]), reached=joined.arrived.fill_null(0) == 1,
+        fallback=joined.fallback, overridden=joined.by_person & (joined.pathway != joined.code),
+        called_off=joined.cancelled.fill_null(0) == 1,
+    )
+
+
 def open_operational(database_url: str) -> MetricsSource:
     """Connect Ibis to the database HEART runs on."""
     url = make_url(database_url)
@@ -59,9 +92,11 @@ def open_operational(database_url: str) -> MetricsSource:
         if not url.database or url.database == ":memory:":
             raise ValueError("metrics need a SQLite file, not an in-memory database")
         connection: BaseBackend = ibis.sqlite.connect(url.database)
-        return MetricsSource("sqlite", connection, history_of(connection), sqlite_epoch_micros)
+        return MetricsSource("sqlite", connection, history_of(connection), sqlite_epoch_micros,
+                             reach=reach_of(connection))
     if url.get_backend_name() == "postgresql":
         connection = ibis.postgres.connect(host=url.host or "localhost", port=url.port or 5432, user=url.username,
                                            password=url.password, database=url.database)
-        return MetricsSource("postgres", connection, history_of(connection), postgres_epoch_micros)
+        return MetricsSource("postgres", connection, history_of(connection), postgres_epoch_micros,
+                             reach=reach_of(connection))
     raise ValueError(f"metrics cannot run on a {url.get_backend_name()} database")
