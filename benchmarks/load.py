@@ -159,6 +159,7 @@ async def call_taker(user: User, index: int, ledger: Ledger, think: tuple[float,
             await user.call("override", "POST", f"/api/calls/{call['id']}/triage/override",
                             {"pathway": "CRT", "reason": "load benchmark"})
             ledger.routed.add((int(call["id"]), "CRT"))
+        await user.call("hand off", "POST", f"/api/calls/{call['id']}/hand-off", {})  # only then on the board
 
 
 async def dispatcher(user: User, index: int, share: int, ledger: Ledger, assigned_at: dict[int, float],
