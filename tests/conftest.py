@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -209,6 +210,15 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> TestCl
     assert response.status_code == 200, response.text
     client.headers["X-CSRF-Token"] = response.json()["csrf_token"]
     return client
+
+
+def form_login(client: TestClient, username: str, password: str = PASSWORD, next: str = "/",
+               headers: dict[str, str] | None = None) -> httpx.Response:
+    """Sign in through the login page as a browser does: load the form (its token and cookie), then post it."""
+    form = client.get("/login")
+    token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    return client.post("/login", data={"username": username, "password": password, "next": next,
+                                       "csrf_token": token}, headers=headers or {}, follow_redirects=False)
 
 
 @pytest.fixture

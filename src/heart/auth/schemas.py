@@ -24,6 +24,8 @@ class UserCreate(BaseModel):
     role: Role
     display_name: str = ""
     unit_id: int | None = None
+    staff_id: int | None = Field(default=None, description="the staff member this account belongs to, whose "
+                                 "shifts a responder may read the calls of")
 
 
 class UserPublic(BaseModel):
@@ -34,6 +36,7 @@ class UserPublic(BaseModel):
     display_name: str
     role: Role
     unit_id: int | None
+    staff_id: int | None
     active: bool
 
 
