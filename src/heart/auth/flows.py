@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from heart.auth import service, throttle
 from heart.auth.models import User
+from heart.auth.service import OpenedSession
 from heart.db import transaction
 from heart.errors import DomainError
 from heart.events import record_event
@@ -47,7 +48,7 @@ class LoginThrottled(DomainError):
 def sign_in(
     *, reads: sessionmaker[Session], writes: sessionmaker[Session], attempt: LoginAttempt, secret: str,
     now: datetime, hours: float,
-) -> service.OpenedSession:
+) -> OpenedSession:
     """Open a session for a correct password; raise LoginThrottled or LoginRefused otherwise."""
     keys = throttle.keys_for(username=attempt.username, address=attempt.address, secret=secret)
     with reads() as session:  # on SQLite a deferred, read-only transaction: it never takes the write lock

@@ -18,7 +18,8 @@ from sqlalchemy import and_, case, delete, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from heart.auth.models import LoginThrottle
+from heart.auth.models import LoginThrottle, User
+from heart.events import record_event
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,8 +143,13 @@ def forget(*, session: Session, key: Key, now: datetime) -> None:
     ))
 
 
-def unlock(*, session: Session, username: str, secret: str) -> bool:
+def unlock(*, session: Session, username: str, secret: str, now: datetime, actor_id: int | None) -> bool:
     """An administrator lifts an account's lock at once (the person proved who they are another way)."""
     account, _ = keys_for(username=username, address="", secret=secret)
-    return bool(session.execute(delete(LoginThrottle).where(LoginThrottle.key == account.key)
-                                ).rowcount)  # type: ignore[attr-defined]
+    lifted = bool(session.execute(delete(LoginThrottle).where(LoginThrottle.key == account.key)
+                                  ).rowcount)  # type: ignore[attr-defined]
+    user_id = session.scalar(select(User.id).where(User.username == username.strip()))
+    if lifted and user_id is not None:
+        record_event(session=session, kind="user.sign_in_unlocked", subject_type="user", subject_id=user_id, at=now,
+                     actor_id=actor_id)
+    return lifted

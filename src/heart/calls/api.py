@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from heart.auth.need_to_know import events_visible_to
 from heart.calls import service
 from heart.calls.models import CallStatus
 from heart.calls.schemas import CallCreate, CallPublic, EventPublic, ScreeningUpdate
@@ -50,4 +51,5 @@ def answer_screening(call_id: int, body: ScreeningUpdate, db: SessionDep, user: 
 def get_call_events(call_id: int, db: SessionDep, user: CurrentUser) -> list[EventPublic]:
     """The call's timeline: every state change, oldest first."""
     service.get_call(session=db, call_id=call_id, viewer=user)
-    return [EventPublic.model_validate(event) for event in call_timeline(session=db, call_id=call_id)]
+    return [EventPublic.model_validate(event)
+            for event in call_timeline(session=db, call_id=call_id, where=events_visible_to(user))]

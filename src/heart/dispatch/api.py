@@ -36,7 +36,8 @@ def assign_unit(call_id: int, body: AssignUnit, db: SessionDep, user: CurrentUse
 @router.get("/api/calls/{call_id}/responses", dependencies=[allow("calls.read")])
 def list_responses(call_id: int, db: SessionDep, user: CurrentUser) -> list[ResponsePublic]:
     get_call(session=db, call_id=call_id, viewer=user)
-    return [ResponsePublic.model_validate(r) for r in service.responses_for_call(session=db, call_id=call_id)]
+    return [ResponsePublic.model_validate(r)
+            for r in service.responses_for_call(session=db, call_id=call_id, viewer=user)]
 
 
 @router.get("/api/responses/{response_id}", dependencies=[allow("dispatch.status")])
