@@ -294,3 +294,12 @@ def page(browser: object) -> Iterator[object]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    """Say how many route × role answers the matrix checked (tests/auth/test_route_matrix.py), even under -q."""
+    stats = getattr(terminalreporter, "stats", {})
+    for report in stats.get("passed", []) + stats.get("failed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "route_role_checks":
+                terminalreporter.write_line(f"route × role matrix: {value} checked")  # type: ignore[attr-defined]
