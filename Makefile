@@ -40,6 +40,8 @@ bench: install
 	$(BIN)/python benchmarks/cad_import.py
 	$(BIN)/python benchmarks/crosswalk.py
 	$(BIN)/python benchmarks/board.py
+	$(BIN)/python benchmarks/login_flood.py
+	$(BIN)/python benchmarks/responder_calls.py
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
