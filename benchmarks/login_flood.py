@@ -77,11 +77,11 @@ class Phase:
     seconds: float = 0.0
 
 
-def flood_thread(port: int, mode: str, stop_at: float, answers: Counter[str], lock: threading.Lock) -> None:
-    """Wrong-password sign-ins on one keep-alive connection until ``stop_at``."""
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+def flood_thread(port: int, mode: str, stop: Any, answers: Counter[str], lock: threading.Lock) -> None:
+    """Wrong-password sign-ins on one keep-alive connection until ``stop`` is set."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     rng = random.Random()
-    while time.monotonic() < stop_at:
+    while not stop.is_set():
         username, headers = "nobody", {"Content-Type": "application/json"}
         if mode == "many-addresses":
             username = f"guess{rng.getrandbits(40):x}"
@@ -95,21 +95,22 @@ def flood_thread(port: int, mode: str, stop_at: float, answers: Counter[str], lo
         except (OSError, http.client.HTTPException) as error:
             status = type(error).__name__
             connection.close()
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         with lock:
             answers[status] += 1
     connection.close()
 
 
-def flood_process(port: int, mode: str, threads: int, seconds: float, results: Any) -> None:
-    """``threads`` flooding threads in this process; their answers go back through ``results``."""
+def flood_process(port: int, mode: str, threads: int, ready: Any, stop: Any, results: Any) -> None:
+    """``threads`` flooding threads in this process until ``stop``; their answers go back through ``results``."""
     answers: Counter[str] = Counter()
     lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
-    workers = [threading.Thread(target=flood_thread, args=(port, mode, stop_at, answers, lock))
-               for _ in range(threads)]
+    workers = [threading.Thread(target=flood_thread, args=(port, mode, stop, answers, lock)) for _ in range(threads)]
     for worker in workers:
         worker.start()
+    while not stop.is_set() and sum(answers.values()) < threads:  # every thread has had an answer
+        time.sleep(0.05)
+    ready.set()
     for worker in workers:
         worker.join()
     results.put(dict(answers))
@@ -137,7 +138,7 @@ class Dispatcher:
         started = time.perf_counter()
         try:
             status, answer, _ = await client.post(path, body)
-        except (ConnectionError, asyncio.IncompleteReadError) as error:
+        except (ConnectionError, asyncio.IncompleteReadError, IndexError) as error:  # IndexError: closed, no status
             phase.failures[type(error).__name__] += 1
             await client.close()
             await client.connect()
@@ -151,6 +152,9 @@ class Dispatcher:
     async def lifecycle(self, phase: Phase) -> None:
         unit_id = self.unit_ids[self.turn % len(self.unit_ids)]
         self.turn += 1
+        for client in (self.dispatcher, self.supervisor):  # the server closes connections idle for 5 s
+            await client.close()
+            await client.connect()
         d = self.dispatcher
         call = await self.write(phase, d, "/api/calls", {"nature_code": "CHECK WELFARE", "priority": "3",
                                                          "screening": SCREENING}, 201)
@@ -234,21 +238,22 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Phase]:
 
         async def run_all() -> None:
             await dispatcher.sign_in()
+            context = multiprocessing.get_context("spawn")
             for name in PHASES:
-                results: Any = multiprocessing.get_context("spawn").Queue()
+                results, ready, stop = context.Queue(), context.Event(), context.Event()
                 flood = None
                 if name != "baseline":
-                    flood = multiprocessing.get_context("spawn").Process(
-                        target=flood_process, args=(port, name, args.threads, args.seconds + 1.0, results))
+                    flood = context.Process(target=flood_process,
+                                            args=(port, name, args.threads, ready, stop, results))
                     flood.start()
-                    await asyncio.sleep(1.0)  # let the flood reach full speed before measuring
+                    await asyncio.to_thread(ready.wait, 120)  # the flood is at full speed before measuring
                 started = time.monotonic()
                 await run_phase(dispatcher, phases[name], args.seconds)
                 phases[name].seconds = time.monotonic() - started
                 if flood is not None:
-                    phases[name].flood.update(await asyncio.to_thread(results.get, True, 60))
+                    stop.set()
+                    phases[name].flood.update(await asyncio.to_thread(results.get, True, 120))
                     flood.join(30)
-
             await dispatcher.dispatcher.close()
             await dispatcher.supervisor.close()
 

@@ -12,7 +12,7 @@ import pytest
 
 from heart.auth import flows
 from heart.config import DEVELOPMENT_SECRET_KEY
-from heart.db import make_engine, make_sessionmaker, utcnow
+from heart.db import make_engine, make_sessionmaker
 from heart.programs.models import Staff
 from tests.conftest import REPO_ROOT
 
@@ -69,7 +69,7 @@ def test_an_account_names_its_staff_member_and_an_operator_lifts_a_sign_in_lock(
     assert created.returncode == 0, created.stderr
 
     def sign_in(password: str) -> flows.OpenedSession:
-        return flows.sign_in(reads=sessions, writes=sessions, secret=DEVELOPMENT_SECRET_KEY, now=utcnow(), hours=1,
+        return flows.sign_in(reads=sessions, writes=sessions, secret=DEVELOPMENT_SECRET_KEY, hours=1,
                              attempt=flows.LoginAttempt("rosa", password, "10.0.0.1"))
 
     for _ in range(4):  # the fourth wrong password makes the account wait

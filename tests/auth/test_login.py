@@ -4,7 +4,9 @@ process, failed and throttled attempts on the record (never what was typed), and
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import sys
 import threading
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
@@ -33,7 +35,7 @@ def attempt(sessions: sessionmaker[Session], username: str, password: str, now: 
     """One sign-in through the flow: "ok", "refused", "refused+wait" or "throttled"."""
     try:
         flows.sign_in(reads=sessions, writes=sessions, attempt=flows.LoginAttempt(username, password, address),
-                      secret=SECRET, now=now, hours=1)
+                      secret=SECRET, hours=1, clock=lambda: now)
     except flows.LoginThrottled:
         return "throttled"
     except flows.LoginRefused as refused:
@@ -256,3 +258,35 @@ def test_the_login_form_needs_its_own_token_and_cookie(client: TestClient, make_
     own = form_login(client, account.username, headers={"origin": "http://testserver",
                                                          "referer": "http://testserver/login"})
     assert own.status_code == 303 and "heart_session" in client.cookies
+
+
+@pytestmark_http
+def test_a_server_checks_passwords_at_the_lowest_cpu_priority_off_the_request_threads(
+    client: TestClient, make_user: Callable[..., Account], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = make_user(Role.DISPATCHER)
+    seen: list[tuple[int, str]] = []
+
+    class WatchedHasher(PasswordHasher):
+        def verify(self, hash: str | bytes, password: str | bytes) -> Literal[True]:
+            thread = threading.current_thread()
+            seen.append((os.getpriority(os.PRIO_PROCESS, threading.get_native_id()), thread.name))
+            return super().verify(hash, password)
+
+    monkeypatch.setattr(service, "_hasher", WatchedHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    assert client.post("/api/auth/login", json={"username": account.username, "password": PASSWORD}
+                       ).status_code == 200
+    priority, name = seen[0]
+    assert name.startswith("password-check") and (priority == 19 or sys.platform != "linux")
+
+
+@pytestmark_http
+def test_more_sign_ins_than_a_process_takes_on_are_told_to_retry(
+    client: TestClient, make_user: Callable[..., Account], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = make_user(Role.DISPATCHER)
+    monkeypatch.setattr(service, "MAX_WAITING", 0)
+    busy = client.post("/api/auth/login", json={"username": account.username, "password": PASSWORD})
+    assert busy.status_code == 503 and busy.headers["retry-after"] == "2"
+    page = form_login(client, account.username)
+    assert page.status_code == 503 and "try again in a few seconds" in page.text

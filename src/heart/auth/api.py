@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from sqlalchemy import select
@@ -12,7 +10,7 @@ from heart.auth import flows, service
 from heart.auth.models import User
 from heart.auth.origin import from_own_site
 from heart.auth.schemas import LoginRequest, LoginResult, UserCreate, UserPublic
-from heart.auth.service import OpenedSession
+from heart.auth.service import OpenedSession, SignInBusy
 from heart.deps import PUBLIC, SESSION_COOKIE, CurrentUser, Now, SessionDep, allow
 from heart.programs.service import get_unit
 
@@ -30,20 +28,21 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def attempt_sign_in(request: Request, username: str, password: str, now: datetime) -> OpenedSession:
+async def attempt_sign_in(request: Request, username: str, password: str) -> OpenedSession:
     """The sign-in flow with this app's databases and settings (pages and API share it)."""
     state = request.app.state
-    return flows.sign_in(reads=state.read_sessionmaker, writes=state.sessionmaker,
-                         attempt=flows.LoginAttempt(username, password, client_address(request)),
-                         secret=state.settings.secret_key, now=now, hours=state.settings.session_hours)
+    return await flows.sign_in_served(reads=state.read_sessionmaker, writes=state.sessionmaker,
+                                      attempt=flows.LoginAttempt(username, password, client_address(request)),
+                                      secret=state.settings.secret_key, hours=state.settings.session_hours)
 
 
 @router.post("/auth/login", dependencies=[PUBLIC], responses={
     401: {"description": "wrong username or password"},
     403: {"description": "the request came from another site's page"},
     429: {"description": "too many failed sign-ins for this account or from this address; see Retry-After"},
+    503: {"description": "too many sign-ins at once; see Retry-After"},
 })
-def login(body: LoginRequest, request: Request, response: Response, now: Now) -> LoginResult:
+async def login(body: LoginRequest, request: Request, response: Response) -> LoginResult:
     """Sign in; the session cookie is set and the CSRF token returned for later writes.
 
     After a few wrong passwords for an account, or many from one address, attempts wait a growing delay, then
@@ -53,7 +52,10 @@ def login(body: LoginRequest, request: Request, response: Response, now: Now) ->
         return JSONResponse({"detail": "sign in from HEART's own sign-in page"},  # type: ignore[return-value]
                             status_code=403)
     try:
-        opened = attempt_sign_in(request, body.username, body.password, now)
+        opened = await attempt_sign_in(request, body.username, body.password)
+    except SignInBusy as busy:
+        return JSONResponse({"detail": str(busy)}, status_code=503,  # type: ignore[return-value]
+                            headers={"Retry-After": str(busy.retry_after)})
     except flows.LoginThrottled as throttled:
         return JSONResponse({"detail": str(throttled)}, status_code=429,  # type: ignore[return-value]
                             headers={"Retry-After": str(throttled.retry_after)})

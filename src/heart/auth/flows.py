@@ -7,18 +7,23 @@ open at all, and each outcome is recorded by a write of a few statements.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
 
 from heart.auth import service, throttle
 from heart.auth.models import User
 from heart.auth.service import OpenedSession
-from heart.db import transaction
+from heart.db import transaction, utcnow
 from heart.errors import DomainError
 from heart.events import record_event
+
+Clock = Callable[[], datetime]
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,12 +50,27 @@ class LoginThrottled(DomainError):
         self.retry_after = retry_after
 
 
-def sign_in(
-    *, reads: sessionmaker[Session], writes: sessionmaker[Session], attempt: LoginAttempt, secret: str,
-    now: datetime, hours: float,
-) -> OpenedSession:
-    """Open a session for a correct password; raise LoginThrottled or LoginRefused otherwise."""
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """What the first step found: the account (if any) and the throttles the attempt counts on."""
+
+    attempt: LoginAttempt
+    keys: tuple[throttle.Key, throttle.Key]
+    user: User | None
+
+    @property
+    def checkable(self) -> bool:
+        return bool(self.attempt.username.strip())
+
+
+def prepare(*, reads: sessionmaker[Session], writes: sessionmaker[Session], attempt: LoginAttempt, secret: str,
+            clock: Clock) -> Prepared:
+    """Step one, before any hashing: the account and the throttles (a read); LoginThrottled if blocked.
+
+    Only the first refusal of a block writes (its event); every other refused attempt is a read alone.
+    """
     keys = throttle.keys_for(username=attempt.username, address=attempt.address, secret=secret)
+    now = clock()
     with reads() as session:  # on SQLite a deferred, read-only transaction: it never takes the write lock
         user = service.find_account(session=session, username=attempt.username) if attempt.username.strip() else None
         block = throttle.current_block(session=session, keys=keys, now=now)
@@ -63,20 +83,52 @@ def sign_in(
                     _record(session, "user.login_throttled", user, now, attempt,
                             {"scope": block.scope, "until": block.until})
         raise LoginThrottled(block.retry_after(now))
-    if not attempt.username.strip() or not service.password_matches(user, attempt.password):
+    return Prepared(attempt, keys, user)
+
+
+def conclude(*, writes: sessionmaker[Session], prepared: Prepared, matches: bool, hours: float, clock: Clock
+             ) -> OpenedSession:
+    """Step three, after the password was checked with no transaction open: one short write either way.
+
+    Its time is read after the check (which may have waited its turn): a delay counts from the failure.
+    """
+    user, now, attempt = prepared.user, clock(), prepared.attempt
+    if not matches or user is None:
         with transaction(writes) as session:
-            counts = throttle.record_failure(session=session, keys=keys, now=now)
+            counts = throttle.record_failure(session=session, keys=prepared.keys, now=now)
             failures, until = counts["account"]
-            address_until = counts["address"][1]
-            blocked = max((t for t in (until, address_until) if t is not None), default=None)
+            blocked = max((t for t in (until, counts["address"][1]) if t is not None), default=None)
             _record(session, "user.login_failed", user, now, attempt,
                     {"reason": _why(user), "failures_in_a_row": failures, "blocked_until": blocked})
         raise LoginRefused(max(1, int((blocked - now).total_seconds() + 0.999)) if blocked else None)
-    assert user is not None  # password_matches is only true for an active account
     with transaction(writes) as session:
-        throttle.forget(session=session, key=keys[0], now=now)
+        throttle.forget(session=session, key=prepared.keys[0], now=now)
         service.refresh_hash(session=session, user_id=user.id, password=attempt.password)
         return service.open_session(session=session, user=user, now=now, hours=hours)
+
+
+def sign_in(
+    *, reads: sessionmaker[Session], writes: sessionmaker[Session], attempt: LoginAttempt, secret: str,
+    hours: float, clock: Clock = utcnow,
+) -> OpenedSession:
+    """Open a session for a correct password; raise LoginThrottled or LoginRefused otherwise (all in this thread)."""
+    prepared = prepare(reads=reads, writes=writes, attempt=attempt, secret=secret, clock=clock)
+    matches = prepared.checkable and service.password_matches(prepared.user, attempt.password)
+    return conclude(writes=writes, prepared=prepared, matches=matches, hours=hours, clock=clock)
+
+
+async def sign_in_served(
+    *, reads: sessionmaker[Session], writes: sessionmaker[Session], attempt: LoginAttempt, secret: str,
+    hours: float, clock: Clock = utcnow,
+) -> OpenedSession:
+    """``sign_in`` for a server: the database steps on the request thread pool, the hashing on the low-priority
+    password checkers, so that a flood of sign-ins neither holds request threads nor takes CPU from other work.
+    """
+    prepared = await run_in_threadpool(partial(prepare, reads=reads, writes=writes, attempt=attempt, secret=secret,
+                                               clock=clock))
+    matches = prepared.checkable and await service.check_password_in_background(prepared.user, attempt.password)
+    return await run_in_threadpool(partial(conclude, writes=writes, prepared=prepared, matches=matches, hours=hours,
+                                           clock=clock))
 
 
 def _why(user: User | None) -> str:

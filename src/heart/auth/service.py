@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 import secrets
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,12 +18,15 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from heart.auth.models import LoginSession, Role, User
-from heart.errors import Conflict, InvalidInput, NotFound
+from heart.errors import Conflict, DomainError, InvalidInput, NotFound
 from heart.events import record_event
 from heart.programs.models import Staff
 
 _hasher = PasswordHasher()
 _dummy_hashes: dict[tuple[int, int, int], str] = {}
+# Password checks a server process runs at once, and how many may wait for one before sign-in says "busy".
+CHECKERS = 2
+MAX_WAITING = 64
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -92,6 +100,43 @@ def password_matches(user: User | None, password: str) -> bool:
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
     return user is not None and user.active
+
+
+class SignInBusy(DomainError):
+    """More sign-ins are waiting for a password check than this process takes on (HTTP 503, retry shortly)."""
+
+    def __init__(self) -> None:
+        super().__init__("too many sign-ins at once; try again in a few seconds")
+        self.retry_after = 2
+
+
+def _lowest_priority() -> None:
+    # A password checker runs at the lowest CPU priority (on Linux, nice is per thread, and the hashing
+    # library's own lane threads inherit it): a flood of sign-ins cannot starve the dispatcher's requests.
+    if sys.platform == "linux":
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+
+
+_checkers: ThreadPoolExecutor | None = None
+_waiting = 0
+_checkers_lock = threading.Lock()
+
+
+async def check_password_in_background(user: User | None, password: str) -> bool:
+    """``password_matches`` on a low-priority checker thread; the caller's thread (and event loop) stay free."""
+    global _checkers, _waiting
+    with _checkers_lock:
+        if _waiting >= MAX_WAITING:
+            raise SignInBusy()
+        if _checkers is None:
+            _checkers = ThreadPoolExecutor(CHECKERS, thread_name_prefix="password-check", initializer=_lowest_priority)
+        _waiting += 1
+        future = _checkers.submit(password_matches, user, password)
+    try:
+        return await asyncio.wrap_future(future)
+    finally:
+        with _checkers_lock:
+            _waiting -= 1
 
 
 def _dummy_hash() -> str:

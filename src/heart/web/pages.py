@@ -13,6 +13,7 @@ from heart.auth.api import attempt_sign_in, set_session_cookie
 from heart.auth.flows import LoginRefused, LoginThrottled
 from heart.auth.models import Role
 from heart.auth.origin import LOGIN_COOKIE, from_own_site, keep_login_token, login_form_is_genuine, login_form_token
+from heart.auth.service import SignInBusy
 from heart.deps import PUBLIC, SESSION_COOKIE, CurrentUser, Now, SessionDep, allow
 from heart.templating import render, screens_for
 
@@ -46,9 +47,8 @@ def login_page(request: Request, next: str | None = None) -> HTMLResponse:
 
 
 @router.post("/login", dependencies=[PUBLIC])
-def login_submit(
+async def login_submit(
     request: Request,
-    now: Now,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=1024)] = "",
     next: Annotated[str, Form(max_length=2048)] = "/",
@@ -59,7 +59,11 @@ def login_submit(
         return _login_form(request, next, status=403,
                            error="This sign-in form has expired or did not come from HEART. Please sign in again.")
     try:
-        opened = attempt_sign_in(request, username, password, now)
+        opened = await attempt_sign_in(request, username, password)
+    except SignInBusy as busy:
+        return _login_form(request, next, status=503, username=username,
+                           error="Many people are signing in right now. Please try again in a few seconds.",
+                           headers={"Retry-After": str(busy.retry_after)})
     except LoginThrottled as throttled:
         return _login_form(request, next, status=429, username=username,
                            error=f"Too many failed sign-ins. Try again in {throttled.wait}.",
