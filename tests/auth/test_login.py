@@ -8,6 +8,7 @@ import os
 import sqlite3
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
 from typing import Literal
@@ -15,7 +16,7 @@ from typing import Literal
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from heart.auth import flows, service, throttle
@@ -195,8 +196,9 @@ pytestmark_http = pytest.mark.parametrize("database_url", ["sqlite"], indirect=T
 
 @pytestmark_http
 def test_throttled_sign_ins_answer_429_with_retry_after_on_the_api_and_the_page(
-    client: TestClient, make_user: Callable[..., Account],
+    client: TestClient, make_user: Callable[..., Account], monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    monkeypatch.setattr(flows, "REFUSAL_DELAY_SECONDS", 0.0)  # the one-second block must outlast the answers
     account = make_user(Role.DISPATCHER)
     for _ in range(4):
         last = client.post("/api/auth/login", json={"username": account.username, "password": WRONG})
@@ -290,3 +292,30 @@ def test_more_sign_ins_than_a_process_takes_on_are_told_to_retry(
     assert busy.status_code == 503 and busy.headers["retry-after"] == "2"
     page = form_login(client, account.username)
     assert page.status_code == 503 and "try again in a few seconds" in page.text
+
+
+@pytestmark_http
+def test_a_refused_attempt_is_answered_late_and_again_without_the_database(
+    client: TestClient, make_user: Callable[..., Account], monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    account = make_user(Role.DISPATCHER)
+    monkeypatch.setattr(flows, "REFUSAL_DELAY_SECONDS", 0.3)
+    for _ in range(4):
+        client.post("/api/auth/login", json={"username": account.username, "password": WRONG})
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    app = client.app
+    started = time.monotonic()
+    assert client.post("/api/auth/login", json={"username": account.username, "password": PASSWORD}
+                       ).status_code == 429  # read from the database (and recorded)
+    assert time.monotonic() - started >= 0.3  # a guessing tool that waits for answers sends a few a second
+    for engine in {app.state.engine, app.state.read_engine}:  # type: ignore[attr-defined]
+        event.listen(engine, "before_cursor_execute", count)
+    again = client.post("/api/auth/login", json={"username": account.username, "password": PASSWORD})
+    assert again.status_code == 429 and int(again.headers["retry-after"]) >= 1
+    assert statements == []  # this process knew the block already
+    for engine in {app.state.engine, app.state.read_engine}:  # type: ignore[attr-defined]
+        event.remove(engine, "before_cursor_execute", count)

@@ -31,9 +31,12 @@ def client_address(request: Request) -> str:
 async def attempt_sign_in(request: Request, username: str, password: str) -> OpenedSession:
     """The sign-in flow with this app's databases and settings (pages and API share it)."""
     state = request.app.state
+    if not hasattr(state, "known_login_blocks"):
+        state.known_login_blocks = flows.KnownBlocks()
     return await flows.sign_in_served(reads=state.read_sessionmaker, writes=state.sessionmaker,
                                       attempt=flows.LoginAttempt(username, password, client_address(request)),
-                                      secret=state.settings.secret_key, hours=state.settings.session_hours)
+                                      secret=state.settings.secret_key, hours=state.settings.session_hours,
+                                      known=state.known_login_blocks)
 
 
 @router.post("/auth/login", dependencies=[PUBLIC], responses={

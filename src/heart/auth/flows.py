@@ -13,6 +13,7 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+import anyio
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
 
@@ -44,10 +45,11 @@ class LoginRefused(DomainError):
 class LoginThrottled(DomainError):
     """Too many wrong passwords for this account or from this address: not checked at all (HTTP 429)."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, block: throttle.Block | None = None) -> None:
         self.wait = _wait_words(retry_after)
         super().__init__(f"too many failed sign-ins; try again in {self.wait}")
         self.retry_after = retry_after
+        self.block = block
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,7 @@ def prepare(*, reads: sessionmaker[Session], writes: sessionmaker[Session], atte
                 if throttle.claim_refusal_record(session=session, block=block):
                     _record(session, "user.login_throttled", user, now, attempt,
                             {"scope": block.scope, "until": block.until})
-        raise LoginThrottled(block.retry_after(now))
+        raise LoginThrottled(block.retry_after(now), block)
     return Prepared(attempt, keys, user)
 
 
@@ -117,15 +119,55 @@ def sign_in(
     return conclude(writes=writes, prepared=prepared, matches=matches, hours=hours, clock=clock)
 
 
+# A refused attempt is answered this much later: a client that waits for each answer (most guessing tools) then
+# sends a handful of attempts a second instead of hundreds, and the wait costs the server no thread.
+REFUSAL_DELAY_SECONDS = 1.0
+# How long a process trusts a block it has read (an administrator's unlock reaches every process within this).
+BLOCK_CACHE_SECONDS = 5.0
+
+
+class KnownBlocks:
+    """The blocks one server process has read and seen recorded, so that it can refuse again without the database."""
+
+    def __init__(self) -> None:
+        self._blocks: dict[str, tuple[datetime, datetime]] = {}  # key → (until, when it was read)
+
+    def refusal(self, keys: tuple[throttle.Key, throttle.Key], now: datetime) -> int | None:
+        """Seconds to wait if a block on one of ``keys`` is known (and recent enough to trust)."""
+        waits = [until for key in keys if (known := self._blocks.get(key.key)) is not None
+                 for until, read_at in [known] if until > now and (now - read_at).total_seconds() < BLOCK_CACHE_SECONDS]
+        return max(1, int((max(waits) - now).total_seconds() + 0.999)) if waits else None
+
+    def remember(self, block: throttle.Block, now: datetime) -> None:
+        if len(self._blocks) > 10_000:  # forget what has expired before growing further
+            for key in [k for k, (until, _) in self._blocks.items() if until <= now]:
+                del self._blocks[key]
+        self._blocks[block.key] = (block.until, now)
+
+
 async def sign_in_served(
     *, reads: sessionmaker[Session], writes: sessionmaker[Session], attempt: LoginAttempt, secret: str,
-    hours: float, clock: Clock = utcnow,
+    hours: float, known: KnownBlocks, clock: Clock = utcnow,
 ) -> OpenedSession:
     """``sign_in`` for a server: the database steps on the request thread pool, the hashing on the low-priority
     password checkers, so that a flood of sign-ins neither holds request threads nor takes CPU from other work.
+
+    A blocked attempt this process has already seen refused is refused again without the database, and every
+    refusal is answered after REFUSAL_DELAY_SECONDS.
     """
-    prepared = await run_in_threadpool(partial(prepare, reads=reads, writes=writes, attempt=attempt, secret=secret,
-                                               clock=clock))
+    keys = throttle.keys_for(username=attempt.username, address=attempt.address, secret=secret)
+    wait = known.refusal(keys, clock())
+    if wait is not None:
+        await anyio.sleep(REFUSAL_DELAY_SECONDS)
+        raise LoginThrottled(wait)
+    try:
+        prepared = await run_in_threadpool(partial(prepare, reads=reads, writes=writes, attempt=attempt,
+                                                   secret=secret, clock=clock))
+    except LoginThrottled as throttled:
+        if throttled.block is not None:
+            known.remember(throttled.block, clock())
+        await anyio.sleep(REFUSAL_DELAY_SECONDS)
+        raise
     matches = prepared.checkable and await service.check_password_in_background(prepared.user, attempt.password)
     return await run_in_threadpool(partial(conclude, writes=writes, prepared=prepared, matches=matches, hours=hours,
                                            clock=clock))
