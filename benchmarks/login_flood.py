@@ -1,7 +1,8 @@
 """A flood of wrong-password sign-ins must not slow a dispatcher's writes (SQLite and PostgreSQL, `heart serve`).
 
 One dispatcher walks calls through create → triage → assign → en route → on scene → clear (with narrative),
-then a supervisor appends narrative, over the JSON API, one request at a time, timing every write. Three
+then a supervisor appends narrative, over the JSON API, one request at a time, timing every write; every
+fourth lifecycle a colleague signs in from another address (timed apart: the price of the flood for people). Three
 phases run back to back against the same server, so the figures share one machine state:
 
   baseline   no flood
@@ -76,6 +77,7 @@ class Phase:
     latencies: list[float] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
     flood: Counter[str] = field(default_factory=Counter)
+    sign_ins: list[float] = field(default_factory=list)  # a colleague signing in from another console
     seconds: float = 0.0
 
 
@@ -128,7 +130,8 @@ class Dispatcher:
 
     def __init__(self, port: int, url: str, unit_ids: list[int]) -> None:
         self.port, self.url, self.unit_ids = port, url, unit_ids
-        self.dispatcher, self.supervisor = RawClient(port), RawClient(port)
+        self.dispatcher, self.supervisor, self.colleague = RawClient(port), RawClient(port), RawClient(port)
+        self.colleague.headers = "X-Forwarded-For: 192.0.2.10\r\n"  # another console than the flood's address
         self.turn = 0
 
     async def sign_in(self) -> None:
@@ -181,6 +184,15 @@ class Dispatcher:
         encounter_id = self.encounter_of(int(str(response["id"])))
         await self.write(phase, self.supervisor, f"/api/encounters/{encounter_id}/narrative",
                          {"text": "Follow-up note.", "client_token": f"bench-{response['id']}-note"}, 201)
+        if self.turn % 4 == 0:  # now and then a colleague signs in (timed apart from the writes)
+            await self.colleague.connect()
+            started = time.perf_counter()
+            status, _, _ = await self.colleague.post("/api/auth/login", {"username": "bench-supervisor",
+                                                                         "password": PASSWORD})
+            phase.sign_ins.append(time.perf_counter() - started)
+            await self.colleague.close()
+            if status != 200:
+                phase.failures[f"sign-in {status}"] += 1
 
     def encounter_of(self, response_id: int) -> int:
         """Looked up beside the API (not timed): the clear answers with the response, not its encounter."""
@@ -275,16 +287,19 @@ def report(database: str, phases: dict[str, Phase], args: argparse.Namespace) ->
     missed = []
     print(f"\n{database}: {args.workers} server workers, {args.threads} flood threads, {args.rounds} rounds of "
           f"{args.seconds:.0f} s per phase")
-    print(f"  {'phase':<15} {'writes':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  failed writes"
-          "   flood answers (per second)")
+    print(f"  {'phase':<15} {'writes':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'max ms':>8}  "
+          f"{'sign-in p50/max ms':>18}  failed   flood answers (per second)")
     for name, phase in phases.items():
         ms = [latency * 1000 for latency in phase.latencies]
         flood_total = sum(phase.flood.values())
         answers = ", ".join(f"{status}: {count}" for status, count in sorted(phase.flood.items())) or "—"
         rate = f" ({flood_total / phase.seconds:.0f}/s)" if flood_total else ""
         failed = ", ".join(f"{what}: {n}" for what, n in phase.failures.items()) or "0"
+        signs = [latency * 1000 for latency in phase.sign_ins]
+        sign_in = f"{percentile(signs, 0.5):.0f} / {max(signs, default=float('nan')):.0f}"
         print(f"  {name:<15} {len(ms):>7} {percentile(ms, 0.5):>8.1f} {percentile(ms, 0.95):>8.1f} "
-              f"{percentile(ms, 0.99):>8.1f} {max(ms, default=float('nan')):>8.1f}  {failed:<14}  {answers}{rate}")
+              f"{percentile(ms, 0.99):>8.1f} {max(ms, default=float('nan')):>8.1f}  {sign_in:>18}  {failed:<7}  "
+              f"{answers}{rate}")
         if name != "baseline" and percentile(ms, 0.95) >= GOAL_P95_MS:
             missed.append(f"{database} {name}: p95 {percentile(ms, 0.95):.1f} ms")
         if phase.failures:
