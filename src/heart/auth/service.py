@@ -27,6 +27,7 @@ _dummy_hashes: dict[tuple[int, int, int], str] = {}
 # Password checks a server process runs at once, and how many may wait for one before sign-in says "busy".
 CHECKERS = 2
 MAX_WAITING = 64
+CHECKER_NICENESS = 19  # the lowest; measured against 10 in benchmarks/login_flood.py: 19 keeps writes steadier
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -114,7 +115,7 @@ def _lowest_priority() -> None:
     # A password checker runs at the lowest CPU priority (on Linux, nice is per thread, and the hashing
     # library's own lane threads inherit it): a flood of sign-ins cannot starve the dispatcher's requests.
     if sys.platform == "linux":
-        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHECKER_NICENESS)
 
 
 _checkers: ThreadPoolExecutor | None = None
