@@ -68,6 +68,8 @@ bench: install
 	$(BIN)/python benchmarks/simulation.py
 	$(BIN)/python benchmarks/linkage.py
 	$(BIN)/python benchmarks/fuzz.py --examples 60
+	$(BIN)/python benchmarks/login_flood.py
+	$(BIN)/python benchmarks/responder_calls.py
 
 $(TOOLS)/.installed: $(TOOLS_LOCK)
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
@@ -223,6 +224,15 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> TestCl
     return client
 
 
+def form_login(client: TestClient, username: str, password: str = PASSWORD, next: str = "/",
+               headers: dict[str, str] | None = None) -> httpx.Response:
+    """Sign in through the login page as a browser does: load the form (its token and cookie), then post it."""
+    form = client.get("/login")
+    token = form.text.split('name="csrf_token" value="')[1].split('"')[0]
+    return client.post("/login", data={"username": username, "password": password, "next": next,
+                                       "csrf_token": token}, headers=headers or {}, follow_redirects=False)
+
+
 @pytest.fixture
 def signed_in(client: TestClient, make_user: Callable[..., Account]) -> Callable[..., TestClient]:
     """``signed_in(Role.DISPATCHER)`` → the client, signed in as a new user of that role."""
@@ -296,3 +306,12 @@ def page(browser: object) -> Iterator[object]:
     page.set_default_timeout(10_000)
     yield page
     context.close()
+
+
+def pytest_terminal_summary(terminalreporter: object) -> None:
+    """Say how many route × role answers the matrix checked (tests/auth/test_route_matrix.py), even under -q."""
+    stats = getattr(terminalreporter, "stats", {})
+    for report in stats.get("passed", []) + stats.get("failed", []):
+        for name, value in getattr(report, "user_properties", []):
+            if name == "route_role_checks":
+                terminalreporter.write_line(f"route × role matrix: {value} checked")  # type: ignore[attr-defined]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -9,6 +10,10 @@ from pathlib import Path
 
 import pytest
 
+from heart.auth import flows
+from heart.config import DEVELOPMENT_SECRET_KEY
+from heart.db import make_engine, make_sessionmaker
+from heart.programs.models import Staff
 from tests.conftest import REPO_ROOT
 
 HEART = [str(Path(sys.executable).parent / "heart")]
@@ -46,6 +51,37 @@ def test_an_operator_migrates_loads_programs_and_creates_an_account(tmp_path: Pa
     assert again.returncode == 1
     assert again.stderr.strip() == "error: the username 'rosa' is already taken"
     assert run("db", "downgrade", "base", db=db).returncode == 0
+
+
+def test_an_account_names_its_staff_member_and_an_operator_lifts_a_sign_in_lock(tmp_path: Path) -> None:
+    db = tmp_path / "ops.db"
+    run("db", "upgrade", db=db)
+    run("config", "load", str(REPO_ROOT / "config" / "durham.yaml"), db=db)
+    unknown = run("users", "create", "--username", "rosa", "--role", "responder", "--unit", "CRT-2", "--staff",
+                  "Nobody Here", db=db, stdin="a long enough password\n")
+    assert unknown.returncode == 1 and unknown.stderr.strip() == "error: no staff member named Nobody Here"
+    engine = make_engine(f"sqlite:///{db}")
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:
+        session.add(Staff(name="Rosa Parks-Lee", role="EMT"))
+    created = run("users", "create", "--username", "rosa", "--role", "responder", "--unit", "CRT-2", "--staff",
+                  "Rosa Parks-Lee", db=db, stdin="a long enough password\n")
+    assert created.returncode == 0, created.stderr
+
+    def sign_in(password: str) -> flows.OpenedSession:
+        return flows.sign_in(reads=sessions, writes=sessions, secret=DEVELOPMENT_SECRET_KEY, hours=1,
+                             attempt=flows.LoginAttempt("rosa", password, "10.0.0.1"))
+
+    for _ in range(4):  # the fourth wrong password makes the account wait
+        with contextlib.suppress(flows.LoginRefused):
+            sign_in("wrong password")
+    with pytest.raises(flows.LoginThrottled):
+        sign_in("a long enough password")
+    unlocked = run("users", "unlock", "rosa", db=db)
+    assert unlocked.returncode == 0 and "sign-in lock lifted" in unlocked.stdout
+    opened = sign_in("a long enough password")
+    assert opened.user.username == "rosa" and opened.user.staff_id is not None
+    engine.dispose()
 
 
 def test_mistakes_are_one_line_without_a_traceback(tmp_path: Path) -> None:

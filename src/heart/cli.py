@@ -103,12 +103,14 @@ def users_create(
     role: Annotated[Role, typer.Option(help="what the person does", case_sensitive=False)],
     display_name: Annotated[str, typer.Option(help="name shown on screens")] = "",
     unit: Annotated[str | None, typer.Option(help="call sign of a responder's unit")] = None,
+    staff: Annotated[str | None, typer.Option(help="the staff member (name) this account belongs to: a responder "
+                                              "reads the calls of the shifts that name them")] = None,
 ) -> None:
     """Add an account. The password is asked for, or read from standard input when piped."""
     from sqlalchemy import select
 
     from heart.auth.service import create_user
-    from heart.programs.models import Unit
+    from heart.programs.models import Staff, Unit
 
     if sys.stdin.isatty():
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
@@ -120,9 +122,26 @@ def users_create(
             unit_id = session.scalar(select(Unit.id).where(Unit.call_sign == unit))
             if unit_id is None:
                 raise fail(f"no unit with call sign {unit}")
+        staff_id = None
+        if staff:
+            staff_ids = list(session.scalars(select(Staff.id).where(Staff.name == staff)))
+            if len(staff_ids) != 1:
+                raise fail(f"{'no' if not staff_ids else 'more than one'} staff member named {staff}")
+            staff_id = staff_ids[0]
         user = create_user(session=session, username=username, password=password, role=role, now=utcnow(),
-                           display_name=display_name, unit_id=unit_id)
+                           display_name=display_name, unit_id=unit_id, staff_id=staff_id)
         console.print(f"created {user.username} ({user.role.value})")
+
+
+@users_app.command("unlock")
+def users_unlock(username: Annotated[str, typer.Argument(help="login name")]) -> None:
+    """Lift an account's sign-in lock after too many wrong passwords (once the person is known to be them)."""
+    from heart.auth.throttle import unlock
+
+    with database() as session:
+        lifted = unlock(session=session, username=username, secret=settings().secret_key, now=utcnow(),
+                        actor_id=None)
+    console.print(f"{username}: {'sign-in lock lifted' if lifted else 'no wrong passwords on record'}")
 
 
 @users_app.command("list")

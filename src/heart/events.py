@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, select
+from sqlalchemy import ColumnElement, ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from heart.db import Base, JSONType, UTCDateTime
@@ -64,9 +64,10 @@ def record_event(
     return event
 
 
-def call_timeline(*, session: Session, call_id: int) -> list[Event]:
-    """Every event of one call, oldest first."""
-    return list(session.scalars(select(Event).where(Event.call_id == call_id).order_by(Event.at, Event.id)))
+def call_timeline(*, session: Session, call_id: int, where: ColumnElement[bool] | None = None) -> list[Event]:
+    """Every event of one call (that meets ``where``: what the reader may see), oldest first."""
+    query = select(Event).where(Event.call_id == call_id).order_by(Event.at, Event.id)
+    return list(session.scalars(query if where is None else query.where(where)))
 
 
 def _jsonable(values: dict[str, Any] | None) -> dict[str, Any] | None:

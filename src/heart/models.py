@@ -1,6 +1,6 @@
 """Import every table so that metadata (and Alembic) sees the whole schema."""
 
-from heart.auth.models import LoginSession, Role, User
+from heart.auth.models import LoginSession, LoginThrottle, Role, User
 from heart.calls.models import CadRecord, Call, ImportBatch
 from heart.db import Base
 from heart.dispatch.models import ActionToken, Alert, Response
@@ -12,6 +12,6 @@ from heart.triage.models import PolicyVersion, TriageDecision
 
 __all__ = [
     "ActionToken", "Alert", "Base", "CadRecord", "Call", "Encounter", "Event", "ImportBatch", "LoginSession",
-    "NarrativeEntry", "PolicyVersion", "Program", "Response", "Role", "Shift", "ShiftMember", "Staff", "TriageDecision",
-    "Unit", "User",
+    "LoginThrottle", "NarrativeEntry", "PolicyVersion", "Program", "Response", "Role", "Shift", "ShiftMember", "Staff",
+    "TriageDecision", "Unit", "User",
 ]

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from heart.auth.models import Role
 from heart.config import Settings
 from heart.main import create_app
-from tests.conftest import PASSWORD, Account
+from tests.conftest import PASSWORD, Account, form_login
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
@@ -21,8 +21,7 @@ def test_signing_in_sets_an_http_only_cookie_and_lands_on_the_home_page(
     account = make_user(Role.DISPATCHER)
     page = client.get("/login")
     assert page.status_code == 200 and 'name="password"' in page.text
-    signed = client.post("/login", data={"username": account.username, "password": PASSWORD, "next": "/calls"},
-                         follow_redirects=False)
+    signed = form_login(client, account.username, next="/calls")
     assert signed.status_code == 303 and signed.headers["location"] == "/calls"
     cookie = signed.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" not in cookie  # test env: plain http
@@ -42,7 +41,7 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
     client: TestClient, make_user: Callable[..., Account]
 ) -> None:
     account = make_user(Role.SUPERVISOR)
-    wrong = client.post("/login", data={"username": account.username, "password": "nope"})
+    wrong = form_login(client, account.username, "nope")
     assert wrong.status_code == 401 and "Wrong username or password." in wrong.text
     unknown = client.post("/api/auth/login", json={"username": "nobody", "password": PASSWORD})
     assert unknown.status_code == 401 and unknown.json() == {"detail": "wrong username or password"}
@@ -50,7 +49,7 @@ def test_a_wrong_password_is_refused_without_saying_which_part_was_wrong(
 
 def test_logout_ends_the_session_on_the_server(client: TestClient, make_user: Callable[..., Account]) -> None:
     account = make_user(Role.CALL_TAKER)
-    client.post("/login", data={"username": account.username, "password": PASSWORD})
+    form_login(client, account.username)
     token = client.cookies.get("heart_session")
     home = client.get("/")
     csrf = home.text.split('name="csrf_token" value="')[1].split('"')[0]
@@ -61,7 +60,7 @@ def test_logout_ends_the_session_on_the_server(client: TestClient, make_user: Ca
 
 def test_a_form_post_without_its_csrf_token_is_refused(client: TestClient, make_user: Callable[..., Account]) -> None:
     account = make_user(Role.CALL_TAKER)
-    client.post("/login", data={"username": account.username, "password": PASSWORD})
+    form_login(client, account.username)
     refused = client.post("/logout", data={}, headers={"accept": "text/html"})
     assert refused.status_code == 403 and "CSRF" in refused.text
 
@@ -71,6 +70,5 @@ def test_the_login_never_redirects_to_another_site(
     target: str, client: TestClient, make_user: Callable[..., Account]
 ) -> None:
     account = make_user(Role.NAVIGATOR)
-    signed = client.post("/login", data={"username": account.username, "password": PASSWORD, "next": target},
-                         follow_redirects=False)
+    signed = form_login(client, account.username, next=target)
     assert signed.headers["location"] == "/"

@@ -72,3 +72,20 @@ def test_a_call_taker_enters_a_call_with_the_keyboard_and_sees_where_it_goes(
     page.get_by_role("button", name="Save and triage").click()
     expect(page.locator("#pathway")).not_to_have_text("CRT")
     expect(page.get_by_role("group", name="weapon").get_by_label("yes")).to_be_checked()
+
+
+def test_a_form_on_another_site_cannot_sign_the_browser_in(
+    page: Page, live_server: LiveServer, make_user: Callable[..., Account]
+) -> None:
+    attackers = make_user(Role.DISPATCHER)  # a real account: signing the victim into it is the attack
+    page.goto(live_server.url + "/login")  # the victim's browser already holds HEART's sign-in form cookie
+    form = (f'<form method="post" action="{live_server.url}/login">'
+            f'<input name="username" value="{attackers.username}"><input name="password" value="{PASSWORD}">'
+            '<input name="csrf_token" value="guessed.00000000000000000000000000000000">'
+            '<button>Win a prize</button></form>')
+    page.route("http://prizes.example/**", lambda route: route.fulfill(content_type="text/html", body=form))
+    page.goto("http://prizes.example/")
+    page.get_by_role("button", name="Win a prize").click()
+    expect(page.get_by_role("alert")).to_contain_text("did not come from HEART")
+    page.goto(live_server.url + "/")
+    expect(page.get_by_role("heading", name="Sign in to HEART")).to_be_visible()  # not signed in as anyone

@@ -25,6 +25,8 @@ class UserCreate(Input):
     role: Role
     display_name: str = ""
     unit_id: RowId | None = None
+    staff_id: RowId | None = Field(default=None, description="the staff member this account belongs to, whose "
+                                   "shifts a responder may read the calls of")
 
 
 class UserPublic(BaseModel):
@@ -35,6 +37,7 @@ class UserPublic(BaseModel):
     display_name: str
     role: Role
     unit_id: int | None
+    staff_id: int | None
     active: bool
 
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
+import os
 import secrets
+import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,12 +18,16 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from heart.auth.models import LoginSession, Role, User
-from heart.errors import Conflict, InvalidInput, NotFound
+from heart.errors import Conflict, DomainError, InvalidInput, NotFound
 from heart.events import record_event
+from heart.programs.models import Staff
 
 _hasher = PasswordHasher()
-# A real hash to verify against when the username is unknown, so both paths take the same time.
-_DUMMY_HASH = _hasher.hash("not-a-real-password")
+_dummy_hashes: dict[tuple[int, int, int], str] = {}
+# Password checks a server process runs at once, and how many may wait for one before sign-in says "busy".
+CHECKERS = 2
+MAX_WAITING = 64
+CHECKER_NICENESS = 19  # the lowest; measured against 10 in benchmarks/login_flood.py: 19 keeps writes steadier
 MIN_PASSWORD_LENGTH = 10
 
 
@@ -44,6 +53,7 @@ def create_user(
     now: datetime,
     display_name: str = "",
     unit_id: int | None = None,
+    staff_id: int | None = None,
     actor_id: int | None = None,
 ) -> User:
     """Add an account; refuses a taken username or a short password."""
@@ -54,12 +64,15 @@ def create_user(
         raise InvalidInput(f"the password must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"the username {username!r} is already taken")
+    if staff_id is not None and session.get(Staff, staff_id) is None:
+        raise NotFound("staff member", staff_id, field="staff_id")
     user = User(
         username=username,
         display_name=display_name or username,
         password_hash=hash_password(password),
         role=role,
         unit_id=unit_id,
+        staff_id=staff_id,
         created_at=now,
         active=True,
     )
@@ -67,23 +80,79 @@ def create_user(
     session.flush()
     record_event(
         session=session, kind="user.created", subject_type="user", subject_id=user.id, at=now,
-        actor_id=actor_id, after={"username": username, "role": role.value, "unit_id": unit_id},
+        actor_id=actor_id,
+        after={"username": username, "role": role.value, "unit_id": unit_id, "staff_id": staff_id},
     )
     return user
 
 
-def authenticate(*, session: Session, username: str, password: str) -> User | None:
-    """The active user with these credentials, or None (same work either way)."""
-    user = session.scalar(select(User).where(User.username == username.strip()))
+def find_account(*, session: Session, username: str) -> User | None:
+    """The account with this username, active or not (None when there is none)."""
+    return session.scalar(select(User).where(User.username == username.strip()))
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Whether ``password`` is the active ``user``'s; the same hashing work when there is no such user.
+
+    Call it outside any transaction: hashing takes tens of milliseconds by design.
+    """
     try:
-        _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+        _hasher.verify(user.password_hash if user else _dummy_hash(), password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
-        return None
-    if user is None or not user.active:
-        return None
+        return False
+    return user is not None and user.active
+
+
+class SignInBusy(DomainError):
+    """More sign-ins are waiting for a password check than this process takes on (HTTP 503, retry shortly)."""
+
+    def __init__(self) -> None:
+        super().__init__("too many sign-ins at once; try again in a few seconds")
+        self.retry_after = 2
+
+
+def _lowest_priority() -> None:
+    # A password checker runs at the lowest CPU priority (on Linux, nice is per thread, and the hashing
+    # library's own lane threads inherit it): a flood of sign-ins cannot starve the dispatcher's requests.
+    if sys.platform == "linux":
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), CHECKER_NICENESS)
+
+
+_checkers: ThreadPoolExecutor | None = None
+_waiting = 0
+_checkers_lock = threading.Lock()
+
+
+async def check_password_in_background(user: User | None, password: str) -> bool:
+    """``password_matches`` on a low-priority checker thread; the caller's thread (and event loop) stay free."""
+    global _checkers, _waiting
+    with _checkers_lock:
+        if _waiting >= MAX_WAITING:
+            raise SignInBusy()
+        if _checkers is None:
+            _checkers = ThreadPoolExecutor(CHECKERS, thread_name_prefix="password-check", initializer=_lowest_priority)
+        _waiting += 1
+        future = _checkers.submit(password_matches, user, password)
+    try:
+        return await asyncio.wrap_future(future)
+    finally:
+        with _checkers_lock:
+            _waiting -= 1
+
+
+def _dummy_hash() -> str:
+    """A real hash (with the current parameters) to check when the username is unknown: both take as long."""
+    params = (_hasher.time_cost, _hasher.memory_cost, _hasher.parallelism)
+    if params not in _dummy_hashes:
+        _dummy_hashes[params] = _hasher.hash("not-a-real-password")
+    return _dummy_hashes[params]
+
+
+def refresh_hash(*, session: Session, user_id: int, password: str) -> None:
+    """Re-hash a correct password whose hash uses older parameters."""
+    user = session.get_one(User, user_id)
     if _hasher.check_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    return user
 
 
 def _digest(token: str) -> str:

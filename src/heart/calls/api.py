@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Query
 
+from heart.auth.need_to_know import events_visible_to
 from heart.calls import service
 from heart.calls.models import CallStatus
 from heart.calls.nature import live_mapper, suggest_types
@@ -79,4 +80,5 @@ def read_call_type(text: str = Query(min_length=1, max_length=128)) -> CallTypeR
 def get_call_events(call_id: RowId, db: SessionDep, user: CurrentUser) -> list[EventPublic]:
     """The call's timeline: every state change, oldest first."""
     service.get_call(session=db, call_id=call_id, viewer=user)
-    return [EventPublic.model_validate(event) for event in call_timeline(session=db, call_id=call_id)]
+    return [EventPublic.model_validate(event)
+            for event in call_timeline(session=db, call_id=call_id, where=events_visible_to(user))]

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
+from heart.auth.need_to_know import events_visible_to
 from heart.auth.permissions import allowed
 from heart.calls import service
 from heart.calls.models import CallStatus
@@ -36,13 +37,14 @@ def calls_page(request: Request, db: SessionDep, user: CurrentUser, status: str 
 def call_page(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> HTMLResponse:
     """Everything about one call: decision and why, responses with their times, encounters, timeline."""
     call = service.get_call(session=db, call_id=call_id, viewer=user)
-    responses = responses_for_call(session=db, call_id=call.id)
+    responses = responses_for_call(session=db, call_id=call.id, viewer=user)
     units = {unit.id: unit for unit in db.scalars(select(Unit).where(Unit.id.in_([r.unit_id for r in responses])))}
     return render(request, "calls/detail.html", {
         "call": call, "decision": current_decision(session=db, call_id=call.id),
         "decisions": decisions_for_call(session=db, call_id=call.id), "responses": responses, "units": units,
-        "encounters": encounters_for_call(session=db, call_id=call.id) if user.role.value != "call-taker" else [],
-        "events": call_timeline(session=db, call_id=call.id), "now": now,
+        "encounters": encounters_for_call(session=db, call_id=call.id, viewer=user)
+        if user.role.value != "call-taker" else [],
+        "events": call_timeline(session=db, call_id=call.id, where=events_visible_to(user)), "now": now,
         "can_triage": allowed("triage.decide", user.role) and call.status in (CallStatus.OPEN, CallStatus.TRIAGED),
         "can_explain": allowed("audit.read", user.role), "phone_outcomes": PHONE_OUTCOMES,
     })

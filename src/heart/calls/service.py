@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from heart.auth.models import Role, User
+from heart.auth.models import User
+from heart.auth.need_to_know import calls_visible_to
 from heart.calls.models import Call, CallStatus
 from heart.calls.nature import live_mapper
 from heart.calls.schemas import CallCreate
-from heart.dispatch.models import Response
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import record_event
 
@@ -138,9 +138,5 @@ def list_calls(
 
 
 def visible_to(viewer: User) -> ColumnElement[bool]:
-    """A SQL condition: responders see only the calls their unit has been sent to."""
-    if viewer.role != Role.RESPONDER:
-        return Call.id.is_not(None)
-    if viewer.unit_id is None:
-        return Call.id.is_(None)
-    return exists().where(Response.call_id == Call.id, Response.unit_id == viewer.unit_id)
+    """A SQL condition: the calls ``viewer`` may read (a responder: need to know, heart.auth.need_to_know)."""
+    return calls_visible_to(viewer)

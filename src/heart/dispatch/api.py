@@ -43,7 +43,7 @@ def assign_unit(call_id: RowId, body: AssignUnit, db: SessionDep, user: CurrentU
 @router.get("/api/calls/{call_id}/responses", dependencies=[allow("calls.read")])
 def list_responses(call_id: RowId, db: SessionDep, user: CurrentUser) -> list[ResponsePublic]:
     get_call(session=db, call_id=call_id, viewer=user)
-    return [_shown(r, user) for r in service.responses_for_call(session=db, call_id=call_id)]
+    return [_shown(r, user) for r in service.responses_for_call(session=db, call_id=call_id, viewer=user)]
 
 
 @router.get("/api/responses/{response_id}", dependencies=[allow("dispatch.status")])

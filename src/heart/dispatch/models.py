@@ -21,6 +21,8 @@ class Response(Base):
             sqlite_where=text("cleared_at IS NULL AND cancelled_at IS NULL"),
             postgresql_where=text("cleared_at IS NULL AND cancelled_at IS NULL"),
         ),
+        # A responder's calls are found by unit and dispatch time within their shifts (heart.auth.need_to_know).
+        Index("ix_responses_unit_dispatched", "unit_id", "dispatched_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
+from heart.auth.need_to_know import responses_visible_to
 from heart.calls.models import Call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, allow
@@ -97,7 +98,8 @@ def responder_view(*, session: Session, user: User, now: datetime) -> ResponderV
     recent = session.execute(
         select(Assignment, Call, Encounter).join(Call, Call.id == Assignment.call_id)
         .outerjoin(Encounter, Encounter.response_id == Assignment.id)
-        .where(Assignment.unit_id == unit.id, Assignment.cleared_at > now - RECENT)
+        .where(Assignment.unit_id == unit.id, Assignment.cleared_at > now - RECENT,
+               responses_visible_to(user, now))
         .order_by(Assignment.cleared_at.desc()).limit(5)
     ).all()
     view.recent = [RecentResponse(r, c, e, narrative_of(session=session, encounter_id=e.id) if e else [])

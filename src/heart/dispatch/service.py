@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from heart.auth.models import Role, User
+from heart.auth.need_to_know import responses_visible_to
 from heart.calls.models import Call, CallStatus
 from heart.calls.service import MAX_CLOCK_SKEW, get_call
 from heart.dispatch.models import Response
@@ -194,15 +195,22 @@ def cancel_response(
 
 
 def get_response(*, session: Session, response_id: int, viewer: User | None = None) -> Response:
-    """A response by id; a responder sees only their own unit's."""
-    response = session.get(Response, response_id)
-    if response is None or (viewer is not None and not _may_touch(viewer, response)):
+    """A response by id; one a viewer may not read (heart.auth.need_to_know) is said not to exist."""
+    query = select(Response).where(Response.id == response_id)
+    if viewer is not None:
+        query = query.where(responses_visible_to(viewer))
+    response = session.scalar(query)
+    if response is None:
         raise NotFound("response", response_id, field="response_id")
     return response
 
 
-def responses_for_call(*, session: Session, call_id: int) -> list[Response]:
-    return list(session.scalars(select(Response).where(Response.call_id == call_id).order_by(Response.id)))
+def responses_for_call(*, session: Session, call_id: int, viewer: User | None = None) -> list[Response]:
+    """A call's responses, oldest first (those ``viewer`` may read)."""
+    query = select(Response).where(Response.call_id == call_id).order_by(Response.id)
+    if viewer is not None:
+        query = query.where(responses_visible_to(viewer))
+    return list(session.scalars(query))
 
 
 def _may_touch(user: User, response: Response) -> bool:

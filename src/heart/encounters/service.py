@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from heart.auth.models import Role, User
+from heart.auth.models import User
+from heart.auth.need_to_know import encounters_visible_to
 from heart.dispatch.models import Response
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.errors import Conflict, NotFound
@@ -38,19 +39,22 @@ def open_encounter(
 
 
 def get_encounter(*, session: Session, encounter_id: int, viewer: User | None = None) -> Encounter:
-    """An encounter by id; a responder sees only their own unit's (others are told it does not exist)."""
-    encounter = session.get(Encounter, encounter_id)
+    """An encounter by id; one a viewer may not read (heart.auth.need_to_know) is said not to exist."""
+    query = select(Encounter).where(Encounter.id == encounter_id)
+    if viewer is not None:
+        query = query.where(encounters_visible_to(viewer))
+    encounter = session.scalar(query)
     if encounter is None:
         raise NotFound("encounter", encounter_id, field="encounter_id")
-    if viewer is not None and viewer.role == Role.RESPONDER:
-        response = session.get(Response, encounter.response_id) if encounter.response_id else None
-        if response is None or response.unit_id != viewer.unit_id:
-            raise NotFound("encounter", encounter_id, field="encounter_id")
     return encounter
 
 
-def encounters_for_call(*, session: Session, call_id: int) -> list[Encounter]:
-    return list(session.scalars(select(Encounter).where(Encounter.call_id == call_id).order_by(Encounter.id)))
+def encounters_for_call(*, session: Session, call_id: int, viewer: User | None = None) -> list[Encounter]:
+    """A call's encounters (those ``viewer`` may read)."""
+    query = select(Encounter).where(Encounter.call_id == call_id).order_by(Encounter.id)
+    if viewer is not None:
+        query = query.where(encounters_visible_to(viewer))
+    return list(session.scalars(query))
 
 
 def narrative_of(*, session: Session, encounter_id: int) -> list[NarrativeEntry]:

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, Float, ForeignKey, Integer, String
+from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from heart.db import Base, JSONType, UTCDateTime
@@ -76,6 +76,7 @@ class Shift(Base):
     """Puts a crew on a unit for a time window."""
 
     __tablename__ = "shifts"
+    __table_args__ = (Index("ix_shifts_unit_starts", "unit_id", "starts_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("units.id"), index=True)
@@ -88,5 +89,5 @@ class ShiftMember(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     shift_id: Mapped[int] = mapped_column(ForeignKey("shifts.id", ondelete="CASCADE"), index=True)
-    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"), index=True)  # a person's own shifts
     role: Mapped[str] = mapped_column(String(64))
