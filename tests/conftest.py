@@ -15,6 +15,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -297,6 +298,16 @@ def browser() -> Iterator[object]:
         launched = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS)
         yield launched
         launched.close()
+
+
+def sign_in_page(page: Any, base_url: str, account: Account, path: str = "/") -> None:
+    """Sign ``page`` in through the login form and wait until ``path`` has loaded with its scripts started
+    (a field filled before htmx starts changes without being read)."""
+    page.goto(f"{base_url}/login?next={path}")
+    page.get_by_label("Username").fill(account.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(lambda url: url.startswith(f"{base_url}{path}"), wait_until="load")
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ line on the command line.
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -80,7 +81,9 @@ def test_a_policy_directory_file_with_a_dot_in_its_name_is_no_policy(tmp_path: P
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Kept older versions (durham.v1.yaml) are reached through their policy, never as a name of their own."""
     shutil.copy(REPO_ROOT / "policies" / "durham.yaml", tmp_path / "durham.yaml")
-    shutil.copy(REPO_ROOT / "policies" / "durham.yaml", tmp_path / "durham.v1.yaml")
+    current = (REPO_ROOT / "policies" / "durham.yaml").read_text(encoding="utf-8")
+    older = re.sub(r"(?m)^version: \d+$", "version: 1", current)
+    (tmp_path / "durham.v1.yaml").write_text(older, encoding="utf-8")
     monkeypatch.setenv("HEART_POLICIES_DIR", str(tmp_path))
     assert available_policies() == ["durham"]
     with pytest.raises(PolicyError):

@@ -60,6 +60,7 @@ def test_the_board_recommends_and_assigns_once_however_often_the_button_is_press
     assert "No call is waiting" not in client.get("/dispatch").text  # the other call still waits
 
 
+@pytest.mark.usefixtures("all_day_policy")  # "CRT-1 is free" needs CRT open, whatever the hour the suite runs
 def test_fallback_escalation_and_acknowledgement_from_the_board(
     signed_in: Callable[..., TestClient], sessions: sessionmaker[Session],
 ) -> None:

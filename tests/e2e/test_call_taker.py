@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from heart.auth.models import Role
 from heart.db import transaction, utcnow
 from tests import factories
-from tests.conftest import PASSWORD, Account, LiveServer
+from tests.conftest import PASSWORD, Account, LiveServer, sign_in_page
 from tests.factories import write_all_day_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
@@ -93,10 +93,7 @@ def test_a_weapon_moves_a_suicide_threat_from_crt_to_co_response(
     page: Page, live_server: LiveServer, make_user: Callable[..., Account]
 ) -> None:
     account = make_user(Role.CALL_TAKER)
-    page.goto(live_server.url + "/calls/new")
-    page.get_by_label("Username").fill(account.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_page(page, live_server.url, account, "/calls/new")
 
     page.get_by_label("Call type").fill("SUICIDE THREAT")
     page.get_by_label("Priority").select_option("2")

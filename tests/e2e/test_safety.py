@@ -16,7 +16,7 @@ from heart.config import Settings
 from heart.db import transaction
 from heart.dispatch import service
 from heart.programs.models import Program
-from tests.conftest import PASSWORD, Account, LiveServer
+from tests.conftest import Account, LiveServer, sign_in_page
 from tests.dispatch.scenario import NORTH, world
 from tests.e2e.test_board import open_board
 from tests.e2e.test_responder import _phone
@@ -50,10 +50,7 @@ def _signed_in(browser: Browser, server: LiveServer, account: Account, path: str
                   else route.abort())
     page = context.new_page()
     page.set_default_timeout(10_000)
-    page.goto(f"{server.url}/login?next={path}")
-    page.get_by_label("Username").fill(account.username)
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    sign_in_page(page, server.url, account, path)
     return page
 
 

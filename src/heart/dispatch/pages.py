@@ -15,7 +15,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
-from heart.calls.models import Call
+from heart.calls.service import get_call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, allow
 from heart.dispatch import alerts, queue, service
@@ -134,7 +134,7 @@ def send_to_agency(call_id: RowId, db: SessionDep, user: CurrentUser, token: Tok
                    confirm: Annotated[str, Form()] = "") -> HTMLResponse:
     """Send a call its decision routes to an outside agency there, once the dispatcher confirms."""
     if confirm != "yes":
-        call = db.get_one(Call, call_id)
+        call = get_call(session=db, call_id=call_id, viewer=user)
         html = templates.env.get_template("dispatch/_confirm_send.html").render(
             call=call, token=token_for("send", call_id, call.pathway))
         return HTMLResponse(html)
