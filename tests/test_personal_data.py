@@ -106,7 +106,7 @@ def _every_free_text_field_filled(client: TestClient, people: dict[Role, Account
     assert resolved.status_code == 303, resolved.text
     assert client.post(f"/api/calls/{escalated}/escalate",
                        json={"reason": planted["escalation_reason"]}).status_code == 201
-    from tests.calls.test_eido import eido
+    from tests.calls.eido.documents import eido
 
     document = eido()
     document["notesComponent"][0]["notesActionComments"] = f"<p>{planted['eido_notes']}</p>"
