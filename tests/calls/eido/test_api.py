@@ -129,6 +129,28 @@ def test_a_schema_invalid_document_is_a_422_at_the_schemas_path_and_writes_nothi
     assert client.get("/api/calls").json() == []
 
 
+def test_a_persons_correction_stands_until_the_sender_changes_that_fact(signed_in: Client) -> None:
+    client = signed_in(Role.CALL_TAKER)
+    call_id = post(client, eido()).json()["call"]["id"]
+    corrected = client.patch(f"/api/calls/{call_id}", json={"nature_code": "MENTAL PERSON - ARMED", "priority": "2",
+                                                            "incident_type": "crisis_with_violence"})
+    assert corrected.status_code == 200, corrected.text
+    # The CAD says again what it said before (type and priority), with new notes: only the notes change.
+    repeat = post(client, eido("2025-10-01T14:08:00Z", notes="<p>Still pacing.</p>"))
+    assert repeat.json()["changed"] == ["summary"]
+    kept = repeat.json()["call"]
+    assert (kept["nature_code"], kept["incident_type"], kept["priority"]) == (
+        "MENTAL PERSON - ARMED", "crisis_with_violence", "2")
+    # The CAD changes the priority: that is a newer fact; the person's type still stands.
+    raised = post(client, eido("2025-10-01T14:10:00Z", notes="<p>Still pacing.</p>", incidentPriorityInternalText="1"))
+    assert raised.json()["changed"] == ["priority"] and raised.json()["call"]["incident_type"] == "crisis_with_violence"
+    # The CAD changes the type: its newer word replaces the correction, and is read by the same resolver.
+    retyped = post(client, eido("2025-10-01T14:12:00Z", notes="<p>Still pacing.</p>", incidentPriorityInternalText="1",
+                                incidentTypeInternalText="SUICIDE THREAT WITH WEAPON"))
+    assert sorted(retyped.json()["changed"]) == ["nature_code"]
+    assert retyped.json()["call"]["incident_type"] == "crisis_with_violence"
+
+
 MALFORMED: dict[str, tuple[dict[str, Any], list[Any]]] = {
     "no incident type": (without(eido(), "incidentComponent", "incidentTypeCommonRegistryText"),
                          ["body", "incidentComponent", "incidentTypeCommonRegistryText"]),

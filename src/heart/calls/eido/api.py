@@ -17,25 +17,11 @@ from heart.errors import Unavailable
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/eido", tags=["calls"])
 
+# No example in the OpenAPI document: an EIDO's references are "$ref" keys, which OpenAPI tools would follow.
 DOCUMENT = Body(
     description="A NENA-STA-021 EIDO 1.0 document (`EmergencyIncidentDataObjectType` of the NENA911/EIDO-JSON "
                 "schema). A call transfer without `incidentComponent` is accepted; the incident is the document's "
                 "`$id`.",
-    examples=[{
-        "$id": "urn:emergency:uid:incidentid:4f1c2a:psap.example.gov",
-        "lastUpdateTimeStamp": "2025-10-01T14:03:00Z",
-        "updatedByAgencyReference": {"$ref": "psap.example.gov"},
-        "eidoVersion": "1.0",
-        "issuingElementIdentification": "cad.example.gov",
-        "agencyComponent": [{"$id": "psap.example.gov", "lastUpdateTimeStamp": "2025-10-01T14:03:00Z",
-                             "updatedByAgencyReference": {"$ref": "psap.example.gov"},
-                             "agencyRoleDescriptionRegistryText": ["CallReceiving"], "agencyType": ["psap"]}],
-        "callComponent": [{"$id": "urn:emergency:uid:callid:4f1c2a:psap.example.gov",
-                           "lastUpdateTimeStamp": "2025-10-01T14:03:00Z",
-                           "updatedByAgencyReference": {"$ref": "psap.example.gov"},
-                           "callStateRegistryText": "callAnswered", "standardPrimaryCallType": "emergency",
-                           "direction": "incoming", "callStartTimestamp": "2025-10-01T14:01:30Z"}],
-    }],
 )
 
 

@@ -103,10 +103,12 @@ def incident_id_of(document_id: str) -> str:
 
 def _time(value: str, path: tuple[str | int, ...]) -> datetime:
     try:
-        return datetime.fromisoformat(value.upper()).astimezone(UTC)
+        parsed = datetime.fromisoformat(value.upper())
     except ValueError:  # RFC 3339 allows a leap second, which Python cannot represent
-        raise EidoRefused([SchemaProblem(path, "is a date-time HEART cannot read", "")],
-                          kind="eido.unusable") from None
+        parsed = None
+    if parsed is None or parsed.tzinfo is None:
+        raise EidoRefused([SchemaProblem(path, "is a date-time HEART cannot read", "")], kind="eido.unusable")
+    return parsed.astimezone(UTC)
 
 
 def _received(document: Component, incident: Component | None,

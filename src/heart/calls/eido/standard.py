@@ -99,6 +99,10 @@ class EidoSchema:
         self.folder = folder
         if not (folder / ROOT_FILE).is_file():
             raise SchemaUnavailable(f"the NENA EIDO schema is not at {folder} (set HEART_SHARED_DATA)")
+        unchecked = {"date-time", "uri"} - set(FormatChecker.checkers)
+        if unchecked:  # jsonschema skips a format whose checker package is missing: that would pass anything
+            raise SchemaUnavailable(f"cannot check the formats {sorted(unchecked)} (rfc3339-validator, "
+                                    "rfc3986-validator)")
         self._lock = threading.Lock()
         self._resources: dict[str, Resource[Any]] = {}
         self._places: dict[int, str] = {}  # id of a schema object -> "file#/json/pointer", for error reports
