@@ -112,9 +112,9 @@ def incident_update(stamp: str = "2025-10-01T14:06:00.000Z", *, incident_id: str
     return document
 
 
-def eido(stamp: str = "2025-10-01T14:03:00.000Z", **incident: Any) -> dict[str, Any]:
+def eido(stamp: str = "2025-10-01T14:03:00.000Z", *, incident_id: str = INCIDENT_ID, **incident: Any) -> dict[str, Any]:
     """One complete document: incident, call, its location (PIDF-LO with a point) and notes."""
-    document = incident_update(stamp, **{"locationReference": [{"$ref": "loc-1"}], **incident})
+    document = incident_update(stamp, incident_id=incident_id, **{"locationReference": [{"$ref": "loc-1"}], **incident})
     document["callComponent"] = [_call(stamp)]
     document["locationComponent"] = [{"$id": "loc-1", **prologue(stamp),
                                       "locationTypeDescriptionRegistryText": "Incident", "locationByValue": PIDF_LO}]

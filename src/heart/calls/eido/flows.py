@@ -4,25 +4,26 @@ updated — and, when its facts changed, the call decided again (``heart.triage.
 Every schema-valid document is accepted (see ``heart.calls.eido.document`` for what HEART reads from it). A
 schema-invalid one is refused whole, nothing written, with each place the schema's own path and rule.
 
-One incident, one call, whatever order and however often its documents come:
+One incident, one call, whatever order and however often its documents come. Each field of the call holds what the
+newest document that gave it said (its ``lastUpdateTimeStamp``; the incident's when that is newer):
 
 - the same document again changes nothing (200, ``changed: []``);
-- a document no newer than the last one applied (its ``lastUpdateTimeStamp``) changes nothing (``stale`` when
-  older): an old document never overwrites newer facts;
-- a field the document leaves out keeps the call's value; a field it gives replaces it — except the nature code
-  and the priority when the sender says again what it said before: a person who corrected them in HEART since
-  keeps the correction, until the sender changes them.
+- an older document changes nothing it says older than what the call has (``stale`` when nothing of it was newer);
+  a field it gives that no newer document gave is still taken — a late call transfer still brings its location;
+- a field a document leaves out keeps the call's value;
+- the nature code and the priority, when the sender says again what it said before, do not undo a correction a
+  person made in HEART since; a change by the sender does.
 
 The event log names what changed; addresses, points, notes and nature codes are named, never copied
-("(changed)"). What the sender last said is kept in the ``call.eido_applied`` event as the priority and a digest of
-the nature code, never its words.
+("(changed)"). Each ``call.eido_applied`` event keeps the document's time, the fields it gave, and what the sender
+said of the priority and nature code (a digest of the nature code, never its words).
 """
 
 from __future__ import annotations
 
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,7 @@ APPLIED = "call.eido_applied"
 NAMED_NOT_COPIED = frozenset({"address", "lat", "lon", "summary", "nature_code"})
 # What the sender said, remembered so that a repeat does not undo a person's correction: field -> its companions.
 REMEMBERED = {"nature_code": ("nature_code", "incident_type", "category"), "priority": ("priority",)}
+READ_FIELDS = ("nature_code", "incident_type", "category", "priority", "beat", "address", "lat", "lon", "summary")
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,10 +59,16 @@ class EidoOutcome:
     not_kept: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class _Applied:
-    stamp: datetime
-    said: dict[str, str | None]
+@dataclass(slots=True)
+class _History:
+    """What the documents applied so far said: when each field was last given, and the sender's last words."""
+
+    stamp: datetime | None = None
+    given_at: dict[str, datetime] = field(default_factory=dict)
+    said: dict[str, str | None] = field(default_factory=dict)
+
+    def newer(self, name: str, stamp: datetime) -> bool:
+        return name not in self.given_at or stamp > self.given_at[name]
 
 
 def receive_eido(*, session: Session, document: Mapping[str, Any], schema: EidoSchema, now: datetime,
@@ -80,24 +88,25 @@ def receive_eido(*, session: Session, document: Mapping[str, Any], schema: EidoS
             if call is None:
                 raise
         else:
-            _record_applied(session, call, facts, list(facts.fields), now, actor_id)
+            _record_applied(session, call, facts.stamp, facts.fields, list(facts.fields), now, actor_id)
             return EidoOutcome(call, created=True, changed=tuple(facts.fields), notices=facts.notices,
                                not_kept=facts.not_kept)
     call = get_call(session=session, call_id=call.id, for_update=True)  # the facts a unit is sent on wait for us
-    last = _last_applied(session, call.id)
-    if last is not None and facts.stamp <= last.stamp:
-        return EidoOutcome(call, created=False, changed=(), stale=facts.stamp < last.stamp, notices=facts.notices,
-                           not_kept=facts.not_kept)
-    wanted = dict(facts.fields)
-    said = _said(facts.fields)
-    for field, companions in REMEMBERED.items():
-        if last is not None and field in said and last.said.get(field, "(never)") == said[field]:
+    history = _history(session, call.id)
+    newer = {name: value for name, value in facts.fields.items() if history.newer(name, facts.stamp)}
+    if not newer and history.stamp is not None and facts.stamp <= history.stamp:
+        return EidoOutcome(call, created=False, changed=(), stale=facts.stamp < history.stamp,
+                           notices=facts.notices, not_kept=facts.not_kept)
+    wanted = dict(newer)
+    said = _said(newer)
+    for remembered, companions in REMEMBERED.items():
+        if remembered in said and history.said.get(remembered, "(never)") == said[remembered]:
             for name in companions:  # said again, not changed: a person's correction since then stands
                 wanted.pop(name, None)
     changed = {name: value for name, value in wanted.items() if getattr(call, name) != value}
     if changed:
         _apply(session, call, changed, now, actor_id)
-    _record_applied(session, call, facts, list(changed), now, actor_id)
+    _record_applied(session, call, facts.stamp, newer, list(changed), now, actor_id)
     return EidoOutcome(call, created=False, changed=tuple(changed), notices=facts.notices, not_kept=facts.not_kept)
 
 
@@ -135,24 +144,26 @@ def _said(fields: Mapping[str, Any]) -> dict[str, str | None]:
     return said
 
 
-def _record_applied(session: Session, call: Call, facts: DocumentFacts, changed: list[str], now: datetime,
-                    actor_id: int | None) -> None:
+def _record_applied(session: Session, call: Call, stamp: datetime, given: Mapping[str, Any], changed: list[str],
+                    now: datetime, actor_id: int | None) -> None:
     record_event(session=session, kind=APPLIED, subject_type="call", subject_id=call.id, call_id=call.id, at=now,
-                 actor_id=actor_id, after={"eido_last_update": facts.stamp.isoformat(), "changed": changed,
-                                           "said": _said(facts.fields)})
+                 actor_id=actor_id, after={"eido_last_update": stamp.isoformat(), "changed": changed,
+                                           "given": list(given), "said": _said(given)})
 
 
-def _last_applied(session: Session, call_id: int) -> _Applied | None:
-    """The newest document applied to the call, and what the sender last said of each remembered field."""
-    rows = session.scalars(select(Event.after).where(Event.call_id == call_id, Event.kind == APPLIED)
-                           .order_by(Event.id)).all()
-    stamps = [datetime.fromisoformat(after["eido_last_update"]) for after in rows if after]
-    if not stamps:
-        return None
-    said: dict[str, str | None] = {}
-    for after in rows:
-        said.update((after or {}).get("said") or {})
-    return _Applied(max(stamps), said)
+def _history(session: Session, call_id: int) -> _History:
+    """The documents applied to the call, oldest first, folded into what each field was last given."""
+    history = _History()
+    for after in session.scalars(select(Event.after).where(Event.call_id == call_id, Event.kind == APPLIED)
+                                 .order_by(Event.id)):
+        if not after:
+            continue
+        stamp = datetime.fromisoformat(after["eido_last_update"])
+        history.stamp = max(stamp, history.stamp or stamp)
+        for name in after.get("given", READ_FIELDS):  # documents before "given" was kept gave every field
+            history.given_at[name] = max(stamp, history.given_at.get(name, stamp))
+        history.said.update(after.get("said") or {})
+    return history
 
 
 def _loggable(values: dict[str, Any]) -> dict[str, Any]:
