@@ -106,6 +106,8 @@ def test_a_document_breaking_many_rules_lists_fifty_and_counts_the_rest(schema: 
     assert len(problems) == 51 and problems[-1].reason == "and 70 more problems"
     assert problems[0].pointer == "/agentComponent/0/agencyReference"  # by place: agent 0 first, 1 next, not 10
     assert problems[4].pointer.startswith("/agentComponent/1/")
+    document["agentComponent"] = [{"$id": f"agent-{n}"} for n in range(400)]  # 1,600: counting stops at 1,000
+    assert schema.problems(document)[-1].reason == "and more than 950 more problems (counting stopped at 1000)"
 
 
 def test_a_missing_schema_or_an_unknown_quirk_stops_the_load_naming_the_place(tmp_path: Path) -> None:

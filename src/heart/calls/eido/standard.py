@@ -24,6 +24,7 @@ with its time zone, a ``uri`` a URI.
 
 from __future__ import annotations
 
+import itertools
 import posixpath
 import re
 import threading
@@ -49,6 +50,7 @@ BASE_URI = "https://raw.githubusercontent.com/NENA911/EIDO-JSON/main/Schema/"
 COUNT_KEYWORDS = frozenset({"minItems", "maxItems", "minLength", "maxLength", "minProperties", "maxProperties"})
 _TRAILING_COMMA = re.compile(r"^\s*(\d+)\s*,\s*$")
 MAX_PROBLEMS = 50
+MAX_COUNTED = 1000  # a document with more problems than this is not searched for the rest
 
 
 class SchemaUnavailable(RuntimeError):
@@ -115,12 +117,15 @@ class EidoSchema:
                                           registry=registry, format_checker=FormatChecker())
 
     def problems(self, document: Any) -> list[SchemaProblem]:
-        """Every way ``document`` breaks the schema, in document order (at most ``MAX_PROBLEMS``, then a count)."""
-        unique = {(problem.path, problem.reason): problem for problem in reversed(list(self._problems(document)))}
+        """The ways ``document`` breaks the schema, by place: the first ``MAX_PROBLEMS``, then how many more."""
+        counted = list(itertools.islice(self._problems(document), MAX_COUNTED + 1))
+        unique = {(problem.path, problem.reason): problem for problem in reversed(counted[:MAX_COUNTED])}
         found = sorted(unique.values(), key=lambda problem: _order(problem.path))  # one per place and reason
         if len(found) > MAX_PROBLEMS:
-            more = len(found) - MAX_PROBLEMS
-            found = [*found[:MAX_PROBLEMS], SchemaProblem((), f"and {more} more problems", "")]
+            rest = f"and {len(found) - MAX_PROBLEMS} more problems"
+            if len(counted) > MAX_COUNTED:
+                rest = f"and more than {len(found) - MAX_PROBLEMS} more problems (counting stopped at {MAX_COUNTED})"
+            found = [*found[:MAX_PROBLEMS], SchemaProblem((), rest, "")]
         return found
 
     def _problems(self, document: Any) -> Iterator[SchemaProblem]:
