@@ -197,6 +197,19 @@ def test_what_heart_cannot_read_is_a_notice_and_the_rest_is_taken(signed_in: Cli
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_the_registry_type_never_reads_past_danger_in_the_cads_own_words(signed_in: Client) -> None:
+    client = signed_in(Role.CALL_TAKER)
+    plain = post(client, eido(incidentTypeInternalText="MAN TALKING TO HIMSELF OUTSIDE STORE",
+                              incidentTypeCommonRegistryText="MENTAL HEALTH CASE")).json()["call"]
+    assert plain["incident_type"] == "mental_health_crisis"  # unknown words: the registry's type is used
+    armed = eido(incidentTypeInternalText="MAN WITH A MACHETE TALKING TO HIMSELF",
+                 incidentTypeCommonRegistryText="MENTAL HEALTH CASE")
+    armed["$id"] = armed["$id"].replace("a56e556d871", "b0")
+    call = post(client, armed).json()["call"]
+    assert call["incident_type"] is None and call["nature_code"] == "MAN WITH A MACHETE TALKING TO HIMSELF"
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 def test_a_long_incident_id_stays_unique_and_finds_its_call_again(signed_in: Client) -> None:
     client = signed_in(Role.CALL_TAKER)
     long_id = "urn:emergency:uid:incidentid:" + "7" * 40 + ":psap.a-county-with-a-long-name.state.example.gov"

@@ -43,6 +43,7 @@ PRIORITIES = ("P", "1", "2", "3", "4")
 NOT_KEPT = ("personComponent", "callbackComponent")
 LIMITS = {"nature_code": 128, "beat": 32, "address": 256, "summary": 4000}
 _LOCATION_RANK = {"incident": 0, "caller": 1}
+_NATURE_FIELDS = ("incidentTypeInternalText", "incidentTypeInternalCode", "incidentTypeCommonRegistryText")
 
 Component = Mapping[str, Any]
 
@@ -128,13 +129,14 @@ def _received(document: Component, incident: Component | None,
 def _incident(incident: Component, mapper: NatureCodeMapper, notices: list[Notice]) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     registry = (incident.get("incidentTypeCommonRegistryText") or "").strip()
-    words = [(incident.get(name) or "").strip()
-             for name in ("incidentTypeInternalText", "incidentTypeInternalCode")] + [registry]
-    nature_code = next((text for text in words if text), None)
-    if nature_code is not None:
-        nature_code = _fit("nature_code", nature_code, "/incidentComponent/incidentTypeInternalText", notices)
+    given = [(name, (incident.get(name) or "").strip()) for name in _NATURE_FIELDS]
+    name, nature_code = next(((name, text) for name, text in given if text), (None, ""))
+    if name is not None:
+        nature_code = _fit("nature_code", nature_code, f"/incidentComponent/{name}", notices)
         mapping = mapper(nature_code)
-        if mapping.incident_type is None and registry and nature_code != registry:
+        # The registry's broad type only for words HEART does not know and that name no danger: a knife in the
+        # CAD's own words must never be read past to a type an unarmed team is sent to.
+        if mapping.incident_type is None and not mapping.danger and registry and nature_code != registry:
             mapping = mapper(registry)
         fields.update(nature_code=nature_code, incident_type=mapping.incident_type, category=mapping.category)
     priority = (incident.get("incidentPriorityInternalText") or "").strip().upper()
