@@ -61,6 +61,7 @@ bench: install
 	$(BIN)/python benchmarks/metrics.py
 	$(BIN)/python benchmarks/triage.py
 	$(BIN)/python benchmarks/cad_import.py
+	$(BIN)/python benchmarks/eido.py
 	$(BIN)/python benchmarks/crosswalk.py
 	$(BIN)/python benchmarks/board.py
 	$(BIN)/python benchmarks/durability.py

@@ -106,7 +106,7 @@ def test_a_nul_character_anywhere_is_422_naming_where_and_nothing_is_saved(
 
 
 def test_a_nul_character_in_an_eido_is_422_naming_the_component(signed_in: Callable[..., TestClient]) -> None:
-    from tests.calls.test_eido import eido
+    from tests.calls.eido.documents import eido
 
     client = signed_in(Role.CALL_TAKER)
     document = eido()

@@ -5,7 +5,8 @@ can fill (call summary and address, override, escalation, cancel and strike reas
 note, narrative, transport destination, EIDO notes and location). Then every place that must not hold them
 is scanned: the server log (every logger, at DEBUG), the events API, error answers (JSON 4xx and HTML error
 pages), ``heart metrics`` (table and JSON) and the Parquet history export. The records themselves must
-still hold every value, readable by the roles that read narrative and only by them.
+still hold every value, readable by the roles that read narrative and only by them — except an EIDO call transfer's
+caller (name, callback number), which HEART does not keep at all until it has a restricted caller record.
 """
 
 from __future__ import annotations
@@ -34,14 +35,15 @@ from heart.events import REASON_GIVEN
 from heart.programs.models import Program
 from heart.triage.models import TriageDecision
 from tests import factories
+from tests.calls.eido.documents import call_transfer, eido
 from tests.conftest import Account, login
 
 FIELDS = ("summary", "address", "override_reason", "escalation_reason", "cancel_reason", "strike_reason",
           "phone_note", "narrative", "narrative_appended", "transport_destination", "eido_notes",
-          "eido_location", "rejected_summary", "rejected_reason", "rejected_username")
+          "eido_location", "rejected_summary", "rejected_reason", "rejected_username", "eido_caller")
 SURNAMES = ("Quartermaine", "Vandersloot", "Okonkwo-Bright", "Featherstonehaugh", "Abernethy", "Castellanos",
             "Thistlewood", "Marchbanks", "Oyelaran", "Zabriskie", "Pennywhistle", "Haverbrook", "Ravenscroft",
-            "Delacroix-Moss", "Winterbottom")
+            "Delacroix-Moss", "Winterbottom", "Ashcombe-Pryor")
 
 
 @dataclass
@@ -106,14 +108,17 @@ def _every_free_text_field_filled(client: TestClient, people: dict[Role, Account
     assert resolved.status_code == 303, resolved.text
     assert client.post(f"/api/calls/{escalated}/escalate",
                        json={"reason": planted["escalation_reason"]}).status_code == 201
-    from tests.calls.test_eido import eido
-
     document = eido()
     document["notesComponent"][0]["notesActionComments"] = f"<p>{planted['eido_notes']}</p>"
     document["locationComponent"][0].pop("locationByValue")
     document["locationComponent"][0]["locationDescriptionText"] = planted["eido_location"]
     fed = client.post("/api/eido", json=document)
     assert fed.status_code == 201, fed.text
+    transfer = call_transfer(incident_id="urn:emergency:uid:incidentid:planted:psap.durhamnc.gov")
+    caller = transfer["personComponent"][0]["ncPersonComponent"]["name"][0]
+    caller["personSurName"] = [{"value": planted["eido_caller"]}]
+    transfer["callbackComponent"][0]["callBackInformationUri"] = [f"tel:{planted.needles['eido_caller'][1]}"]
+    assert client.post("/api/eido", json=transfer).status_code == 201
 
     _as(client, people[Role.DISPATCHER])
     field_call = _call(client, screening=ALL_NO)
@@ -160,6 +165,8 @@ def _error_answers(client: TestClient, people: dict[Role, Account], planted: Pla
         client.get(f"/calls/{calls['eido']}/why", headers={"accept": "text/html"}),
         client.get("/calls/424242", headers={"accept": "text/html"}),
         client.post("/api/auth/login", json={"username": planted["rejected_username"][:60], "password": "nope"}),
+        client.post("/api/eido", json={**call_transfer(), "callbackComponent": [
+            {**call_transfer()["callbackComponent"][0], "callBackInformationUri": planted["eido_caller"]}]}),
     ]
     client.cookies.clear()
     answers.append(client.get(f"/api/calls/{calls['overridden']}/events"))
@@ -225,7 +232,7 @@ def test_planted_personal_data_stays_in_its_records_and_nowhere_else(
             *session.scalars(select(TriageDecision.override_reason)),
             *session.scalars(select(Response.cancel_reason)),
             *session.scalars(select(Response.transport_destination))))
-    kept = [name for name in FIELDS if not name.startswith("rejected")]
+    kept = [name for name in FIELDS if not name.startswith("rejected") and name != "eido_caller"]
     assert sorted(planted.found_in(stored)) == sorted(kept)
 
     # The events API (as a supervisor, who may read everything) says "(reason given)" and copies nothing.

@@ -40,5 +40,9 @@ class InvalidInput(DomainError):
         self.field = field
 
 
+class Unavailable(DomainError):
+    """Something HEART needs on this server is missing (HTTP 503); the log says what and where."""
+
+
 class PermissionDenied(DomainError):
     """The user's role does not allow this (HTTP 403)."""

@@ -17,7 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from heart.config import Settings, get_settings
 from heart.db import make_engine, make_sessionmaker
 from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard, refuse_nul_in_request
-from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Unavailable
 from heart.tracebacks import withhold_exception_messages
 
 log = logging.getLogger("heart")
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     else:
         app.state.read_engine, app.state.read_sessionmaker = app.state.engine, app.state.sessionmaker
     _mount_static(app, settings)
+    _check_standards(settings)
     _add_routes(app)
     _add_error_handlers(app)
     _require_declared_permissions(app)
@@ -57,11 +58,20 @@ def _mount_static(app: FastAPI, settings: Settings) -> None:
         log.warning("front-end packages not found at %s; run `make install`", vendor)
 
 
+def _check_standards(settings: Settings) -> None:
+    """Say at start, not at the first document, when the published EIDO schema is not where the settings say."""
+    from heart.calls.eido.standard import ROOT_FILE, schema_folder
+
+    folder = schema_folder(settings.shared_data)
+    if not (folder / ROOT_FILE).is_file():
+        log.warning("the NENA EIDO schema is not at %s: POST /api/eido answers 503 (set HEART_SHARED_DATA)", folder)
+
+
 def _add_routes(app: FastAPI) -> None:
     from heart.auth.api import router as auth_api
     from heart.calls.api import call_types as call_types_api
     from heart.calls.api import router as calls_api
-    from heart.calls.eido_api import router as eido_api
+    from heart.calls.eido.api import router as eido_api
     from heart.calls.pages import router as calls_pages
     from heart.dispatch.api import router as dispatch_api
     from heart.dispatch.broadcast import install as install_live_board
@@ -131,11 +141,14 @@ def _add_error_handlers(app: FastAPI) -> None:
             status = 422
         elif isinstance(error, PermissionDenied):
             status = 403
+        elif isinstance(error, Unavailable):
+            status = 503
         elif not isinstance(error, Conflict):
             status = 400
         field = getattr(error, "field", None)
-        if status == 422:
-            detail = [{"loc": ["body", field] if field else ["body"], "msg": str(error), "type": "value_error"}]
+        if status == 422:  # a refusal that lists several places (an EIDO document's) gives them all
+            detail = getattr(error, "details", None) or [
+                {"loc": ["body", field] if field else ["body"], "msg": str(error), "type": "value_error"}]
             return JSONResponse({"detail": detail}, status_code=422)
         return JSONResponse(body(str(error), field), status_code=status)
 

@@ -93,7 +93,7 @@ def test_a_duplicate_inserted_while_the_first_is_still_uncommitted_is_a_conflict
 def test_an_eido_racing_a_call_taker_for_the_same_incident_updates_one_call(
     signed_in: Callable[..., TestClient], sessions: sessionmaker[Session]
 ) -> None:
-    from tests.calls.test_eido import eido
+    from tests.calls.eido.documents import eido
 
     client = signed_in(Role.DISPATCHER)
     document = eido()

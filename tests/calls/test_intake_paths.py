@@ -24,8 +24,8 @@ from heart.db import make_engine
 from heart.triage.crosswalk import UNARMED_TEAM_TYPES
 from heart.triage.policy import load_policy_by_name
 from heart.triage.replay import prepare_calls
+from tests.calls.eido.documents import eido
 from tests.calls.test_cad_import import ALEXANDRIA, read_csv, write_csv
-from tests.calls.test_eido import eido
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
               pytest.mark.usefixtures("all_day_policy")]

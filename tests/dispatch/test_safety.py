@@ -298,7 +298,7 @@ def test_the_why_page_and_the_api_name_a_late_fallback_for_what_it_was(
 def test_a_later_eido_document_that_names_a_weapon_alerts_the_team_on_the_way(
     signed_in: Client, sessions: sessionmaker[Session]
 ) -> None:
-    from tests.calls.test_eido import eido
+    from tests.calls.eido.documents import eido
 
     w = world(sessions, "CRT", "COR")
     w.add_unit("CRT", "CRT-1")
