@@ -327,7 +327,7 @@ def test_a_real_server_logging_every_message_logs_none_of_it(
                     pass
                 assert server.poll() is None and time.monotonic() < deadline, log_path.read_text()[-2000:]
                 time.sleep(0.2)
-            with httpx.Client(base_url=url) as http:
+            with httpx.Client(base_url=url, timeout=60) as http:  # a loaded machine checks passwords slowly
                 client = _HttpxAsTestClient(http)
                 planted = Planted()
                 calls = _every_free_text_field_filled(client, people, planted, sessions)  # type: ignore[arg-type]
