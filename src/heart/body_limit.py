@@ -17,9 +17,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from heart.config import Settings
 
 
-def megabytes(size: int) -> str:
-    """``1048576`` → ``"1 MB"``; ``1500000`` → ``"1.4 MB"`` (binary megabytes, as the settings count)."""
-    return f"{size / 2**20:.1f}".removesuffix(".0") + " MB"
+def size_in_words(size: int) -> str:
+    """``1048576`` → ``"1 MB"``, ``1572864`` → ``"1.5 MB"``, ``4096`` → ``"4 kB"`` (binary units, as the settings)."""
+    for unit, scale in (("MB", 2**20), ("kB", 2**10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 class BodyTooLarge(HTTPException):
@@ -30,7 +33,7 @@ class BodyTooLarge(HTTPException):
 
 
 def too_large_message(limit: int) -> str:
-    return f"the request body is larger than {megabytes(limit)}, the most this address accepts; send less"
+    return f"the request body is larger than {size_in_words(limit)}, the most this address accepts; send less"
 
 
 @dataclass(frozen=True, slots=True)

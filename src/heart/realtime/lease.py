@@ -26,10 +26,10 @@ class Lease:
     """A stream's permission to go on; ``revoked`` once ``still_valid`` has said no."""
 
     def __init__(self, max_seconds: float = STREAM_SECONDS, still_valid: StillValid | None = None,
-                 check_seconds: float = CHECK_SECONDS) -> None:
+                 check_seconds: float | None = None) -> None:
         self.ends_at = time.monotonic() + max_seconds
         self.still_valid = still_valid
-        self.check_seconds = check_seconds
+        self.check_seconds = CHECK_SECONDS if check_seconds is None else check_seconds
         self.next_check = time.monotonic() + check_seconds
         self.revoked = False
 
