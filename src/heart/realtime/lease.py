@@ -30,7 +30,7 @@ class Lease:
         self.ends_at = time.monotonic() + max_seconds
         self.still_valid = still_valid
         self.check_seconds = CHECK_SECONDS if check_seconds is None else check_seconds
-        self.next_check = time.monotonic() + check_seconds
+        self.next_check = time.monotonic() + self.check_seconds
         self.revoked = False
 
     async def over(self) -> bool:
