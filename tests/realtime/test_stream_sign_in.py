@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -24,7 +26,8 @@ from tests.dispatch.scenario import world
 
 CHECK = 0.5  # seconds between sign-in checks in these tests (the product's is lease.CHECK_SECONDS)
 SQLITE = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-PRODUCT_CHECK_SECONDS = lease.CHECK_SECONDS  # read before the fixture below shortens it
+PRODUCT_CHECK_SECONDS = lease.CHECK_SECONDS
+T = TypeVar("T")  # read before the fixture below shortens it
 
 
 @pytest.fixture(autouse=True)
@@ -161,7 +164,13 @@ def test_a_lease_asks_at_most_every_check_and_stays_over_once_revoked() -> None:
         seen.append(await watched.over())  # stays over without asking
         return seen
 
-    assert asyncio.run(scenario()) == [False, False, False, True, True]
+    assert run(scenario()) == [False, False, False, True, True]
     assert len(asked) == 2
     unwatched = Lease(0.0)
-    assert asyncio.run(unwatched.over()) is True and unwatched.farewell() is None  # time ran out: no farewell
+    assert run(unwatched.over()) is True and unwatched.farewell() is None  # time ran out: no farewell
+
+
+def run(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run on a loop of its own thread (a browser test's Playwright may hold this thread's loop)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

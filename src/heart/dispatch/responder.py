@@ -173,9 +173,11 @@ async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSe
                 yield sse.message("safety", banner)
                 shown = banner
             yield sse.message("state", current)
+            if await lease.over():  # after sending, and on every change (see Feed.stream)
+                break
             async for keepalive in keep_alive_until_change(realtime.changes, seen, lease):
                 yield keepalive
-            if realtime.changes.generation == seen or await lease.over():
+            if realtime.changes.generation == seen:
                 break  # the server is stopping, the stream has run its time, or its sign-in ended
             seen = realtime.changes.generation
         farewell = lease.farewell()

@@ -140,13 +140,15 @@ class Feed:
                     # browser's Last-Event-ID (and anyone measuring) knows the board is current.
                     sent_id = snapshot.last_event_id
                     yield snapshot.seen
+                # Asked after sending (a change reaches the board without waiting for the check) and on every change,
+                # so a board too busy to idle still has its sign-in checked.
+                if await lease.over():
+                    break
                 async for keepalive in keep_alive_until_change(self.renders, seen, lease):
                     yield keepalive
                 if self.renders.generation == seen:
                     break  # the server is stopping, the stream has run its time, or its sign-in ended
                 seen = self.renders.generation
-                if await lease.over():  # asked on every change too: a busy board never idles into the check
-                    break
                 snapshot = self.current or await self.snapshot()
             farewell = lease.farewell()
             if farewell is not None:
