@@ -112,7 +112,9 @@ class SessionWatch:
             return resolve_session(session=session, token=self.token, now=utcnow()) is not None
 
 
-def get_session_watch(request: Request, signed_in: Annotated[SignedIn, Depends(get_signed_in)]) -> SessionWatch:
+async def get_session_watch(request: Request, signed_in: Annotated[SignedIn, Depends(get_signed_in)]) -> SessionWatch:
+    # async: no worker thread to wait for while the request's database session is still open (sync dependencies
+    # queue for threads; 200 boards connecting at once would hold every connection while they wait).
     return SessionWatch(request.app.state.read_sessionmaker, request.cookies[SESSION_COOKIE],
                         signed_in.login.expires_at)
 
