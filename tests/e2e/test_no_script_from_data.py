@@ -165,6 +165,7 @@ def test_script_planted_in_every_free_text_field_never_runs_on_any_screen(
                      *(f"/resources/services/{ident}" for ident in planted.service_ids)):
             watch.open(page, path)
         watch.open(page, "/docs", lambda docs: expect(docs.locator("#swagger-ui .info")).to_be_visible())
+        typed_into_the_intake_screen(page, watch)
 
         context, page = _browser_for(browser, live_server, make_user(Role.ADMIN).username, watch, "/admin/units")
         contexts.append(context)
@@ -194,6 +195,20 @@ def test_script_planted_in_every_free_text_field_never_runs_on_any_screen(
     assert not watch.violations and not watch.console, watch.violations + watch.console
     unseen = set(plants.by_number) - watch.shown
     assert not unseen, f"planted but shown on no screen: {plants.where(unseen)}"
+
+
+def typed_into_the_intake_screen(page: Page, watch: Watch) -> None:
+    """A call-taker types payloads into the new-call form: the live recommendation redraws as they type (an htmx
+    swap of a server-rendered fragment), then the call is saved and its triage page opens."""
+    watch.open(page, "/calls/new")
+    page.get_by_label("Call type (as the caller or CAD describes it)").fill(watch.plants.text("typed call type", 128))
+    expect(page.locator("#unknown-type")).to_be_visible()
+    page.get_by_label("Location").fill(watch.plants.text("typed location", 256))
+    page.get_by_label("Summary").fill(watch.plants.text("typed summary"))
+    watch.take(page, "/calls/new (typed)")
+    page.get_by_role("button", name="Save and triage").click()
+    page.wait_for_url(lambda url: "/triage" in url)
+    watch.take(page, "/calls/{new}/triage")
 
 
 def control(page: Page, watch: Watch) -> None:
