@@ -320,9 +320,12 @@ def page(browser: object) -> Iterator[object]:
 
 
 def pytest_terminal_summary(terminalreporter: object) -> None:
-    """Say how many route × role answers the matrix checked (tests/auth/test_route_matrix.py), even under -q."""
+    """Say how many route × role answers the matrix checked (tests/auth/test_route_matrix.py) and how many script
+    payloads were planted and run (tests/e2e/test_no_script_from_data.py), even under -q."""
     stats = getattr(terminalreporter, "stats", {})
     for report in stats.get("passed", []) + stats.get("failed", []):
         for name, value in getattr(report, "user_properties", []):
             if name == "route_role_checks":
                 terminalreporter.write_line(f"route × role matrix: {value} checked")  # type: ignore[attr-defined]
+            elif name == "planted_payloads":  # tests/e2e/test_no_script_from_data.py
+                terminalreporter.write_line(f"script from data: {value}")  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from heart.db import SqliteSynchronous
@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     chromium_path: Path = Path("/usr/bin/chromium")
     map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     log_level: str = "INFO"
+    max_body_bytes: int = Field(default=2**20, ge=1024)  # a request body over this gets 413 (heart.body_limit)
+    max_eido_body_bytes: int = Field(default=5 * 2**20, ge=1024)  # ... and over this on POST /api/eido
     # SQLite's fsync discipline (see heart.db.make_engine): FULL in production, so that an acknowledged write
     # survives a power cut; NORMAL in development and tests, which survives a crash of HEART but not of the
     # machine. Unset means that default for the environment.

@@ -9,15 +9,16 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+from heart.body_limit import BodyLimit
 from heart.config import Settings, get_settings
 from heart.db import make_engine, make_sessionmaker
 from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard, refuse_nul_in_request
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Unavailable
+from heart.security_headers import install as install_security_headers
 from heart.tracebacks import withhold_exception_messages
 
 log = logging.getLogger("heart")
@@ -46,6 +47,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_routes(app)
     _add_error_handlers(app)
     _require_declared_permissions(app)
+    app.add_middleware(BodyLimit, settings=settings)
+    install_security_headers(app, settings)
     return app
 
 
@@ -101,13 +104,6 @@ def _add_routes(app: FastAPI) -> None:
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
-
-    @app.get("/docs", dependencies=[PUBLIC], include_in_schema=False)
-    def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="HEART API",
-                                   swagger_js_url="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
-                                   swagger_css_url="/vendor/swagger-ui-dist/swagger-ui.css",
-                                   swagger_favicon_url="/static/favicon.svg")
 
 
 def _wants_html(request: Request) -> bool:

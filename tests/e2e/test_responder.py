@@ -46,6 +46,8 @@ def _phone(browser: Browser, server: LiveServer, account: Account) -> Page:
     page.get_by_label("Username").fill(account.username)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").tap()
+    # Until the page's deferred scripts ran, htmx has not taken over its forms: a tap would submit them plainly.
+    page.wait_for_url(lambda url: url.startswith(f"{server.url}/responder"), wait_until="load")
     return page
 
 

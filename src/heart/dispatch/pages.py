@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from heart.auth.models import User
 from heart.calls.service import get_call
 from heart.db import utcnow
-from heart.deps import CurrentUser, SessionDep, allow
+from heart.deps import CurrentUser, SessionDep, WatchedSession, allow
 from heart.dispatch import alerts, queue, service
 from heart.dispatch.board import Board, build_board
 from heart.dispatch.broadcast import start
@@ -57,10 +57,10 @@ def board_page(request: Request, db: SessionDep) -> HTMLResponse:
 
 
 @router.get("/dispatch/stream", dependencies=[allow("dispatch.board")])
-async def board_stream(request: Request) -> Response:
-    """Server-sent events: each board fragment, again whenever it changes."""
+async def board_stream(request: Request, watch: WatchedSession) -> Response:
+    """Server-sent events: each board fragment, again whenever it changes, while the viewer stays signed in."""
     await start(request.app)
-    return sse.stream(request.app.state.board_feed.stream())
+    return sse.stream(request.app.state.board_feed.stream(still_valid=watch.still_signed_in))
 
 
 @router.post("/dispatch/calls/{call_id}/assign", dependencies=[allow("dispatch.assign")])

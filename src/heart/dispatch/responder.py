@@ -9,7 +9,6 @@ page, redrawn by the stream on its own, so it never wipes what the crew is typin
 
 from __future__ import annotations
 
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,7 +24,7 @@ from heart.auth.models import User
 from heart.auth.need_to_know import responses_visible_to
 from heart.calls.models import Call
 from heart.db import utcnow
-from heart.deps import CurrentUser, SessionDep, allow
+from heart.deps import CurrentUser, SessionDep, WatchedSession, allow
 from heart.dispatch import alerts, service, timers
 from heart.dispatch.broadcast import start
 from heart.dispatch.models import Response as Assignment
@@ -38,7 +37,8 @@ from heart.errors import DomainError
 from heart.inputs import RowId
 from heart.programs.models import Program, Unit
 from heart.realtime import sse
-from heart.realtime.feed import STREAM_SECONDS, keep_alive_until_change
+from heart.realtime.feed import keep_alive_until_change
+from heart.realtime.lease import Lease
 from heart.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -148,8 +148,9 @@ def responder_panel(request: Request, db: SessionDep, user: CurrentUser) -> HTML
 
 
 @router.get("/responder/stream", dependencies=[allow("responder.view")])
-async def responder_stream(request: Request, user: CurrentUser) -> Response:
-    """Server-sent events: the unit's state (response and status) whenever it changes."""
+async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSession) -> Response:
+    """Server-sent events: the unit's state (response and status) whenever it changes, while the crew member stays
+    signed in (a ``signed_out`` event ends it)."""
     await start(request.app)
     realtime, factory = request.app.state.realtime, request.app.state.read_sessionmaker
     unit_id = user.unit_id
@@ -164,7 +165,7 @@ async def responder_stream(request: Request, user: CurrentUser) -> Response:
     async def body() -> AsyncIterator[bytes]:
         yield sse.retry(1000)
         seen = realtime.changes.generation
-        ends_at = time.monotonic() + STREAM_SECONDS
+        lease = Lease(still_valid=watch.still_signed_in)
         shown: str | None = None
         while True:
             current, banner = await anyio.to_thread.run_sync(state)
@@ -172,11 +173,16 @@ async def responder_stream(request: Request, user: CurrentUser) -> Response:
                 yield sse.message("safety", banner)
                 shown = banner
             yield sse.message("state", current)
-            async for keepalive in keep_alive_until_change(realtime.changes, seen, ends_at):
+            if await lease.over():  # after sending, and on every change (see Feed.stream)
+                break
+            async for keepalive in keep_alive_until_change(realtime.changes, seen, lease):
                 yield keepalive
             if realtime.changes.generation == seen:
-                return  # the server is stopping, or the stream has run its time
+                break  # the server is stopping, the stream has run its time, or its sign-in ended
             seen = realtime.changes.generation
+        farewell = lease.farewell()
+        if farewell is not None:
+            yield farewell
 
     return sse.stream(body())
 

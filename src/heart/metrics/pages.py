@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, timedelta
+from functools import cache
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -17,11 +19,23 @@ from heart.metrics.backends import open_database
 from heart.metrics.definitions import EXCEPTION_KINDS, Period
 from heart.metrics.schemas import MISSED_WORDS, MetricsReport, PeriodPublic
 from heart.metrics.service import compute_metrics, report_programs
-from heart.templating import render
+from heart.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
 PLOTLY_JS = Path(plotly.__file__).resolve().parent / "package_data" / "plotly.min.js"
 """plotly.js as shipped inside the installed Python package: no CDN, works offline."""
+# plotly.js adds its map library's CSS as an inline <style id="<hash>"> on load unless an element with that id
+# exists; the Content-Security-Policy refuses it (and we draw no maps), so chart pages hold an empty one.
+_INJECTED_STYLE = re.compile(rb'getElementById\("([0-9a-f]{64})"\)\)\{var \w+=document\.createElement\("style"\)')
+
+
+@cache
+def plotly_injected_style_ids() -> tuple[str, ...]:
+    """The ids of the <style> elements plotly.js would inject when the page has none (read once)."""
+    return tuple(found.decode() for found in _INJECTED_STYLE.findall(PLOTLY_JS.read_bytes()))
+
+
+templates.env.globals["plotly_style_ids"] = plotly_injected_style_ids
 
 SEVEN = (
     ("responses", "Responses", "{:,}", ""),

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
@@ -18,14 +17,12 @@ import anyio
 from heart.realtime import sse
 from heart.realtime.changes import Changes
 from heart.realtime.hub import Realtime
-from heart.realtime.shutdown import stopping
+from heart.realtime.lease import STREAM_SECONDS, Lease, StillValid
 
 log = logging.getLogger("heart.realtime")
 KEEPALIVE_SECONDS = 15.0
 RETRY_MILLISECONDS = 1000
-WAKE_SECONDS = 1.0  # how often an idle stream checks whether the server is stopping
-STREAM_SECONDS = 600.0  # a stream ends after this and the browser reconnects, signing in afresh (a revoked
-# or expired session stops receiving updates)
+WAKE_SECONDS = 1.0  # how often an idle stream checks whether the server is stopping or its sign-in ended
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,10 +116,13 @@ class Feed:
         self._rendered_at = generation
         self.renders.bump()
 
-    async def stream(self, max_seconds: float = STREAM_SECONDS) -> AsyncIterator[bytes]:
-        """Every fragment now, then each fragment again whenever it changes; a comment every 15 s."""
+    async def stream(self, max_seconds: float = STREAM_SECONDS, *,
+                     still_valid: StillValid | None = None) -> AsyncIterator[bytes]:
+        """Every fragment now, then each fragment again whenever it changes; a comment every 15 s. The stream ends
+        after ``max_seconds``, or with a ``signed_out`` event as soon as ``still_valid`` (the viewer's sign-in,
+        asked every few seconds) says no."""
         self.subscribers += 1
-        ends_at = time.monotonic() + max_seconds
+        lease = Lease(max_seconds, still_valid)
         try:
             yield sse.retry(RETRY_MILLISECONDS)
             snapshot = await self.snapshot()
@@ -140,22 +140,29 @@ class Feed:
                     # browser's Last-Event-ID (and anyone measuring) knows the board is current.
                     sent_id = snapshot.last_event_id
                     yield snapshot.seen
-                async for keepalive in keep_alive_until_change(self.renders, seen, ends_at):
+                # Asked after sending (a change reaches the board without waiting for the check) and on every change,
+                # so a board too busy to idle still has its sign-in checked.
+                if await lease.over():
+                    break
+                async for keepalive in keep_alive_until_change(self.renders, seen, lease):
                     yield keepalive
                 if self.renders.generation == seen:
-                    return  # the server is stopping, or the stream has run its time
+                    break  # the server is stopping, the stream has run its time, or its sign-in ended
                 seen = self.renders.generation
                 snapshot = self.current or await self.snapshot()
+            farewell = lease.farewell()
+            if farewell is not None:
+                yield farewell
         finally:
             self.subscribers -= 1
 
 
-async def keep_alive_until_change(changes: Changes, seen: int, ends_at: float) -> AsyncIterator[bytes]:
-    """Keep-alive comments while nothing changes; ends once ``changes`` moves past ``seen``, or earlier when the
-    server is stopping or the stream has reached ``ends_at`` (then the generation is still ``seen``)."""
+async def keep_alive_until_change(changes: Changes, seen: int, lease: Lease) -> AsyncIterator[bytes]:
+    """Keep-alive comments while nothing changes; ends once ``changes`` moves past ``seen``, or earlier when
+    ``lease`` is over (then the generation is still ``seen``)."""
     idle = 0.0
     while await changes.wait(seen, WAKE_SECONDS) == seen:
-        if stopping() or time.monotonic() > ends_at:
+        if await lease.over():
             return
         idle += WAKE_SECONDS
         if idle >= KEEPALIVE_SECONDS:

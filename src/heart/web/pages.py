@@ -15,7 +15,7 @@ from heart.auth.models import Role
 from heart.auth.origin import LOGIN_COOKIE, from_own_site, keep_login_token, login_form_is_genuine, login_form_token
 from heart.auth.service import SignInBusy
 from heart.deps import PUBLIC, SESSION_COOKIE, CurrentUser, Now, SessionDep, allow
-from heart.templating import render, screens_for
+from heart.templating import render, screens_for, templates
 
 router = APIRouter(include_in_schema=False)
 
@@ -87,6 +87,10 @@ def logout(request: Request, db: SessionDep, now: Now) -> Response:
     return response
 
 
+@router.get("/docs", dependencies=[PUBLIC])
+def docs(request: Request) -> HTMLResponse:
+    """The API documentation (Swagger UI, from the npm package; started by static/docs.js, no inline script)."""
+    return templates.TemplateResponse(request, "docs.html")
 
 
 @router.get("/", dependencies=[allow("signed_in")])

@@ -1,4 +1,5 @@
-/* The dispatch board: ticking ages, the connection light and the map. Fragments arrive by SSE (htmx). */
+/* The dispatch board: ticking ages, the connection light and the map. Fragments arrive by SSE (htmx).
+   Data reaches the page only as text (textContent, text nodes); no markup is built here. */
 (function () {
   "use strict";
 
@@ -46,6 +47,13 @@
     drawMarkers();
   }
 
+  // Leaflet reads a string tooltip as HTML: hand it an element holding the label as text, never markup.
+  function textOnly(text) {
+    var span = document.createElement("span");
+    span.textContent = text || "";
+    return span;
+  }
+
   function drawMarkers() {
     if (!map) { return; }
     layer.clearLayers();
@@ -57,7 +65,7 @@
       var marker = L.circleMarker([lat, lon], {
         radius: isUnit ? 7 : 9, weight: isUnit ? 2 : 3, color: COLOURS[li.dataset.state] || "#333",
         fillOpacity: isUnit ? 0.9 : 0.35
-      }).bindTooltip(li.dataset.label);
+      }).bindTooltip(textOnly(li.dataset.label));
       marker.addTo(layer);
       points.push([lat, lon]);
     });
@@ -77,6 +85,13 @@
   document.addEventListener("htmx:sseMessage", function (evt) {
     if (evt.target && evt.target.id === "mapdata") { drawMarkers(); }
     tick();
+  });
+  // The stream's last word when this sign-in ended (signed out elsewhere, expired, revoked): leave the page, so
+  // that nothing it showed stays on screen, and sign in again.
+  document.addEventListener("htmx:sseClose", function (evt) {
+    if (evt.detail && evt.detail.type === "message") {
+      window.location.replace("/login?next=" + encodeURIComponent(window.location.pathname));
+    }
   });
   document.addEventListener("DOMContentLoaded", function () { startMap(); tick(); });
   window.setInterval(tick, 1000);

@@ -9,6 +9,13 @@
       htmx.ajax("GET", "/responder/panel", {target: "#panel", swap: "outerHTML"});
     }
   });
+  // The stream's last word when this sign-in ended (signed out elsewhere, expired, revoked): leave the page, so
+  // that nothing it showed stays on screen, and sign in again.
+  document.addEventListener("htmx:sseClose", function (evt) {
+    if (evt.detail && evt.detail.type === "message") {
+      window.location.replace("/login?next=" + encodeURIComponent(window.location.pathname));
+    }
+  });
   function tick() {
     var now = Date.now();
     document.querySelectorAll("[data-since]").forEach(function (el) {

@@ -1,5 +1,5 @@
-/* The capacity planner's run page: the progress bar while a run goes, then the charts (Plotly, served from the
-   installed package). Text only through textContent; no markup is built from data. */
+/* The capacity planner's run page: the progress bar while a run goes, then the finished page, whose charts
+   charts.js draws. Text only through textContent; no markup is built from data. */
 (function () {
   "use strict";
 
@@ -25,21 +25,8 @@
     ask();
   }
 
-  function draw() {
-    var specs = document.getElementById("chart-specs");
-    if (!specs || !window.Plotly) { return; }
-    var charts = JSON.parse(specs.textContent);
-    Object.keys(charts).forEach(function (name) {
-      var target = document.getElementById("chart-" + name);
-      if (target) {
-        window.Plotly.newPlot(target, charts[name].data, charts[name].layout, {displaylogo: false, responsive: true});
-      }
-    });
-  }
-
   window.addEventListener("DOMContentLoaded", function () {
     var card = document.getElementById("run-progress-card");
     if (card) { poll(card); }
-    draw();
   });
 })();
