@@ -115,6 +115,6 @@ def access_log_page(neighbor_id: RowId, request: Request, db: SessionDep) -> HTM
     if db.get(Neighbor, neighbor_id) is None:
         raise NotFound("neighbor", neighbor_id, field="neighbor_id")
     reads = service.reads_of(session=db, neighbor_id=neighbor_id)
-    readers = dict(db.execute(select(User.id, User.username).where(User.id.in_({r.reader_id for r in reads})))
-                   .tuples().all())
+    readers = {ident: name for ident, name in db.execute(
+        select(User.id, User.username).where(User.id.in_({r.reader_id for r in reads})))}
     return render(request, "neighbors/reads.html", {"neighbor_id": neighbor_id, "reads": reads, "readers": readers})

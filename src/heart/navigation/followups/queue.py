@@ -190,19 +190,20 @@ def _items(session: Session, rows: list[FollowUp], neighbor: Neighbor | None = N
     ids = [row.id for row in rows]
     people = {neighbor.id: neighbor} if neighbor is not None else {
         n.id: n for n in session.scalars(select(Neighbor).where(Neighbor.id.in_({r.neighbor_id for r in rows})))}
-    encounters = dict(session.execute(select(Encounter.id, Encounter.call_id).where(
-        Encounter.id.in_({r.encounter_id for r in rows}))).tuples().all())
-    programs = dict(session.execute(select(Encounter.id, Program.code).join(Program, Program.id ==
-                                                                             Encounter.program_id)
-                                    .where(Encounter.id.in_(list(encounters)))).tuples().all())
+    encounters: dict[int, int] = {ident: call for ident, call in session.execute(
+        select(Encounter.id, Encounter.call_id).where(Encounter.id.in_({r.encounter_id for r in rows})))}
+    programs: dict[int, str] = {ident: code for ident, code in session.execute(
+        select(Encounter.id, Program.code).join(Program, Program.id == Encounter.program_id)
+        .where(Encounter.id.in_(list(encounters))))}
     calls = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(set(encounters.values()))))}
     needs: dict[int, list[str]] = defaultdict(list)
     for follow_up_id, need in session.execute(select(FollowUpNeed.follow_up_id, FollowUpNeed.need)
                                               .where(FollowUpNeed.follow_up_id.in_(ids))
                                               .order_by(FollowUpNeed.id)):
         needs[follow_up_id].append(need)
-    counts = dict(session.execute(select(ContactAttempt.follow_up_id, func.count()).where(
-        ContactAttempt.follow_up_id.in_(ids)).group_by(ContactAttempt.follow_up_id)).tuples().all())
+    counts: dict[int, int] = {ident: int(count) for ident, count in session.execute(
+        select(ContactAttempt.follow_up_id, func.count()).where(ContactAttempt.follow_up_id.in_(ids))
+        .group_by(ContactAttempt.follow_up_id))}
     latest_ids = select(func.max(ContactAttempt.id)).where(ContactAttempt.follow_up_id.in_(ids)).group_by(
         ContactAttempt.follow_up_id)
     last = {a.follow_up_id: a for a in session.scalars(select(ContactAttempt).where(ContactAttempt.id.in_(latest_ids)))}

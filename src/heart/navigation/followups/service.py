@@ -294,10 +294,11 @@ def acknowledge_alert(*, session: Session, follow_up_id: int, by: User, now: dat
 
 
 def touched() -> ColumnElement[bool]:
-    """A condition on FollowUp: someone has worked on it (an attempt, a note or a referral)."""
+    """A condition on FollowUp: someone has worked on it since it opened — an attempt, a referral, or a note
+    written after the handoff (the handoff's own note is the responder's words, not a navigator's work)."""
     return or_(exists().where(ContactAttempt.follow_up_id == FollowUp.id),
-               exists().where(FollowUpNote.follow_up_id == FollowUp.id),
-               exists().where(Referral.follow_up_id == FollowUp.id))
+               exists().where(Referral.follow_up_id == FollowUp.id),
+               exists().where(FollowUpNote.follow_up_id == FollowUp.id, FollowUpNote.created_at > FollowUp.opened_at))
 
 
 def alert_untouched(*, session: Session, now: datetime, rules: CareRules) -> int:
