@@ -72,6 +72,7 @@ def metrics(
         console.print(report_table(report))
         if report.care is not None:
             console.print(care_table(report.care))
+            console.print(referrals_table(report.care))
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -117,9 +118,16 @@ def care_table(care: CareMetrics) -> Table:
                             ("pct_followed_up_in_time", "% followed up by the due time", "{:.2f}%"),
                             ("median_hours_to_first_contact", "Median hours to first contact", "{:.2f}")):
         table.add_row(label, *(_cell(getattr(figures, key), fmt) for figures in columns.values()))
+    return table
+
+
+def referrals_table(care: CareMetrics) -> Table:
+    """Referrals made in the period by need, and how their loops closed so far."""
+    table = Table("need", "made", "accepted", "completed", "declined", "no response",
+                  title="Referrals by need (made in the period)", title_justify="left")
     for need, counts in care.referrals_by_need.items():
-        table.add_row(f"referrals, {need}: made / accepted / completed",
-                      f"{counts.made:,} / {counts.accepted:,} / {counts.completed:,}", *([""] * len(care.by_program)))
+        table.add_row(need, *(f"{value:,}" for value in (counts.made, counts.accepted, counts.completed,
+                                                          counts.declined, counts.no_response)))
     return table
 
 
