@@ -265,3 +265,23 @@ def test_the_queue_puts_overdue_first_then_by_due_time_then_those_in_contact(car
     assert [i.overdue(NOW) for i in queue.awaiting_contact] == [True, False, False]
     assert queue.awaiting_contact[0].time_left(NOW) == timedelta(hours=-12)
     assert [i.follow_up.id for i in queue.in_contact] == [talking.id]
+
+
+def test_the_app_runs_the_supervisors_sweep_with_its_periodic_work(
+    sessions: sessionmaker[Session], app_settings: object,
+) -> None:
+    from heart.config import Settings
+    from heart.main import create_app
+    from heart.navigation.followups.scheduled import run_sweep
+
+    assert isinstance(app_settings, Settings)
+    app = create_app(app_settings)
+    try:
+        assert "follow-up-sweep" in [job.name for job in app.state.realtime.periodic]
+        care = care_world(sessions, now=datetime.now(UTC) - timedelta(hours=50), directory=False)
+        assert care.clear_with() is not None
+        assert run_sweep(app.state.sessionmaker, app_settings) == 1  # due two hours ago, untouched
+        assert run_sweep(app.state.sessionmaker, app_settings) == 0  # once
+    finally:
+        app.state.engine.dispose()
+        app.state.read_engine.dispose()
