@@ -5,6 +5,7 @@ read (``LoggedReadDep``). The supervisors see the alerts for due follow-ups nobo
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -19,7 +20,6 @@ from heart.auth.models import User
 from heart.auth.permissions import allowed
 from heart.calls.service import get_call
 from heart.deps import CurrentUser, LoggedReadDep, Now, SessionDep, allow
-from heart.dispatch.taps import new_token
 from heart.errors import DomainError, InvalidInput, NotFound
 from heart.inputs import RowId
 from heart.navigation.followups import flows, queue, service
@@ -37,6 +37,11 @@ Text = Annotated[str, Form(max_length=20000)]
 Short = Annotated[str, Form(max_length=80)]
 TokenField = Annotated[str, Form(min_length=8, max_length=64)]
 SERVICES_PER_NEED = 50
+
+
+def new_token() -> str:
+    """A fresh token for one rendered form: the same form sent twice is done once."""
+    return secrets.token_urlsafe(16)
 
 
 def duration_words(delta: timedelta) -> str:
