@@ -164,3 +164,38 @@ def test_what_neighbors_say_is_shown_as_text(
         body = client.get(path).text
         assert "<script>alert(1)" not in body and "<b>now</b>" not in body and "<img src=x" not in body, path
         assert "&lt;script&gt;alert(1)&lt;/script&gt;" in body, path
+
+
+def test_a_navigator_corrects_the_record_and_the_neighbor_withdraws_consent(
+    client: TestClient, make_user: Callable[..., Account], care: Care, sessions: sessionmaker[Session],
+) -> None:
+    from heart.events import Event
+
+    follow_up = care.clear_with()
+    assert follow_up is not None
+    sign_in(client, make_user, Role.NAVIGATOR)
+    page = f"/neighbors/{follow_up.neighbor_id}"
+    form = {"first_name": "Rosalind", "last_name": "Quennell-Marsh", "aliases": "Roz, Rosie", "phone": "919-555-0188",
+            "contact_method": "text", "contact_times": "weekday mornings", "language": "Spanish",
+            "pronouns": "she/her", "date_of_birth": "", "address": ""}
+    bad = client.post(page, data={**form, "date_of_birth": "2999-01-01"})
+    assert bad.status_code == 422 and "date of birth" in bad.text
+    saved = client.post(page, data=form, follow_redirects=False)
+    assert saved.status_code == 303
+    shown = client.get(page).text
+    assert "919-555-0188" in shown and "Roz, Rosie" in shown and "Text message" in shown
+    with sessions() as session:
+        changed = session.scalars(select(Event).where(Event.kind == "neighbor.updated")).one()
+        assert changed.after == {"fields": ["aliases", "contact_method", "phone"]}  # names of fields, no values
+    consent = client.post(f"{page}/consents", data={"purpose": "share_with_provider"})
+    assert consent.status_code == 422 and "names the provider" in consent.text
+    assert client.post(f"{page}/consents", data={"purpose": "share_with_provider",
+                                                 "provider_name": "Lincoln Community Health Center"},
+                       follow_redirects=False).status_code == 303
+    withdrawn = client.post(f"{page}/consents/{follow_up.consent_id}/withdraw", follow_redirects=False)
+    assert withdrawn.status_code == 303
+    shown = client.get(page).text
+    assert "Consent withdrawn (follow up)" in shown and "Lincoln Community Health Center" in shown
+    with sessions() as session:
+        row = session.get_one(FollowUp, follow_up.id)
+        assert row.status == FollowUpStatus.CLOSED and row.outcome == "consent_withdrawn"
