@@ -71,6 +71,7 @@ bench: install
 	$(BIN)/python benchmarks/fuzz.py --examples 60
 	$(BIN)/python benchmarks/login_flood.py
 	$(BIN)/python benchmarks/responder_calls.py
+	$(BIN)/python benchmarks/care_queue.py
 
 $(TOOLS)/.installed: $(TOOLS_LOCK)
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)

@@ -2,7 +2,8 @@
 
 Recognisable names, phone numbers and dates of birth are planted in every free-text field a person or a feed
 can fill (call summary and address, override, escalation, cancel and strike reasons, the phone clinician's
-note, narrative, transport destination, EIDO notes and location). Then every place that must not hold them
+note, narrative, transport destination, EIDO notes and location, the warm handoff to Care Navigation and a
+navigator's note). Then every place that must not hold them
 is scanned: the server log (every logger, at DEBUG), the events API, error answers (JSON 4xx and HTML error
 pages), ``heart metrics`` (table and JSON) and the Parquet history export. The records themselves must
 still hold every value, readable by the roles that read narrative and only by them — except an EIDO call transfer's
@@ -32,6 +33,8 @@ from heart.db import transaction, utcnow
 from heart.dispatch.models import Response
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.events import REASON_GIVEN
+from heart.navigation.followups.models import FollowUp, FollowUpNote
+from heart.neighbors.models import Neighbor
 from heart.programs.models import Program
 from heart.triage.models import TriageDecision
 from tests import factories
@@ -40,10 +43,12 @@ from tests.conftest import Account, login
 
 FIELDS = ("summary", "address", "override_reason", "escalation_reason", "cancel_reason", "strike_reason",
           "phone_note", "narrative", "narrative_appended", "transport_destination", "eido_notes",
-          "eido_location", "rejected_summary", "rejected_reason", "rejected_username", "eido_caller")
+          "eido_location", "handoff_name", "handoff_times", "handoff_note", "follow_up_note",
+          "rejected_summary", "rejected_reason", "rejected_username", "eido_caller")
 SURNAMES = ("Quartermaine", "Vandersloot", "Okonkwo-Bright", "Featherstonehaugh", "Abernethy", "Castellanos",
             "Thistlewood", "Marchbanks", "Oyelaran", "Zabriskie", "Pennywhistle", "Haverbrook", "Ravenscroft",
-            "Delacroix-Moss", "Winterbottom", "Ashcombe-Pryor")
+            "Delacroix-Moss", "Winterbottom", "Ashcombe-Pryor", "Fairweather", "Blackwood-Ames", "Nightingale",
+            "Cholmondeley")
 
 
 @dataclass
@@ -133,15 +138,23 @@ def _every_free_text_field_filled(client: TestClient, people: dict[Role, Account
         assert client.post(f"/api/responses/{second}/{step}", json={}).status_code == 200
     assert client.post(f"/api/responses/{second}/transport",
                        json={"destination": planted["transport_destination"]}).status_code == 200
-    assert client.post(f"/api/responses/{second}/clear",
-                       json={**CLEAR, "narrative": planted["narrative"]}).status_code == 200
+    handoff = {"first_name": planted["handoff_name"][:80], "contact_times": planted["handoff_times"],
+               "note": planted["handoff_note"]}
+    cleared = client.post(f"/api/responses/{second}/clear", json={
+        **CLEAR, "narrative": planted["narrative"], "consent_to_follow_up": True, "handoff": handoff})
+    assert cleared.status_code == 200, cleared.text
     with sessions() as session:
         encounter_id = session.scalars(select(Encounter.id).where(Encounter.call_id == field_call)).one()
+        follow_up_id = session.scalars(select(FollowUp.id).where(FollowUp.encounter_id == encounter_id)).one()
     entry = client.post(f"/api/encounters/{encounter_id}/narrative",
                         json={"text": planted["narrative_appended"], "client_token": "planted-1"}).json()["id"]
     struck = client.post(f"/api/encounters/{encounter_id}/narrative/{entry}/strike",
                          json={"reason": planted["strike_reason"]})
     assert struck.status_code == 200, struck.text
+    _as(client, people[Role.NAVIGATOR])
+    noted = client.post(f"/api/follow-ups/{follow_up_id}/notes",
+                        json={"text": planted["follow_up_note"], "client_token": "planted-2"})
+    assert noted.status_code == 201, noted.text
     return {"overridden": overridden, "phone": phone, "escalated": escalated, "field": field_call,
             "eido": int(fed.json()["call"]["id"]), "encounter": encounter_id}
 
@@ -164,6 +177,8 @@ def _error_answers(client: TestClient, people: dict[Role, Account], planted: Pla
                     json={"text": planted["rejected_reason"], "client_token": "x"}),
         client.get(f"/calls/{calls['eido']}/why", headers={"accept": "text/html"}),
         client.get("/calls/424242", headers={"accept": "text/html"}),
+        client.post("/api/follow-ups/424242/notes", json={"text": planted["rejected_reason"],
+                                                          "client_token": "planted-3"}),
         client.post("/api/auth/login", json={"username": planted["rejected_username"][:60], "password": "nope"}),
         client.post("/api/eido", json={**call_transfer(), "callbackComponent": [
             {**call_transfer()["callbackComponent"][0], "callBackInformationUri": planted["eido_caller"]}]}),
@@ -231,7 +246,8 @@ def test_planted_personal_data_stays_in_its_records_and_nowhere_else(
             *session.scalars(select(NarrativeEntry.text)), *session.scalars(select(NarrativeEntry.strike_reason)),
             *session.scalars(select(TriageDecision.override_reason)),
             *session.scalars(select(Response.cancel_reason)),
-            *session.scalars(select(Response.transport_destination))))
+            *session.scalars(select(Response.transport_destination)), *session.scalars(select(Neighbor.first_name)),
+            *session.scalars(select(Neighbor.contact_times)), *session.scalars(select(FollowUpNote.text))))
     kept = [name for name in FIELDS if not name.startswith("rejected") and name != "eido_caller"]
     assert sorted(planted.found_in(stored)) == sorted(kept)
 

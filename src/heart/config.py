@@ -32,6 +32,7 @@ class Settings(BaseSettings):
     timezone: str = "America/New_York"
     policies_dir: Path = SOURCE_ROOT / "policies"
     resources_dir: Path = SOURCE_ROOT / "cities" / "durham" / "resources"  # needs map, demo HSDS directory
+    care_navigation_file: Path = SOURCE_ROOT / "cities" / "durham" / "care_navigation.yaml"  # follow-up rules
     shared_data: Path = SOURCE_ROOT.parent / "shared" / "data"
     vendor_dir: Path = SOURCE_ROOT / "node_modules"
     chromium_path: Path = Path("/usr/bin/chromium")

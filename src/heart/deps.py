@@ -59,6 +59,21 @@ def get_db(request: Request) -> Iterator[Session]:
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
+def get_logging_db(request: Request) -> Iterator[Session]:
+    """A writing transaction for a read that must be logged (a neighbor's record): the page is served only if its
+    access-log rows commit with it."""
+    with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+LoggedReadDep = Annotated[Session, Depends(get_logging_db, scope="function")]
+
+
 async def get_now() -> datetime:
     # async: trivial dependencies run on the event loop instead of costing a thread hop each.
     return utcnow()

@@ -83,8 +83,13 @@ def _add_routes(app: FastAPI) -> None:
     from heart.encounters.api import router as encounters_api
     from heart.encounters.pages import router as encounters_pages
     from heart.metrics.pages import router as metrics_pages
+    from heart.navigation.followups.api import router as follow_ups_api
+    from heart.navigation.followups.pages import router as follow_ups_pages
+    from heart.navigation.followups.scheduled import install as install_follow_up_sweep
     from heart.navigation.resources.api import router as resources_api
     from heart.navigation.resources.pages import router as resources_pages
+    from heart.neighbors.api import router as neighbors_api
+    from heart.neighbors.pages import router as neighbors_pages
     from heart.programs.api import router as programs_api
     from heart.programs.pages import router as programs_pages
     from heart.simulation.pages import router as simulation_pages
@@ -99,7 +104,10 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(simulation_pages)
     app.include_router(resources_api)
     app.include_router(resources_pages)
+    for router in (follow_ups_api, neighbors_api, follow_ups_pages, neighbors_pages):
+        app.include_router(router)
     install_live_board(app)
+    install_follow_up_sweep(app)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -48,6 +48,8 @@ SCREENS: list[tuple[str, str, str, str]] = [
     ("units.duty", "/admin/units", "Units & shifts", "Units, crews by role, shift schedules and safety timers"),
     ("metrics.read", "/metrics", "Dashboard", "The published figures per program, by month and hour, data quality"),
     ("simulation.run", "/simulation", "Capacity planner", "What if: more teams, other hours; reach by hour"),
+    ("followups.read", "/follow-ups", "Follow-ups",
+     "The follow-up queue: overdue first with time left; attempts, needs, referrals, outcomes"),
     ("resources.read", "/resources", "Resources", "Community services by need, language, hours and distance"),
 ]
 

@@ -169,6 +169,7 @@ def test_heart_demo_builds_the_history_and_keeps_its_logins(demo_database: str, 
     built = runner.invoke(app, ["demo", "--seed", "3", "--years", "0.02", "--logins-file", str(logins)])
     assert built.exit_code == 0, built.output
     assert "calls; responses" in built.output and "supervisor" in built.output
+    assert "care navigation:" in built.output and "follow-ups" in built.output
     again = runner.invoke(app, ["demo", "--if-empty", "--logins-file", str(logins)])
     assert again.exit_code == 0 and "supervisor" in again.output and "history" not in again.output
     refused = runner.invoke(app, ["demo", "--logins-file", str(logins)])

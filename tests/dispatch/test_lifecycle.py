@@ -68,7 +68,7 @@ def test_a_call_goes_from_intake_to_cleared_with_outcomes_and_an_encounter(
     kinds = [e["kind"] for e in client.get(f"/api/calls/{call_id}/events").json()]
     assert kinds == ["call.received", "triage.decided", "response.dispatched", "response.en_route",
                      "response.on_scene", "response.transporting", "response.cleared", "call.resolved",
-                     "encounter.opened"]
+                     "encounter.opened", "neighbor.linked", "follow_up.opened"]  # consent: the handoff
     with sessions() as session:
         encounter = session.scalars(select(Encounter).where(Encounter.call_id == call_id)).one()
         assert encounter.needs == ["housing"] and encounter.consent_to_follow_up

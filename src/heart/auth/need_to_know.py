@@ -1,11 +1,12 @@
-"""Need to know: which calls, responses, encounters and events a responder may read. Written once, used by
-every read path (the calls list and page, the JSON API, the responder's phone, encounters, timelines).
+"""Need to know: which calls, responses, encounters, events and neighbors a responder may read. Written once, used
+by every read path (the calls list and page, the JSON API, the responder's phone, encounters, timelines, neighbors).
 
 A responder sees
 - their unit's current call (the response that has neither cleared nor been cancelled), and
 - the calls of their own shifts: responses dispatched to a unit while a shift that names them was on it.
 An account that names no staff member (a unit's shared phone) counts the unit's shift in progress as its own.
 Not the unit's whole history: a year of a unit's calls is thousands of neighbors.
+A neighbor's record is narrower still: a responder reads only the neighbors named on their unit's current call.
 
 Other roles are limited by their permission families only (heart.auth.permissions). Each condition is a SQL
 expression; the set of visible responses is found through indexes (a responder's shifts, then the responses
@@ -24,6 +25,7 @@ from heart.db import utcnow
 from heart.dispatch.models import Alert, Response
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.events import Event
+from heart.neighbors.models import Neighbor, NeighborLink
 from heart.programs.models import Shift, ShiftMember
 
 
@@ -105,3 +107,15 @@ def events_visible_to(viewer: User, now: datetime | None = None) -> ColumnElemen
         and_(Event.subject_type == "alert", Event.subject_id.in_(
             select(Alert.id).where(or_(Alert.response_id.is_(None), Alert.response_id.in_(responses))))),
     ))
+
+
+def neighbors_visible_to(viewer: User) -> ColumnElement[bool]:
+    """A condition on Neighbor: for a responder, the neighbors named on their unit's current call (none once it
+    clears); other roles are limited by their permission families (an analyst's include no neighbor route)."""
+    if not is_limited(viewer):
+        return true()
+    if viewer.unit_id is None:
+        return false()
+    current = select(Response.call_id).where(Response.unit_id == viewer.unit_id, Response.cleared_at.is_(None),
+                                             Response.cancelled_at.is_(None))
+    return Neighbor.id.in_(select(NeighborLink.neighbor_id).where(NeighborLink.call_id.in_(current)))

@@ -28,6 +28,14 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "metrics.read": frozenset({R.SUPERVISOR, R.ANALYST, R.ADMIN}),
     "simulation.run": frozenset({R.SUPERVISOR, R.ANALYST}),
     "resources.read": frozenset({R.NAVIGATOR, R.SUPERVISOR, R.ADMIN}),
+    # Neighbors' records: only roles with a need. A responder reads only the neighbors of their unit's current
+    # call (heart.auth.need_to_know); an analyst, an administrator, a dispatcher never.
+    "neighbors.read": frozenset({R.RESPONDER, R.NAVIGATOR, R.SUPERVISOR}),
+    "neighbors.write": frozenset({R.NAVIGATOR, R.SUPERVISOR}),
+    "followups.read": frozenset({R.NAVIGATOR, R.SUPERVISOR}),
+    "followups.write": frozenset({R.NAVIGATOR, R.SUPERVISOR}),
+    "followups.supervise": frozenset({R.SUPERVISOR}),
+    "care.handoff": frozenset({R.CALL_TAKER, R.SUPERVISOR}),  # a CCD clinician's handoff after a phone contact
     "signed_in": frozenset(Role),
 }
 

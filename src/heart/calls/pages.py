@@ -15,7 +15,7 @@ from heart.dispatch.service import responses_for_call
 from heart.encounters.service import encounters_for_call
 from heart.events import call_timeline
 from heart.inputs import RowId
-from heart.programs.models import Unit
+from heart.programs.models import Program, ProgramKind, Unit
 from heart.templating import render
 from heart.triage.pages import router as triage_pages
 from heart.triage.service import PHONE_OUTCOMES, current_decision, decisions_for_call
@@ -47,5 +47,7 @@ def call_page(call_id: RowId, request: Request, db: SessionDep, user: CurrentUse
         "events": call_timeline(session=db, call_id=call.id, where=events_visible_to(user)), "now": now,
         "can_triage": allowed("triage.decide", user.role) and call.status in (CallStatus.OPEN, CallStatus.TRIAGED),
         "can_explain": allowed("audit.read", user.role), "phone_outcomes": PHONE_OUTCOMES,
+        "can_hand_off": allowed("care.handoff", user.role) and call.status == CallStatus.RESOLVED
+        and db.scalar(select(Program.kind).where(Program.code == call.pathway)) == ProgramKind.PHONE,
     })
 

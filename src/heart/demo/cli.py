@@ -17,6 +17,7 @@ from heart.demo.setup import DemoLogin
 if TYPE_CHECKING:
     from datetime import datetime
 
+    from heart.demo.care import CareSummary
     from heart.demo.history import HistorySummary
     from heart.navigation.resources.importer import ImportSummary
 
@@ -53,6 +54,7 @@ def demo(
         load_demo_configuration(session=session, now=now, rng=rng)
         history = _build_history(session, seed, years, console)
         directory = _load_directory(session, now)
+        care = _build_care(session, seed, now) if history is not None else None
         started = start_open_shifts(session=session, now=now)
         logins = create_demo_logins(session=session, now=now)
     write_logins(logins_file, logins)
@@ -64,6 +66,9 @@ def demo(
     if directory is not None:
         console.print(f"resource directory: {directory.total('added', 'service')} services of "
                       f"{directory.total('added', 'organization')} organizations (HSDS 3.0)")
+    if care is not None:
+        console.print(f"care navigation: {care.follow_ups:,} follow-ups, {care.open:,} open ({care.overdue:,} overdue, "
+                      f"{care.alerts:,} untouched and alerting the supervisors), {care.referrals:,} referrals")
     console.print(f"demo program ready: {started} units on duty now")
     _print_logins(logins, console)
 
@@ -84,6 +89,15 @@ def _load_directory(session: Session, now: datetime) -> ImportSummary | None:
     from heart.navigation.resources.importer import import_demo_directory
 
     return import_demo_directory(session=session, resources_dir=get_settings().resources_dir, now=now)
+
+
+def _build_care(session: Session, seed: int, now: datetime) -> CareSummary:
+    """Neighbors and follow-ups for the history's consented encounters, as they stand now (heart.demo.care)."""
+    from heart.config import get_settings
+    from heart.demo.care import build_care
+    from heart.navigation.followups.rules import care_rules
+
+    return build_care(session=session, seed=seed, now=now, rules=care_rules(get_settings()))
 
 
 def _print_logins(logins: list[DemoLogin], console: Console) -> None:

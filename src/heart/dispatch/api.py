@@ -26,6 +26,7 @@ from heart.dispatch.schemas import (
     TransportStart,
 )
 from heart.inputs import RowId
+from heart.neighbors.api import Rules
 
 router = APIRouter(tags=["dispatch"])
 
@@ -77,10 +78,12 @@ def transport(response_id: RowId, body: TransportStart, db: SessionDep, user: Cu
 
 
 @router.post("/api/responses/{response_id}/clear", dependencies=[allow("dispatch.status")])
-def clear(response_id: RowId, body: ClearResponse, db: SessionDep, user: CurrentUser, now: Now) -> ResponsePublic:
-    """Clear with outcomes (transport, PD backup for team safety, EMS support, disposition)."""
+def clear(response_id: RowId, body: ClearResponse, db: SessionDep, user: CurrentUser, now: Now,
+          care: Rules) -> ResponsePublic:
+    """Clear with outcomes (transport, PD backup for team safety, EMS support, disposition); with consent to
+    follow-up, the ``handoff`` opens the neighbor's follow-up in the navigators' queue."""
     response = service.clear_response(session=db, response_id=response_id, outcome=body, at=body.at or now,
-                                      now=now, by=user)
+                                      now=now, by=user, care=care)
     return ResponsePublic.model_validate(response)
 
 

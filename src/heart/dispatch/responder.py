@@ -35,6 +35,8 @@ from heart.encounters.models import Encounter, NarrativeEntry
 from heart.encounters.service import narrative_of
 from heart.errors import DomainError
 from heart.inputs import RowId
+from heart.navigation.followups.pages import HandoffFields
+from heart.navigation.followups.rules import care_rules
 from heart.programs.models import Program, Unit
 from heart.realtime import sse
 from heart.realtime.feed import keep_alive_until_change
@@ -45,8 +47,6 @@ router = APIRouter(include_in_schema=False)
 Token = Annotated[str | None, Form()]
 RECENT = timedelta(hours=12)  # cleared responses the crew can still add narrative to from this screen
 
-NEEDS = ("mental health", "substance use", "housing", "food", "medical care", "transportation", "benefits",
-         "safety planning", "family support")
 SERVICES = ("de-escalation", "crisis counseling", "peer support", "safety planning", "resource referral",
             "basic needs", "transport", "medical assessment")
 DISPOSITIONS = ("resolved on scene", "referred to services", "transported to care", "neighbor declined services",
@@ -110,8 +110,10 @@ def responder_view(*, session: Session, user: User, now: datetime) -> ResponderV
 def _panel(request: Request, db: Session, user: User, *, error: str | None = None, status: int = 200
            ) -> HTMLResponse:
     view = responder_view(session=db, user=user, now=utcnow())
+    care = care_rules(request.app.state.settings)
     return render(request, "responder/_panel.html", {
-        "view": view, "error": error, "new_token": new_token, "needs": NEEDS, "services": SERVICES,
+        "view": view, "error": error, "new_token": new_token, "needs": list(care.needs.needs), "services": SERVICES,
+        "contact_methods": care.config.contact_methods,
         "dispositions": DISPOSITIONS, "safety_questions": SAFETY_QUESTIONS, "now": utcnow(),
     }, status_code=status)
 
@@ -189,7 +191,7 @@ async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSe
 
 @router.post("/responder/responses/{response_id}/clear", dependencies=[allow("dispatch.status")])
 def clear(
-    response_id: RowId, request: Request, db: SessionDep, user: CurrentUser,
+    response_id: RowId, request: Request, db: SessionDep, user: CurrentUser, handoff: HandoffFields,
     disposition: Annotated[str, Form(max_length=64)] = "", transported: Annotated[bool, Form()] = False,
     transport_destination: Annotated[str, Form(max_length=128)] = "",
     pd_backup_for_safety: Annotated[bool, Form()] = False, ems_support: Annotated[bool, Form()] = False,
@@ -197,16 +199,21 @@ def clear(
     consent_to_follow_up: Annotated[bool, Form()] = False, narrative: Annotated[str, Form(max_length=20000)] = "",
     token: Token = None,
 ) -> HTMLResponse:
-    """Clear with the outcomes the dashboard counts, and open the encounter."""
+    """Clear with the outcomes the dashboard counts, and open the encounter; with consent, the warm handoff puts the
+    neighbor's follow-up in the navigators' queue at once."""
     if not disposition.strip():
         return _panel(request, db, user, error="Choose a disposition before clearing.", status=422)
+    if handoff.error:
+        return _panel(request, db, user, error=handoff.error, status=422)
     outcome = ClearResponse(transported=transported, transport_destination=transport_destination or None,
                             pd_backup_for_safety=pd_backup_for_safety, ems_support=ems_support,
                             disposition=disposition.strip(), needs=needs or [], services=services or [],
-                            consent_to_follow_up=consent_to_follow_up, narrative=narrative.strip() or None)
+                            consent_to_follow_up=consent_to_follow_up, narrative=narrative.strip() or None,
+                            handoff=handoff.handoff)
+    care = care_rules(request.app.state.settings)
     return _once(request, db, user, token, f"clear:{response_id}",
                  lambda now: service.clear_response(session=db, response_id=response_id, outcome=outcome, at=now,
-                                                    now=now, by=user))
+                                                    now=now, by=user, care=care))
 
 
 Step = Literal["en-route", "on-scene", "transport", "check-in"]

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from heart.inputs import Input, RowId
+from heart.navigation.followups.schemas import Handoff
 
 
 class AssignUnit(Input):
@@ -52,6 +53,8 @@ class ClearResponse(Input):
     services: list[str] = Field(default_factory=list)
     consent_to_follow_up: bool = False
     narrative: str | None = Field(default=None, max_length=20000)
+    handoff: Handoff | None = Field(default=None, description="the warm handoff to Care Navigation (kept only with "
+                                                              "consent to follow-up): who, how and when to reach them")
 
 
 class CancelResponse(Input):

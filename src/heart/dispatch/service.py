@@ -21,6 +21,8 @@ from heart.dispatch.schemas import CancelResponse, ClearResponse
 from heart.encounters.service import open_encounter
 from heart.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from heart.events import reason_given, record_event
+from heart.navigation.followups.flows import hand_off
+from heart.navigation.followups.rules import CareRules, care_rules
 from heart.programs.models import Program, Unit, UnitStatus
 from heart.programs.service import get_unit
 from heart.triage.policy import Policy
@@ -140,9 +142,11 @@ def start_transport(
 
 
 def clear_response(
-    *, session: Session, response_id: int, outcome: ClearResponse, at: datetime, now: datetime, by: User
+    *, session: Session, response_id: int, outcome: ClearResponse, at: datetime, now: datetime, by: User,
+    care: CareRules | None = None,
 ) -> Response:
-    """The unit is done: record outcomes, open the encounter, and free the unit."""
+    """The unit is done: record outcomes, open the encounter, and free the unit. With the neighbor's consent, the
+    warm handoff opens their follow-up in the navigators' queue in the same transaction."""
     response = _lock(session, response_id, by)
     if response.cleared_at is not None:
         return response  # a repeated tap
@@ -165,9 +169,12 @@ def clear_response(
                         "ems_support": response.ems_support, "disposition": outcome.disposition})
     session.flush()
     _settle_call(session, session.get_one(Call, response.call_id), at, resolved=True)
-    open_encounter(session=session, response=response, needs=outcome.needs, services=outcome.services,
-                   consent_to_follow_up=outcome.consent_to_follow_up, narrative=outcome.narrative, at=at,
-                   actor_id=by.id)
+    encounter = open_encounter(session=session, response=response, needs=outcome.needs, services=outcome.services,
+                               consent_to_follow_up=outcome.consent_to_follow_up, narrative=outcome.narrative, at=at,
+                               actor_id=by.id)
+    if outcome.consent_to_follow_up or outcome.handoff is not None:
+        hand_off(session=session, encounter=encounter, handoff=outcome.handoff, at=at, actor_id=by.id,
+                 rules=care or care_rules())
     return response
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import encounters_visible_to
+from heart.calls.models import Call
 from heart.dispatch.models import Response
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.errors import Conflict, NotFound
@@ -95,3 +96,22 @@ def strike_narrative(
     record_event(session=session, kind="narrative.struck", subject_type="narrative_entry", subject_id=entry.id,
                  call_id=encounter.call_id, at=at, actor_id=actor_id, after={"reason": reason_given(reason)})
     return entry
+
+
+def open_phone_encounter(
+    *, session: Session, call: Call, program_id: int, needs: list[str], consent_to_follow_up: bool, at: datetime,
+    actor_id: int | None,
+) -> Encounter:
+    """The encounter of a contact a phone clinician (CCD) had with a neighbor: one per call, no responder."""
+    encounter = session.scalar(select(Encounter).where(Encounter.call_id == call.id, Encounter.response_id.is_(None))
+                               .order_by(Encounter.id).limit(1))
+    if encounter is not None:
+        return encounter
+    encounter = Encounter(call_id=call.id, response_id=None, program_id=program_id, needs=needs, services=[],
+                          consent_to_follow_up=consent_to_follow_up, created_at=at, created_by_id=actor_id)
+    session.add(encounter)
+    session.flush()
+    record_event(session=session, kind="encounter.opened", subject_type="encounter", subject_id=encounter.id,
+                 call_id=call.id, at=at, actor_id=actor_id,
+                 after={"needs": needs, "services": [], "consent_to_follow_up": consent_to_follow_up, "phone": True})
+    return encounter

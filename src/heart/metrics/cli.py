@@ -16,7 +16,7 @@ from rich.table import Table
 
 from heart.console import OutputFormat
 from heart.errors import DomainError
-from heart.metrics.schemas import MISSED_WORDS, MetricsReport
+from heart.metrics.schemas import MISSED_WORDS, CareMetrics, MetricsReport
 
 FIGURES = (
     ("responses", "Responses", "{:,}"),
@@ -70,6 +70,9 @@ def metrics(
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
     else:
         console.print(report_table(report))
+        if report.care is not None:
+            console.print(care_table(report.care))
+            console.print(referrals_table(report.care))
 
 
 def _day(text: str | None, option: str) -> date | None:
@@ -103,6 +106,28 @@ def report_table(report: MetricsReport) -> Table:
             table.add_row(f"  missed: {words}", *(f"{r.missed.get(reason, 0):,}" if r else "—"
                                                   for r in reach.values()))
         table.add_row("Eligible calls still open", *(f"{r.in_progress:,}" if r else "—" for r in reach.values()))
+    return table
+
+
+def care_table(care: CareMetrics) -> Table:
+    """Care navigation: follow-up of consented encounters (all, then by program) and referrals by need."""
+    columns = {"all": care.all, **care.by_program}
+    table = Table("", *columns, title="Care navigation (by the encounter's date; referrals by when made)",
+                  title_justify="left")
+    for key, label, fmt in (("consented_encounters", "Consented encounters", "{:,}"),
+                            ("pct_followed_up_in_time", "% followed up by the due time", "{:.2f}%"),
+                            ("median_hours_to_first_contact", "Median hours to first contact", "{:.2f}")):
+        table.add_row(label, *(_cell(getattr(figures, key), fmt) for figures in columns.values()))
+    return table
+
+
+def referrals_table(care: CareMetrics) -> Table:
+    """Referrals made in the period by need, and how their loops closed so far."""
+    table = Table("need", "made", "accepted", "completed", "declined", "no response",
+                  title="Referrals by need (made in the period)", title_justify="left")
+    for need, counts in care.referrals_by_need.items():
+        table.add_row(need, *(f"{value:,}" for value in (counts.made, counts.accepted, counts.completed,
+                                                          counts.declined, counts.no_response)))
     return table
 
 

@@ -19,6 +19,7 @@ from heart.metrics.backends import open_database
 from heart.metrics.definitions import EXCEPTION_KINDS, Period
 from heart.metrics.schemas import MISSED_WORDS, MetricsReport, PeriodPublic
 from heart.metrics.service import compute_metrics, report_programs
+from heart.navigation.followups.rules import care_rules
 from heart.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
@@ -77,7 +78,10 @@ def dashboard(request: Request, since: str | None = None, until: str | None = No
     except DomainError as problem:  # pragma: no cover - every program exists when no code is asked for
         error, report = str(problem), MetricsReport(period=PeriodPublic(), programs={})
     codes = report_programs(report)
+    care = care_rules(settings)
     return render(request, "metrics/dashboard.html", {
+        "care_codes": list(report.care.by_program) if report.care else [],
+        "due_hours": f"{care.config.follow_up_due_hours:g}", "need_label": care.need_label,
         "report": report, "codes": codes, "seven": SEVEN, "more": MORE, "error": error,
         "since": since or "", "until": until or "", "presets": presets(today),
         "exception_kinds": [(kind, EXCEPTION_WORDS[kind]) for kind in EXCEPTION_KINDS],

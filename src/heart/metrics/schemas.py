@@ -70,8 +70,38 @@ class ProgramMetrics(BaseModel):
     reach: Reach | None = Field(None, description="field programs, when the source holds the calls")
 
 
+class CareFigures(BaseModel):
+    """Follow-up after encounters with consent, for the period (by the encounter's local date)."""
+
+    consented_encounters: int = Field(0, description="encounters with the neighbor's consent to follow-up")
+    followed_up_in_time: int = Field(0, description="of those, with a contact attempt by the follow-up's due time")
+    pct_followed_up_in_time: float | None = None
+    reached: int = Field(0, description="of those, whose neighbor was reached")
+    median_hours_to_first_contact: float | None = Field(None, description="encounter → first attempt that reached "
+                                                                         "the neighbor")
+
+
+class ReferralCounts(BaseModel):
+    """Referrals made in the period for one need, and how their loops closed so far."""
+
+    made: int = 0
+    accepted: int = 0
+    completed: int = 0
+    declined: int = 0
+    no_response: int = 0
+
+
+class CareMetrics(BaseModel):
+    """Care navigation's figures: overall, by the program whose encounter it was, and referrals by need."""
+
+    all: CareFigures = Field(default_factory=CareFigures)
+    by_program: dict[str, CareFigures] = Field(default_factory=dict)
+    referrals_by_need: dict[str, ReferralCounts] = Field(default_factory=dict)
+
+
 class MetricsReport(BaseModel):
     """Every program's figures for one period."""
 
     period: PeriodPublic
     programs: dict[str, ProgramMetrics]
+    care: CareMetrics | None = Field(None, description="care navigation, when the source holds follow-ups")

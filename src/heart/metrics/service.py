@@ -14,9 +14,19 @@ from typing import Any
 import ibis.expr.types as ir
 
 from heart.errors import NotFound
+from heart.metrics import care as c
 from heart.metrics import definitions as d
 from heart.metrics.backends import MetricsSource, quiet
-from heart.metrics.schemas import DataQuality, MetricsReport, PeriodPublic, ProgramMetrics, Reach
+from heart.metrics.schemas import (
+    CareFigures,
+    CareMetrics,
+    DataQuality,
+    MetricsReport,
+    PeriodPublic,
+    ProgramMetrics,
+    Reach,
+    ReferralCounts,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +56,7 @@ def compute_metrics(*, source: MetricsSource, period: d.Period, program: str | N
                            programs={code: ProgramMetrics() for code in ([program] if program else codes)})
     if reach is not None and reach_zones:
         _fill_reach(report, source, reach, reach_zones, period)
+    report.care = care_metrics(source=source, period=period, program=program)
     clock = d.local_clock(_rows(d.time_span(history))[0], (row["timezone"] for row in programs))
     if clock is None:
         return report
@@ -53,6 +64,52 @@ def compute_metrics(*, source: MetricsSource, period: d.Period, program: str | N
             source.materialized(d.classify(facts, clock, period)) as classified:
         _fill(report, classified, source.native_quantiles)
     return report
+
+
+def care_metrics(*, source: MetricsSource, period: d.Period, program: str | None = None) -> CareMetrics | None:
+    """Care navigation's figures for the period (``heart.metrics.care``); None when the source holds no consented
+    encounter and no referral."""
+    encounters, referrals = source.care_encounters, source.care_referrals
+    if encounters is None or referrals is None:
+        return None
+    if program is not None:
+        encounters = encounters.filter(encounters.program == program)
+        referrals = referrals.filter(referrals.program == program)
+    care = CareMetrics()
+    first, second = c.care_span(encounters, referrals)
+    span = {f"{name}_{n}": value for n, table in enumerate((first, second)) for name, value in _rows(table)[0].items()}
+    clock = d.local_clock(span, (row["timezone"] for row in _rows(c.zones(encounters, referrals))))
+    if clock is None:  # no consented encounter and no referral: nothing to say (as a source without them)
+        return None
+    with source.materialized(c.encounter_facts(encounters, source.epoch_micros, clock, period)) as facts:
+        for row in _rows(c.follow_up_summary(facts)):
+            care.by_program[row["program"]] = _care_figures(row)
+        care.all = _care_figures(_rows(c.follow_up_summary(facts, by=()))[0])
+        for row in _rows(c.median_neighbours(facts)):
+            care.by_program[row["program"]].median_hours_to_first_contact = _median_hours(row)
+        care.all.median_hours_to_first_contact = _median_hours(_rows(c.median_neighbours(facts, by=()))[0])
+    for row in _rows(c.referrals_by_need(referrals, source.epoch_micros, clock, period)):
+        care.referrals_by_need[row["need"]] = ReferralCounts(**{k: int(row[k] or 0) for k in ("made", *c.LOOP)})
+    care.by_program = dict(sorted(care.by_program.items()))
+    care.referrals_by_need = dict(sorted(care.referrals_by_need.items(), key=lambda item: (-item[1].made, item[0])))
+    return care
+
+
+def _care_figures(row: Mapping[str, Any]) -> CareFigures:
+    consented, in_time = int(row["consented"] or 0), int(row["in_time"] or 0)
+    return CareFigures(consented_encounters=consented, followed_up_in_time=in_time, reached=int(row["reached"] or 0),
+                       pct_followed_up_in_time=round_half_up(Fraction(100 * in_time, consented)) if consented else None)
+
+
+def _median_hours(row: Mapping[str, Any]) -> float | None:
+    """The median from its two ranked neighbours (linear interpolation, as percentile_cont), in hours."""
+    n = int(row["n"] or 0)
+    if n == 0:
+        return None
+    low, high = int(row["median_low"]), int(row["median_high"])
+    position = (n - 1) * c.MEDIAN
+    micros = low + (position - position.numerator // position.denominator) * (high - low)
+    return round_half_up(Fraction(micros) / d.MICROS_PER_HOUR)
 
 
 def _fill_reach(report: MetricsReport, source: MetricsSource, reach: ir.Table, zones: list[dict[str, Any]],

@@ -33,6 +33,10 @@ class MetricsSource:
     database); DuckDB over Parquet rescans instead, which is faster than writing millions of rows."""
     reach: ir.Table | None = None
     """Calls eligible for each field program (``definitions.REACH_SCHEMA``); None when the source has no calls."""
+    care_encounters: ir.Table | None = None
+    """Encounters with consent to follow-up (``care.CARE_ENCOUNTERS_SCHEMA``); None when the source has none."""
+    care_referrals: ir.Table | None = None
+    """Referrals (``care.REFERRALS_SCHEMA``); None when the source has none."""
 
     @contextmanager
     def materialized(self, expr: ir.Table) -> Iterator[ir.Table]:

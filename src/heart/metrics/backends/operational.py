@@ -85,6 +85,36 @@ def reach_of(connection: BaseBackend) -> ir.Table:
     )
 
 
+def care_of(connection: BaseBackend) -> tuple[ir.Table, ir.Table]:
+    """Consented encounters with their follow-ups' due times and first attempts (``care.CARE_ENCOUNTERS_SCHEMA``),
+    and referrals with the program of the encounter they came from (``care.REFERRALS_SCHEMA``)."""
+    encounters = connection.table("encounters")
+    programs = connection.table("programs")
+    follow_ups = connection.table("follow_ups")
+    attempts = connection.table("contact_attempts")
+    referrals = connection.table("referrals")
+    firsts = attempts.group_by(attempt_follow_up=attempts.follow_up_id).aggregate(
+        first_attempt=attempts.at.min(), first_contact=attempts.at.min(where=attempts.reached))
+    worked = follow_ups.left_join(firsts, follow_ups.id == firsts.attempt_follow_up)
+    per_encounter = worked.group_by(worked_encounter=worked.encounter_id).aggregate(
+        due=worked.due_at.min(), first_attempt=worked.first_attempt.min(), first_contact=worked.first_contact.min())
+    consented = encounters.filter(encounters.consent_to_follow_up).join(
+        programs, encounters.program_id == programs.id)
+    joined = consented.left_join(per_encounter, consented.id == per_encounter.worked_encounter)
+    care_encounters = joined.select(
+        program=joined.code, timezone=joined.timezone, encountered_at=joined.created_at, due_at=joined.due,
+        first_attempt_at=joined.first_attempt, first_contact_at=joined.first_contact)
+    origin = follow_ups.join(encounters, follow_ups.encounter_id == encounters.id).join(
+        programs, encounters.program_id == programs.id).select(
+        origin_follow_up=follow_ups.id, origin_program=programs.code, origin_zone=programs.timezone)
+    made = referrals.join(origin, referrals.follow_up_id == origin.origin_follow_up)
+    care_referrals = made.select(
+        program=made.origin_program, timezone=made.origin_zone, need=made.need, made_at=made.made_at,
+        accepted_at=made.accepted_at, completed_at=made.completed_at, declined_at=made.declined_at,
+        no_response_at=made.no_response_at)
+    return care_encounters, care_referrals
+
+
 def open_operational(database_url: str) -> MetricsSource:
     """Connect Ibis to the database HEART runs on."""
     url = make_url(database_url)
@@ -92,11 +122,13 @@ def open_operational(database_url: str) -> MetricsSource:
         if not url.database or url.database == ":memory:":
             raise ValueError("metrics need a SQLite file, not an in-memory database")
         connection: BaseBackend = ibis.sqlite.connect(url.database)
+        encounters, referrals = care_of(connection)
         return MetricsSource("sqlite", connection, history_of(connection), sqlite_epoch_micros,
-                             reach=reach_of(connection))
+                             reach=reach_of(connection), care_encounters=encounters, care_referrals=referrals)
     if url.get_backend_name() == "postgresql":
         connection = ibis.postgres.connect(host=url.host or "localhost", port=url.port or 5432, user=url.username,
                                            password=url.password, database=url.database)
+        encounters, referrals = care_of(connection)
         return MetricsSource("postgres", connection, history_of(connection), postgres_epoch_micros,
-                             reach=reach_of(connection))
+                             reach=reach_of(connection), care_encounters=encounters, care_referrals=referrals)
     raise ValueError(f"metrics cannot run on a {url.get_backend_name()} database")

@@ -1,0 +1,153 @@
+"""The city's rules for care navigation, read from its configuration (``care_navigation.yaml``): the hours a
+follow-up is due in, the attempts before "unreachable", when a supervisor is alerted, and the vocabularies of
+consent purposes, contact methods, attempt results and closing outcomes. Code holds the mechanisms; every hour
+and word a program manager might change is here. The needs vocabulary is the city's ``needs.yaml``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from heart.config import Settings, get_settings
+from heart.navigation.resources.needs import NeedsMap, city_needs
+from heart.yamlfile import read_yaml
+
+SECTION = "care_navigation"
+FOLLOW_UP = "follow_up"
+"""The consent purpose a follow-up needs (a mechanism: the follow-up checks it); its words are the city's."""
+SHARE = "share_with_provider"
+"""The consent purpose a referral needs: sharing the neighbor's details with the service's organization."""
+CloseRule = Literal["reached", "unreachable", "consent_withdrawn"]
+
+
+class Term(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(min_length=1, max_length=80)
+
+
+class Purpose(Term):
+    provider: bool = False
+
+
+class Method(Term):
+    needs_phone: bool = False
+
+
+class AttemptResult(Term):
+    reached: bool = False
+
+
+class Outcome(Term):
+    when: CloseRule
+
+
+class CareNavigation(BaseModel):
+    """The ``care_navigation`` section of a city's configuration."""
+
+    model_config = ConfigDict(extra="forbid")
+    program: str = Field(min_length=1, max_length=16)
+    follow_up_due_hours: float = Field(gt=0, le=24 * 30)
+    attempts_before_unreachable: int = Field(ge=1, le=50)
+    supervisor_alert_hours_after_due: float = Field(ge=0, le=24 * 30)
+    consent_purposes: dict[str, Purpose] = Field(min_length=1)
+    contact_methods: dict[str, Method] = Field(min_length=1)
+    attempt_results: dict[str, AttemptResult] = Field(min_length=1)
+    outcomes: dict[str, Outcome] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _mechanisms_have_words(self) -> CareNavigation:
+        if FOLLOW_UP not in self.consent_purposes:
+            raise ValueError(f"consent_purposes must name {FOLLOW_UP!r} (the consent a follow-up needs)")
+        share = self.consent_purposes.get(SHARE)
+        if share is None or not share.provider:
+            raise ValueError(f"consent_purposes must name {SHARE!r} with `provider: true` (the consent a referral "
+                             "needs)")
+        if not any(result.reached for result in self.attempt_results.values()):
+            raise ValueError("attempt_results: at least one result must be `reached: true`")
+        for rule in ("reached", "unreachable", "consent_withdrawn"):
+            if not any(outcome.when == rule for outcome in self.outcomes.values()):
+                raise ValueError(f"outcomes: one outcome must close `when: {rule}`")
+        return self
+
+
+class CareFile(BaseModel):
+    model_config = ConfigDict(extra="allow")  # other sections of a city's file are someone else's
+    care_navigation: CareNavigation
+
+
+class CareRules:
+    """The care-navigation rules in force, with the needs vocabulary they record."""
+
+    def __init__(self, config: CareNavigation, resources_dir: Path) -> None:
+        self.config = config
+        self.resources_dir = resources_dir
+
+    @property
+    def needs(self) -> NeedsMap:
+        """The city's needs vocabulary (re-read when its file changes)."""
+        return city_needs(self.resources_dir)
+
+    @property
+    def due_after(self) -> timedelta:
+        return timedelta(hours=self.config.follow_up_due_hours)
+
+    @property
+    def alert_after_due(self) -> timedelta:
+        return timedelta(hours=self.config.supervisor_alert_hours_after_due)
+
+    @property
+    def attempts_before_unreachable(self) -> int:
+        return self.config.attempts_before_unreachable
+
+    def reached(self, result: str) -> bool:
+        return self.config.attempt_results[result].reached
+
+    def outcome_rule(self, outcome: str) -> CloseRule:
+        return self.config.outcomes[outcome].when
+
+    def outcome_for(self, rule: CloseRule) -> str:
+        """The first outcome that closes by ``rule`` (the one the system records for it)."""
+        return next(key for key, outcome in self.config.outcomes.items() if outcome.when == rule)
+
+    def label(self, vocabulary: str, key: str | None) -> str:
+        """The words for ``key`` in one of the vocabularies (the key itself when the city no longer has it)."""
+        terms: dict[str, Term] = getattr(self.config, vocabulary)
+        return terms[key].label if key in terms else (key or "—")
+
+    def need_label(self, key: str) -> str:
+        need = self.needs.needs.get(key)
+        return need.label if need else key
+
+
+def load_care_rules(path: Path, resources_dir: Path) -> CareRules:
+    """Read and check a city's care-navigation section; a mistake names the file, the line and the field."""
+    document = read_yaml(path)
+    try:
+        parsed = CareFile.model_validate(document.data or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = tuple(first["loc"])
+        where = ".".join(str(part) for part in location) or SECTION
+        raise document.error(location, f"{where}: {first['msg']}") from None
+    return CareRules(parsed.care_navigation, resources_dir)
+
+
+def care_rules(settings: Settings | None = None) -> CareRules:
+    """The rules in force for ``settings`` (the process's settings by default), re-read when the file changes."""
+    settings = settings or get_settings()
+    file = settings.care_navigation_file
+    try:
+        stamp = file.stat().st_mtime_ns
+    except OSError:
+        stamp = -1  # load_care_rules names the missing file
+    return _cached(file, stamp, settings.resources_dir)
+
+
+@lru_cache(maxsize=8)
+def _cached(file: Path, _stamp: int, resources_dir: Path) -> CareRules:
+    return load_care_rules(file, resources_dir)
