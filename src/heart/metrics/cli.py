@@ -26,6 +26,7 @@ FIGURES = (
     ("pct_needed_transport", "% needed transport", "{:.2f}%"),
     ("pct_needed_pd_backup_for_team_safety", "% needed PD backup for team safety", "{:.2f}%"),
     ("pct_needed_ems_support", "% needed EMS support", "{:.2f}%"),
+    ("pct_team_felt_safe", "% where the team felt safe (of those answered)", "{:.2f}%"),
     ("median_minutes_received_to_scene", "Median minutes call → on scene", "{:.2f}"),
     ("p90_minutes_received_to_scene", "90th percentile minutes call → on scene", "{:.2f}"),
     ("cancelled_responses", "Cancelled responses", "{:,}"),

@@ -28,10 +28,16 @@ def open_duckdb_parquet(path: str | Path, *, threads: int | None = None,
     """An in-memory DuckDB reading the Parquet file (or glob) of the history, and of the eligible calls if given."""
     connection = ibis.duckdb.connect(threads=threads) if threads else ibis.duckdb.connect()
     with quiet():
-        history = connection.read_parquet(str(path), table_name="history")
+        history = with_every_column(connection.read_parquet(str(path), table_name="history"))
         reach = connection.read_parquet(str(reach_path), table_name="reach") if reach_path else None
     return MetricsSource("duckdb", connection, history, duckdb_epoch_micros, native_quantiles=True,
                          materialize=False, reach=reach)
+
+
+def with_every_column(history: ir.Table) -> ir.Table:
+    """A history exported before a column was added (``team_felt_safe``, ``beat``) reads it as null."""
+    missing = {name: ibis.null(kind) for name, kind in HISTORY_SCHEMA.items() if name not in history.columns}
+    return history.mutate(**missing) if missing else history
 
 
 def export_history(source: MetricsSource, path: str | Path) -> int:

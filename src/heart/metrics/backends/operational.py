@@ -49,6 +49,7 @@ def history_of(connection: BaseBackend) -> ir.Table:
         received_at=calls.received_at, dispatched_at=responses.dispatched_at, on_scene_at=responses.on_scene_at,
         cleared_at=responses.cleared_at, cancelled_at=responses.cancelled_at, transported=responses.transported,
         pd_backup_for_safety=responses.pd_backup_for_safety, ems_support=responses.ems_support,
+        team_felt_safe=responses.team_felt_safe, beat=calls.beat,
     )
 
 

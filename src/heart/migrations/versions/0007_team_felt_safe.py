@@ -1,0 +1,29 @@
+"""team felt safe: the crew's answer on the clear form, for the responders' own safety figure
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-05 09:00:00.000000
+
+Self-contained (one nullable column on responses); the lead re-chains it onto the merged head.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0007"
+down_revision: str | None = "0006"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+# A plain nullable column, added and dropped with ALTER TABLE (SQLite 3.35+), never by rebuilding responses.
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("responses", schema=None, recreate="never") as batch_op:
+        batch_op.add_column(sa.Column("team_felt_safe", sa.Boolean(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("responses", schema=None, recreate="never") as batch_op:
+        batch_op.drop_column("team_felt_safe")
