@@ -33,6 +33,10 @@ class MetricsSource:
     database); DuckDB over Parquet rescans instead, which is faster than writing millions of rows."""
     reach: ir.Table | None = None
     """Calls eligible for each field program (``definitions.REACH_SCHEMA``); None when the source has no calls."""
+    phone: ir.Table | None = None
+    """Calls resolved by a phone program (``public.cube.PHONE_SCHEMA``); None when the source has no calls."""
+    owns_connection: bool = True
+    """False when the connection belongs to someone else (a Spark session shared by several sources)."""
 
     @contextmanager
     def materialized(self, expr: ir.Table) -> Iterator[ir.Table]:
@@ -53,7 +57,7 @@ class MetricsSource:
     def close(self) -> None:
         """Release the connection."""
         disconnect = getattr(self.connection, "disconnect", None)
-        if disconnect is not None:
+        if disconnect is not None and self.owns_connection:
             disconnect()
 
     def __enter__(self) -> MetricsSource:

@@ -86,6 +86,17 @@ def reach_of(connection: BaseBackend) -> ir.Table:
     )
 
 
+def phone_of(connection: BaseBackend) -> ir.Table:
+    """Calls a phone program resolved (routed to it and resolved: only ``resolve_by_phone`` does both), in
+    ``public.cube.PHONE_SCHEMA``."""
+    calls = connection.table("calls")
+    programs = connection.table("programs")
+    phone = programs.filter(programs.kind == "phone")
+    joined = calls.join(phone, calls.pathway == phone.code).filter(calls.status == "resolved")
+    return joined.select(program=phone.code, timezone=phone.timezone, incident_type=calls.incident_type,
+                         received_at=calls.received_at, resolved_at=calls.closed_at)
+
+
 def open_operational(database_url: str) -> MetricsSource:
     """Connect Ibis to the database HEART runs on."""
     url = make_url(database_url)
@@ -94,10 +105,10 @@ def open_operational(database_url: str) -> MetricsSource:
             raise ValueError("metrics need a SQLite file, not an in-memory database")
         connection: BaseBackend = ibis.sqlite.connect(url.database)
         return MetricsSource("sqlite", connection, history_of(connection), sqlite_epoch_micros,
-                             reach=reach_of(connection))
+                             reach=reach_of(connection), phone=phone_of(connection))
     if url.get_backend_name() == "postgresql":
         connection = ibis.postgres.connect(host=url.host or "localhost", port=url.port or 5432, user=url.username,
                                            password=url.password, database=url.database)
         return MetricsSource("postgres", connection, history_of(connection), postgres_epoch_micros,
-                             reach=reach_of(connection))
+                             reach=reach_of(connection), phone=phone_of(connection))
     raise ValueError(f"metrics cannot run on a {url.get_backend_name()} database")
