@@ -12,8 +12,9 @@ tables of a PostgreSQL session, or on Spark (local, or a cluster).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -21,14 +22,9 @@ import pyarrow.parquet as pq
 
 from heart.metrics.backends import MetricsSource, quiet
 from heart.metrics.definitions import HISTORY_SCHEMA, REACH_SCHEMA
+from heart.metrics.engines import Engine
 
 PARTS = ("responses", "reach", "phone")
-
-
-class Engine(StrEnum):
-    duckdb = "duckdb"
-    postgres = "postgres"
-    spark = "spark"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +77,36 @@ def open_history(path: str | Path, *, engine: Engine = Engine.duckdb, postgres_u
     from heart.metrics.backends.spark import open_spark_parquet, spark_session
 
     return open_spark_parquet(files, session=spark if spark is not None else spark_session())
+
+
+@contextmanager
+def metrics_source(*, database_url: str, history: str | Path | None = None, engine: Engine | None = None,
+                   postgres_url: str | None = None, spark_master: str | None = None) -> Iterator[MetricsSource]:
+    """The source a command reads: the operational database, or a history folder on an engine (DuckDB by
+    default). A Spark session started here is stopped at the end."""
+    from heart.metrics.backends import open_database
+
+    if history is None:
+        if engine not in (None, Engine.postgres) or (engine == Engine.postgres and
+                                                     not database_url.startswith("postgresql")):
+            raise ValueError(f"--engine {engine} reads a history folder: give --history PATH "
+                             "(`heart export history --out DIR` writes one)")
+        with open_database(database_url) as source:
+            yield source
+        return
+    engine = engine or Engine.duckdb
+    spark, started = None, False
+    if engine == Engine.spark:
+        from heart.metrics.backends.spark import running_spark_session, spark_session
+
+        started = running_spark_session() is None
+        spark = spark_session(spark_master)
+    try:
+        with open_history(history, engine=engine, postgres_url=postgres_url or database_url, spark=spark) as source:
+            yield source
+    finally:
+        if spark is not None and started:
+            spark.stop()
 
 
 def export_history(source: MetricsSource, folder: str | Path) -> dict[str, int]:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 LOCAL = "local[*]"
 
 
-class SparkMissing(RuntimeError):
+class SparkMissing(ImportError):
     """PySpark is not installed."""
 
 
@@ -35,6 +35,15 @@ def _unix_micros(value: datetime) -> int:  # type: ignore[empty-body]
 
 def spark_epoch_micros(value: ir.TimestampValue) -> ir.IntegerValue:
     return _unix_micros(value)
+
+
+def running_spark_session() -> Any:
+    """The Spark session already running in this process, if any (None also without PySpark)."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        return None
+    return SparkSession.getActiveSession()
 
 
 def spark_session(master: str | None = None, *, app_name: str = "heart-metrics", **conf: str) -> Any:
