@@ -50,8 +50,12 @@ MEANINGS: dict[str, Meaning] = {
                           "program before its hours and unit availability, and that are closed."),
     "reached_calls": Meaning("Reached", "Eligible calls that a unit of the program reached on scene."),
     "pct_reached": Meaning("Reach", "Reached ÷ eligible calls."),
-    "missed": Meaning("Missed, by reason", "Every eligible call the program did not reach, under exactly one "
-                                           "reason: the one recorded when it happened."),
+    "outcomes": Meaning("Eligible calls by outcome", "Reached, or missed under exactly one reason: the one "
+                                                     "recorded when it happened (the program was closed; no unit "
+                                                     "on duty and free; no free unit could arrive in time; not "
+                                                     "dispatched in time while units were free), else sent "
+                                                     "elsewhere by a person, else its unit was called off, else "
+                                                     "other."),
     "in_progress": Meaning("Eligible calls still open", "Eligible calls not yet closed (in no figure above)."),
     "resolved_by_phone": Meaning(
         "Calls resolved by phone", "Calls routed to the phone program that its clinician resolved by phone, by the "
