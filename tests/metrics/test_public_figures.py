@@ -133,3 +133,12 @@ def test_heart_export_writes_whole_ended_years_only(cli_database: str, tmp_path:
     figures = runner.invoke(app, ["export", "public-figures", "--year", "2024"])
     assert figures.exit_code == 0, figures.output
     assert json.loads(figures.stdout)["programs"]["SML"]["groups"]["responses"]["total_hidden"] is True
+
+
+def test_the_analytics_benchmark_runs_on_a_small_history(tmp_path: Path) -> None:
+    from benchmarks.analytics import run_floor, run_public, write_history
+
+    write_history(tmp_path / "history", 20_000)
+    public, floor = run_public("duckdb", tmp_path / "history", 1), run_floor(tmp_path / "history", 1)
+    assert public["program_years"] == 20  # two programs, ten years
+    assert 0.9 * floor["responses"] < public["responses"] <= floor["responses"]  # the counted rule drops a few

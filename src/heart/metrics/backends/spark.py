@@ -49,7 +49,8 @@ def running_spark_session() -> Any:
 def spark_session(master: str | None = None, *, app_name: str = "heart-metrics", **conf: str) -> Any:
     """A Spark session (the running one if any): UTC session time, quiet console, few shuffle partitions.
 
-    ``master`` wins over ``SPARK_REMOTE``; with neither, Spark runs in this process's JVM (``local[*]``).
+    ``master`` wins over ``SPARK_REMOTE`` (Spark Connect), which wins over ``spark-submit --master``; with none,
+    Spark runs in this process's JVM (``local[*]``).
     """
     try:
         from pyspark.sql import SparkSession
@@ -60,7 +61,7 @@ def spark_session(master: str | None = None, *, app_name: str = "heart-metrics",
         builder = builder.master(master)
     elif os.environ.get("SPARK_REMOTE"):
         builder = builder.remote(os.environ["SPARK_REMOTE"])
-    else:
+    elif not os.environ.get("PYSPARK_GATEWAY_PORT"):  # under spark-submit, its --master stands
         builder = builder.master(LOCAL)
     settings = {"spark.sql.session.timeZone": "UTC", "spark.ui.enabled": "false",
                 "spark.ui.showConsoleProgress": "false", "spark.sql.shuffle.partitions": "8", **conf}

@@ -81,11 +81,12 @@ def year_period(first: int, last: int | None = None) -> d.Period:
     return d.Period(since=date(first, 1, 1), until=date(last or first, 12, 31))
 
 
-def collect(*, source: MetricsSource, first: int, last: int | None = None,
-            providers: Iterable[Provider] = ()) -> list[RawGroup]:
-    """Every group of every program for the whole years ``first`` to ``last``."""
+def collect(*, source: MetricsSource, first: int, last: int | None = None, providers: Iterable[Provider] = (),
+            beats: bool = True) -> list[RawGroup]:
+    """Every group of every program for the whole years ``first`` to ``last`` (responses by beat too, unless
+    ``beats`` is False: a second scan of the history)."""
     period = year_period(first, last)
-    groups = _response_groups(source, period)
+    groups = _response_groups(source, period, beats)
     years = range(first, (last or first) + 1)
     if source.reach is not None:
         groups += [group for year in years for group in _reach_groups(source, source.reach, year)]
@@ -101,10 +102,12 @@ def _rows(expr: ir.Table) -> list[dict[str, Any]]:
         return list(expr.to_pyarrow().to_pylist())
 
 
-def _response_groups(source: MetricsSource, period: d.Period) -> list[RawGroup]:
+def _response_groups(source: MetricsSource, period: d.Period, beats: bool) -> list[RawGroup]:
     history = source.history
-    zones = [row["timezone"] for row in _rows(d.programs_and_zones(history))]
-    clock = d.local_clock(_rows(d.time_span(history))[0], zones)
+    span = _rows(d.time_span(history))[0]  # DuckDB reads it from the Parquet statistics
+    zones = [span["first_timezone"]] if span["first_timezone"] == span["last_timezone"] else [
+        row["timezone"] for row in _rows(d.programs_and_zones(history))]
+    clock = d.local_clock(span, zones)
     if clock is None:
         return []
     classified = d.classify(d.response_facts(history, source.epoch_micros), clock, period)
@@ -117,9 +120,9 @@ def _response_groups(source: MetricsSource, period: d.Period) -> list[RawGroup]:
         _add(totals["month"][f"{month % 100:02d}"], values)
         totals["call_type"][row["incident_type"] or UNKNOWN] += values[0]
         totals["hour"][str(int(row["hour"]))] += values[0]
-    for row in _rows(cube.beat_cube(classified)):
+    for row in _rows(cube.beat_cube(classified)) if beats else []:
         sums[(row["program"], int(row["month"]) // 100)]["beat"][row["beat"] or UNKNOWN] += int(row["responses"])
-    return [_response_group(program, year, totals) for (program, year), totals in sorted(sums.items())]
+    return [_response_group(program, year, totals, beats) for (program, year), totals in sorted(sums.items())]
 
 
 def _new_sums() -> dict[str, Any]:
@@ -143,7 +146,7 @@ def minutes(sums: list[int]) -> dict[str, float | None]:
             "avg_total_minutes": round_half_up(Fraction(to_scene + on_scene, per))}
 
 
-def _response_group(program: str, year: int, totals: dict[str, Any]) -> RawGroup:
+def _response_group(program: str, year: int, totals: dict[str, Any], beats: bool) -> RawGroup:
     everything = dict(zip(cube.SUMS, totals["all"], strict=True))
     n = everything["responses"]
     months = {month: totals["month"].get(month, [0] * len(cube.SUMS)) for month in MONTHS}
@@ -155,7 +158,7 @@ def _response_group(program: str, year: int, totals: dict[str, Any]) -> RawGroup
                                  beside={m: minutes(months[m]) for m in MONTHS}),
             "by_call_type": RawTable(cells=_by_count(totals["call_type"])),
             "by_hour": RawTable(cells={hour: totals["hour"].get(hour, 0) for hour in HOURS}),
-            "by_beat": RawTable(cells=dict(sorted(totals["beat"].items()))),
+            **({"by_beat": RawTable(cells=dict(sorted(totals["beat"].items())))} if beats else {}),
         },
         shares={
             **{key: Share(everything[name], n) for key, name in SHARES.items()},

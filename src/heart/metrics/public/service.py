@@ -82,19 +82,22 @@ def check_publishable(year: int, today: date) -> None:
 
 
 def protected_groups(*, source: MetricsSource, first: int, last: int | None = None, threshold: int = THRESHOLD,
-                     providers: Iterable[g.Provider] | None = None) -> list[tuple[g.RawGroup, Protection]]:
+                     providers: Iterable[g.Provider] | None = None, beats: bool = True
+                     ) -> list[tuple[g.RawGroup, Protection]]:
     """Every group of the whole years ``first`` to ``last`` with what the rule hides in it."""
     raw = g.collect(source=source, first=first, last=last,
-                    providers=g.PROVIDERS if providers is None else providers)
+                    providers=g.PROVIDERS if providers is None else providers, beats=beats)
     return [(group, protect(group, threshold)) for group in raw]
 
 
 def public_figures(*, source: MetricsSource, year: int, today: date, threshold: int = THRESHOLD,
-                   providers: Iterable[g.Provider] | None = None) -> PublicReport:
-    """Every program's published figures for the calendar year, each with its suppression flag and text."""
+                   providers: Iterable[g.Provider] | None = None, beats: bool = True) -> PublicReport:
+    """Every program's published figures for the calendar year, each with its suppression flag and text
+    (responses by beat too, unless ``beats`` is False)."""
     check_publishable(year, today)
     programs: dict[str, ProgramYear] = {}
-    for group, protection in protected_groups(source=source, first=year, threshold=threshold, providers=providers):
+    for group, protection in protected_groups(source=source, first=year, threshold=threshold, providers=providers,
+                                              beats=beats):
         entry = programs.setdefault(group.program, ProgramYear(program=group.program, year=year, groups={}))
         entry.groups[group.group] = render_group(group, protection)
     used = {key for entry in programs.values() for group in entry.groups.values()
