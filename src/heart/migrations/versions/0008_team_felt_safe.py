@@ -1,10 +1,10 @@
 """team felt safe: the crew's answer on the clear form, for the responders' own safety figure
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0006 (main's 0007_care_navigation is the head by now: the lead re-chains this onto it)
 Create Date: 2026-12-05 09:00:00.000000
 
-Self-contained (one nullable column on responses); the lead re-chains it onto the merged head.
+Self-contained (one nullable column on responses); numbered 0008 so as not to collide with 0007_care_navigation.
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007"
+revision: str = "0008"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
