@@ -59,6 +59,7 @@ test: install lint
 bench: install
 	$(BIN)/python benchmarks/lifecycle.py
 	$(BIN)/python benchmarks/metrics.py
+	$(BIN)/python benchmarks/analytics.py
 	$(BIN)/python benchmarks/triage.py
 	$(BIN)/python benchmarks/cad_import.py
 	$(BIN)/python benchmarks/eido.py

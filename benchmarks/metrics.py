@@ -39,6 +39,8 @@ CHUNK = 2_000_000
 TYPES = ["trespass_unwanted", "mental_health_crisis", "welfare_check", "suicide_threat", "assist_person",
          "intoxicated_person", "ivc_order", "follow_up", "verbal_disturbance", "panhandling"]
 
+BEATS = [f"{district}{number}" for district in "ABCDE" for number in range(1, 11)]
+
 
 def synthesize(path: Path, rows: int, seed: int = 7) -> None:
     """Write ``rows`` synthetic responses to ``path`` in chunks (memory stays flat at any size)."""
@@ -71,6 +73,8 @@ def synthesize(path: Path, rows: int, seed: int = 7) -> None:
                 "transported": pa.array(rng.random(n) < 0.075, mask=cancelled_rows),
                 "pd_backup_for_safety": pa.array(rng.random(n) < 0.0005, mask=cancelled_rows),
                 "ems_support": pa.array(rng.random(n) < 0.01, mask=cancelled_rows),
+                "team_felt_safe": pa.array(rng.random(n) < 0.99, mask=cancelled_rows),
+                "beat": rng.choice(BEATS, n),
             })
             writer.write_table(table.cast(schema))
 

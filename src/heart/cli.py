@@ -216,6 +216,9 @@ def _register_optional() -> None:
     from heart.metrics.cli import metrics
 
     app.command("metrics")(metrics)
+    from heart.metrics.public.cli import app as export_app
+
+    app.add_typer(export_app, name="export")
     from heart.calls.cad_cli import app as cad_app
 
     app.add_typer(cad_app, name="cad")

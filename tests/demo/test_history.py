@@ -141,6 +141,9 @@ def test_the_history_tells_a_consistent_story(database_url: str) -> None:
             spans.sort()
             assert all(later[0] >= earlier[1] for earlier, later in itertools.pairwise(spans))
         cleared = sum(1 for r in responses if r.cleared_at is not None)
+        felt_safe = [r.team_felt_safe for r in responses if r.cleared_at is not None]  # asked at every clear
+        assert None not in felt_safe and 0.97 * cleared <= sum(felt_safe) < cleared + 1  # about 99 %
+        assert all(r.team_felt_safe is None for r in responses if r.cleared_at is None)
         assert session.scalar(select(func.count()).select_from(Encounter).where(
             Encounter.response_id.is_not(None))) == cleared
         assert session.scalar(select(func.count()).select_from(Event).where(

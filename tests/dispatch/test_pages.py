@@ -119,13 +119,16 @@ def test_the_responder_taps_through_a_call_and_a_repeated_tap_changes_nothing(
     outcome = {"token": "tap-clear", "disposition": "referred to services", "needs": ["housing", "food"],
                "services": ["resource referral"], "consent_to_follow_up": "true",
                "narrative": "Connected with the shelter."}
+    unanswered = phone.post(f"/responder/responses/{response_id}/clear", data=outcome)
+    assert unanswered.status_code == 422 and "Say whether the team felt safe" in unanswered.text
+    outcome["team_felt_safe"] = "no"
     for _ in range(2):
         cleared = phone.post(f"/responder/responses/{response_id}/clear", data=outcome)
         assert cleared.status_code == 200 and "no current call" in cleared.text
     with sessions() as session:
         response = session.get_one(Response, response_id)
         assert response.disposition == "referred to services" and response.ems_support is True
-        assert response.pd_backup_for_safety is False
+        assert response.pd_backup_for_safety is False and response.team_felt_safe is False
         encounter = session.scalars(select(Encounter).where(Encounter.call_id == call_id)).one()
         assert encounter.needs == ["housing", "food"] and encounter.consent_to_follow_up
         encounter_id = encounter.id

@@ -94,6 +94,7 @@ def test_a_responder_works_a_call_from_en_route_to_clear_on_a_phone(
         outcome.get_by_label("Disposition").select_option("transported to care")
         outcome.get_by_label("mental health").check()
         outcome.get_by_role("group", name="Consent to follow-up").get_by_label("yes").check()
+        outcome.get_by_role("group", name="Did the team feel safe?").get_by_label("yes").check()
         outcome.get_by_label("Narrative").fill("Neighbor agreed to go to the recovery center.")
         outcome.get_by_role("button", name="Clear").tap()
         expect(phone.get_by_role("heading", name="CRT-1 · no current call")).to_be_visible()
@@ -106,6 +107,7 @@ def test_a_responder_works_a_call_from_en_route_to_clear_on_a_phone(
         assert response.status == "cleared" and response.transported is True
         assert response.transport_destination == "Durham Recovery Response Center"
         assert response.disposition == "transported to care" and response.pd_backup_for_safety is False
+        assert response.team_felt_safe is True
         encounter = session.scalars(select(Encounter).where(Encounter.call_id == call_id)).one()
         assert encounter.needs == ["mental health"] and encounter.consent_to_follow_up is True
 

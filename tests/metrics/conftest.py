@@ -6,7 +6,9 @@ broken timelines — missing arrivals, negative durations — that the metrics m
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -111,3 +113,14 @@ def history_url(database_url: str) -> str:
     finally:
         engine.dispose()
     return database_url
+
+
+@pytest.fixture(scope="session")
+def spark() -> Iterator[Any]:
+    """One local Spark session per test process (it takes half a minute to start); tests that use it are in the
+    xdist group "spark", so they share one process."""
+    from heart.metrics.backends.spark import spark_session
+
+    session = spark_session("local[2]", app_name="heart-tests", **{"spark.sql.shuffle.partitions": "1"})
+    yield session
+    session.stop()

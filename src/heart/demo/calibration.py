@@ -118,6 +118,8 @@ NEEDS = ("behavioral health", "housing", "substance use", "food", "transportatio
 SERVICES = ("de-escalation", "safety planning", "resource referral", "transport", "basic needs supplies",
             "peer support")
 CONSENT_TO_FOLLOW_UP = 0.38
+TEAM_FELT_SAFE = 0.99
+"""Share of in-person responses after which the crew answers that the team felt safe (Durham reports 99 %)."""
 
 # --- geography (Durham, NC) ---------------------------------------------------------------------------------
 

@@ -16,12 +16,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallSource, CallStatus
 from heart.demo import calibration as cal
 from heart.demo.simulate import SimCall, SimResponse, Simulation, SimUnit
+from heart.demo.streams import BernoulliStream
 from heart.dispatch.models import Response
 from heart.encounters.models import Encounter
 from heart.events import REASON_GIVEN, Event, reason_given
@@ -68,7 +70,7 @@ def build_history(*, session: Session, seed: int, years: float, end: date | None
                             max_wait_minutes={code: p.max_wait_minutes for code, p in programs.items()},
                             policy=policy)
     history = simulation.run()
-    writer = _Writer(session, programs, random.Random(seed), policy)
+    writer = _Writer(session, programs, random.Random(seed), policy, seed)
     writer.remember_policy(history.start)
     summary = HistorySummary(start=history.start, end=history.end)
     for call in history.calls:
@@ -102,11 +104,14 @@ class _Writer:
     TABLES: tuple[Table, ...] = (Call.__table__, TriageDecision.__table__, Response.__table__,  # type: ignore[assignment]
                                  Encounter.__table__, Shift.__table__, ShiftMember.__table__, Event.__table__)
 
-    def __init__(self, session: Session, programs: dict[str, Program], rng: random.Random, policy: Policy) -> None:
+    def __init__(self, session: Session, programs: dict[str, Program], rng: random.Random, policy: Policy,
+                 seed: int = 0) -> None:
         self.session, self.programs, self.rng, self.policy = session, programs, rng, policy
         self.rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in self.TABLES}
         self.next_id = {table.name: (session.scalar(select(func.max(table.c.id))) or 0) + 1 for table in self.TABLES}
         self.counts = {table.name: 0 for table in self.TABLES}
+        # Its own stream, so adding the question moved none of the other draws of a seeded demo.
+        self.felt_safe = BernoulliStream(np.random.default_rng([seed, 13]), cal.TEAM_FELT_SAFE)
 
     def row(self, table: str, **values: Any) -> int:
         identity = self.next_id[table]
@@ -207,7 +212,8 @@ class _Writer:
                   "transport_started_at": _at(r.transport_started), "cleared_at": _at(r.cleared),
                   "cancelled_at": _at(r.cancelled), "cancel_reason": r.cancel_reason, "transported": r.transported,
                   "transport_destination": r.destination, "pd_backup_for_safety": r.pd_backup_for_safety,
-                  "ems_support": r.ems_support, "disposition": r.disposition, "dispatched_by_id": None}
+                  "ems_support": r.ems_support, "disposition": r.disposition, "dispatched_by_id": None,
+                  "team_felt_safe": None if r.cleared is None else self.felt_safe()}
         response_id = self.row("responses", **values)
         self.event("response.dispatched", "response", response_id, values["dispatched_at"], call_id,
                    before={"unit_status": "available", "call_status": "triaged"},

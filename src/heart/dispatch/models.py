@@ -40,6 +40,8 @@ class Response(Base):
     transport_destination: Mapped[str | None] = mapped_column(String(128))
     pd_backup_for_safety: Mapped[bool | None] = mapped_column(Boolean)
     ems_support: Mapped[bool | None] = mapped_column(Boolean)
+    # The crew's answer on the clear form: did the team feel safe? None when not asked (before it was asked).
+    team_felt_safe: Mapped[bool | None] = mapped_column(Boolean)
     disposition: Mapped[str | None] = mapped_column(String(64))
     dispatched_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The last "all OK" from the crew (or a dispatcher who checked on them): safety timers count from it.

@@ -195,6 +195,7 @@ def clear(
     disposition: Annotated[str, Form(max_length=64)] = "", transported: Annotated[bool, Form()] = False,
     transport_destination: Annotated[str, Form(max_length=128)] = "",
     pd_backup_for_safety: Annotated[bool, Form()] = False, ems_support: Annotated[bool, Form()] = False,
+    team_felt_safe: Annotated[Literal["yes", "no", ""], Form()] = "",
     needs: Annotated[list[str] | None, Form()] = None, services: Annotated[list[str] | None, Form()] = None,
     consent_to_follow_up: Annotated[bool, Form()] = False, narrative: Annotated[str, Form(max_length=20000)] = "",
     token: Token = None,
@@ -203,10 +204,13 @@ def clear(
     neighbor's follow-up in the navigators' queue at once."""
     if not disposition.strip():
         return _panel(request, db, user, error="Choose a disposition before clearing.", status=422)
+    if not team_felt_safe:
+        return _panel(request, db, user, error="Say whether the team felt safe before clearing.", status=422)
     if handoff.error:
         return _panel(request, db, user, error=handoff.error, status=422)
     outcome = ClearResponse(transported=transported, transport_destination=transport_destination or None,
                             pd_backup_for_safety=pd_backup_for_safety, ems_support=ems_support,
+                            team_felt_safe=team_felt_safe == "yes",
                             disposition=disposition.strip(), needs=needs or [], services=services or [],
                             consent_to_follow_up=consent_to_follow_up, narrative=narrative.strip() or None,
                             handoff=handoff.handoff)

@@ -48,6 +48,8 @@ class ClearResponse(Input):
     transport_destination: str | None = Field(default=None, max_length=128)
     pd_backup_for_safety: bool
     ems_support: bool
+    team_felt_safe: bool | None = Field(
+        default=None, description="the crew's answer: did the team feel safe? (null: not asked; the phone form asks)")
     disposition: str = Field(min_length=1, max_length=64)
     needs: list[str] = Field(default_factory=list)
     services: list[str] = Field(default_factory=list)
@@ -86,6 +88,7 @@ class ResponsePublic(BaseModel):
     transport_destination: str | None
     pd_backup_for_safety: bool | None
     ems_support: bool | None
+    team_felt_safe: bool | None = None
     disposition: str | None
 
 

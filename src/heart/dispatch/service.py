@@ -161,12 +161,14 @@ def clear_response(
     # A backup requested during the response stays recorded, whatever the outcome form says.
     response.pd_backup_for_safety = outcome.pd_backup_for_safety or bool(response.pd_backup_for_safety)
     response.ems_support = outcome.ems_support or bool(response.ems_support)
+    response.team_felt_safe = outcome.team_felt_safe
     response.disposition = outcome.disposition
     _free_unit(session, response, at)
     record_event(session=session, kind="response.cleared", subject_type="response", subject_id=response.id,
                  call_id=response.call_id, at=at, actor_id=by.id,
                  after={"transported": transported, "pd_backup_for_safety": response.pd_backup_for_safety,
-                        "ems_support": response.ems_support, "disposition": outcome.disposition})
+                        "ems_support": response.ems_support, "team_felt_safe": outcome.team_felt_safe,
+                        "disposition": outcome.disposition})
     session.flush()
     _settle_call(session, session.get_one(Call, response.call_id), at, resolved=True)
     encounter = open_encounter(session=session, response=response, needs=outcome.needs, services=outcome.services,

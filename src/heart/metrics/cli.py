@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -16,6 +17,7 @@ from rich.table import Table
 
 from heart.console import OutputFormat
 from heart.errors import DomainError
+from heart.metrics.engines import Engine
 from heart.metrics.schemas import MISSED_WORDS, CareMetrics, MetricsReport
 
 FIGURES = (
@@ -26,6 +28,7 @@ FIGURES = (
     ("pct_needed_transport", "% needed transport", "{:.2f}%"),
     ("pct_needed_pd_backup_for_team_safety", "% needed PD backup for team safety", "{:.2f}%"),
     ("pct_needed_ems_support", "% needed EMS support", "{:.2f}%"),
+    ("pct_team_felt_safe", "% where the team felt safe (of those answered)", "{:.2f}%"),
     ("median_minutes_received_to_scene", "Median minutes call → on scene", "{:.2f}"),
     ("p90_minutes_received_to_scene", "90th percentile minutes call → on scene", "{:.2f}"),
     ("cancelled_responses", "Cancelled responses", "{:,}"),
@@ -46,6 +49,14 @@ def metrics(
     by: Annotated[GroupBy, typer.Option(help="program: HEART's responses; agency: imported CAD history "
                                              "(baseline)")] = GroupBy.PROGRAM,
     batch: Annotated[str | None, typer.Option(help="with --by agency: one import batch's label")] = None,
+    history: Annotated[Path | None, typer.Option(help="a history folder (heart export history) or Parquet file of "
+                                                      "responses, instead of the operational database")] = None,
+    engine: Annotated[Engine | None, typer.Option(help="what runs the definitions over --history: duckdb "
+                                                       "(default), postgres or spark")] = None,
+    postgres_url: Annotated[str | None, typer.Option(help="--engine postgres: the database to load the history "
+                                                          "into (default: HEART_DATABASE_URL)")] = None,
+    spark_master: Annotated[str | None, typer.Option(help="--engine spark: local[*] (default), spark://host:7077, "
+                                                          "yarn, k8s://…; or set SPARK_REMOTE")] = None,
 ) -> None:
     """Responses, minutes to and on scene, transports, backup and EMS shares, by program (period by cleared_at)."""
     from heart.cli import console, fail, settings
@@ -56,15 +67,18 @@ def metrics(
         return
     if batch is not None:
         raise fail("--batch goes with --by agency (it names a batch of imported CAD history)")
-    from heart.metrics.backends import open_database
     from heart.metrics.definitions import Period
+    from heart.metrics.history import metrics_source
     from heart.metrics.service import compute_metrics
 
     try:
         period = Period(since=_day(since, "--since"), until=_day(until, "--until"))
-        with open_database(database_url) as source:
+        with metrics_source(database_url=database_url, history=history, engine=engine, postgres_url=postgres_url,
+                            spark_master=spark_master) as source:
             report = compute_metrics(source=source, period=period, program=program.upper() if program else None)
-    except (ValueError, DomainError) as error:
+    except (ValueError, DomainError, OSError) as error:
+        raise fail(str(error)) from None
+    except ImportError as error:  # PySpark not installed
         raise fail(str(error)) from None
     if output == OutputFormat.json:
         typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))

@@ -63,6 +63,8 @@ HISTORY_SCHEMA = ibis.schema({
     "transported": "boolean",
     "pd_backup_for_safety": "boolean",
     "ems_support": "boolean",
+    "team_felt_safe": "boolean",  # the crew's answer on the clear form; null when not asked
+    "beat": "string",  # the call's beat (the finest place the public figures and open data name)
 })
 """One row per response: what every backend provides, and what the Parquet export holds."""
 
@@ -115,6 +117,7 @@ def response_facts(history: ir.Table, epoch_micros: EpochMicros) -> ir.Table:
     """The history with each timestamp as epoch microseconds (``<name>_us``) and the three durations."""
     facts = history.select(
         "program", "timezone", "incident_type", "transported", "pd_backup_for_safety", "ems_support",
+        "team_felt_safe", "beat",
         **{f"{name}_us": epoch_micros(history[name]) for name in TIMESTAMPS},
     )
     return facts.mutate(
@@ -313,6 +316,9 @@ def summary(classified: ir.Table, by: Sequence[str] = ("program",), *,
         "transported": _ones(counted & t.transported),
         "pd_backup_for_safety": _ones(counted & t.pd_backup_for_safety),
         "ems_support": _ones(counted & t.ems_support),
+        # The responders' own safety: of the in-person responses whose crew answered, how many felt safe.
+        "team_felt_safe": _ones(counted & t.team_felt_safe),
+        "team_safety_answered": _ones(counted & t.team_felt_safe.notnull()),
         "cancelled_responses": _ones(t.cancelled),
         **{kind: _ones(t[kind]) for kind in EXCEPTION_KINDS},
         "exceptions_excluded": _ones(t.cleared_in_period & ~counted),

@@ -48,6 +48,7 @@ SEVEN = (
     ("pct_needed_ems_support", "Needed EMS support", "{:.2f}", "%"),
 )
 MORE = (
+    ("pct_team_felt_safe", "The team felt safe (of responses whose crew answered)", "{:.2f}", "%"),
     ("median_minutes_received_to_scene", "Median minutes from call to on scene", "{:.2f}", ""),
     ("p90_minutes_received_to_scene", "90th percentile minutes from call to on scene", "{:.2f}", ""),
     ("cancelled_responses", "Cancelled responses (not counted above)", "{:,}", ""),

@@ -59,6 +59,9 @@ class ProgramMetrics(BaseModel):
     pct_needed_transport: float | None = None
     pct_needed_pd_backup_for_team_safety: float | None = None
     pct_needed_ems_support: float | None = None
+    pct_team_felt_safe: float | None = Field(None, description="of the responses whose crew answered, the share "
+                                                               "where the team felt safe")
+    team_safety_answered: int = Field(0, description="responses whose crew answered whether the team felt safe")
     median_minutes_received_to_scene: float | None = None
     p90_minutes_received_to_scene: float | None = None
     cancelled_responses: int = 0

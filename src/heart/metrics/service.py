@@ -39,6 +39,8 @@ class Totals:
     transported: int
     pd_backup_for_safety: int
     ems_support: int
+    team_felt_safe: int = 0
+    team_safety_answered: int = 0
 
 
 def compute_metrics(*, source: MetricsSource, period: d.Period, program: str | None = None) -> MetricsReport:
@@ -172,6 +174,13 @@ def figures(totals: Totals) -> dict[str, float | None]:
     }
 
 
+def pct_team_felt_safe(totals: Totals) -> float | None:
+    """Of the in-person responses whose crew answered the question, the share where the team felt safe."""
+    if totals.team_safety_answered == 0:
+        return None
+    return round_half_up(Fraction(100 * totals.team_felt_safe, totals.team_safety_answered))
+
+
 def quantile_minutes(row: Mapping[str, Any], quantiles: Mapping[str, Fraction] = d.QUANTILES
                      ) -> dict[str, float | None]:
     """Quantiles in minutes, from either the two ranked neighbours (interpolated here) or a native value."""
@@ -203,6 +212,8 @@ def _fill_summary(metrics: ProgramMetrics, row: Mapping[str, Any]) -> None:
     metrics.responses = totals.responses
     for name, value in figures(totals).items():
         setattr(metrics, name, value)
+    metrics.pct_team_felt_safe = pct_team_felt_safe(totals)
+    metrics.team_safety_answered = totals.team_safety_answered
     metrics.cancelled_responses = int(row["cancelled_responses"] or 0)
     metrics.data_quality = DataQuality(excluded_responses=int(row["exceptions_excluded"] or 0),
                                        **{kind: int(row[kind] or 0) for kind in d.EXCEPTION_KINDS})

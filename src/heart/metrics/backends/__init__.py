@@ -37,6 +37,10 @@ class MetricsSource:
     """Encounters with consent to follow-up (``care.CARE_ENCOUNTERS_SCHEMA``); None when the source has none."""
     care_referrals: ir.Table | None = None
     """Referrals (``care.REFERRALS_SCHEMA``); None when the source has none."""
+    phone: ir.Table | None = None
+    """Calls resolved by a phone program (``public.cube.PHONE_SCHEMA``); None when the source has no calls."""
+    owns_connection: bool = True
+    """False when the connection belongs to someone else (a Spark session shared by several sources)."""
 
     @contextmanager
     def materialized(self, expr: ir.Table) -> Iterator[ir.Table]:
@@ -57,7 +61,7 @@ class MetricsSource:
     def close(self) -> None:
         """Release the connection."""
         disconnect = getattr(self.connection, "disconnect", None)
-        if disconnect is not None:
+        if disconnect is not None and self.owns_connection:
             disconnect()
 
     def __enter__(self) -> MetricsSource:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
@@ -12,6 +13,9 @@ import pyarrow.parquet as pq
 
 from heart.metrics.backends import MetricsSource, quiet
 from heart.metrics.definitions import HISTORY_SCHEMA, REACH_SCHEMA
+
+if TYPE_CHECKING:
+    from heart.metrics.history import HistoryFiles
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")
@@ -28,10 +32,31 @@ def open_duckdb_parquet(path: str | Path, *, threads: int | None = None,
     """An in-memory DuckDB reading the Parquet file (or glob) of the history, and of the eligible calls if given."""
     connection = ibis.duckdb.connect(threads=threads) if threads else ibis.duckdb.connect()
     with quiet():
-        history = connection.read_parquet(str(path), table_name="history")
+        history = with_every_column(connection.read_parquet(str(path), table_name="history"))
         reach = connection.read_parquet(str(reach_path), table_name="reach") if reach_path else None
     return MetricsSource("duckdb", connection, history, duckdb_epoch_micros, native_quantiles=True,
                          materialize=False, reach=reach)
+
+
+def open_duckdb_history(files: HistoryFiles, *, threads: int | None = None) -> MetricsSource:
+    """An in-memory DuckDB reading every part of a history folder (``heart.metrics.history``)."""
+    source = open_duckdb_parquet(_glob(files.responses), threads=threads,
+                                 reach_path=_glob(files.reach) if files.reach else None)
+    if files.phone:
+        with quiet():
+            source.phone = source.connection.read_parquet(_glob(files.phone), table_name="phone")
+    return source
+
+
+def _glob(path: str) -> str:
+    """DuckDB reads a folder of Parquet files through a glob."""
+    return str(Path(path) / "*.parquet") if Path(path).is_dir() else path
+
+
+def with_every_column(history: ir.Table) -> ir.Table:
+    """A history exported before a column was added (``team_felt_safe``, ``beat``) reads it as null."""
+    missing = {name: ibis.null(kind) for name, kind in HISTORY_SCHEMA.items() if name not in history.columns}
+    return history.mutate(**missing) if missing else history
 
 
 def export_history(source: MetricsSource, path: str | Path) -> int:

@@ -49,6 +49,7 @@ def history_of(connection: BaseBackend) -> ir.Table:
         received_at=calls.received_at, dispatched_at=responses.dispatched_at, on_scene_at=responses.on_scene_at,
         cleared_at=responses.cleared_at, cancelled_at=responses.cancelled_at, transported=responses.transported,
         pd_backup_for_safety=responses.pd_backup_for_safety, ems_support=responses.ems_support,
+        team_felt_safe=responses.team_felt_safe, beat=calls.beat,
     )
 
 
@@ -115,6 +116,17 @@ def care_of(connection: BaseBackend) -> tuple[ir.Table, ir.Table]:
     return care_encounters, care_referrals
 
 
+def phone_of(connection: BaseBackend) -> ir.Table:
+    """Calls a phone program resolved (routed to it and resolved: only ``resolve_by_phone`` does both), in
+    ``public.cube.PHONE_SCHEMA``."""
+    calls = connection.table("calls")
+    programs = connection.table("programs")
+    phone = programs.filter(programs.kind == "phone")
+    joined = calls.join(phone, calls.pathway == phone.code).filter(calls.status == "resolved")
+    return joined.select(program=phone.code, timezone=phone.timezone, incident_type=calls.incident_type,
+                         received_at=calls.received_at, resolved_at=calls.closed_at)
+
+
 def open_operational(database_url: str) -> MetricsSource:
     """Connect Ibis to the database HEART runs on."""
     url = make_url(database_url)
@@ -124,11 +136,13 @@ def open_operational(database_url: str) -> MetricsSource:
         connection: BaseBackend = ibis.sqlite.connect(url.database)
         encounters, referrals = care_of(connection)
         return MetricsSource("sqlite", connection, history_of(connection), sqlite_epoch_micros,
-                             reach=reach_of(connection), care_encounters=encounters, care_referrals=referrals)
+                             reach=reach_of(connection), care_encounters=encounters, care_referrals=referrals,
+                             phone=phone_of(connection))
     if url.get_backend_name() == "postgresql":
         connection = ibis.postgres.connect(host=url.host or "localhost", port=url.port or 5432, user=url.username,
                                            password=url.password, database=url.database)
         encounters, referrals = care_of(connection)
         return MetricsSource("postgres", connection, history_of(connection), postgres_epoch_micros,
-                             reach=reach_of(connection), care_encounters=encounters, care_referrals=referrals)
+                             reach=reach_of(connection), care_encounters=encounters, care_referrals=referrals,
+                             phone=phone_of(connection))
     raise ValueError(f"metrics cannot run on a {url.get_backend_name()} database")
