@@ -4,8 +4,8 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-05 09:00:00.000000
 
-Self-contained (one nullable column on responses); numbered 0008 so as not to collide with 0007_care_navigation.
-A plain nullable column on responses.
+One nullable column on responses.
+"""
 
 from collections.abc import Sequence
 
