@@ -57,6 +57,7 @@ def test_a_navigator_works_the_queue_from_a_responders_handoff_to_a_completed_re
         outcome = phone.locator("#outcome")
         outcome.get_by_label("Disposition").select_option("referred to services")
         outcome.get_by_label("housing").check()
+        outcome.get_by_role("group", name="Did the team feel safe?").get_by_label("yes").check()
         outcome.get_by_role("group", name="Consent to follow-up").get_by_label("yes").check()
         handoff = outcome.get_by_role("group", name="Warm handoff to Care Navigation")
         handoff.get_by_label("First name").fill("Marisol")

@@ -58,16 +58,19 @@ def test_the_responders_handoff_is_in_the_navigators_queue_at_once(
     form = client.get("/responder").text
     assert 'name="handoff_first_name"' in form and 'value="safety planning"' in form  # the city's needs
     no_consent = client.post(f"/responder/responses/{response_id}/clear", data={
-        "token": "clear-0001", "disposition": "resolved on scene", "consent_to_follow_up": "false", **HANDOFF})
+        "token": "clear-0001", "disposition": "resolved on scene", "team_felt_safe": "yes",
+        "consent_to_follow_up": "false", **HANDOFF})
     assert no_consent.status_code == 422 and "only when the neighbor consents" in no_consent.text
     bad_date = client.post(f"/responder/responses/{response_id}/clear", data={
-        "token": "clear-0002", "disposition": "resolved on scene", "consent_to_follow_up": "true", **HANDOFF,
+        "token": "clear-0002", "disposition": "resolved on scene", "team_felt_safe": "yes",
+        "consent_to_follow_up": "true", **HANDOFF,
         "handoff_date_of_birth": "1850-01-01"})
     assert bad_date.status_code == 422 and "Date of birth" in bad_date.text
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Neighbor)) == 0
     cleared = client.post(f"/responder/responses/{response_id}/clear", data={
-        "token": "clear-0003", "disposition": "referred to services", "consent_to_follow_up": "true",
+        "token": "clear-0003", "disposition": "referred to services", "team_felt_safe": "yes",
+        "consent_to_follow_up": "true",
         "needs": ["housing", "food"], **HANDOFF})
     assert cleared.status_code == 200 and "no current call" in cleared.text
     sign_in(client, make_user, Role.NAVIGATOR)
