@@ -229,7 +229,7 @@ def _register_optional() -> None:
 
     app.add_typer(simulate_app, name="simulate")
     try:
-        from heart.triage.crosswalk_cli import app as crosswalk_app
+        from heart.crosswalk.cli import app as crosswalk_app
     except ImportError:  # pragma: no cover - during development of that module
         return
     app.add_typer(crosswalk_app, name="crosswalk")

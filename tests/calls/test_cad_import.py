@@ -19,8 +19,8 @@ from heart.calls.models import CadRecord
 from heart.calls.profiles import Profile, load_profile_by_name
 from heart.config import get_settings
 from heart.db import make_engine
-from heart.triage.crosswalk import UNARMED_TEAM_TYPES
 from tests.conftest import shared_data
+from tests.factories import UNARMED_TEAM_TYPES
 
 CFS = shared_data() / "cfs"
 ALEXANDRIA = CFS / "alexandria_va"

@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from heart.auth.models import Role
-from heart.triage.crosswalk import UNARMED_TEAM_TYPES
+from tests.factories import UNARMED_TEAM_TYPES
 
 AGENCY = "psap.durhamnc.gov"
 PIDF_LO = (

@@ -21,8 +21,8 @@ from sqlalchemy import Connection, Engine, Integer, Table, select, text
 
 from heart.calls.cad_parse import REJECT_COLUMNS, MissingColumns, Reject, RowError, RowParser, shown
 from heart.calls.models import CadRecord, ImportBatch
-from heart.calls.nature import CrosswalkNotFound, NatureCodeMapper, nature_mapper
 from heart.calls.profiles import Profile
+from heart.crosswalk.mapper import CrosswalkNotFound, NatureCodeMapper, nature_mapper
 from heart.db import UTCDateTime, make_sessionmaker, transaction
 from heart.errors import DomainError
 from heart.events import record_event

@@ -32,9 +32,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallSource
-from heart.calls.nature import NatureCodeMapper, nature_mapper
 from heart.calls.schemas import CallCreate
 from heart.calls.service import FACT_FIELDS, MAX_CLOCK_SKEW, DuplicateCall, create_call, get_call
+from heart.crosswalk.mapper import NatureCodeMapper, nature_mapper
 from heart.errors import InvalidInput
 from heart.events import Event, record_event
 from heart.inputs import Input

@@ -19,7 +19,6 @@ its units is free (available and on shift) now.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -32,20 +31,20 @@ from sqlalchemy.orm import Session
 from heart.auth.models import User
 from heart.auth.permissions import allowed, may_read_reasons
 from heart.calls.models import Call, CallStatus
-from heart.calls.nature import TypeSuggestion, live_mapper, suggest_types
 from heart.calls.schemas import CallCreate
 from heart.calls.service import create_call, get_call
+from heart.crosswalk.reading import read_call_type
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
+from heart.crosswalk.words import call_type_words
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound
 from heart.inputs import RowId
 from heart.templating import render
 from heart.triage import service
-from heart.triage.crosswalk_words import call_type_words
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.explain import explain_decision
 from heart.triage.flows import change_call_facts, change_screening
 from heart.triage.policy import PATHWAYS, PRIORITIES, Policy
-from heart.triage.taxonomy import INCIDENT_TYPES
 
 router = APIRouter(include_in_schema=False)
 ANSWERS = ("yes", "no", "unknown")
@@ -73,38 +72,6 @@ def facts_from(values: Mapping[str, str], policy: Policy) -> CallFacts:
 
 def _recommend(db: Session, policy: Policy, facts: CallFacts, now: datetime) -> Decision:
     return decide(facts, policy, now, service.unit_availability(session=db, now=now))
-
-
-@dataclass(frozen=True, slots=True)
-class CallTypeReading:
-    """How the screen reads the call type: the type (or unknown), why, the danger its words name, suggestions."""
-
-    incident_type: str | None
-    chosen: bool
-    """True when a person picked the type (rather than the words naming it)."""
-    danger: dict[str, tuple[str, ...]]
-    suggestions: list[TypeSuggestion]
-    blank: bool = False
-    """Nothing typed yet."""
-
-    @property
-    def label(self) -> str | None:
-        return INCIDENT_TYPES[self.incident_type].label if self.incident_type in INCIDENT_TYPES else None
-
-    @property
-    def says(self) -> str:
-        """'weapon (KNIFE); violence (FIGHT)'."""
-        return "; ".join(f"{kind.replace('_', ' ')} ({', '.join(words)})" for kind, words in self.danger.items())
-
-
-def read_call_type(nature_code: str | None, incident_type: str | None) -> CallTypeReading:
-    """The one resolver's reading of what is on screen; suggestions only while the type is unknown."""
-    mapping = live_mapper()(nature_code)
-    if incident_type in INCIDENT_TYPES:
-        return CallTypeReading(incident_type, incident_type != mapping.incident_type, dict(mapping.danger), [])
-    suggestions = [] if mapping.known else suggest_types(nature_code)
-    return CallTypeReading(mapping.incident_type, False, dict(mapping.danger), suggestions,
-                           blank=not (nature_code or "").strip())
 
 
 def _common(policy: Policy) -> dict[str, Any]:

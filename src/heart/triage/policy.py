@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from heart.triage.taxonomy import INCIDENT_TYPES
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
 PATHWAYS: tuple[str, ...] = ("CCD", "CRT", "COR", "PD", "EMS", "FIRE")
@@ -124,7 +124,7 @@ class Rule:
 class Policy:
     """A loaded, checked policy. ``rules`` end with the default rule, which always fits.
 
-    Call types are read through the crosswalk (``heart.calls.nature``), the same for every policy.
+    Call types are read through the crosswalk (``heart.crosswalk.mapper``), the same for every policy.
     """
 
     id: str
@@ -391,7 +391,7 @@ class _Checker:
     def danger_kinds(self, kinds: list[str], where: Where) -> frozenset[str]:
         if not kinds:
             return frozenset()
-        from heart.triage.crosswalk_words import CallTypeWordsError, call_type_words
+        from heart.crosswalk.words import CallTypeWordsError, call_type_words
 
         try:
             known = call_type_words().danger_kinds

@@ -16,8 +16,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallStatus
-from heart.calls.nature import live_mapper
 from heart.calls.service import get_call
+from heart.crosswalk.mapper import live_mapper
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.dispatch.models import Response
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import Event, reason_given, record_event
@@ -26,7 +27,6 @@ from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.models import PolicyVersion, TriageDecision
 from heart.triage.policy import Policy, UnknownPolicy, load_policy_by_name
 from heart.triage.safety import call_blockers, describe
-from heart.triage.taxonomy import INCIDENT_TYPES
 
 DEFAULT_POLICY = "durham"
 # Policy versions this process has already stored, per database: saves two statements per decision.
