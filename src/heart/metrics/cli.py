@@ -48,7 +48,7 @@ def metrics(
     batch: Annotated[str | None, typer.Option(help="with --by agency: one import batch's label")] = None,
 ) -> None:
     """Responses, minutes to and on scene, transports, backup and EMS shares, by program (period by cleared_at)."""
-    from heart.cli import console, fail, settings
+    from heart.console import console, fail, settings
 
     database_url = settings().database_url
     if by == GroupBy.AGENCY:
@@ -112,7 +112,7 @@ def _cell(value: Any, fmt: str) -> str:
 
 def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> None:
     """The CAD-history baseline per agency, from heart.calls.baseline."""
-    from heart.cli import console, fail
+    from heart.console import console, fail
 
     try:
         from heart.calls.baseline import baseline_by_agency
