@@ -17,6 +17,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session
 
+import heart.models  # noqa: F401  (every command registers every table before its first session)
 from heart.config import InsecureSettings, Settings, get_settings
 from heart.db import make_engine, make_sessionmaker, transaction
 from heart.errors import DomainError

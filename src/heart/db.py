@@ -1,4 +1,4 @@
-"""Engine, sessions and the declarative base shared by every domain."""
+"""Engine, sessions and the declarative base shared by every domain (the base: it imports no domain)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from heart.inputs import refuse_nul_on_flush
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -102,12 +104,12 @@ def make_engine(url: str, *, read_only: bool = False, synchronous: SqliteSynchro
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions that keep loaded objects readable after commit (and refuse text with NUL characters)."""
-    import heart.models  # noqa: F401  (every table must be mapped before the first flush)
-    from heart.inputs import refuse_nul_on_flush
+    """Sessions that keep loaded objects readable after commit (and refuse text with NUL characters).
 
+    The tables are registered by whoever starts the program — the app factory, the command line, the migrations,
+    the tests — by importing ``heart.models``; this base module knows no domain.
+    """
     refuse_nul_on_flush()
-
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
