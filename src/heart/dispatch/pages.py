@@ -18,7 +18,7 @@ from heart.auth.models import User
 from heart.calls.service import get_call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, allow
-from heart.dispatch import alerts, queue, service
+from heart.dispatch import alerts, flows, queue, service
 from heart.dispatch.board import Board, build_board
 from heart.dispatch.broadcast import start
 from heart.dispatch.schemas import CancelResponse
@@ -29,8 +29,8 @@ from heart.programs.models import Unit
 from heart.realtime import sse
 from heart.templating import render, templates
 from heart.triage import service as triage_service
-from heart.triage.engine import FALLBACK_REASONS, decide
-from heart.triage.service import facts_of, policy_named, unit_availability
+from heart.triage.engine import FALLBACK_REASONS
+from heart.triage.service import policy_named
 
 router = APIRouter(include_in_schema=False)
 PARTS = ("alerts", "queue", "outside", "phone", "active", "units", "mapdata")
@@ -101,7 +101,7 @@ def fall_back(call_id: RowId, db: SessionDep, user: CurrentUser, token: Token = 
         return _ask_fallback(db, call_id)
 
     def act() -> str:
-        decision = queue.fall_back(session=db, call_id=call_id, now=utcnow(), by=user, confirm=confirm)
+        decision = flows.fall_back(session=db, call_id=call_id, now=utcnow(), by=user, confirm=confirm)
         return f"Call {call_id} handed to {decision.pathway}: {decision.override_reason}."
 
     try:
@@ -120,9 +120,8 @@ def _ask_fallback(db: Session, call_id: RowId) -> HTMLResponse:
     check = queue.check_fallback(session=db, queued=waiting[0], now=now, policy=policy)
     if check.reason is None:
         return message(f"{check.words()}: send it, or override the decision with a reason.", status=409)
-    availability = unit_availability(session=db, now=now)
-    availability[check.program] = False
-    destination = decide(facts_of(waiting[0].call), policy, now, availability).pathway
+    destination = triage_service.fallback_destination(session=db, call=waiting[0].call, from_program=check.program,
+                                                      policy=policy, now=now).pathway
     html = templates.env.get_template("dispatch/_confirm_fallback.html").render(
         call=waiting[0].call, check=check, destination=destination, reason_words=FALLBACK_REASONS[check.reason],
         token=token_for("fallback", call_id, check.reason, waiting[0].decision_id))
@@ -152,7 +151,7 @@ def escalate(call_id: RowId, db: SessionDep, user: CurrentUser, reason: Annotate
     """A phone (CCD) call becomes a field call, as it stands."""
 
     def act() -> str:
-        decision = queue.escalate_to_field(session=db, call_id=call_id, reason=reason, now=utcnow(), by=user)
+        decision = flows.escalate_to_field(session=db, call_id=call_id, reason=reason, now=utcnow(), by=user)
         return f"Call {call_id} escalated to {decision.pathway}; it is in the queue."
 
     return _tap(db, user, token, f"escalate:{call_id}", act, "Already escalated.")

@@ -37,8 +37,10 @@ from heart.crosswalk.reading import read_call_type
 from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.crosswalk.words import call_type_words
 from heart.deps import CurrentUser, Now, SessionDep, allow
+from heart.dispatch.flows import escalate_to_field
 from heart.errors import Conflict, DomainError, InvalidInput, NotFound
 from heart.inputs import RowId
+from heart.programs.service import unit_availability
 from heart.templating import render
 from heart.triage import service
 from heart.triage.engine import CallFacts, Decision, decide
@@ -71,7 +73,7 @@ def facts_from(values: Mapping[str, str], policy: Policy) -> CallFacts:
 
 
 def _recommend(db: Session, policy: Policy, facts: CallFacts, now: datetime) -> Decision:
-    return decide(facts, policy, now, service.unit_availability(session=db, now=now))
+    return decide(facts, policy, now, unit_availability(session=db, now=now))
 
 
 def _common(policy: Policy) -> dict[str, Any]:
@@ -118,7 +120,7 @@ def _create_and_triage(request: Request, db: Session, user: User, values: dict[s
     try:
         call = create_call(session=db, data=create, now=now, actor_id=user.id)
         service.triage_call(session=db, call_id=call.id, now=now, actor_id=user.id, policy=policy,
-                            availability=service.unit_availability(session=db, now=now))
+                            availability=unit_availability(session=db, now=now))
     except DomainError as error:
         db.rollback()
         return _intake(request, db, values, now, [str(error)], status_code=_status(error))
@@ -206,7 +208,7 @@ async def save_answers(call_id: RowId, request: Request, db: SessionDep, user: C
         after = service.current_decision(session=db, call_id=call_id)
         if call.status in service.DECIDABLE and (after is None or (before is not None and after.id == before.id)):
             service.triage_call(session=db, call_id=call_id, now=now, actor_id=user.id, policy=policy,
-                                availability=service.unit_availability(session=db, now=now))
+                                availability=unit_availability(session=db, now=now))
         return call
 
     return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage", values=values)
@@ -227,7 +229,7 @@ async def save_facts(call_id: RowId, request: Request, db: SessionDep, user: Cur
         call = change_call_facts(session=db, call_id=call_id, changes=changes, now=now, actor_id=user.id)
         if call.status == CallStatus.OPEN:
             service.triage_call(session=db, call_id=call_id, now=now, actor_id=user.id,
-                                availability=service.unit_availability(session=db, now=now))
+                                availability=unit_availability(session=db, now=now))
         return call
 
     return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage")
@@ -288,8 +290,6 @@ async def escalate(call_id: RowId, request: Request, db: SessionDep, user: Curre
     values = await _form(request)
 
     def work() -> Call:
-        from heart.dispatch.queue import escalate_to_field
-
         escalate_to_field(session=db, call_id=call_id, reason=values.get("reason", ""), now=now, by=user)
         return get_call(session=db, call_id=call_id)
 
