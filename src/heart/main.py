@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import traceback
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
 import heart.models  # noqa: F401  (the app registers every table before its first session)
+from heart import live
 from heart.config import Settings, get_settings
 from heart.db import make_engine, make_sessionmaker
 from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard, refuse_nul_in_request
@@ -65,7 +67,6 @@ def _add_routes(app: FastAPI) -> None:
     from heart.calls.eido_api import router as eido_api
     from heart.calls.pages import router as calls_pages
     from heart.dispatch.api import router as dispatch_api
-    from heart.dispatch.broadcast import install as install_live_board
     from heart.dispatch.pages import router as dispatch_pages
     from heart.dispatch.responder import router as responder_pages
     from heart.encounters.api import router as encounters_api
@@ -87,7 +88,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(simulation_pages)
     app.include_router(resources_api)
     app.include_router(resources_pages)
-    install_live_board(app)
+    _start_live(app)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
     def healthz() -> dict[str, str]:
@@ -99,6 +100,16 @@ def _add_routes(app: FastAPI) -> None:
                                    swagger_js_url="/vendor/swagger-ui-dist/swagger-ui-bundle.js",
                                    swagger_css_url="/vendor/swagger-ui-dist/swagger-ui.css",
                                    swagger_favicon_url="/static/favicon.svg")
+
+
+def _start_live(app: FastAPI) -> None:
+    """The realtime hub, the board's live feed, and the scheduled jobs each domain declares."""
+    from heart.dispatch.fragments import render_board
+    from heart.dispatch.scheduled import JOBS as DISPATCH_JOBS
+    from heart.programs.scheduled import JOBS as PROGRAMS_JOBS
+
+    live.install(app, jobs=(*PROGRAMS_JOBS, *DISPATCH_JOBS))
+    app.state.board_feed = live.add_feed(app, partial(render_board, app.state.read_sessionmaker))
 
 
 def _wants_html(request: Request) -> bool:

@@ -1,7 +1,8 @@
-"""The live dispatch board: the page, its server-sent event stream, and its one-action buttons.
+"""The live dispatch board's routes: the page, its server-sent event stream, and its one-action buttons.
 
 Buttons post with htmx and get back one line for the message area; the board itself changes through the
-stream, the same way for the dispatcher who pressed and for everyone else.
+stream, the same way for the dispatcher who pressed and for everyone else. The fragments themselves are rendered by
+``dispatch.fragments``; the feed that re-renders them on every change is wired by the app factory (``heart.live``).
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from heart.calls.service import get_call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, allow
 from heart.dispatch import alerts, flows, queue, service
-from heart.dispatch.board import Board, build_board
-from heart.dispatch.broadcast import start
+from heart.dispatch.board import build_board
+from heart.dispatch.fragments import board_parts
 from heart.dispatch.schemas import CancelResponse
 from heart.dispatch.taps import first_time, token_for
 from heart.errors import ConfirmationNeeded, Conflict, DomainError, InvalidInput, NotFound
 from heart.inputs import RowId
+from heart.live import start as start_live
 from heart.programs.models import Unit
 from heart.realtime import sse
 from heart.templating import render, templates
@@ -33,14 +35,7 @@ from heart.triage.engine import FALLBACK_REASONS
 from heart.triage.service import policy_named
 
 router = APIRouter(include_in_schema=False)
-PARTS = ("alerts", "queue", "outside", "phone", "active", "units", "mapdata")
 Token = Annotated[str | None, Form()]
-
-
-def board_parts(board: Board) -> dict[str, str]:
-    """Each live fragment of the board, rendered from ``board`` (shared by every open board)."""
-    context = {"board": board, "now": board.now, "token_for": token_for}
-    return {part: templates.env.get_template(f"dispatch/_{part}.html").render(context) for part in PARTS}
 
 
 @router.get("/dispatch", dependencies=[allow("dispatch.board")])
@@ -59,7 +54,7 @@ def board_page(request: Request, db: SessionDep) -> HTMLResponse:
 @router.get("/dispatch/stream", dependencies=[allow("dispatch.board")])
 async def board_stream(request: Request) -> Response:
     """Server-sent events: each board fragment, again whenever it changes."""
-    await start(request.app)
+    await start_live(request.app)
     return sse.stream(request.app.state.board_feed.stream())
 
 

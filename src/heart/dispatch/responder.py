@@ -27,7 +27,6 @@ from heart.calls.models import Call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, allow
 from heart.dispatch import alerts, service, timers
-from heart.dispatch.broadcast import start
 from heart.dispatch.models import Response as Assignment
 from heart.dispatch.pages import status_for
 from heart.dispatch.schemas import ClearResponse
@@ -36,6 +35,7 @@ from heart.encounters.models import Encounter, NarrativeEntry
 from heart.encounters.service import narrative_of
 from heart.errors import DomainError
 from heart.inputs import RowId
+from heart.live import start as start_live
 from heart.programs.models import Program, Unit
 from heart.realtime import sse
 from heart.realtime.feed import STREAM_SECONDS, keep_alive_until_change
@@ -150,7 +150,7 @@ def responder_panel(request: Request, db: SessionDep, user: CurrentUser) -> HTML
 @router.get("/responder/stream", dependencies=[allow("responder.view")])
 async def responder_stream(request: Request, user: CurrentUser) -> Response:
     """Server-sent events: the unit's state (response and status) whenever it changes."""
-    await start(request.app)
+    await start_live(request.app)
     realtime, factory = request.app.state.realtime, request.app.state.read_sessionmaker
     unit_id = user.unit_id
 
