@@ -11,14 +11,13 @@ from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallStatus
 from heart.calls.service import get_call
 from heart.crosswalk.mapper import live_mapper
 from heart.crosswalk.taxonomy import INCIDENT_TYPES
+from heart.db import insert_if_absent
 from heart.dispatch.models import Response
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import Event, reason_given, record_event
@@ -294,9 +293,7 @@ def remember_version(session: Session, policy: Policy, now: datetime) -> None:
     values = {"policy_id": policy.id, "version": policy.version, "sha256": digest, "document": policy.text,
               "loaded_at": now}
     # Two first decisions at once must not collide: insert if absent, in one statement.
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    session.execute(insert(PolicyVersion).values(**values).on_conflict_do_nothing(
-        index_elements=["policy_id", "version"]))
+    insert_if_absent(session, PolicyVersion, values, unique=("policy_id", "version"))
     stored = session.scalar(select(PolicyVersion.sha256).where(PolicyVersion.policy_id == policy.id,
                                                                PolicyVersion.version == policy.version))
     if stored != digest:
