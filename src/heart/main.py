@@ -34,7 +34,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="HEART", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Alternative crisis response: intake, triage, dispatch, documentation, "
                               "follow-up and metrics.",
-                  dependencies=[Depends(refuse_nul_in_request)])
+                  dependencies=[Depends(refuse_nul_in_request)], generate_unique_id_function=operation_id)
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url, synchronous=settings.sqlite_sync)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
@@ -49,6 +49,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _add_error_handlers(app)
     _require_declared_permissions(app)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """A stable OpenAPI operation id: the route's tag and its function's name ("calls-create_call").
+
+    FastAPI's default also spells the path and the method, so moving a route would rename it and break every
+    generated client; a tag and a name change only when someone means them to (tests/test_openapi.py lists them).
+    """
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def _mount_static(app: FastAPI, settings: Settings) -> None:

@@ -16,7 +16,6 @@ from heart.dispatch.schemas import (
     BackupRequest,
     CancelResponse,
     ClearResponse,
-    DecisionPublic,
     Escalate,
     FallbackRequest,
     QueuedCallPublic,
@@ -26,6 +25,7 @@ from heart.dispatch.schemas import (
     TransportStart,
 )
 from heart.inputs import RowId
+from heart.triage.schemas import DecisionPublic
 
 router = APIRouter(tags=["dispatch"])
 
