@@ -20,7 +20,7 @@ from heart import live
 from heart.config import Settings, get_settings
 from heart.db import make_engine, make_sessionmaker
 from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard, refuse_nul_in_request
-from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied
+from heart.errors import DomainError, http_status
 from heart.tracebacks import withhold_exception_messages
 
 log = logging.getLogger("heart")
@@ -145,15 +145,11 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     def domain_error(request: Request, error: DomainError) -> Response:
-        status = 409
-        if isinstance(error, NotFound):
-            status = 404
-        elif isinstance(error, InvalidInput):
-            status = 422
-        elif isinstance(error, PermissionDenied):
-            status = 403
-        elif not isinstance(error, Conflict):
-            status = 400
+        status = http_status(error)
+        if _wants_html(request):  # a page: the same status, as a page a person reads
+            from heart.templating import render
+
+            return render(request, "error.html", {"status": status, "message": str(error)}, status_code=status)
         field = getattr(error, "field", None)
         if status == 422:
             detail = [{"loc": ["body", field] if field else ["body"], "msg": str(error), "type": "value_error"}]

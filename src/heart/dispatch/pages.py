@@ -24,7 +24,7 @@ from heart.dispatch.board import build_board
 from heart.dispatch.fragments import board_parts
 from heart.dispatch.schemas import CancelResponse
 from heart.dispatch.taps import first_time, token_for
-from heart.errors import ConfirmationNeeded, Conflict, DomainError, InvalidInput, NotFound
+from heart.errors import ConfirmationNeeded, DomainError, InvalidInput, http_status
 from heart.inputs import RowId
 from heart.live import start as start_live
 from heart.programs.models import Unit
@@ -190,7 +190,7 @@ def _tap(db: Session, user: User, token: str | None, action: str, act: Callable[
         db.rollback()  # nothing of a refused action is kept, including its token
         if raise_confirm and isinstance(error, ConfirmationNeeded):
             raise
-        return message(str(error), status=status_for(error))
+        return message(str(error), status=http_status(error))
 
 
 def message(text: str, *, status: int = 200) -> HTMLResponse:
@@ -198,12 +198,3 @@ def message(text: str, *, status: int = 200) -> HTMLResponse:
     css = "error" if status >= 400 else "ok"
     return HTMLResponse(f'<p class="{css}" role="{"alert" if status >= 400 else "status"}">{escape(text)}</p>',
                         status_code=status)
-
-
-def status_for(error: DomainError) -> int:
-    """The HTTP status of a refusal, as the JSON API would answer it."""
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, InvalidInput):
-        return 422
-    return 409 if isinstance(error, Conflict) else 403

@@ -28,12 +28,11 @@ from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, allow
 from heart.dispatch import alerts, service, timers
 from heart.dispatch.models import Response as Assignment
-from heart.dispatch.pages import status_for
 from heart.dispatch.schemas import ClearResponse
 from heart.dispatch.taps import first_time, new_token
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.encounters.service import narrative_of
-from heart.errors import DomainError
+from heart.errors import DomainError, http_status
 from heart.inputs import RowId
 from heart.live import start as start_live
 from heart.programs.models import Program, Unit
@@ -137,7 +136,7 @@ def acknowledge_alert(alert_id: RowId, db: SessionDep, user: CurrentUser) -> HTM
         db.flush()
     except DomainError as error:
         db.rollback()
-        return HTMLResponse(safety_banner(db, user.unit_id), status_code=status_for(error))
+        return HTMLResponse(safety_banner(db, user.unit_id), status_code=http_status(error))
     return HTMLResponse(safety_banner(db, user.unit_id))
 
 
@@ -238,5 +237,5 @@ def _once(request: Request, db: Session, user: User, token: str | None, action: 
             db.flush()
     except DomainError as error:
         db.rollback()
-        return _panel(request, db, user, error=str(error), status=status_for(error))
+        return _panel(request, db, user, error=str(error), status=http_status(error))
     return _panel(request, db, user)

@@ -38,7 +38,7 @@ from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.crosswalk.words import call_type_words
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.dispatch.flows import escalate_to_field
-from heart.errors import Conflict, DomainError, InvalidInput, NotFound
+from heart.errors import DomainError, InvalidInput, NotFound, http_status
 from heart.inputs import RowId
 from heart.programs.service import unit_availability
 from heart.templating import render
@@ -123,7 +123,7 @@ def _create_and_triage(request: Request, db: Session, user: User, values: dict[s
                             availability=unit_availability(session=db, now=now))
     except DomainError as error:
         db.rollback()
-        return _intake(request, db, values, now, [str(error)], status_code=_status(error))
+        return _intake(request, db, values, now, [str(error)], status_code=http_status(error))
     return RedirectResponse(f"/calls/{call.id}/triage", status_code=303)
 
 
@@ -309,14 +309,10 @@ async def _act(request: Request, db: Session, user: User, call_id: int, now: dat
             policy = service.policy_named(None)
             answers = answers_from(values, policy) if values is not None else None
             return _screen(request, db, user, call_id, now, answers=answers, error=str(error),
-                           status_code=_status(error))
+                           status_code=http_status(error))
         return RedirectResponse(back, status_code=303)
 
     return await run_in_threadpool(run)
-
-
-def _status(error: DomainError) -> int:
-    return 422 if isinstance(error, InvalidInput) else 409 if isinstance(error, Conflict) else 400
 
 
 # --- why didn't HEART come? ---------------------------------------------------------------------------------
