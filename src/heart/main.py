@@ -71,6 +71,7 @@ def _mount_static(app: FastAPI, settings: Settings) -> None:
 
 def _add_routes(app: FastAPI) -> None:
     from heart.auth.api import router as auth_api
+    from heart.auth.pages import router as auth_pages
     from heart.calls.api import call_types as call_types_api
     from heart.calls.api import router as calls_api
     from heart.calls.eido_api import router as eido_api
@@ -87,10 +88,10 @@ def _add_routes(app: FastAPI) -> None:
     from heart.programs.pages import router as programs_pages
     from heart.simulation.pages import router as simulation_pages
     from heart.triage.api import router as triage_api
-    from heart.web.pages import router as web_pages
+    from heart.triage.pages import router as triage_pages
 
     for router in (auth_api, call_types_api, calls_api, eido_api, triage_api, dispatch_api, encounters_api,
-                   programs_api, web_pages, calls_pages, programs_pages, dispatch_pages, responder_pages,
+                   programs_api, auth_pages, calls_pages, triage_pages, programs_pages, dispatch_pages, responder_pages,
                    encounters_pages):
         app.include_router(router)
     app.include_router(metrics_pages)

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and the home page that sends each role to its screens."""
+"""Sign-in, sign-out and the home page that sends each role to its screens (templates: web/templates)."""
 
 from __future__ import annotations
 
@@ -85,7 +85,6 @@ def logout(request: Request, db: SessionDep, now: Now) -> Response:
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
-
 
 
 
