@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from heart.calls.cad_import import import_files
-from heart.calls.profiles import load_profile_by_name
+from heart.calls.cad.importer import import_files
+from heart.calls.cad.profiles import load_profile_by_name
 from heart.db import make_engine, utcnow
 from heart.migrate import upgrade
 

@@ -181,7 +181,7 @@ def restore(file: Annotated[Path, typer.Argument(help="a file made by `heart bac
 
 def _register_domain_commands() -> None:
     """Sub-commands that live with their domains (each imports only ``heart.console``, never this module)."""
-    from heart.calls.cad_cli import app as cad_app
+    from heart.calls.cad.cli import app as cad_app
     from heart.crosswalk.cli import app as crosswalk_app
     from heart.demo.cli import demo
     from heart.metrics.cli import metrics

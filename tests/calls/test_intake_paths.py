@@ -17,13 +17,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from heart.auth.models import Role
-from heart.calls.cad_import import import_files
+from heart.calls.cad.importer import import_files
+from heart.calls.cad.profiles import load_profile_by_name
 from heart.calls.models import CadRecord
-from heart.calls.profiles import load_profile_by_name
 from heart.db import make_engine
 from heart.triage.policy import load_policy_by_name
 from heart.triage.replay import prepare_calls
-from tests.calls.test_cad_import import ALEXANDRIA, read_csv, write_csv
+from tests.calls.cad.test_importer import ALEXANDRIA, read_csv, write_csv
 from tests.calls.test_eido import eido
 from tests.factories import UNARMED_TEAM_TYPES
 

@@ -1,7 +1,7 @@
 """`heart metrics`: the dashboard's figures for a period, as a table or as JSON.
 
 With ``--by agency`` it shows instead the baseline of imported CAD history (how police, EMS or fire
-answer today), computed by ``heart.calls.baseline`` with the same definitions.
+answer today), computed by ``heart.calls.cad.baseline`` with the same definitions.
 """
 
 from __future__ import annotations
@@ -111,13 +111,13 @@ def _cell(value: Any, fmt: str) -> str:
 
 
 def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> None:
-    """The CAD-history baseline per agency, from heart.calls.baseline."""
+    """The CAD-history baseline per agency, from heart.calls.cad.baseline."""
     from heart.console import console, fail
 
     try:
-        from heart.calls.baseline import baseline_by_agency
+        from heart.calls.cad.baseline import baseline_by_agency
     except ImportError:  # pragma: no cover - the module ships with the CAD import
-        raise fail("this installation has no CAD-history baseline (heart.calls.baseline)") from None
+        raise fail("this installation has no CAD-history baseline (heart.calls.cad.baseline)") from None
     try:
         result = baseline_by_agency(database_url=database_url, batch=batch)
     except DomainError as error:

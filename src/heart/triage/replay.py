@@ -395,7 +395,7 @@ def replay_batch(
 def _profile_zone(profile: str) -> ZoneInfo | None:
     """The time zone the batch's CAD writes, from its import profile (None if the profile is gone)."""
     try:
-        from heart.calls.profiles import load_profile_by_name
+        from heart.calls.cad.profiles import load_profile_by_name
 
         return load_profile_by_name(profile).timezone
     except Exception:  # a removed or broken profile: fall back to the policy's zone

@@ -21,9 +21,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColum
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from heart.calls.cad_import import ImportRefused, ImportSummary, RejectsWriter, check_files, import_files
-from heart.calls.cad_import import Progress as ImportProgress
-from heart.calls.profiles import (
+from heart.calls.cad.importer import ImportRefused, ImportSummary, RejectsWriter, check_files, import_files
+from heart.calls.cad.importer import Progress as ImportProgress
+from heart.calls.cad.profiles import (
     Profile,
     ProfileError,
     available_profiles,
@@ -130,7 +130,7 @@ def baseline_command(
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Per-agency figures on imported history, as the program dashboard computes them."""
-    from heart.calls.baseline import baseline_by_agency
+    from heart.calls.cad.baseline import baseline_by_agency
     from heart.errors import NotFound
 
     try:

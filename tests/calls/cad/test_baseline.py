@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from heart.calls.baseline import baseline_by_agency
-from heart.calls.cad_import import import_files
-from heart.calls.profiles import load_profile_by_name
+from heart.calls.cad.baseline import baseline_by_agency
+from heart.calls.cad.importer import import_files
+from heart.calls.cad.profiles import load_profile_by_name
 from heart.db import make_engine
 from heart.errors import NotFound
 from tests.conftest import shared_data

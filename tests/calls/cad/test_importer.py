@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from heart.calls.cad_import import ImportRefused, Progress, check_files, import_files
-from heart.calls.cad_parse import RowError, to_utc
+from heart.calls.cad.importer import ImportRefused, Progress, check_files, import_files
+from heart.calls.cad.parse import RowError, to_utc
+from heart.calls.cad.profiles import Profile, load_profile_by_name
 from heart.calls.models import CadRecord
-from heart.calls.profiles import Profile, load_profile_by_name
 from heart.config import get_settings
 from heart.db import make_engine
 from tests.conftest import shared_data

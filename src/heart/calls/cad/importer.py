@@ -19,9 +19,9 @@ from typing import Any, TextIO, cast
 
 from sqlalchemy import Connection, Engine, Table, select
 
-from heart.calls.cad_parse import REJECT_COLUMNS, MissingColumns, Reject, RowError, RowParser, shown
+from heart.calls.cad.parse import REJECT_COLUMNS, MissingColumns, Reject, RowError, RowParser, shown
+from heart.calls.cad.profiles import Profile
 from heart.calls.models import CadRecord, ImportBatch
-from heart.calls.profiles import Profile
 from heart.crosswalk.mapper import CrosswalkNotFound, NatureCodeMapper, nature_mapper
 from heart.db import insert_many_if_absent, make_sessionmaker, transaction
 from heart.errors import DomainError
