@@ -16,21 +16,7 @@ from rich.table import Table
 
 from heart.console import OutputFormat
 from heart.errors import DomainError
-from heart.metrics.schemas import MISSED_WORDS, MetricsReport
-
-FIGURES = (
-    ("responses", "Responses", "{:,}"),
-    ("avg_minutes_to_scene", "Avg minutes to scene", "{:.2f}"),
-    ("avg_minutes_on_scene", "Avg minutes on scene", "{:.2f}"),
-    ("avg_total_minutes", "Avg total minutes", "{:.2f}"),
-    ("pct_needed_transport", "% needed transport", "{:.2f}%"),
-    ("pct_needed_pd_backup_for_team_safety", "% needed PD backup for team safety", "{:.2f}%"),
-    ("pct_needed_ems_support", "% needed EMS support", "{:.2f}%"),
-    ("median_minutes_received_to_scene", "Median minutes call → on scene", "{:.2f}"),
-    ("p90_minutes_received_to_scene", "90th percentile minutes call → on scene", "{:.2f}"),
-    ("cancelled_responses", "Cancelled responses", "{:,}"),
-)
-
+from heart.metrics.schemas import MISSED_WORDS, MORE_FIGURES, PUBLISHED_FIGURES, MetricsReport
 
 
 class GroupBy(StrEnum):
@@ -88,8 +74,8 @@ def report_table(report: MetricsReport) -> Table:
     codes = report_programs(report)
     period = f"{report.period.since or 'first record'} to {report.period.until or 'last record'}"
     table = Table("", *codes, title=f"Responses cleared {period}", title_justify="left")
-    for key, label, fmt in FIGURES:
-        table.add_row(label, *(_cell(getattr(report.programs[code], key), fmt) for code in codes))
+    for figure in (*PUBLISHED_FIGURES, *MORE_FIGURES):
+        table.add_row(figure.label, *(figure.shown(getattr(report.programs[code], figure.key)) for code in codes))
     table.add_row("Left out (data-quality exceptions)",
                   *(f"{report.programs[code].data_quality.excluded_responses:,}" for code in codes))
     reach = {code: report.programs[code].reach for code in codes}
@@ -111,13 +97,11 @@ def _cell(value: Any, fmt: str) -> str:
 
 
 def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> None:
-    """The CAD-history baseline per agency, from heart.calls.cad.baseline."""
+    """The CAD-history baseline per agency: the same as ``heart cad baseline``."""
+    from heart.calls.cad.baseline import baseline_by_agency
+    from heart.calls.cad.cli import baseline_table
     from heart.console import console, fail
 
-    try:
-        from heart.calls.cad.baseline import baseline_by_agency
-    except ImportError:  # pragma: no cover - the module ships with the CAD import
-        raise fail("this installation has no CAD-history baseline (heart.calls.cad.baseline)") from None
     try:
         result = baseline_by_agency(database_url=database_url, batch=batch)
     except DomainError as error:
@@ -125,11 +109,4 @@ def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> Non
     if output == OutputFormat.json:
         typer.echo(json.dumps(result, indent=2, default=str))
         return
-    table = Table("agency", "responses", "avg minutes to scene", "avg minutes on scene", "avg total minutes",
-                  "left out", title=f"CAD history baseline ({batch or 'all batches'})", title_justify="left")
-    for agency, figures in result.get("agencies", {}).items():
-        left_out = sum(int(v) for v in figures.get("left_out", {}).values())
-        table.add_row(agency, f"{figures['responses']:,}", _cell(figures.get("avg_minutes_to_scene"), "{:.2f}"),
-                      _cell(figures.get("avg_minutes_on_scene"), "{:.2f}"),
-                      _cell(figures.get("avg_total_minutes"), "{:.2f}"), f"{left_out:,}")
-    console.print(table)
+    console.print(baseline_table(result))

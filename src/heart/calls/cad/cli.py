@@ -12,11 +12,10 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -32,11 +31,11 @@ from heart.calls.cad.profiles import (
     profiles_dir,
 )
 from heart.config import InsecureSettings, get_settings
-from heart.console import OutputFormat, err, fail
+from heart.console import OutputFormat, console, err, fail
 from heart.db import make_engine, utcnow
+from heart.metrics.schemas import BASELINE_FIGURES
 
 app = typer.Typer(help="Import CAD history through import profiles.", no_args_is_help=True)
-console = Console()
 REJECTS_SHOWN = 50
 
 
@@ -142,20 +141,21 @@ def baseline_command(
     if output_format is OutputFormat.json:
         console.print_json(json.dumps(figures))
         return
-    title = f"batch {batch}" if batch else "all imported rows"
-    table = Table("agency", "responses", "to scene", "on scene", "total", "missing time", "negative time",
-                  title=f"{title}: average minutes; rows left out (missing / negative)")
+    console.print(baseline_table(figures))
+
+
+def baseline_table(figures: dict[str, Any]) -> Table:
+    """One row per agency with the dashboard's figures and labels, and the rows left out (missing / negative)."""
+    batch = figures.get("batch")
+    table = Table("agency", *(figure.label for figure in BASELINE_FIGURES), "missing time", "negative time",
+                  title=f"CAD history baseline ({f'batch {batch}' if batch else 'all imported rows'})",
+                  title_justify="left")
     for column in table.columns[1:]:
         column.justify = "right"
     for agency, row in figures["agencies"].items():
-        table.add_row(agency, f"{row['responses']:,}", *(_number(row[name]) for name in
-                      ("avg_minutes_to_scene", "avg_minutes_on_scene", "avg_total_minutes")),
+        table.add_row(agency, *(figure.shown(row[figure.key]) for figure in BASELINE_FIGURES),
                       f"{row['left_out']['missing_timestamp']:,}", f"{row['left_out']['negative_duration']:,}")
-    console.print(table)
-
-
-def _number(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
+    return table
 
 
 def _profile(name: str) -> Profile:
