@@ -1,7 +1,7 @@
 """`heart metrics`: the dashboard's figures for a period, as a table or as JSON.
 
 With ``--by agency`` it shows instead the baseline of imported CAD history (how police, EMS or fire
-answer today), computed by ``heart.calls.cad.baseline`` with the same definitions.
+answer today), computed by ``heart.metrics.baseline`` with the same definitions.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from rich.table import Table
 
 from heart.console import OutputFormat
 from heart.errors import DomainError
-from heart.metrics.schemas import MISSED_WORDS, MORE_FIGURES, PUBLISHED_FIGURES, MetricsReport
+from heart.metrics.schemas import BASELINE_FIGURES, MISSED_WORDS, MORE_FIGURES, PUBLISHED_FIGURES, MetricsReport
 
 
 class GroupBy(StrEnum):
@@ -98,9 +98,8 @@ def _cell(value: Any, fmt: str) -> str:
 
 def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> None:
     """The CAD-history baseline per agency: the same as ``heart cad baseline``."""
-    from heart.calls.cad.baseline import baseline_by_agency
-    from heart.calls.cad.cli import baseline_table
     from heart.console import console, fail
+    from heart.metrics.baseline import baseline_by_agency
 
     try:
         result = baseline_by_agency(database_url=database_url, batch=batch)
@@ -110,3 +109,17 @@ def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> Non
         typer.echo(json.dumps(result, indent=2, default=str))
         return
     console.print(baseline_table(result))
+
+
+def baseline_table(figures: dict[str, Any]) -> Table:
+    """One row per agency with the dashboard's figures and labels, and the rows left out (missing / negative)."""
+    batch = figures.get("batch")
+    table = Table("agency", *(figure.label for figure in BASELINE_FIGURES), "missing time", "negative time",
+                  title=f"CAD history baseline ({f'batch {batch}' if batch else 'all imported rows'})",
+                  title_justify="left")
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for agency, row in figures["agencies"].items():
+        table.add_row(agency, *(figure.shown(row[figure.key]) for figure in BASELINE_FIGURES),
+                      f"{row['left_out']['missing_timestamp']:,}", f"{row['left_out']['negative_duration']:,}")
+    return table

@@ -12,7 +12,7 @@ import json
 from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from pydantic import ValidationError
@@ -33,7 +33,6 @@ from heart.calls.cad.profiles import (
 from heart.config import InsecureSettings, get_settings
 from heart.console import OutputFormat, console, err, fail
 from heart.db import make_engine, utcnow
-from heart.metrics.schemas import BASELINE_FIGURES
 
 app = typer.Typer(help="Import CAD history through import profiles.", no_args_is_help=True)
 REJECTS_SHOWN = 50
@@ -129,8 +128,9 @@ def baseline_command(
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Per-agency figures on imported history, as the program dashboard computes them."""
-    from heart.calls.cad.baseline import baseline_by_agency
     from heart.errors import NotFound
+    from heart.metrics.baseline import baseline_by_agency
+    from heart.metrics.cli import baseline_table
 
     try:
         figures = baseline_by_agency(database_url=get_settings().database_url, batch=batch)
@@ -142,20 +142,6 @@ def baseline_command(
         console.print_json(json.dumps(figures))
         return
     console.print(baseline_table(figures))
-
-
-def baseline_table(figures: dict[str, Any]) -> Table:
-    """One row per agency with the dashboard's figures and labels, and the rows left out (missing / negative)."""
-    batch = figures.get("batch")
-    table = Table("agency", *(figure.label for figure in BASELINE_FIGURES), "missing time", "negative time",
-                  title=f"CAD history baseline ({f'batch {batch}' if batch else 'all imported rows'})",
-                  title_justify="left")
-    for column in table.columns[1:]:
-        column.justify = "right"
-    for agency, row in figures["agencies"].items():
-        table.add_row(agency, *(figure.shown(row[figure.key]) for figure in BASELINE_FIGURES),
-                      f"{row['left_out']['missing_timestamp']:,}", f"{row['left_out']['negative_duration']:,}")
-    return table
 
 
 def _profile(name: str) -> Profile:

@@ -11,7 +11,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from heart.calls.cad.baseline import baseline_by_agency
 from heart.calls.cad.importer import import_files
 from heart.calls.cad.profiles import load_profile_by_name
 from heart.calls.models import CadRecord, ImportBatch
@@ -19,6 +18,7 @@ from heart.db import make_engine, transaction
 from heart.dispatch.models import Response
 from heart.errors import NotFound
 from heart.metrics.backends import open_database
+from heart.metrics.baseline import baseline_by_agency
 from heart.metrics.definitions import Period
 from heart.metrics.service import compute_metrics, round_half_up
 from tests import factories

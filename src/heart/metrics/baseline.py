@@ -10,7 +10,8 @@ police (or EMS, fire) answer today with how HEART answers the same call types, d
   (``metrics.service.average_minutes``) — the dashboard's one formula and one rounding.
 Rows left out are counted by reason: ``missing_timestamp`` (any of the three times absent; date-only exports such
 as Sacramento's land here) and ``negative_duration`` (a time recorded before the one it follows). The query runs on
-the database itself (SQLite or PostgreSQL), through the metrics' operational backend.
+the database itself (SQLite or PostgreSQL), through the metrics' operational backend. The rows come from
+``heart cad import`` (``heart.calls.cad``); ``heart cad baseline`` and ``heart metrics --by agency`` show them.
 """
 
 from __future__ import annotations
