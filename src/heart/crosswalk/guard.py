@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from heart.crosswalk.taxonomy import INCIDENT_TYPES
-from heart.triage.policy import available_policies, load_policy_by_name, policies_dir
+from heart.triage.policy import load_policy_by_name, policies_dir, policy_stamps
 
 CRISIS_TYPES = frozenset({"mental_health_crisis", "suicide_threat"})
 """Crisis types: with danger words they become ``CRISIS_WITH_VIOLENCE`` rather than losing their type."""
@@ -20,14 +20,7 @@ CRISIS_WITH_VIOLENCE = "crisis_with_violence" if "crisis_with_violence" in INCID
 
 def unarmed_team_types() -> frozenset[str]:
     """The incident types a rule of any loaded policy may send an unarmed team to (re-read when a policy changes)."""
-    folder = policies_dir()
-    stamps = []
-    for name in available_policies():
-        try:
-            stamps.append((name, (folder / f"{name}.yaml").stat().st_mtime_ns))
-        except OSError:  # removed since it was listed: it no longer counts
-            continue
-    return _unarmed_types(str(folder), tuple(stamps))
+    return _unarmed_types(str(policies_dir()), policy_stamps())
 
 
 @lru_cache(maxsize=8)
