@@ -1,4 +1,9 @@
-"""The application factory: one FastAPI app serving the JSON API and the server-rendered pages."""
+"""The application factory: one FastAPI app serving the JSON API and the server-rendered pages.
+
+It registers every table (``heart.models``), each domain's routers, the live machinery with each domain's scheduled
+jobs (``heart.live``), the one map from a refusal to its status (``heart.errors.http_status``: JSON for the API, a
+page for a browser) and stable OpenAPI operation ids; and it refuses to start if a route declares no permission.
+"""
 
 from __future__ import annotations
 
@@ -46,6 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.read_engine, app.state.read_sessionmaker = app.state.engine, app.state.sessionmaker
     _mount_static(app, settings)
     _add_routes(app)
+    _start_live(app)
     _add_error_handlers(app)
     _require_declared_permissions(app)
     return app
@@ -98,7 +104,6 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(simulation_pages)
     app.include_router(resources_api)
     app.include_router(resources_pages)
-    _start_live(app)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
     def healthz() -> dict[str, str]:
