@@ -9,8 +9,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from heart.db import transaction, utcnow
 from heart.live import run_job
+from heart.programs import scheduled as programs_scheduled
 from heart.programs.models import Staff, Unit, UnitStatus
-from heart.programs.scheduled import JOBS as PROGRAMS_JOBS
 from heart.programs.shifts import schedule_shift
 from tests import factories
 
@@ -40,6 +40,7 @@ def test_a_pass_of_the_shift_schedule_puts_a_unit_on_duty_when_its_shift_starts(
     with sessions() as session:
         assert session.get_one(Unit, unit.id).status == UnitStatus.OFF_DUTY
     factory = client.app.state.sessionmaker  # type: ignore[attr-defined]
-    run_job(factory, PROGRAMS_JOBS[0], now=lambda: now + timedelta(minutes=2))
+    (schedule,) = programs_scheduled.jobs(client.app.state.settings)  # type: ignore[attr-defined]
+    run_job(factory, schedule, now=lambda: now + timedelta(minutes=2))
     with sessions() as session:
         assert session.get_one(Unit, unit.id).status == UnitStatus.AVAILABLE

@@ -3,7 +3,7 @@ change notifications that wake it, the live feeds of pages, and the scheduled jo
 
 Each process has one ``Realtime`` (hearing committed changes through LISTEN/NOTIFY on PostgreSQL, in-process on
 SQLite), one ``Feed`` per live page (one render per change, shared by every open copy; ``add_feed``) and runs every
-``ScheduledJob`` the domains declare in their ``scheduled.py`` (``heart.programs.scheduled``,
+``ScheduledJob`` the domains declare in their ``scheduled.py`` (``jobs(settings)``: ``heart.programs.scheduled``,
 ``heart.dispatch.scheduled``), each pass in its own transaction. All of it starts and stops with the app.
 """
 
@@ -31,7 +31,8 @@ from heart.templating import templates
 class ScheduledJob:
     """Periodic work a domain declares: ``run(session=…, now=…)`` every ``seconds``, in its own transaction.
 
-    Every server process runs it; a job must be safe to run in several at once (claim, then act).
+    Every server process runs it; a job must be safe to run in several at once (claim, then act). A job that needs
+    the settings gets them when its domain's ``jobs(settings)`` builds it (e.g. ``functools.partial``).
     """
 
     name: str

@@ -119,11 +119,12 @@ def _add_routes(app: FastAPI) -> None:
 
 def _start_live(app: FastAPI) -> None:
     """The realtime hub, the board's live feed, and the scheduled jobs each domain declares."""
+    from heart.dispatch import scheduled as dispatch_scheduled
     from heart.dispatch.fragments import render_board
-    from heart.dispatch.scheduled import JOBS as DISPATCH_JOBS
-    from heart.programs.scheduled import JOBS as PROGRAMS_JOBS
+    from heart.programs import scheduled as programs_scheduled
 
-    live.install(app, jobs=(*PROGRAMS_JOBS, *DISPATCH_JOBS))
+    settings = app.state.settings
+    live.install(app, jobs=(*programs_scheduled.jobs(settings), *dispatch_scheduled.jobs(settings)))
     app.state.board_feed = live.add_feed(app, partial(render_board, app.state.read_sessionmaker))
 
 
