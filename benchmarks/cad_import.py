@@ -20,8 +20,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from heart.calls.cad_import import import_files
-from heart.calls.profiles import load_profile_by_name
+from heart.calls.cad.importer import import_files
+from heart.calls.cad.profiles import load_profile_by_name
 from heart.db import make_engine, utcnow
 from heart.migrate import upgrade
 
@@ -99,7 +99,7 @@ def import_benchmark(rows_wanted: int, database_url: str | None, again: bool) ->
 def crosswalk_benchmark() -> dict[str, Any] | None:
     """Seconds to suggest a category and incident type for every row of the Vera table."""
     try:
-        from heart.triage.crosswalk import CrosswalkSuggester, read_examples
+        from heart.crosswalk.suggester import CrosswalkSuggester, read_examples
     except ImportError:
         return None
     if not VERA.is_file():

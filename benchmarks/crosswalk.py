@@ -21,7 +21,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from heart.triage.crosswalk import (
+from heart.crosswalk.suggester import (
     CrosswalkSuggester,
     default_crosswalk_dir,
     evaluate_leave_one_city_out,

@@ -38,6 +38,7 @@ from sqlalchemy import create_engine, func, select, text
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+import heart.models  # noqa: E402, F401  (every table registered before the first session)
 from heart.auth.models import Role  # noqa: E402
 from heart.auth.service import create_user, get_user_by_username, open_session  # noqa: E402
 from heart.calls.models import Call  # noqa: E402

@@ -43,6 +43,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from argon2 import PasswordHasher  # noqa: E402
 
+import heart.models  # noqa: E402, F401  (every table registered before the first session)
 from board import messages, open_stream  # noqa: E402
 from heart.auth import service as auth_service  # noqa: E402
 from heart.auth.models import Role  # noqa: E402

@@ -52,6 +52,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import heart.models  # noqa: E402, F401  (every table registered before the first session)
 from heart.auth.models import Role  # noqa: E402
 from heart.auth.service import create_user  # noqa: E402
 from heart.db import make_engine, make_sessionmaker, transaction, utcnow  # noqa: E402

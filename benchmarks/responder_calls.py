@@ -29,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+import heart.models  # noqa: E402, F401  (every table registered before the first session)
 from heart.auth.models import Role, User  # noqa: E402
 from heart.auth.need_to_know import calls_visible_to  # noqa: E402
 from heart.calls.models import Call  # noqa: E402

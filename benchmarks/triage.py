@@ -35,10 +35,10 @@ from typing import Any
 import ibis
 import pandas as pd
 
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.triage.engine import CallFacts, decide
 from heart.triage.policy import Policy, load_policy_by_name
 from heart.triage.replay import GROUP_KEYS, SCREENED, classify, replay_calls
-from heart.triage.taxonomy import INCIDENT_TYPES
 
 NATURE_CODES = ["SUICIDAL SUBJECT", "CHECK WELFARE", "DRUNK SUBJECT", "UNWANTED PERSON", "ASSAULT IN PROGRESS",
                 "PANHANDLER", "IVC PAPER SERVICE", "MENTAL HEALTH", "OVERDOSE", "LOUD MUSIC", "STRUCTURE FIRE"]

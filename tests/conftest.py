@@ -24,6 +24,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+import heart.models  # noqa: F401  (every table registered, as the app and the command line do)
 from heart.auth import service as auth_service
 from heart.auth.models import Role, User
 from heart.config import Settings

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from heart.calls.models import Call
 from heart.calls.schemas import CallCreate
 from heart.calls.service import create_call
+from heart.crosswalk.guard import unarmed_team_types
 from heart.programs.models import Program, Staff, Unit
 from heart.programs.schemas import ProgramConfig
 from heart.programs.service import create_unit, go_on_duty, upsert_program
@@ -22,6 +23,8 @@ CREWS = {
     "CCD": ["licensed clinician"],
 }
 DURHAM_POLICY = Path(__file__).resolve().parents[1] / "policies" / "durham.yaml"
+UNARMED_TEAM_TYPES = unarmed_team_types()
+"""The incident types the shipped policies send an unarmed team to (read from policies/, as the guard reads them)."""
 SAFE_SCREENING = {"weapon": "no", "medical_intervention": "no", "imminent_risk_to_others": "no"}
 
 

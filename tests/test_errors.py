@@ -76,3 +76,22 @@ def test_a_served_crash_logs_where_it_broke_and_never_what_the_request_or_databa
     assert "builtins.ValueError: (message withheld" in logged and "builtins.KeyError: (message withheld" in logged
     assert "in explode" in logged  # where it broke is kept
     assert "Jane" not in logged and "919" not in logged and "1990" not in logged
+
+
+# --- one map from a refusal to its status ---------------------------------------------------------------------
+
+def test_a_page_and_the_api_answer_the_same_refusal_with_the_same_status(
+    signed_in: Callable[..., TestClient],
+) -> None:
+    """The JSON API answers JSON, a page answers a page (or a board fragment) — with the one status."""
+    client = signed_in(Role.DISPATCHER)
+    api = client.get("/api/calls/999999")
+    page = client.get("/calls/999999", headers={"Accept": "text/html"})
+    assert api.status_code == page.status_code == 404
+    assert api.json()["detail"] == "call 999999 does not exist"
+    assert page.headers["content-type"].startswith("text/html") and "Not found" in page.text
+    assert "call 999999 does not exist" in page.text
+    board = client.post("/dispatch/calls/999999/assign", data={"unit_id": "1", "token": "t-404"})
+    sent = client.post("/api/calls/999999/responses", json={"unit_id": 1})
+    assert board.status_code == sent.status_code == 404
+    assert 'role="alert"' in board.text

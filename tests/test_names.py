@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from heart.calls.cad_import import ImportRefused, check_files
-from heart.calls.profiles import ProfileError, available_profiles, load_profile_by_name
-from heart.triage.crosswalk_files import available_crosswalks
+from heart.calls.cad.importer import ImportRefused, check_files
+from heart.calls.cad.profiles import ProfileError, available_profiles, load_profile_by_name
+from heart.crosswalk.files import available_crosswalks
 from heart.triage.policy import PolicyError, UnknownPolicy, available_policies, load_policy_by_name
 from tests.conftest import REPO_ROOT
 

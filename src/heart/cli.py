@@ -7,21 +7,16 @@ one line saying what is wrong and exits non-zero; no tracebacks for mistakes a p
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 from rich.table import Table
-from sqlalchemy.orm import Session
 
 from heart.auth.models import Role
-from heart.config import InsecureSettings, Settings, get_settings
-from heart.console import console, fail
-from heart.db import make_engine, make_sessionmaker, transaction, utcnow
-from heart.errors import DomainError
+from heart.config import get_settings
+from heart.console import console, database, fail, settings
+from heart.db import utcnow
 from heart.yamlfile import YamlFileError
 
 app = typer.Typer(help="HEART: run an alternative crisis-response program end to end.", no_args_is_help=True,
@@ -33,30 +28,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(users_app, name="users")
 app.add_typer(config_app, name="config")
 WORKER_HEALTHCHECK_SECONDS = 30
-
-
-
-def settings() -> Settings:
-    try:
-        return get_settings()
-    except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in error.errors())
-        raise fail(problems.replace("Value error, ", "")) from None
-    except InsecureSettings as error:
-        raise fail(str(error)) from None
-
-
-@contextmanager
-def database() -> Iterator[Session]:
-    """A transaction on the configured database; domain errors become one-line failures."""
-    engine = make_engine(settings().database_url, synchronous=settings().sqlite_sync)
-    try:
-        with transaction(make_sessionmaker(engine)) as session:
-            yield session
-    except (DomainError, YamlFileError) as error:
-        raise fail(str(error)) from None
-    finally:
-        engine.dispose()
 
 
 @app.command()
@@ -208,37 +179,28 @@ def restore(file: Annotated[Path, typer.Argument(help="a file made by `heart bac
                       soft_wrap=True)
 
 
-def _register_optional() -> None:
-    """Sub-commands that live with their domains."""
+def _register_domain_commands() -> None:
+    """Sub-commands that live with their domains (each imports only ``heart.console``, never this module)."""
+    from heart.calls.cad.cli import app as cad_app
+    from heart.crosswalk.cli import app as crosswalk_app
     from heart.demo.cli import demo
-
-    app.command("demo")(demo)
     from heart.metrics.cli import metrics
-
-    app.command("metrics")(metrics)
     from heart.metrics.public.cli import app as export_app
-
-    app.add_typer(export_app, name="export")
-    from heart.calls.cad_cli import app as cad_app
-
-    app.add_typer(cad_app, name="cad")
     from heart.navigation.resources.cli import app as resources_app
-
-    app.add_typer(resources_app, name="resources")
+    from heart.simulation.cli import app as simulate_app
     from heart.triage.cli import app as triage_app
 
+    app.command("demo")(demo)
+    app.command("metrics")(metrics)
+    app.add_typer(export_app, name="export")
+    app.add_typer(cad_app, name="cad")
+    app.add_typer(resources_app, name="resources")
     app.add_typer(triage_app, name="triage")
-    from heart.simulation.cli import app as simulate_app
-
     app.add_typer(simulate_app, name="simulate")
-    try:
-        from heart.triage.crosswalk_cli import app as crosswalk_app
-    except ImportError:  # pragma: no cover - during development of that module
-        return
     app.add_typer(crosswalk_app, name="crosswalk")
 
 
-_register_optional()
+_register_domain_commands()
 
 
 def main() -> None:

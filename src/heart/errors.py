@@ -1,4 +1,5 @@
-"""Domain exceptions. Services raise these; the web layer maps them to status codes in one place."""
+"""Domain exceptions. Services raise these; ``http_status`` is the one map from them to HTTP status codes, used by
+the JSON API (which answers JSON) and the pages (which answer an HTML page or fragment) alike."""
 
 from __future__ import annotations
 
@@ -46,3 +47,18 @@ class Unavailable(DomainError):
 
 class PermissionDenied(DomainError):
     """The user's role does not allow this (HTTP 403)."""
+
+
+STATUS_OF: tuple[tuple[type[DomainError], int], ...] = (
+    (NotFound, 404),
+    (InvalidInput, 422),
+    (PermissionDenied, 403),
+    (Conflict, 409),
+    (Unavailable, 503),
+)
+"""Each kind of refusal and its HTTP status, the first that matches; any other refusal is 400."""
+
+
+def http_status(error: DomainError) -> int:
+    """The HTTP status of a refusal: the same for a JSON route and a page."""
+    return next((status for kind, status in STATUS_OF if isinstance(error, kind)), 400)

@@ -1,9 +1,15 @@
-"""The application factory: one FastAPI app serving the JSON API and the server-rendered pages."""
+"""The application factory: one FastAPI app serving the JSON API and the server-rendered pages.
+
+It registers every table (``heart.models``), each domain's routers, the live machinery with each domain's scheduled
+jobs (``heart.live``), the one map from a refusal to its status (``heart.errors.http_status``: JSON for the API, a
+page for a browser) and stable OpenAPI operation ids; and it refuses to start if a route declares no permission.
+"""
 
 from __future__ import annotations
 
 import logging
 import traceback
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,11 +19,13 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 
+import heart.models  # noqa: F401  (the app registers every table before its first session)
+from heart import live
 from heart.body_limit import BodyLimit
 from heart.config import Settings, get_settings
 from heart.db import make_engine, make_sessionmaker
 from heart.deps import PUBLIC, Forbidden, NotSignedIn, PublicMarker, RoleGuard, refuse_nul_in_request
-from heart.errors import Conflict, DomainError, InvalidInput, NotFound, PermissionDenied, Unavailable
+from heart.errors import DomainError, http_status
 from heart.security_headers import install as install_security_headers
 from heart.tracebacks import withhold_exception_messages
 
@@ -32,7 +40,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="HEART", version="0.1.0", docs_url=None, redoc_url=None,
                   description="Alternative crisis response: intake, triage, dispatch, documentation, "
                               "follow-up and metrics.",
-                  dependencies=[Depends(refuse_nul_in_request)])
+                  dependencies=[Depends(refuse_nul_in_request)], generate_unique_id_function=operation_id)
     app.state.settings = settings
     app.state.engine = make_engine(settings.database_url, synchronous=settings.sqlite_sync)
     app.state.sessionmaker = make_sessionmaker(app.state.engine)
@@ -45,11 +53,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     _mount_static(app, settings)
     _check_standards(settings)
     _add_routes(app)
+    _start_live(app)
     _add_error_handlers(app)
     _require_declared_permissions(app)
     app.add_middleware(BodyLimit, settings=settings)
     install_security_headers(app, settings)
     return app
+
+
+def operation_id(route: APIRoute) -> str:
+    """A stable OpenAPI operation id: the route's tag and its function's name ("calls-create_call").
+
+    FastAPI's default also spells the path and the method, so moving a route would rename it and break every
+    generated client; a tag and a name change only when someone means them to (tests/test_openapi.py lists them).
+    """
+    return f"{route.tags[0]}-{route.name}" if route.tags else route.name
 
 
 def _mount_static(app: FastAPI, settings: Settings) -> None:
@@ -72,12 +90,12 @@ def _check_standards(settings: Settings) -> None:
 
 def _add_routes(app: FastAPI) -> None:
     from heart.auth.api import router as auth_api
+    from heart.auth.pages import router as auth_pages
     from heart.calls.api import call_types as call_types_api
     from heart.calls.api import router as calls_api
     from heart.calls.eido.api import router as eido_api
     from heart.calls.pages import router as calls_pages
     from heart.dispatch.api import router as dispatch_api
-    from heart.dispatch.broadcast import install as install_live_board
     from heart.dispatch.pages import router as dispatch_pages
     from heart.dispatch.responder import router as responder_pages
     from heart.encounters.api import router as encounters_api
@@ -85,7 +103,6 @@ def _add_routes(app: FastAPI) -> None:
     from heart.metrics.pages import router as metrics_pages
     from heart.navigation.followups.api import router as follow_ups_api
     from heart.navigation.followups.pages import router as follow_ups_pages
-    from heart.navigation.followups.scheduled import install as install_follow_up_sweep
     from heart.navigation.resources.api import router as resources_api
     from heart.navigation.resources.pages import router as resources_pages
     from heart.neighbors.api import router as neighbors_api
@@ -94,10 +111,10 @@ def _add_routes(app: FastAPI) -> None:
     from heart.programs.pages import router as programs_pages
     from heart.simulation.pages import router as simulation_pages
     from heart.triage.api import router as triage_api
-    from heart.web.pages import router as web_pages
+    from heart.triage.pages import router as triage_pages
 
     for router in (auth_api, call_types_api, calls_api, eido_api, triage_api, dispatch_api, encounters_api,
-                   programs_api, web_pages, calls_pages, programs_pages, dispatch_pages, responder_pages,
+                   programs_api, auth_pages, calls_pages, triage_pages, programs_pages, dispatch_pages, responder_pages,
                    encounters_pages):
         app.include_router(router)
     app.include_router(metrics_pages)
@@ -106,12 +123,23 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(resources_pages)
     for router in (follow_ups_api, neighbors_api, follow_ups_pages, neighbors_pages):
         app.include_router(router)
-    install_live_board(app)
-    install_follow_up_sweep(app)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+
+def _start_live(app: FastAPI) -> None:
+    """The realtime hub, the board's live feed, and the scheduled jobs each domain declares."""
+    from heart.dispatch import scheduled as dispatch_scheduled
+    from heart.dispatch.fragments import render_board
+    from heart.navigation.followups import scheduled as follow_ups_scheduled
+    from heart.programs import scheduled as programs_scheduled
+
+    settings = app.state.settings
+    live.install(app, jobs=(*programs_scheduled.jobs(settings), *dispatch_scheduled.jobs(settings),
+                            *follow_ups_scheduled.jobs(settings)))
+    app.state.board_feed = live.add_feed(app, partial(render_board, app.state.read_sessionmaker))
 
 
 def _wants_html(request: Request) -> bool:
@@ -138,17 +166,11 @@ def _add_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DomainError)
     def domain_error(request: Request, error: DomainError) -> Response:
-        status = 409
-        if isinstance(error, NotFound):
-            status = 404
-        elif isinstance(error, InvalidInput):
-            status = 422
-        elif isinstance(error, PermissionDenied):
-            status = 403
-        elif isinstance(error, Unavailable):
-            status = 503
-        elif not isinstance(error, Conflict):
-            status = 400
+        status = http_status(error)
+        if _wants_html(request):  # a page: the same status, as a page a person reads
+            from heart.templating import render
+
+            return render(request, "error.html", {"status": status, "message": str(error)}, status_code=status)
         field = getattr(error, "field", None)
         if status == 422:  # a refusal that lists several places (an EIDO document's) gives them all
             detail = getattr(error, "details", None) or [

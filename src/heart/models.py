@@ -1,4 +1,8 @@
-"""Import every table so that metadata (and Alembic) sees the whole schema."""
+"""Every table, registered: import this module before the first session (the app factory, ``heart.console``, the
+migrations and the tests do), so that metadata, foreign keys and Alembic see the whole schema.
+
+``heart.db`` does not import it: the base knows no domain.
+"""
 
 from heart.auth.models import LoginSession, LoginThrottle, Role, User
 from heart.calls.models import CadRecord, Call, ImportBatch

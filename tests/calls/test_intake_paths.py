@@ -1,7 +1,7 @@
 """One table of call types, every intake path: the same words give the same incident type, and the same danger.
 
 The call-taker's screen, the JSON API, a NENA EIDO document, a CAD history import and a policy replay all read a
-nature code through ``heart.calls.nature``; a path that grew its own table again would fail here.
+nature code through ``heart.crosswalk.mapper``; a path that grew its own table again would fail here.
 """
 
 from __future__ import annotations
@@ -17,15 +17,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from heart.auth.models import Role
-from heart.calls.cad_import import import_files
+from heart.calls.cad.importer import import_files
+from heart.calls.cad.profiles import load_profile_by_name
 from heart.calls.models import CadRecord
-from heart.calls.profiles import load_profile_by_name
 from heart.db import make_engine
-from heart.triage.crosswalk import UNARMED_TEAM_TYPES
 from heart.triage.policy import load_policy_by_name
 from heart.triage.replay import prepare_calls
+from tests.calls.cad.test_importer import ALEXANDRIA, read_csv, write_csv
 from tests.calls.eido.documents import eido
-from tests.calls.test_cad_import import ALEXANDRIA, read_csv, write_csv
+from tests.factories import UNARMED_TEAM_TYPES
 
 pytestmark = [pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
               pytest.mark.usefixtures("all_day_policy")]

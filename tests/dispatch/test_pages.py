@@ -166,7 +166,7 @@ def test_the_board_renders_the_same_text_until_something_changes(sessions: sessi
     from datetime import timedelta
 
     from heart.dispatch.board import build_board
-    from heart.dispatch.pages import board_parts
+    from heart.dispatch.fragments import board_parts
 
     w = world(sessions, "CRT", "CCD")
     w.add_unit("CRT", "CRT-1")

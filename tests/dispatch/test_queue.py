@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import timedelta
 
 import pytest
@@ -12,7 +13,8 @@ from heart.calls.models import Call, CallStatus
 from heart.db import transaction
 from heart.dispatch import service
 from heart.dispatch.board import build_board
-from heart.dispatch.queue import escalate_to_field, fall_back, queued_calls
+from heart.dispatch.flows import escalate_to_field, fall_back
+from heart.dispatch.queue import queued_calls
 from heart.dispatch.schemas import CancelResponse
 from heart.errors import Conflict
 from heart.events import call_timeline
@@ -84,6 +86,23 @@ def test_past_the_maximum_wait_the_board_prompts_and_the_fallback_is_recorded_as
         assert decisions == [None, "no_unit_available"]
     with pytest.raises(Conflict, match="not waiting for a field unit"), transaction(sessions) as session:
         fall_back(session=session, call_id=call_id, now=later, by=w.dispatcher, policy=always_open())
+
+
+def test_a_fallback_under_a_policy_edited_without_a_new_version_number_is_refused(
+    sessions: sessionmaker[Session],
+) -> None:
+    """The fallback's decision is recorded by triage, through the one policy-version check every decision passes."""
+    w = world(sessions, "CRT")
+    w.add_unit("CRT", "CRT-1", on_duty=False)
+    call_id = w.add_call()
+    edited = dataclasses.replace(always_open(), text=always_open().text + "\n# a rule changed in place\n")
+    with pytest.raises(Conflict, match="give the edited policy a new version number"), \
+            transaction(sessions) as session:
+        fall_back(session=session, call_id=call_id, now=w.now, by=w.dispatcher, policy=edited)
+    with sessions() as session:
+        assert session.get_one(Call, call_id).pathway == "CRT"  # nothing of the refused fallback was kept
+        assert session.scalars(select(TriageDecision.fallback).where(TriageDecision.call_id == call_id)).all() == [
+            None]
 
 
 def test_a_fallback_goes_to_another_free_field_team_when_the_policy_allows(sessions: sessionmaker[Session]) -> None:

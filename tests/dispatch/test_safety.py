@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from heart.auth.models import Role
 from heart.calls.models import Call, CallStatus
 from heart.db import make_engine, make_sessionmaker, transaction, utcnow
-from heart.dispatch import queue, service
+from heart.dispatch import flows, queue, service
 from heart.dispatch.models import Alert, AlertKind
 from heart.dispatch.schemas import CancelResponse
 from heart.errors import ConfirmationNeeded, Conflict
@@ -242,31 +242,31 @@ def test_each_fallback_records_the_reason_that_held(sessions: sessionmaker[Sessi
     early = _waiting(w, 3)
     with pytest.raises(Conflict, match="CRT-1 is free and can arrive within the maximum wait"), \
             transaction(sessions) as session:
-        queue.fall_back(session=session, call_id=early, now=w.now, by=w.dispatcher, policy=policy)
+        flows.fall_back(session=session, call_id=early, now=w.now, by=w.dispatcher, policy=policy)
     late = _waiting(w, 16)
     with pytest.raises(ConfirmationNeeded, match="Not dispatched within 15 minutes while CRT units were free"), \
             transaction(sessions) as session:
-        queue.fall_back(session=session, call_id=late, now=w.now, by=w.dispatcher, policy=policy)
+        flows.fall_back(session=session, call_id=late, now=w.now, by=w.dispatcher, policy=policy)
     with transaction(sessions) as session:
-        decision = queue.fall_back(session=session, call_id=late, now=w.now, by=w.dispatcher, policy=policy,
+        decision = flows.fall_back(session=session, call_id=late, now=w.now, by=w.dispatcher, policy=policy,
                                    confirm=NOT_DISPATCHED_IN_TIME)
     assert decision.fallback == NOT_DISPATCHED_IN_TIME and "(CRT-1; waited 16 of 15 minutes)" in (
         decision.override_reason or "")
     far = _waiting(w, 1, at=(36.60, -79.50))  # some 80 km away
     with transaction(sessions) as session:
-        assert queue.fall_back(session=session, call_id=far, now=w.now, by=w.dispatcher,
+        assert flows.fall_back(session=session, call_id=far, now=w.now, by=w.dispatcher,
                                policy=policy).fallback == NO_UNIT_IN_TIME
     closed_policy = dataclasses.replace(policy, programs={**policy.programs, "CRT": dataclasses.replace(
         policy.programs["CRT"], hours=())})
     with transaction(sessions) as session:
-        assert queue.fall_back(session=session, call_id=early, now=w.now, by=w.dispatcher,
+        assert flows.fall_back(session=session, call_id=early, now=w.now, by=w.dispatcher,
                                policy=closed_policy).fallback == PROGRAM_CLOSED
     busy = _waiting(w, 2)
     with transaction(sessions) as session:
         service.assign_unit(session=session, call_id=w.add_call(), unit_id=w.units["CRT-1"], at=w.now, now=w.now,
                             by=w.dispatcher)
     with transaction(sessions) as session:
-        assert queue.fall_back(session=session, call_id=busy, now=w.now, by=w.dispatcher,
+        assert flows.fall_back(session=session, call_id=busy, now=w.now, by=w.dispatcher,
                                policy=policy).fallback == NO_UNIT_AVAILABLE
     with sessions() as session:
         recorded = session.scalars(select(Event.after).where(Event.kind == "triage.fallback").order_by(Event.id))
@@ -376,7 +376,7 @@ def test_decisions_keep_the_program_a_call_is_eligible_for(sessions: sessionmake
     w.add_unit("COR", "COR-1")
     call_id = w.add_call(when=w.now - timedelta(minutes=20), nature_code="MENTAL HEALTH CASE")
     with transaction(sessions) as session:
-        queue.fall_back(session=session, call_id=call_id, now=w.now, by=w.dispatcher, policy=always_open())
+        flows.fall_back(session=session, call_id=call_id, now=w.now, by=w.dispatcher, policy=always_open())
     with sessions() as session:
         rows = session.execute(select(TriageDecision.pathway, TriageDecision.eligible_pathway)
                                .where(TriageDecision.call_id == call_id).order_by(TriageDecision.id)).all()

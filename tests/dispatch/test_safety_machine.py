@@ -40,12 +40,14 @@ from heart.calls.models import Call
 from heart.calls.schemas import CallCreate
 from heart.calls.service import create_call, record_screening
 from heart.db import Base, make_engine, make_sessionmaker, transaction, utcnow
-from heart.dispatch import queue, service
+from heart.dispatch import flows as dispatch_flows
+from heart.dispatch import service
 from heart.dispatch.models import Alert, AlertKind, Response
 from heart.dispatch.schemas import CancelResponse, ClearResponse
 from heart.dispatch.service import ExclusionHolds
 from heart.errors import DomainError
 from heart.programs.models import Program, Unit, UnitStatus
+from heart.programs.service import unit_availability
 from heart.triage import flows
 from heart.triage import service as triage
 from heart.triage.engine import NOT_DISPATCHED_IN_TIME
@@ -184,7 +186,7 @@ class SafetyMachine(RuleBasedStateMachine):
     def triage(self, call: int) -> None:
         self._do(lambda s: triage.triage_call(session=s, call_id=call, now=self.now, actor_id=self.actor.id,
                                               policy=self.policy,
-                                              availability=triage.unit_availability(session=s, now=self.now)))
+                                              availability=unit_availability(session=s, now=self.now)))
 
     @rule(call=calls)
     def hand_off(self, call: int) -> None:
@@ -199,8 +201,8 @@ class SafetyMachine(RuleBasedStateMachine):
 
     @rule(call=calls)
     def escalate(self, call: int) -> None:
-        self._do(lambda s: queue.escalate_to_field(session=s, call_id=call, reason="", now=self.now, by=self.actor,
-                                                   policy=self.policy))
+        self._do(lambda s: dispatch_flows.escalate_to_field(session=s, call_id=call, reason="", now=self.now,
+                                                            by=self.actor, policy=self.policy))
 
     @rule(call=calls)
     def send_to_agency(self, call: int) -> None:
@@ -212,8 +214,9 @@ class SafetyMachine(RuleBasedStateMachine):
     @rule(call=calls, confirm=st.booleans(), minutes=st.integers(min_value=0, max_value=20))
     def fall_back(self, call: int, confirm: bool, minutes: int) -> None:
         self.now += timedelta(minutes=minutes)  # waiting is an ordinary action too
-        self._do(lambda s: queue.fall_back(session=s, call_id=call, now=self.now, by=self.actor, policy=self.policy,
-                                           confirm=NOT_DISPATCHED_IN_TIME if confirm else None), "fall back")
+        self._do(lambda s: dispatch_flows.fall_back(session=s, call_id=call, now=self.now, by=self.actor,
+                                                    policy=self.policy,
+                                                    confirm=NOT_DISPATCHED_IN_TIME if confirm else None), "fall back")
 
     @rule(call=calls, pick=st.integers(min_value=0, max_value=5), additional=st.booleans())
     def send_recommended(self, call: int, pick: int, additional: bool) -> None:

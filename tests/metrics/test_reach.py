@@ -22,7 +22,7 @@ from heart.auth.models import Role
 from heart.cli import app
 from heart.config import get_settings
 from heart.db import transaction
-from heart.dispatch import queue, service
+from heart.dispatch import flows, service
 from heart.dispatch.schemas import CancelResponse, ClearResponse
 from heart.metrics import definitions as d
 from heart.metrics.backends import open_database, open_parquet
@@ -48,7 +48,7 @@ def _send(w: World, call_id: int, unit: str) -> int:
 
 def _fall_back(w: World, call_id: int, **options: object) -> None:
     with transaction(w.sessions) as session:
-        queue.fall_back(session=session, call_id=call_id, now=w.now, by=w.dispatcher,
+        flows.fall_back(session=session, call_id=call_id, now=w.now, by=w.dispatcher,
                         **{"policy": always_open(), **options})  # type: ignore[arg-type]
 
 

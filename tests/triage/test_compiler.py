@@ -18,10 +18,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.triage.compiler import OUTPUT_COLUMNS, compile_policy
 from heart.triage.engine import CallFacts, decide
 from heart.triage.policy import Policy, load_policy
-from heart.triage.taxonomy import INCIDENT_TYPES
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
 

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.policy import PATHWAYS, load_policy
-from heart.triage.taxonomy import INCIDENT_TYPES
 
 POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "durham.yaml")
 UNARMED = frozenset(code for code, program in POLICY.programs.items() if program.unarmed)

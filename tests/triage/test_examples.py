@@ -16,7 +16,7 @@ import ibis
 import pandas as pd
 import pytest
 
-from heart.calls.nature import resolve_nature_code
+from heart.crosswalk.mapper import resolve_nature_code
 from heart.triage.compiler import compile_policy
 from heart.triage.engine import CallFacts, decide
 from heart.triage.policy import load_policy_by_name

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from heart.calls.nature import resolve_nature_code
+from heart.crosswalk.mapper import resolve_nature_code
+from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER, VERA_CATEGORIES, KeywordResolver, category_of
 from heart.triage.policy import (
     PolicyError,
     available_policies,
@@ -17,7 +18,6 @@ from heart.triage.policy import (
     parse_hours,
     policies_dir,
 )
-from heart.triage.taxonomy import INCIDENT_TYPES, OTHER, VERA_CATEGORIES, KeywordResolver, category_of
 from heart.yamlfile import YamlFileError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]

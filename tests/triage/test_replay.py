@@ -21,6 +21,7 @@ from typer.testing import CliRunner
 
 from heart.calls.models import CadRecord, ImportBatch
 from heart.config import get_settings
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.db import make_engine, transaction
 from heart.triage.cli import app
 from heart.triage.compiler import OUTPUT_COLUMNS
@@ -40,7 +41,6 @@ from heart.triage.replay import (
     replay_calls,
     scenarios_for,
 )
-from heart.triage.taxonomy import INCIDENT_TYPES
 from tests.conftest import REPO_ROOT, shared_data
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")

@@ -7,8 +7,9 @@ from fastapi import APIRouter, Query
 from heart.auth.need_to_know import events_visible_to
 from heart.calls import service
 from heart.calls.models import CallStatus
-from heart.calls.nature import live_mapper, suggest_types
 from heart.calls.schemas import CallCreate, CallFactsUpdate, CallPublic, CallTypeReading, EventPublic, ScreeningUpdate
+from heart.crosswalk.mapper import live_mapper
+from heart.crosswalk.reading import suggest_types
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.events import call_timeline
 from heart.inputs import Offset, RowId

@@ -1,28 +1,98 @@
-"""HTML pages for calls: the list and one call's full story (entering and triaging a call: heart.triage.pages)."""
+"""HTML pages for calls: entering a new call (the call-taker's intake screen), the list, and one call's full story.
+
+A new call is saved with its screening answers and decided by the policy at once; the call-taker then works it on
+its triage screen (``heart.triage.pages``, whose form helpers the intake shares). Saving never sends a call anywhere.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
-from sqlalchemy import select
+from datetime import datetime
 
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from heart.auth.models import User
 from heart.auth.need_to_know import events_visible_to
 from heart.auth.permissions import allowed
 from heart.calls import service
 from heart.calls.models import CallStatus
+from heart.calls.schemas import CallCreate
+from heart.crosswalk.reading import read_call_type
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.dispatch.service import responses_for_call
 from heart.encounters.service import encounters_for_call
+from heart.errors import DomainError, http_status
 from heart.events import call_timeline
 from heart.inputs import RowId
 from heart.programs.models import Program, ProgramKind, Unit
+from heart.programs.service import unit_availability
 from heart.templating import render
-from heart.triage.pages import router as triage_pages
-from heart.triage.service import PHONE_OUTCOMES, current_decision, decisions_for_call
+from heart.triage.pages import answers_from, facts_from, form_values, recommend, screen_context
+from heart.triage.service import PHONE_OUTCOMES, current_decision, decisions_for_call, policy_named, triage_call
 
 router = APIRouter(include_in_schema=False)
-# The call-taker's screen owns /calls/new and /calls/{id}/triage; included first so /calls/new wins over /calls/{id}.
-router.include_router(triage_pages)
+CALL_FIELDS = ("nature_code", "incident_type", "priority", "address", "summary", "external_id")
+
+
+# /calls/new before /calls/{call_id}: the first route that matches answers.
+@router.get("/calls/new", dependencies=[allow("calls.write")])
+def new_call_page(request: Request, db: SessionDep, now: Now) -> HTMLResponse:
+    """The call-taker's screen for a new call."""
+    return _intake(request, db, {}, now)
+
+
+def _intake(request: Request, db: Session, values: dict[str, str], now: datetime, errors: list[str] | None = None,
+            status_code: int = 200) -> HTMLResponse:
+    policy = policy_named(None)
+    facts = facts_from(values, policy)
+    return render(request, "triage/intake.html", {
+        **screen_context(policy), "values": values, "answers": answers_from(values, policy), "errors": errors or [],
+        "rec": recommend(db, policy, facts, now), "reading": read_call_type(facts.nature_code, facts.incident_type),
+        "at": now}, status_code=status_code)
+
+
+@router.post("/calls/new", dependencies=[allow("calls.write")])
+async def new_call_submit(request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
+    """Save the call with its answers, record the policy's decision, and open the call's triage screen (where the
+    call waits for the call-taker's next step, whatever the decision)."""
+    return await run_in_threadpool(_create_and_triage, request, db, user, await form_values(request), now)
+
+
+def _create_and_triage(request: Request, db: Session, user: User, values: dict[str, str], now: datetime) -> Response:
+    policy = policy_named(None)
+    data = {key: (values.get(key, "").strip() or None) for key in CALL_FIELDS}
+    try:
+        create = CallCreate.model_validate({**data, "screening": answers_from(values, policy)})
+    except ValidationError as error:
+        errors = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
+        return _intake(request, db, values, now, errors, status_code=422)
+    if create.incident_type is not None and create.incident_type not in INCIDENT_TYPES:
+        return _intake(request, db, values, now, ["incident_type: not a known incident type"], status_code=422)
+    try:
+        call = service.create_call(session=db, data=create, now=now, actor_id=user.id)
+        triage_call(session=db, call_id=call.id, now=now, actor_id=user.id, policy=policy,
+                            availability=unit_availability(session=db, now=now))
+    except DomainError as error:
+        db.rollback()
+        return _intake(request, db, values, now, [str(error)], status_code=http_status(error))
+    return RedirectResponse(f"/calls/{call.id}/triage", status_code=303)
+
+
+@router.post("/triage/preview", dependencies=[allow("triage.decide")])
+async def preview_new(request: Request, db: SessionDep, now: Now) -> HTMLResponse:
+    """The recommendation for the answers so far; nothing is saved."""
+    values = await form_values(request)
+    policy = policy_named(None)
+    facts = facts_from(values, policy)
+    recommendation = await run_in_threadpool(recommend, db, policy, facts, now)
+    reading = await run_in_threadpool(read_call_type, facts.nature_code, facts.incident_type)
+    return render(request, "triage/_recommendation.html", {"policy": policy, "rec": recommendation, "at": now,
+                                                            "reading": reading, "pickable": True})
 
 
 @router.get("/calls", dependencies=[allow("calls.read")])

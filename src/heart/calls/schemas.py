@@ -52,7 +52,7 @@ class CallFactsUpdate(Input):
     @field_validator("incident_type")
     @classmethod
     def _known_type(cls, value: str | None) -> str | None:
-        from heart.triage.taxonomy import INCIDENT_TYPES
+        from heart.crosswalk.taxonomy import INCIDENT_TYPES
 
         if value is not None and value not in INCIDENT_TYPES:
             raise ValueError("not a known incident type")

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from heart.auth.models import User
 from heart.auth.need_to_know import calls_visible_to
 from heart.calls.models import Call, CallStatus
-from heart.calls.nature import live_mapper
 from heart.calls.schemas import CallCreate
+from heart.crosswalk.mapper import live_mapper
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import record_event
 

@@ -31,7 +31,7 @@ def demo(
     logins_file: Annotated[Path, typer.Option(help="where the demo passwords are kept")] = LOGINS_FILE,
 ) -> None:
     """Build a Durham-like demo program (programs, units, crews, one login per role) and a simulated history."""
-    from heart.cli import console, database
+    from heart.console import console, database
     from heart.demo.setup import (
         create_demo_logins,
         database_is_empty,
@@ -44,7 +44,7 @@ def demo(
     with database() as session:
         if not database_is_empty(session):
             if not if_empty:
-                from heart.cli import fail
+                from heart.console import fail
 
                 raise fail("the database already holds data; the demo needs an empty one")
             _print_logins(read_logins(logins_file), console)

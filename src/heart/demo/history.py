@@ -21,6 +21,7 @@ from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallSource, CallStatus
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.demo import calibration as cal
 from heart.demo.simulate import SimCall, SimResponse, Simulation, SimUnit
 from heart.demo.streams import BernoulliStream
@@ -31,7 +32,6 @@ from heart.programs.models import Program, Shift, ShiftMember, Staff, Unit
 from heart.programs.schemas import DAYS
 from heart.triage.models import PolicyVersion, TriageDecision
 from heart.triage.policy import Policy, load_policy_by_name
-from heart.triage.taxonomy import INCIDENT_TYPES
 
 BATCH = 5_000
 HANDED_OFF = ("PD", "EMS", "FIRE")

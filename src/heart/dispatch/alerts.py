@@ -12,12 +12,11 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import or_, select, update
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from heart.auth.models import Role, User
 from heart.calls.models import Call
+from heart.db import insert_if_absent
 from heart.dispatch.models import Alert, AlertKind, Response
 from heart.errors import Conflict, NotFound, PermissionDenied
 from heart.events import record_event
@@ -34,12 +33,10 @@ def raise_alert(
     response_id: int | None = None, unit_id: int | None = None, actor_id: int | None = None,
 ) -> Alert | None:
     """Raise the alert named ``key``; None when it was already raised (nothing is written twice)."""
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    statement = insert(Alert).values(
-        key=key, kind=kind, message=message, raised_at=at, call_id=call_id, response_id=response_id,
-        unit_id=unit_id, raised_by_id=actor_id,
-    ).on_conflict_do_nothing(index_elements=["key"]).returning(Alert.id)
-    alert_id = session.execute(statement).scalar()
+    alert_id = insert_if_absent(session, Alert, {
+        "key": key, "kind": kind, "message": message, "raised_at": at, "call_id": call_id,
+        "response_id": response_id, "unit_id": unit_id, "raised_by_id": actor_id,
+    }, unique=("key",))
     if alert_id is None:
         return None
     alert = session.get_one(Alert, alert_id)

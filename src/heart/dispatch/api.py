@@ -8,7 +8,7 @@ from heart.auth.models import User
 from heart.auth.permissions import reason_for
 from heart.calls.service import get_call
 from heart.deps import CurrentUser, Now, SessionDep, allow
-from heart.dispatch import alerts, queue, service, timers
+from heart.dispatch import alerts, flows, queue, service, timers
 from heart.dispatch.models import Response
 from heart.dispatch.schemas import (
     AlertPublic,
@@ -16,7 +16,6 @@ from heart.dispatch.schemas import (
     BackupRequest,
     CancelResponse,
     ClearResponse,
-    DecisionPublic,
     Escalate,
     FallbackRequest,
     QueuedCallPublic,
@@ -27,6 +26,7 @@ from heart.dispatch.schemas import (
 )
 from heart.inputs import RowId
 from heart.neighbors.api import Rules
+from heart.triage.schemas import DecisionPublic
 
 router = APIRouter(tags=["dispatch"])
 
@@ -117,14 +117,14 @@ def fall_back(call_id: RowId, db: SessionDep, user: CurrentUser, now: Now,
     """No unit in time: the call goes where the policy sends it next, recorded with the reason that held (program
     closed, no unit on duty and free, no free unit in time, or not dispatched within the maximum wait while units
     were free — which must be confirmed). Refused (409) while a free unit can still arrive in time."""
-    decision = queue.fall_back(session=db, call_id=call_id, now=now, by=user, confirm=body.confirm if body else None)
+    decision = flows.fall_back(session=db, call_id=call_id, now=now, by=user, confirm=body.confirm if body else None)
     return DecisionPublic.model_validate(decision)
 
 
 @router.post("/api/calls/{call_id}/escalate", status_code=201, dependencies=[allow("triage.override")])
 def escalate(call_id: RowId, body: Escalate, db: SessionDep, user: CurrentUser, now: Now) -> DecisionPublic:
     """A phone (CCD) call becomes a field call without re-entering anything."""
-    decision = queue.escalate_to_field(session=db, call_id=call_id, reason=body.reason, now=now, by=user)
+    decision = flows.escalate_to_field(session=db, call_id=call_id, reason=body.reason, now=now, by=user)
     return DecisionPublic.model_validate(decision)
 
 

@@ -18,7 +18,6 @@ from heart.dispatch.models import Alert, AlertKind, Response
 from heart.dispatch.queue import (
     FallbackCheck,
     QueuedCall,
-    available_units,
     call_point,
     check_fallback,
     outside_agency_calls,
@@ -37,6 +36,7 @@ from heart.dispatch.recommend import (
 from heart.dispatch.timers import TimerState, timer_of
 from heart.events import Event
 from heart.programs.models import Program, ProgramKind, Shift, Unit, UnitStatus
+from heart.programs.service import available_units
 from heart.triage.engine import NO_UNIT_IN_TIME, PROGRAM_CLOSED
 from heart.triage.policy import Policy
 

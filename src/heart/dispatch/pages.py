@@ -1,7 +1,8 @@
-"""The live dispatch board: the page, its server-sent event stream, and its one-action buttons.
+"""The live dispatch board's routes: the page, its server-sent event stream, and its one-action buttons.
 
 Buttons post with htmx and get back one line for the message area; the board itself changes through the
-stream, the same way for the dispatcher who pressed and for everyone else.
+stream, the same way for the dispatcher who pressed and for everyone else. The fragments themselves are rendered by
+``dispatch.fragments``; the feed that re-renders them on every change is wired by the app factory (``heart.live``).
 """
 
 from __future__ import annotations
@@ -18,29 +19,23 @@ from heart.auth.models import User
 from heart.calls.service import get_call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, WatchedSession, allow
-from heart.dispatch import alerts, queue, service
-from heart.dispatch.board import Board, build_board
-from heart.dispatch.broadcast import start
+from heart.dispatch import alerts, flows, queue, service
+from heart.dispatch.board import build_board
+from heart.dispatch.fragments import board_parts
 from heart.dispatch.schemas import CancelResponse
 from heart.dispatch.taps import first_time, token_for
-from heart.errors import ConfirmationNeeded, Conflict, DomainError, InvalidInput, NotFound
+from heart.errors import ConfirmationNeeded, DomainError, InvalidInput, http_status
 from heart.inputs import RowId
+from heart.live import start as start_live
 from heart.programs.models import Unit
 from heart.realtime import sse
 from heart.templating import render, templates
 from heart.triage import service as triage_service
-from heart.triage.engine import FALLBACK_REASONS, decide
-from heart.triage.service import facts_of, policy_named, unit_availability
+from heart.triage.engine import FALLBACK_REASONS
+from heart.triage.service import policy_named
 
 router = APIRouter(include_in_schema=False)
-PARTS = ("alerts", "queue", "outside", "phone", "active", "units", "mapdata")
 Token = Annotated[str | None, Form()]
-
-
-def board_parts(board: Board) -> dict[str, str]:
-    """Each live fragment of the board, rendered from ``board`` (shared by every open board)."""
-    context = {"board": board, "now": board.now, "token_for": token_for}
-    return {part: templates.env.get_template(f"dispatch/_{part}.html").render(context) for part in PARTS}
 
 
 @router.get("/dispatch", dependencies=[allow("dispatch.board")])
@@ -59,7 +54,7 @@ def board_page(request: Request, db: SessionDep) -> HTMLResponse:
 @router.get("/dispatch/stream", dependencies=[allow("dispatch.board")])
 async def board_stream(request: Request, watch: WatchedSession) -> Response:
     """Server-sent events: each board fragment, again whenever it changes, while the viewer stays signed in."""
-    await start(request.app)
+    await start_live(request.app)
     return sse.stream(request.app.state.board_feed.stream(still_valid=watch.still_signed_in))
 
 
@@ -101,7 +96,7 @@ def fall_back(call_id: RowId, db: SessionDep, user: CurrentUser, token: Token = 
         return _ask_fallback(db, call_id)
 
     def act() -> str:
-        decision = queue.fall_back(session=db, call_id=call_id, now=utcnow(), by=user, confirm=confirm)
+        decision = flows.fall_back(session=db, call_id=call_id, now=utcnow(), by=user, confirm=confirm)
         return f"Call {call_id} handed to {decision.pathway}: {decision.override_reason}."
 
     try:
@@ -120,9 +115,8 @@ def _ask_fallback(db: Session, call_id: RowId) -> HTMLResponse:
     check = queue.check_fallback(session=db, queued=waiting[0], now=now, policy=policy)
     if check.reason is None:
         return message(f"{check.words()}: send it, or override the decision with a reason.", status=409)
-    availability = unit_availability(session=db, now=now)
-    availability[check.program] = False
-    destination = decide(facts_of(waiting[0].call), policy, now, availability).pathway
+    destination = triage_service.fallback_destination(session=db, call=waiting[0].call, from_program=check.program,
+                                                      policy=policy, now=now).pathway
     html = templates.env.get_template("dispatch/_confirm_fallback.html").render(
         call=waiting[0].call, check=check, destination=destination, reason_words=FALLBACK_REASONS[check.reason],
         token=token_for("fallback", call_id, check.reason, waiting[0].decision_id))
@@ -152,7 +146,7 @@ def escalate(call_id: RowId, db: SessionDep, user: CurrentUser, reason: Annotate
     """A phone (CCD) call becomes a field call, as it stands."""
 
     def act() -> str:
-        decision = queue.escalate_to_field(session=db, call_id=call_id, reason=reason, now=utcnow(), by=user)
+        decision = flows.escalate_to_field(session=db, call_id=call_id, reason=reason, now=utcnow(), by=user)
         return f"Call {call_id} escalated to {decision.pathway}; it is in the queue."
 
     return _tap(db, user, token, f"escalate:{call_id}", act, "Already escalated.")
@@ -196,7 +190,7 @@ def _tap(db: Session, user: User, token: str | None, action: str, act: Callable[
         db.rollback()  # nothing of a refused action is kept, including its token
         if raise_confirm and isinstance(error, ConfirmationNeeded):
             raise
-        return message(str(error), status=status_for(error))
+        return message(str(error), status=http_status(error))
 
 
 def message(text: str, *, status: int = 200) -> HTMLResponse:
@@ -204,12 +198,3 @@ def message(text: str, *, status: int = 200) -> HTMLResponse:
     css = "error" if status >= 400 else "ok"
     return HTMLResponse(f'<p class="{css}" role="{"alert" if status >= 400 else "status"}">{escape(text)}</p>',
                         status_code=status)
-
-
-def status_for(error: DomainError) -> int:
-    """The HTTP status of a refusal, as the JSON API would answer it."""
-    if isinstance(error, NotFound):
-        return 404
-    if isinstance(error, InvalidInput):
-        return 422
-    return 409 if isinstance(error, Conflict) else 403

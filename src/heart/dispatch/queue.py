@@ -1,8 +1,9 @@
-"""The dispatch queue: calls handed to dispatch that wait for a field unit, the units free to take them, and the
-ways out of the queue other than a unit — the fallback, which records which of four facts held at that moment
-(the program was closed; no unit of it was on duty and free; no free unit could arrive within the maximum wait;
-or the call waited past the maximum wait while units were free, which the dispatcher must confirm), and the
-escalation of a phone (CCD) call to a field team.
+"""The dispatch queue: calls handed to dispatch that wait for a field unit, the units to recommend for them, and
+which of the four fallback reasons holds for a waiting call now (the program is closed; no unit of it is on duty and
+free; no free unit can arrive within the maximum wait; or the call waited past the maximum wait while units were
+free, which the dispatcher must confirm).
+
+Reading only: the fallback and the escalation, which change triage and dispatch in order, are ``dispatch.flows``.
 """
 
 from __future__ import annotations
@@ -11,10 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from heart.auth.models import User
 from heart.calls.models import Call, CallStatus
 from heart.calls.service import get_call
 from heart.dispatch.models import Response
@@ -25,28 +25,11 @@ from heart.dispatch.recommend import (
     TravelTimeEstimator,
     rank_units,
 )
-from heart.errors import ConfirmationNeeded, Conflict
-from heart.events import record_event
-from heart.programs.models import Program, ProgramKind, Shift, Unit, UnitStatus
-from heart.triage.engine import (
-    FALLBACK_REASONS,
-    NO_UNIT_AVAILABLE,
-    NO_UNIT_IN_TIME,
-    NOT_DISPATCHED_IN_TIME,
-    PROGRAM_CLOSED,
-    decide,
-)
+from heart.programs.models import Program, ProgramKind, Unit
+from heart.programs.service import available_units
+from heart.triage.engine import NO_UNIT_AVAILABLE, NO_UNIT_IN_TIME, NOT_DISPATCHED_IN_TIME, PROGRAM_CLOSED
 from heart.triage.models import TriageDecision
 from heart.triage.policy import Policy
-from heart.triage.service import (
-    current_decision,
-    facts_of,
-    is_outside_agency,
-    override_decision,
-    policy_named,
-    remember_version,
-    unit_availability,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,15 +51,6 @@ class QueuedCall:
 def call_point(call: Call) -> Point | None:
     """Where the call is, if the call-taker or CAD gave coordinates."""
     return Point(call.lat, call.lon) if call.lat is not None and call.lon is not None else None
-
-
-def available_units(*, session: Session, now: datetime, program_id: int | None = None) -> list[Unit]:
-    """Units free to send: available, and on a shift that covers ``now`` (so with a complete crew)."""
-    on_shift = exists().where(Shift.unit_id == Unit.id, Shift.starts_at <= now, Shift.ends_at > now)
-    query = select(Unit).where(Unit.status == UnitStatus.AVAILABLE, on_shift).order_by(Unit.call_sign)
-    if program_id is not None:
-        query = query.where(Unit.program_id == program_id)
-    return list(session.scalars(query))
 
 
 def queued_calls(*, session: Session, programs: Sequence[Program] | None = None,
@@ -197,79 +171,3 @@ def check_fallback(*, session: Session, queued: QueuedCall, now: datetime, polic
     else:  # past the wait with units free: too far even if sent at once, or not sent in time
         reason = NO_UNIT_IN_TIME if best is not None and best > limit else NOT_DISPATCHED_IN_TIME
     return FallbackCheck(reason, program.code, waited, limit, ranked)
-
-
-def fall_back(*, session: Session, call_id: int, now: datetime, by: User, policy: Policy | None = None,
-              confirm: str | None = None, estimator: TravelTimeEstimator = DEFAULT_ESTIMATOR) -> TriageDecision:
-    """No unit of the call's program comes in time: route the call where the policy sends it next.
-
-    The decision records which reason held at this moment (``check_fallback``), in its ``fallback`` and in plain
-    words; a fallback while units are free and could arrive in time is refused, and one past the maximum wait
-    while units are free needs ``confirm`` naming that reason. Falling back to an outside agency is the
-    dispatcher's sending the call there (the board asks them to confirm first).
-    """
-    call = get_call(session=session, call_id=call_id, for_update=True)
-    queued = queued_calls(session=session, call_ids=[call.id])
-    if not queued:
-        raise Conflict(f"call {call.id} is not waiting for a field unit; there is nothing to fall back from")
-    item = queued[0]
-    policy = policy or policy_named(None)
-    check = check_fallback(session=session, queued=item, now=now, policy=policy, estimator=estimator)
-    if check.reason is None:
-        raise Conflict(f"{check.words()}: send it, or override the decision with a reason")
-    if check.needs_confirmation and confirm != check.reason:
-        raise ConfirmationNeeded(f"{check.words()}. Confirm to record the fallback as "
-                                 f"\"{FALLBACK_REASONS[check.reason]}\".", confirm=check.reason)
-    availability = unit_availability(session=session, now=now)
-    availability[item.program.code] = False
-    result = decide(facts_of(call), policy, now, availability)
-    if result.pathway == item.program.code:
-        raise Conflict(f"the policy has nowhere else to send call {call.id}")
-    current = current_decision(session=session, call_id=call.id)
-    remember_version(session, policy, now)
-    decision = TriageDecision(
-        call_id=call.id, policy_id=policy.id, policy_version=policy.version, pathway=result.pathway,
-        recommended_pathway=item.program.code,  # the team that did not come
-        eligible_pathway=(current.eligible_pathway if current else None) or item.program.code,
-        reasons=[{"rule": r.rule, "text": r.text} for r in result.reasons], unanswered=list(result.unanswered),
-        fallback=check.reason, decided_at=now, decided_by_id=by.id, override_reason=check.words(),
-    )
-    session.add(decision)
-    session.flush()
-    before = {"pathway": call.pathway, "status": call.status.value}
-    call.pathway = result.pathway
-    if is_outside_agency(policy, result.pathway):
-        call.status, call.closed_at = CallStatus.RESOLVED, now
-    record_event(session=session, kind="triage.fallback", subject_type="triage_decision", subject_id=decision.id,
-                 call_id=call.id, at=now, actor_id=by.id, before=before,
-                 after={"pathway": result.pathway, "status": call.status.value, "fallback": check.reason,
-                        "from_program": item.program.code, "waited_minutes": round(check.waited_minutes, 1),
-                        "free_units": len(check.free), "policy": f"{policy.id} v{policy.version}"})
-    return decision
-
-
-def escalate_to_field(*, session: Session, call_id: int, reason: str, now: datetime, by: User,
-                      policy: Policy | None = None) -> TriageDecision:
-    """A phone clinician (CCD) decides a visit is needed: the call joins the field queue as it stands.
-
-    Nothing is re-entered: the call keeps its screening answers and history, the new decision goes through
-    the same safety check as any override (an unarmed team needs every exclusion clear), and the timeline
-    shows the phone work, the escalation and, later, the field response.
-    """
-    call = get_call(session=session, call_id=call_id, for_update=True)
-    policy = policy or policy_named(None)
-    phone = policy.programs.get(call.pathway or "")
-    if phone is None or phone.kind != "phone" or call.status != CallStatus.TRIAGED:
-        raise Conflict(f"call {call.id} is not with a phone clinician; only a phone call can be escalated")
-    if phone.escalates_to is None:
-        raise Conflict(f"the policy gives {phone.code} no field team to escalate to")
-    if not reason.strip():
-        reason = "the clinician decided a visit is needed"
-    decision = override_decision(session=session, call_id=call.id, pathway=phone.escalates_to,
-                                 reason=f"Escalated from {phone.code}: {reason.strip()}", now=now, actor_id=by.id,
-                                 policy=policy)
-    call.handed_to_dispatch_at = call.handed_to_dispatch_at or now
-    record_event(session=session, kind="call.escalated", subject_type="call", subject_id=call.id, call_id=call.id,
-                 at=now, actor_id=by.id, before={"pathway": phone.code},
-                 after={"pathway": phone.escalates_to, "decision_id": decision.id})
-    return decision

@@ -26,15 +26,14 @@ from heart.calls.models import Call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, WatchedSession, allow
 from heart.dispatch import alerts, service, timers
-from heart.dispatch.broadcast import start
 from heart.dispatch.models import Response as Assignment
-from heart.dispatch.pages import status_for
 from heart.dispatch.schemas import ClearResponse
 from heart.dispatch.taps import first_time, new_token
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.encounters.service import narrative_of
-from heart.errors import DomainError
+from heart.errors import DomainError, http_status
 from heart.inputs import RowId
+from heart.live import start as start_live
 from heart.navigation.followups.pages import HandoffFields
 from heart.navigation.followups.rules import care_rules
 from heart.programs.models import Program, Unit
@@ -139,7 +138,7 @@ def acknowledge_alert(alert_id: RowId, db: SessionDep, user: CurrentUser) -> HTM
         db.flush()
     except DomainError as error:
         db.rollback()
-        return HTMLResponse(safety_banner(db, user.unit_id), status_code=status_for(error))
+        return HTMLResponse(safety_banner(db, user.unit_id), status_code=http_status(error))
     return HTMLResponse(safety_banner(db, user.unit_id))
 
 
@@ -153,7 +152,7 @@ def responder_panel(request: Request, db: SessionDep, user: CurrentUser) -> HTML
 async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSession) -> Response:
     """Server-sent events: the unit's state (response and status) whenever it changes, while the crew member stays
     signed in (a ``signed_out`` event ends it)."""
-    await start(request.app)
+    await start_live(request.app)
     realtime, factory = request.app.state.realtime, request.app.state.read_sessionmaker
     unit_id = user.unit_id
 
@@ -255,5 +254,5 @@ def _once(request: Request, db: Session, user: User, token: str | None, action: 
             db.flush()
     except DomainError as error:
         db.rollback()
-        return _panel(request, db, user, error=str(error), status=status_for(error))
+        return _panel(request, db, user, error=str(error), status=http_status(error))
     return _panel(request, db, user)

@@ -136,16 +136,3 @@ class AlertPublic(BaseModel):
     raised_at: datetime
     acknowledged_at: datetime | None
     crew_acknowledged_at: datetime | None = None
-
-
-class DecisionPublic(BaseModel):
-    """A routing decision made by dispatch (a fallback or an escalation)."""
-
-    model_config = ConfigDict(from_attributes=True)
-
-    id: int
-    call_id: int
-    pathway: str
-    fallback: str | None
-    override_reason: str | None
-    decided_at: datetime

@@ -6,10 +6,9 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from heart.db import insert_if_absent
 from heart.dispatch.models import ActionToken
 
 
@@ -36,7 +35,5 @@ def first_time(*, session: Session, token: str | None, action: str, user_id: int
     """
     if not token:
         return True
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    statement = insert(ActionToken).values(token=token[:64], action=action[:64], user_id=user_id, created_at=now)
-    result = session.execute(statement.on_conflict_do_nothing(index_elements=["token"]).returning(ActionToken.id))
-    return result.scalar() is not None
+    values = {"token": token[:64], "action": action[:64], "user_id": user_id, "created_at": now}
+    return insert_if_absent(session, ActionToken, values, unique=("token",)) is not None

@@ -1,7 +1,7 @@
 """`heart metrics`: the dashboard's figures for a period, as a table or as JSON.
 
 With ``--by agency`` it shows instead the baseline of imported CAD history (how police, EMS or fire
-answer today), computed by ``heart.calls.baseline`` with the same definitions.
+answer today), computed by ``heart.metrics.baseline`` with the same definitions.
 """
 
 from __future__ import annotations
@@ -18,22 +18,14 @@ from rich.table import Table
 from heart.console import OutputFormat
 from heart.errors import DomainError
 from heart.metrics.engines import Engine
-from heart.metrics.schemas import MISSED_WORDS, CareMetrics, MetricsReport
-
-FIGURES = (
-    ("responses", "Responses", "{:,}"),
-    ("avg_minutes_to_scene", "Avg minutes to scene", "{:.2f}"),
-    ("avg_minutes_on_scene", "Avg minutes on scene", "{:.2f}"),
-    ("avg_total_minutes", "Avg total minutes", "{:.2f}"),
-    ("pct_needed_transport", "% needed transport", "{:.2f}%"),
-    ("pct_needed_pd_backup_for_team_safety", "% needed PD backup for team safety", "{:.2f}%"),
-    ("pct_needed_ems_support", "% needed EMS support", "{:.2f}%"),
-    ("pct_team_felt_safe", "% where the team felt safe (of those answered)", "{:.2f}%"),
-    ("median_minutes_received_to_scene", "Median minutes call → on scene", "{:.2f}"),
-    ("p90_minutes_received_to_scene", "90th percentile minutes call → on scene", "{:.2f}"),
-    ("cancelled_responses", "Cancelled responses", "{:,}"),
+from heart.metrics.schemas import (
+    BASELINE_FIGURES,
+    MISSED_WORDS,
+    MORE_FIGURES,
+    PUBLISHED_FIGURES,
+    CareMetrics,
+    MetricsReport,
 )
-
 
 
 class GroupBy(StrEnum):
@@ -59,7 +51,7 @@ def metrics(
                                                           "yarn, k8s://…; or set SPARK_REMOTE")] = None,
 ) -> None:
     """Responses, minutes to and on scene, transports, backup and EMS shares, by program (period by cleared_at)."""
-    from heart.cli import console, fail, settings
+    from heart.console import console, fail, settings
 
     database_url = settings().database_url
     if by == GroupBy.AGENCY:
@@ -105,8 +97,8 @@ def report_table(report: MetricsReport) -> Table:
     codes = report_programs(report)
     period = f"{report.period.since or 'first record'} to {report.period.until or 'last record'}"
     table = Table("", *codes, title=f"Responses cleared {period}", title_justify="left")
-    for key, label, fmt in FIGURES:
-        table.add_row(label, *(_cell(getattr(report.programs[code], key), fmt) for code in codes))
+    for figure in (*PUBLISHED_FIGURES, *MORE_FIGURES):
+        table.add_row(figure.label, *(figure.shown(getattr(report.programs[code], figure.key)) for code in codes))
     table.add_row("Left out (data-quality exceptions)",
                   *(f"{report.programs[code].data_quality.excluded_responses:,}" for code in codes))
     reach = {code: report.programs[code].reach for code in codes}
@@ -150,13 +142,10 @@ def _cell(value: Any, fmt: str) -> str:
 
 
 def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> None:
-    """The CAD-history baseline per agency, from heart.calls.baseline."""
-    from heart.cli import console, fail
+    """The CAD-history baseline per agency: the same as ``heart cad baseline``."""
+    from heart.console import console, fail
+    from heart.metrics.baseline import baseline_by_agency
 
-    try:
-        from heart.calls.baseline import baseline_by_agency
-    except ImportError:  # pragma: no cover - the module ships with the CAD import
-        raise fail("this installation has no CAD-history baseline (heart.calls.baseline)") from None
     try:
         result = baseline_by_agency(database_url=database_url, batch=batch)
     except DomainError as error:
@@ -164,11 +153,18 @@ def _baseline(database_url: str, batch: str | None, output: OutputFormat) -> Non
     if output == OutputFormat.json:
         typer.echo(json.dumps(result, indent=2, default=str))
         return
-    table = Table("agency", "responses", "avg minutes to scene", "avg minutes on scene", "avg total minutes",
-                  "left out", title=f"CAD history baseline ({batch or 'all batches'})", title_justify="left")
-    for agency, figures in result.get("agencies", {}).items():
-        left_out = sum(int(v) for v in figures.get("left_out", {}).values())
-        table.add_row(agency, f"{figures['responses']:,}", _cell(figures.get("avg_minutes_to_scene"), "{:.2f}"),
-                      _cell(figures.get("avg_minutes_on_scene"), "{:.2f}"),
-                      _cell(figures.get("avg_total_minutes"), "{:.2f}"), f"{left_out:,}")
-    console.print(table)
+    console.print(baseline_table(result))
+
+
+def baseline_table(figures: dict[str, Any]) -> Table:
+    """One row per agency with the dashboard's figures and labels, and the rows left out (missing / negative)."""
+    batch = figures.get("batch")
+    table = Table("agency", *(figure.label for figure in BASELINE_FIGURES), "missing time", "negative time",
+                  title=f"CAD history baseline ({f'batch {batch}' if batch else 'all imported rows'})",
+                  title_justify="left")
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for agency, row in figures["agencies"].items():
+        table.add_row(agency, *(figure.shown(row[figure.key]) for figure in BASELINE_FIGURES),
+                      f"{row['left_out']['missing_timestamp']:,}", f"{row['left_out']['negative_duration']:,}")
+    return table

@@ -120,11 +120,33 @@ def response_facts(history: ir.Table, epoch_micros: EpochMicros) -> ir.Table:
         "team_felt_safe", "beat",
         **{f"{name}_us": epoch_micros(history[name]) for name in TIMESTAMPS},
     )
-    return facts.mutate(
-        us_to_scene=facts.on_scene_at_us - facts.dispatched_at_us,
-        us_on_scene=facts.cleared_at_us - facts.on_scene_at_us,
-        us_received_to_scene=facts.on_scene_at_us - facts.received_at_us,
-    )
+    return facts.mutate(**durations(facts), us_received_to_scene=facts.on_scene_at_us - facts.received_at_us)
+
+
+def durations(facts: ir.Table) -> dict[str, ir.IntegerValue]:
+    """The two durations of a response, in microseconds, from ``dispatched_at_us``, ``on_scene_at_us`` and
+    ``cleared_at_us``: to the scene (``us_to_scene``) and on the scene (``us_on_scene``)."""
+    return {"us_to_scene": facts.on_scene_at_us - facts.dispatched_at_us,
+            "us_on_scene": facts.cleared_at_us - facts.on_scene_at_us}
+
+
+def times_present(facts: ir.Table) -> ir.BooleanValue:
+    """Dispatch, arrival and clear times all recorded."""
+    return facts.dispatched_at_us.notnull() & facts.on_scene_at_us.notnull() & facts.cleared_at_us.notnull()
+
+
+def timed(facts: ir.Table) -> ir.BooleanValue:
+    """A response the time figures count: its three times recorded and both durations non-negative."""
+    return times_present(facts) & (facts.us_to_scene >= 0) & (facts.us_on_scene >= 0)
+
+
+def time_sums(facts: ir.Table, counted: ir.BooleanValue) -> dict[str, ir.Value]:
+    """Exact aggregates behind the time figures, over the rows ``counted``: how many, and the two duration sums
+    (``service.average_minutes`` divides and rounds them)."""
+    # Sums of value × 0/1, not FILTER clauses: the same answer everywhere, and several times faster in DuckDB.
+    return {"responses": count_where(counted),
+            "sum_us_to_scene": (facts.us_to_scene * counted.cast("int32")).sum(),
+            "sum_us_on_scene": (facts.us_on_scene * counted.cast("int32")).sum()}
 
 
 def zone_offsets(zone: str, first_us: int, last_us: int) -> list[tuple[int, int]]:
@@ -276,7 +298,7 @@ def classify(facts: ir.Table, clock: LocalClock, period: Period) -> ir.Table:
     live = marked.cleared_in_period & marked.cancelled_at_us.isnull()
     arrived = live & marked.on_scene_at_us.notnull() & marked.dispatched_at_us.notnull()
     marked = marked.mutate(
-        counted=arrived & (marked.us_to_scene >= 0) & (marked.us_on_scene >= 0),
+        counted=live & timed(marked),
         missing_on_scene=live & (marked.on_scene_at_us.isnull() | marked.dispatched_at_us.isnull()),
         negative_minutes_to_scene=arrived & (marked.us_to_scene < 0),
         negative_minutes_on_scene=arrived & (marked.us_on_scene < 0),
@@ -307,32 +329,28 @@ def summary(classified: ir.Table, by: Sequence[str] = ("program",), *,
     """
     t = classified
     counted = t.counted
-    # Counts are sums of 0/1 and sums are of value × 0/1, not FILTER clauses: the same answer everywhere,
-    # and several times faster in DuckDB over millions of rows.
     aggregates: dict[str, ir.Value] = {
-        "responses": _ones(counted),
-        "sum_us_to_scene": (t.us_to_scene * counted.cast("int32")).sum(),
-        "sum_us_on_scene": (t.us_on_scene * counted.cast("int32")).sum(),
-        "transported": _ones(counted & t.transported),
-        "pd_backup_for_safety": _ones(counted & t.pd_backup_for_safety),
-        "ems_support": _ones(counted & t.ems_support),
+        **time_sums(t, counted),
+        "transported": count_where(counted & t.transported),
+        "pd_backup_for_safety": count_where(counted & t.pd_backup_for_safety),
+        "ems_support": count_where(counted & t.ems_support),
         # The responders' own safety: of the in-person responses whose crew answered, how many felt safe.
-        "team_felt_safe": _ones(counted & t.team_felt_safe),
-        "team_safety_answered": _ones(counted & t.team_felt_safe.notnull()),
-        "cancelled_responses": _ones(t.cancelled),
-        **{kind: _ones(t[kind]) for kind in EXCEPTION_KINDS},
-        "exceptions_excluded": _ones(t.cleared_in_period & ~counted),
+        "team_felt_safe": count_where(counted & t.team_felt_safe),
+        "team_safety_answered": count_where(counted & t.team_felt_safe.notnull()),
+        "cancelled_responses": count_where(t.cancelled),
+        **{kind: count_where(t[kind]) for kind in EXCEPTION_KINDS},
+        "exceptions_excluded": count_where(t.cleared_in_period & ~counted),
     }
     if native_quantiles:
         timed = ibis.ifelse(t.timed_from_call, t.us_received_to_scene, ibis.null("int64"))
-        aggregates["n"] = _ones(t.timed_from_call)
+        aggregates["n"] = count_where(t.timed_from_call)
         for name, q in native_quantiles.items():
             aggregates[name] = timed.quantile(float(q))
     return t.group_by(list(by)).aggregate(**aggregates)
 
 
-def _ones(condition: ir.BooleanValue) -> ir.IntegerValue:
-    """How many rows meet the condition (null counts as not)."""
+def count_where(condition: ir.BooleanValue) -> ir.IntegerValue:
+    """How many rows meet the condition (null counts as not): a sum of 0/1, the same on every backend."""
     return condition.cast("int32").sum()
 
 

@@ -17,7 +17,7 @@ from heart.deps import allow
 from heart.errors import DomainError
 from heart.metrics.backends import open_database
 from heart.metrics.definitions import EXCEPTION_KINDS, Period
-from heart.metrics.schemas import MISSED_WORDS, MetricsReport, PeriodPublic
+from heart.metrics.schemas import MISSED_WORDS, MORE_FIGURES, PUBLISHED_FIGURES, MetricsReport, PeriodPublic
 from heart.metrics.service import compute_metrics, report_programs
 from heart.navigation.followups.rules import care_rules
 from heart.templating import render, templates
@@ -38,21 +38,6 @@ def plotly_injected_style_ids() -> tuple[str, ...]:
 
 templates.env.globals["plotly_style_ids"] = plotly_injected_style_ids
 
-SEVEN = (
-    ("responses", "Responses", "{:,}", ""),
-    ("avg_minutes_to_scene", "Avg minutes to scene", "{:.2f}", ""),
-    ("avg_minutes_on_scene", "Avg minutes on scene", "{:.2f}", ""),
-    ("avg_total_minutes", "Avg total minutes", "{:.2f}", ""),
-    ("pct_needed_transport", "Needed transport", "{:.2f}", "%"),
-    ("pct_needed_pd_backup_for_team_safety", "Needed PD backup for team safety", "{:.2f}", "%"),
-    ("pct_needed_ems_support", "Needed EMS support", "{:.2f}", "%"),
-)
-MORE = (
-    ("pct_team_felt_safe", "The team felt safe (of responses whose crew answered)", "{:.2f}", "%"),
-    ("median_minutes_received_to_scene", "Median minutes from call to on scene", "{:.2f}", ""),
-    ("p90_minutes_received_to_scene", "90th percentile minutes from call to on scene", "{:.2f}", ""),
-    ("cancelled_responses", "Cancelled responses (not counted above)", "{:,}", ""),
-)
 EXCEPTION_WORDS = {
     "missing_on_scene": "cleared without an arrival time",
     "negative_minutes_to_scene": "arrival recorded before dispatch",
@@ -83,7 +68,7 @@ def dashboard(request: Request, since: str | None = None, until: str | None = No
     return render(request, "metrics/dashboard.html", {
         "care_codes": list(report.care.by_program) if report.care else [],
         "due_hours": f"{care.config.follow_up_due_hours:g}", "need_label": care.need_label,
-        "report": report, "codes": codes, "seven": SEVEN, "more": MORE, "error": error,
+        "report": report, "codes": codes, "seven": PUBLISHED_FIGURES, "more": MORE_FIGURES, "error": error,
         "since": since or "", "until": until or "", "presets": presets(today),
         "exception_kinds": [(kind, EXCEPTION_WORDS[kind]) for kind in EXCEPTION_KINDS],
         "charts": charts(report, codes), "month_rows": month_rows(report, codes), "fmt": _format,

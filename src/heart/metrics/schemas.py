@@ -3,8 +3,43 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any, NamedTuple
 
 from pydantic import BaseModel, Field
+
+
+class Figure(NamedTuple):
+    """A published figure: its key in the report, its label for people, its number format and unit."""
+
+    key: str
+    label: str
+    format: str
+    unit: str = ""
+
+    def shown(self, value: Any) -> str:
+        """The value as the dashboard and ``heart metrics`` print it ("—" when there is none)."""
+        return "—" if value is None else self.format.format(value) + self.unit
+
+
+PUBLISHED_FIGURES = (
+    Figure("responses", "Responses", "{:,}"),
+    Figure("avg_minutes_to_scene", "Avg minutes to scene", "{:.2f}"),
+    Figure("avg_minutes_on_scene", "Avg minutes on scene", "{:.2f}"),
+    Figure("avg_total_minutes", "Avg total minutes", "{:.2f}"),
+    Figure("pct_needed_transport", "Needed transport", "{:.2f}", "%"),
+    Figure("pct_needed_pd_backup_for_team_safety", "Needed PD backup for team safety", "{:.2f}", "%"),
+    Figure("pct_needed_ems_support", "Needed EMS support", "{:.2f}", "%"),
+)
+"""The published panel's seven figures, in its order: the one place their labels are written."""
+MORE_FIGURES = (
+    Figure("pct_team_felt_safe", "The team felt safe (of responses whose crew answered)", "{:.2f}", "%"),
+    Figure("median_minutes_received_to_scene", "Median minutes from call to on scene", "{:.2f}"),
+    Figure("p90_minutes_received_to_scene", "90th percentile minutes from call to on scene", "{:.2f}"),
+    Figure("cancelled_responses", "Cancelled responses (not counted above)", "{:,}"),
+)
+"""Figures shown below the published ones."""
+BASELINE_FIGURES = PUBLISHED_FIGURES[:4]
+"""What the CAD-history baseline shows per agency: the same figures, labels and formats."""
 
 
 class PeriodPublic(BaseModel):

@@ -156,18 +156,29 @@ def _fill(report: MetricsReport, classified: ir.Table, native_quantiles: bool) -
         metrics.responses_by_month = dict(sorted(metrics.responses_by_month.items()))
 
 
+def average_minutes(*, responses: int, sum_us_to_scene: int, sum_us_on_scene: int) -> dict[str, float | None]:
+    """Minutes to the scene, on the scene and in total, averaged exactly and rounded half-up to two decimals (None
+    with no response): the one formula of the dashboard and of the CAD-history baseline."""
+    if responses == 0:
+        return {"avg_minutes_to_scene": None, "avg_minutes_on_scene": None, "avg_total_minutes": None}
+    per_minute = responses * d.MICROS_PER_MINUTE
+    return {
+        "avg_minutes_to_scene": round_half_up(Fraction(sum_us_to_scene, per_minute)),
+        "avg_minutes_on_scene": round_half_up(Fraction(sum_us_on_scene, per_minute)),
+        "avg_total_minutes": round_half_up(Fraction(sum_us_to_scene + sum_us_on_scene, per_minute)),
+    }
+
+
 def figures(totals: Totals) -> dict[str, float | None]:
     """The seven published figures from exact totals (None when there is no response)."""
     n = totals.responses
+    minutes = average_minutes(responses=n, sum_us_to_scene=totals.sum_us_to_scene,
+                              sum_us_on_scene=totals.sum_us_on_scene)
     if n == 0:
-        return {"avg_minutes_to_scene": None, "avg_minutes_on_scene": None, "avg_total_minutes": None,
-                "pct_needed_transport": None, "pct_needed_pd_backup_for_team_safety": None,
+        return {**minutes, "pct_needed_transport": None, "pct_needed_pd_backup_for_team_safety": None,
                 "pct_needed_ems_support": None}
-    per_minute = n * d.MICROS_PER_MINUTE
     return {
-        "avg_minutes_to_scene": round_half_up(Fraction(totals.sum_us_to_scene, per_minute)),
-        "avg_minutes_on_scene": round_half_up(Fraction(totals.sum_us_on_scene, per_minute)),
-        "avg_total_minutes": round_half_up(Fraction(totals.sum_us_to_scene + totals.sum_us_on_scene, per_minute)),
+        **minutes,
         "pct_needed_transport": round_half_up(Fraction(100 * totals.transported, n)),
         "pct_needed_pd_backup_for_team_safety": round_half_up(Fraction(100 * totals.pd_backup_for_safety, n)),
         "pct_needed_ems_support": round_half_up(Fraction(100 * totals.ems_support, n)),

@@ -17,7 +17,7 @@ from heart.auth.models import User
 from heart.auth.permissions import allowed
 from heart.db import utcnow
 from heart.deps import CurrentUser, Now, SessionDep, allow
-from heart.errors import DomainError, InvalidInput
+from heart.errors import DomainError, InvalidInput, http_status
 from heart.inputs import RowId
 from heart.programs import service
 from heart.programs.models import Staff
@@ -109,7 +109,7 @@ def _act(request: Request, db: Session, user: User, act: Callable[[datetime], ob
         db.flush()
     except DomainError as error:
         db.rollback()
-        return _admin_page(request, db, user, error=str(error), status=422 if isinstance(error, InvalidInput) else 409)
+        return _admin_page(request, db, user, error=str(error), status=http_status(error))
     return RedirectResponse("/admin/units", status_code=303)
 
 

@@ -1,4 +1,5 @@
-"""Programs, units, staff and duty: configuration loading and the unit's on/off-duty transitions."""
+"""Programs, units, staff and duty: configuration loading, the unit's on/off-duty transitions, and availability
+(which units are free to send now, and which field programs have one)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
-from sqlalchemy import select, update
+from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import record_event
-from heart.programs.models import Program, Shift, ShiftMember, Staff, Unit, UnitStatus
+from heart.programs.models import Program, ProgramKind, Shift, ShiftMember, Staff, Unit, UnitStatus
 from heart.programs.schemas import DAYS, ProgramConfig, ProgramsFile, UnitConfig
 from heart.yamlfile import read_yaml
 
@@ -212,3 +213,25 @@ def go_off_duty(*, session: Session, unit_id: int, now: datetime, actor_id: int 
                  actor_id=actor_id, before={"status": "available"}, after={"status": "off_duty"})
     session.refresh(unit)
     return unit
+
+
+# --- availability -------------------------------------------------------------------------------------------
+
+def available_units(*, session: Session, now: datetime, program_id: int | None = None) -> list[Unit]:
+    """Units free to send: available, and on a shift that covers ``now`` (so with a complete crew)."""
+    on_shift = exists().where(Shift.unit_id == Unit.id, Shift.starts_at <= now, Shift.ends_at > now)
+    query = select(Unit).where(Unit.status == UnitStatus.AVAILABLE, on_shift).order_by(Unit.call_sign)
+    if program_id is not None:
+        query = query.where(Unit.program_id == program_id)
+    return list(session.scalars(query))
+
+
+def unit_availability(*, session: Session, now: datetime) -> dict[str, bool]:
+    """For each field program in the database, whether a unit is free now (available and on shift).
+
+    Programs not in the database (and phone programs, whose clinicians are not units) are left out: the
+    triage engine then counts them as available, and only their hours apply.
+    """
+    free = {unit.program_id for unit in available_units(session=session, now=now)}
+    programs = session.scalars(select(Program).where(Program.kind == ProgramKind.FIELD))
+    return {program.code: program.id in free for program in programs}

@@ -121,7 +121,7 @@ def fit_command(
     """Fit arrivals by hour of week, the call mix and response times from history into a model file."""
     from datetime import date
 
-    from heart.cli import settings
+    from heart.console import settings
     from heart.db import make_engine
     from heart.simulation import fit
     from heart.simulation.model import city_files, load_model

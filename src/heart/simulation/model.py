@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from heart.config import SOURCE_ROOT
-from heart.triage.taxonomy import INCIDENT_TYPES
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
 CITIES_DIR = SOURCE_ROOT / "cities"
@@ -56,7 +56,7 @@ class Lognormal(_Strict):
 
 def _known_type(kind: str) -> str:
     if kind != "other" and kind not in INCIDENT_TYPES:
-        raise ValueError(f"unknown incident type {kind!r} (see src/heart/triage/taxonomy.py)")
+        raise ValueError(f"unknown incident type {kind!r} (see src/heart/crosswalk/taxonomy.py)")
     return kind
 
 

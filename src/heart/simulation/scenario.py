@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.programs.schemas import ProgramsFile
 from heart.programs.service import read_programs_file
 from heart.simulation.demand import hourly_calls
@@ -32,7 +33,6 @@ from heart.simulation.inputs import (
 )
 from heart.simulation.model import CITIES_DIR, CityModel, city_files, load_model
 from heart.triage.policy import Policy, load_policy_by_name, parse_hours
-from heart.triage.taxonomy import INCIDENT_TYPES
 from heart.yamlfile import YamlFileError, read_yaml
 
 
@@ -149,7 +149,7 @@ class Scenario(BaseModel):
     def _known_types(cls, value: dict[str, float]) -> dict[str, float]:
         for kind, volume in value.items():
             if kind not in INCIDENT_TYPES:
-                raise ValueError(f"unknown incident type {kind!r} (see src/heart/triage/taxonomy.py)")
+                raise ValueError(f"unknown incident type {kind!r} (see src/heart/crosswalk/taxonomy.py)")
             if volume < 0:
                 raise ValueError(f"calls a year of {kind} cannot be negative")
         return value

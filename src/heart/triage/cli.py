@@ -19,12 +19,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from heart.config import InsecureSettings, get_settings
-from heart.console import OutputFormat, fail
+from heart.console import OutputFormat, console, fail
 from heart.errors import InvalidInput
 from heart.triage.engine import CallFacts, decide
 from heart.triage.policy import (
@@ -40,7 +39,6 @@ from heart.triage.replay import ReplayError, ReplayReport, replay_batch, scenari
 
 app = typer.Typer(help="Triage policies: decide one call, list and check policies, replay a policy over history.",
                   no_args_is_help=True)
-console = Console()
 
 
 HEART_PATHWAYS = ("CCD", "CRT", "COR")

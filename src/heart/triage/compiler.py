@@ -23,9 +23,9 @@ from datetime import datetime
 import ibis
 import ibis.expr.types as ir
 
+from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
 from heart.triage.engine import NO_UNIT_AVAILABLE, PROGRAM_CLOSED
 from heart.triage.policy import PRIORITIES, Policy, Program, Rule
-from heart.triage.taxonomy import INCIDENT_TYPES, OTHER
 
 OUTPUT_COLUMNS = ("pathway", "rule", "fallback", "fallback_program")
 

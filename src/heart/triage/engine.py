@@ -8,7 +8,7 @@ unknown, and unknown never counts as "no": a rule that needs a "no" (or a "yes")
 is answered, and such questions are listed in ``unanswered`` when answering them could change the
 pathway.
 
-The call type is read through the one resolver every intake path uses (``heart.calls.nature``). When its
+The call type is read through the one resolver every intake path uses (``heart.crosswalk.mapper``). When its
 words name danger that the policy says implies an exclusion (``implied_by_words``), that exclusion counts as
 "yes" whatever the screening says, and the first reason says so ("The call type says: weapon").
 """
@@ -20,10 +20,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from heart.calls.nature import live_mapper, resolve_nature_code
+from heart.crosswalk.mapper import live_mapper, resolve_nature_code
+from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER, NatureCodeResolver
 from heart.errors import InvalidInput
 from heart.triage.policy import ANSWERS, PRIORITIES, Exclusion, Policy, Program, Rule
-from heart.triage.taxonomy import INCIDENT_TYPES, OTHER, NatureCodeResolver
 
 PROGRAM_CLOSED = "program_closed"
 NO_UNIT_AVAILABLE = "no_unit_available"
@@ -134,7 +134,7 @@ def decide(
 
     ``availability`` maps a program code to whether a unit is free within the policy's maximum wait;
     None, or a program missing from it, means available. ``resolver`` maps nature codes to incident
-    types (default: the one resolver of every intake path, ``heart.calls.nature``).
+    types (default: the one resolver of every intake path, ``heart.crosswalk.mapper``).
     """
     if at.tzinfo is None or at.utcoffset() is None:
         raise ValueError("the decision time must be timezone-aware")

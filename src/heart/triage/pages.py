@@ -1,13 +1,14 @@
-"""The call-taker's screen and "Why didn't HEART come?".
+"""The call-taker's triage screen of a call and "Why didn't HEART come?".
 
-Call-taker / CCD clinician: enter a call (``/calls/new``) or open one (``/calls/{id}/triage``), answer the
-policy's screening questions in its order and watch the recommended pathway change as the answers come in
-(htmx posts the form to a preview route that runs the engine without saving anything), then accept, override
-with a reason, resolve by phone (CCD), hand the call to dispatch, or send it to an outside agency (after a
-confirmation: saving a call never sends it anywhere). The screen says how it reads the call type: a known
-incident type, or "unknown type" with the closest types to pick (it blocks nothing), and the danger its words
-name ("the call type says: weapon"). Everything is a plain HTML form, so the screen works with the keyboard
-alone and without JavaScript (the preview then updates on save; suggestions are picked in the type list).
+Call-taker / CCD clinician: open a call (``/calls/{id}/triage``; a new call is entered at ``/calls/new``, in
+``heart.calls.pages``, which shares the form helpers below), answer the policy's screening questions in its order
+and watch the recommended pathway change as the answers come in (htmx posts the form to a preview route that runs
+the engine without saving anything), then accept, override with a reason, resolve by phone (CCD), hand the call to
+dispatch, or send it to an outside agency (after a confirmation: saving a call never sends it anywhere). The screen
+says how it reads the call type: a known incident type, or "unknown type" with the closest types to pick (it blocks
+nothing), and the danger its words name ("the call type says: weapon"). Everything is a plain HTML form, so the
+screen works with the keyboard alone and without JavaScript (the preview then updates on save; suggestions are picked
+in the type list).
 
 Supervisor: ``/calls/{id}/why`` shows the decision, the policy version that made it (with its stored text),
 the reasons, the answers it was made on and, when HEART's program was closed or busy, that fact.
@@ -19,40 +20,39 @@ its units is free (available and on shift) now.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.permissions import allowed, may_read_reasons
 from heart.calls.models import Call, CallStatus
-from heart.calls.nature import TypeSuggestion, live_mapper, suggest_types
-from heart.calls.schemas import CallCreate
-from heart.calls.service import create_call, get_call
+from heart.calls.service import get_call
+from heart.crosswalk.reading import read_call_type
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
+from heart.crosswalk.words import call_type_words
 from heart.deps import CurrentUser, Now, SessionDep, allow
-from heart.errors import Conflict, DomainError, InvalidInput, NotFound
+from heart.dispatch.flows import escalate_to_field
+from heart.errors import DomainError, InvalidInput, NotFound, http_status
 from heart.inputs import RowId
+from heart.programs.service import unit_availability
 from heart.templating import render
 from heart.triage import service
-from heart.triage.crosswalk_words import call_type_words
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.explain import explain_decision
 from heart.triage.flows import change_call_facts, change_screening
 from heart.triage.policy import PATHWAYS, PRIORITIES, Policy
-from heart.triage.taxonomy import INCIDENT_TYPES
 
 router = APIRouter(include_in_schema=False)
 ANSWERS = ("yes", "no", "unknown")
-CALL_FIELDS = ("nature_code", "incident_type", "priority", "address", "summary", "external_id")
 
 
-async def _form(request: Request) -> dict[str, str]:
+async def form_values(request: Request) -> dict[str, str]:
+    """A submitted form's fields (its CSRF token left out)."""
     form = await request.form()
     return {key: str(value) for key, value in form.items() if key != "csrf_token"}
 
@@ -71,103 +71,16 @@ def facts_from(values: Mapping[str, str], policy: Policy) -> CallFacts:
                      priority=priority if priority in PRIORITIES else None, screening=answers_from(values, policy))
 
 
-def _recommend(db: Session, policy: Policy, facts: CallFacts, now: datetime) -> Decision:
-    return decide(facts, policy, now, service.unit_availability(session=db, now=now))
+def recommend(db: Session, policy: Policy, facts: CallFacts, now: datetime) -> Decision:
+    """The policy's recommendation for ``facts`` now, with the live units (nothing is saved)."""
+    return decide(facts, policy, now, unit_availability(session=db, now=now))
 
 
-@dataclass(frozen=True, slots=True)
-class CallTypeReading:
-    """How the screen reads the call type: the type (or unknown), why, the danger its words name, suggestions."""
-
-    incident_type: str | None
-    chosen: bool
-    """True when a person picked the type (rather than the words naming it)."""
-    danger: dict[str, tuple[str, ...]]
-    suggestions: list[TypeSuggestion]
-    blank: bool = False
-    """Nothing typed yet."""
-
-    @property
-    def label(self) -> str | None:
-        return INCIDENT_TYPES[self.incident_type].label if self.incident_type in INCIDENT_TYPES else None
-
-    @property
-    def says(self) -> str:
-        """'weapon (KNIFE); violence (FIGHT)'."""
-        return "; ".join(f"{kind.replace('_', ' ')} ({', '.join(words)})" for kind, words in self.danger.items())
-
-
-def read_call_type(nature_code: str | None, incident_type: str | None) -> CallTypeReading:
-    """The one resolver's reading of what is on screen; suggestions only while the type is unknown."""
-    mapping = live_mapper()(nature_code)
-    if incident_type in INCIDENT_TYPES:
-        return CallTypeReading(incident_type, incident_type != mapping.incident_type, dict(mapping.danger), [])
-    suggestions = [] if mapping.known else suggest_types(nature_code)
-    return CallTypeReading(mapping.incident_type, False, dict(mapping.danger), suggestions,
-                           blank=not (nature_code or "").strip())
-
-
-def _common(policy: Policy) -> dict[str, Any]:
+def screen_context(policy: Policy) -> dict[str, Any]:
+    """What every screen that asks the policy's questions shows: the questions, answers, types and phrases."""
     return {"policy": policy, "answers_choice": ANSWERS, "priorities": PRIORITIES, "pathways": PATHWAYS,
             "incident_types": sorted(INCIDENT_TYPES.values(), key=lambda t: (t.category, t.label)),
             "nature_phrases": sorted({p for phrases in call_type_words().phrases.values() for p in phrases})}
-
-
-# --- a new call ---------------------------------------------------------------------------------------------
-
-@router.get("/calls/new", dependencies=[allow("calls.write")])
-def new_call_page(request: Request, db: SessionDep, now: Now) -> HTMLResponse:
-    """The call-taker's screen for a new call."""
-    return _intake(request, db, {}, now)
-
-
-def _intake(request: Request, db: Session, values: dict[str, str], now: datetime, errors: list[str] | None = None,
-            status_code: int = 200) -> HTMLResponse:
-    policy = service.policy_named(None)
-    facts = facts_from(values, policy)
-    return render(request, "triage/intake.html", {
-        **_common(policy), "values": values, "answers": answers_from(values, policy), "errors": errors or [],
-        "rec": _recommend(db, policy, facts, now), "reading": read_call_type(facts.nature_code, facts.incident_type),
-        "at": now}, status_code=status_code)
-
-
-@router.post("/calls/new", dependencies=[allow("calls.write")])
-async def new_call_submit(request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
-    """Save the call with its answers, record the policy's decision, and open the call's triage screen (where the
-    call waits for the call-taker's next step, whatever the decision)."""
-    return await run_in_threadpool(_create_and_triage, request, db, user, await _form(request), now)
-
-
-def _create_and_triage(request: Request, db: Session, user: User, values: dict[str, str], now: datetime) -> Response:
-    policy = service.policy_named(None)
-    data = {key: (values.get(key, "").strip() or None) for key in CALL_FIELDS}
-    try:
-        create = CallCreate.model_validate({**data, "screening": answers_from(values, policy)})
-    except ValidationError as error:
-        errors = [f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors()]
-        return _intake(request, db, values, now, errors, status_code=422)
-    if create.incident_type is not None and create.incident_type not in INCIDENT_TYPES:
-        return _intake(request, db, values, now, ["incident_type: not a known incident type"], status_code=422)
-    try:
-        call = create_call(session=db, data=create, now=now, actor_id=user.id)
-        service.triage_call(session=db, call_id=call.id, now=now, actor_id=user.id, policy=policy,
-                            availability=service.unit_availability(session=db, now=now))
-    except DomainError as error:
-        db.rollback()
-        return _intake(request, db, values, now, [str(error)], status_code=_status(error))
-    return RedirectResponse(f"/calls/{call.id}/triage", status_code=303)
-
-
-@router.post("/triage/preview", dependencies=[allow("triage.decide")])
-async def preview_new(request: Request, db: SessionDep, now: Now) -> HTMLResponse:
-    """The recommendation for the answers so far; nothing is saved."""
-    values = await _form(request)
-    policy = service.policy_named(None)
-    facts = facts_from(values, policy)
-    recommendation = await run_in_threadpool(_recommend, db, policy, facts, now)
-    reading = await run_in_threadpool(read_call_type, facts.nature_code, facts.incident_type)
-    return render(request, "triage/_recommendation.html", {"policy": policy, "rec": recommendation, "at": now,
-                                                            "reading": reading, "pickable": True})
 
 
 # --- an existing call ---------------------------------------------------------------------------------------
@@ -192,7 +105,7 @@ def _screen(request: Request, db: Session, user: User, call_id: int, now: dateti
     triaged = call.status == CallStatus.TRIAGED
     outside = triaged and service.is_outside_agency(policy, call.pathway)
     return render(request, "triage/call.html", {
-        **_common(policy), "call": call, "answers": answers, "rec": _recommend(db, policy, facts, now), "at": now,
+        **screen_context(policy), "call": call, "answers": answers, "rec": recommend(db, policy, facts, now), "at": now,
         "decision": decision, "program": program, "error": error,
         # An assigned call's answers can still change (a weapon learnt of later): the team on it is alerted.
         "editable": open_call or call.status == CallStatus.ASSIGNED,
@@ -212,7 +125,7 @@ def _screen(request: Request, db: Session, user: User, call_id: int, now: dateti
 @router.post("/calls/{call_id}/triage/preview", dependencies=[allow("triage.decide")])
 async def preview_call(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> HTMLResponse:
     """The recommendation for this call with the answers on screen; nothing is saved."""
-    values = await _form(request)
+    values = await form_values(request)
     return await run_in_threadpool(_preview_call, request, db, user, call_id, values, now)
 
 
@@ -223,13 +136,13 @@ def _preview_call(request: Request, db: Session, user: User, call_id: int, value
     facts = CallFacts(nature_code=call.nature_code, incident_type=call.incident_type, priority=call.priority,
                       screening=answers_from(values, policy))
     return render(request, "triage/_recommendation.html",
-                  {"policy": policy, "rec": _recommend(db, policy, facts, now), "at": now})
+                  {"policy": policy, "rec": recommend(db, policy, facts, now), "at": now})
 
 
 @router.post("/calls/{call_id}/triage", dependencies=[allow("triage.decide")])
 async def save_answers(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """Record the answers and decide again with them (a team already on the call is alerted if it must stop)."""
-    values = await _form(request)
+    values = await form_values(request)
 
     def work() -> Call:
         policy = service.policy_named(None)
@@ -239,7 +152,7 @@ async def save_answers(call_id: RowId, request: Request, db: SessionDep, user: C
         after = service.current_decision(session=db, call_id=call_id)
         if call.status in service.DECIDABLE and (after is None or (before is not None and after.id == before.id)):
             service.triage_call(session=db, call_id=call_id, now=now, actor_id=user.id, policy=policy,
-                                availability=service.unit_availability(session=db, now=now))
+                                availability=unit_availability(session=db, now=now))
         return call
 
     return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage", values=values)
@@ -248,7 +161,7 @@ async def save_answers(call_id: RowId, request: Request, db: SessionDep, user: C
 @router.post("/calls/{call_id}/triage/facts", dependencies=[allow("triage.decide")])
 async def save_facts(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """Correct the incident type (a suggestion picked, or any type) or the priority; decided again at once."""
-    values = await _form(request)
+    values = await form_values(request)
 
     def work() -> Call:
         picked = values.get("pick_type") or values.get("incident_type") or ""
@@ -260,7 +173,7 @@ async def save_facts(call_id: RowId, request: Request, db: SessionDep, user: Cur
         call = change_call_facts(session=db, call_id=call_id, changes=changes, now=now, actor_id=user.id)
         if call.status == CallStatus.OPEN:
             service.triage_call(session=db, call_id=call_id, now=now, actor_id=user.id,
-                                availability=service.unit_availability(session=db, now=now))
+                                availability=unit_availability(session=db, now=now))
         return call
 
     return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage")
@@ -269,7 +182,7 @@ async def save_facts(call_id: RowId, request: Request, db: SessionDep, user: Cur
 @router.post("/calls/{call_id}/triage/send", dependencies=[allow("triage.decide")])
 async def send_to_agency(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """Send the call to the outside agency its decision names; the first press asks for a confirmation."""
-    values = await _form(request)
+    values = await form_values(request)
     if values.get("confirm") != "yes":
         return await run_in_threadpool(_screen, request, db, user, call_id, now, confirm_send=True)
 
@@ -282,7 +195,7 @@ async def send_to_agency(call_id: RowId, request: Request, db: SessionDep, user:
 @router.post("/calls/{call_id}/triage/override", dependencies=[allow("triage.override")])
 async def override(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """Send the call elsewhere than the policy did; the reason is required and shown on the call."""
-    values = await _form(request)
+    values = await form_values(request)
 
     def work() -> Call:
         service.override_decision(session=db, call_id=call_id, pathway=values.get("pathway", ""),
@@ -295,7 +208,7 @@ async def override(call_id: RowId, request: Request, db: SessionDep, user: Curre
 @router.post("/calls/{call_id}/triage/hand-off", dependencies=[allow("triage.decide")])
 async def hand_off(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """Accept the field pathway: the call waits on the dispatch board for a unit."""
-    await _form(request)
+    await form_values(request)
 
     def work() -> Call:
         return service.hand_to_dispatch(session=db, call_id=call_id, now=now, actor_id=user.id)
@@ -306,7 +219,7 @@ async def hand_off(call_id: RowId, request: Request, db: SessionDep, user: Curre
 @router.post("/calls/{call_id}/triage/resolve", dependencies=[allow("triage.decide")])
 async def resolve(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """The clinician resolved the call by phone, with its outcome; the call is closed."""
-    values = await _form(request)
+    values = await form_values(request)
 
     def work() -> Call:
         return service.resolve_by_phone(session=db, call_id=call_id, outcome=values.get("outcome", ""),
@@ -318,11 +231,9 @@ async def resolve(call_id: RowId, request: Request, db: SessionDep, user: Curren
 @router.post("/calls/{call_id}/triage/escalate", dependencies=[allow("triage.decide")])
 async def escalate(call_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> Response:
     """The phone clinician decides a visit is needed: the call goes to the field team the policy names."""
-    values = await _form(request)
+    values = await form_values(request)
 
     def work() -> Call:
-        from heart.dispatch.queue import escalate_to_field
-
         escalate_to_field(session=db, call_id=call_id, reason=values.get("reason", ""), now=now, by=user)
         return get_call(session=db, call_id=call_id)
 
@@ -342,14 +253,10 @@ async def _act(request: Request, db: Session, user: User, call_id: int, now: dat
             policy = service.policy_named(None)
             answers = answers_from(values, policy) if values is not None else None
             return _screen(request, db, user, call_id, now, answers=answers, error=str(error),
-                           status_code=_status(error))
+                           status_code=http_status(error))
         return RedirectResponse(back, status_code=303)
 
     return await run_in_threadpool(run)
-
-
-def _status(error: DomainError) -> int:
-    return 422 if isinstance(error, InvalidInput) else 409 if isinstance(error, Conflict) else 400
 
 
 # --- why didn't HEART come? ---------------------------------------------------------------------------------

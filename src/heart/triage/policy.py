@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from heart.triage.taxonomy import INCIDENT_TYPES
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
 PATHWAYS: tuple[str, ...] = ("CCD", "CRT", "COR", "PD", "EMS", "FIRE")
@@ -124,7 +124,7 @@ class Rule:
 class Policy:
     """A loaded, checked policy. ``rules`` end with the default rule, which always fits.
 
-    Call types are read through the crosswalk (``heart.calls.nature``), the same for every policy.
+    Call types are read through the crosswalk (``heart.crosswalk.mapper``), the same for every policy.
     """
 
     id: str
@@ -155,15 +155,36 @@ class Policy:
         return program is None or program.unarmed
 
 
+SHIPPED_POLICIES = Path(__file__).resolve().parents[3] / "policies"
+
+
 def policies_dir() -> Path:
     """Where policy files live: $HEART_POLICIES_DIR, else ``<repo>/policies``."""
     configured = os.environ.get("HEART_POLICIES_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "policies"
+    return Path(configured) if configured else SHIPPED_POLICIES
+
+
+def _policy_name(file_name: str) -> str | None:
+    """The policy a file of the policies directory holds (``durham.yaml``), or None (``durham.v1.yaml`` is an older
+    version, reached through its policy)."""
+    stem = file_name.removesuffix(".yaml")
+    return stem if stem != file_name and "." not in stem else None
 
 
 def available_policies() -> list[str]:
     """Names of the policies in the policies directory (file names without ``.yaml``)."""
-    return sorted(path.stem for path in policies_dir().glob("*.yaml") if "." not in path.stem)
+    return sorted(name for name, _ in policy_stamps())
+
+
+def policy_stamps() -> tuple[tuple[str, int], ...]:
+    """(name, modification time) of each policy in the policies directory, by name: what a cache of them keys on."""
+    try:
+        with os.scandir(policies_dir()) as entries:
+            found = [(name, entry.stat().st_mtime_ns) for entry in entries
+                     if (name := _policy_name(entry.name)) is not None and entry.is_file()]
+    except OSError:
+        return ()
+    return tuple(sorted(found))
 
 
 def load_policy_by_name(name: str, *, version: int | None = None) -> Policy:
@@ -391,7 +412,7 @@ class _Checker:
     def danger_kinds(self, kinds: list[str], where: Where) -> frozenset[str]:
         if not kinds:
             return frozenset()
-        from heart.triage.crosswalk_words import CallTypeWordsError, call_type_words
+        from heart.crosswalk.words import CallTypeWordsError, call_type_words
 
         try:
             known = call_type_words().danger_kinds

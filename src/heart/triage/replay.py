@@ -21,7 +21,7 @@ What a replay has to assume, because a CAD record does not say it:
 * **Priorities** are compared as the CAD wrote them; ``priority_p`` names CAD values that mean the policy's
   Priority P (immediate threat to life).
 * The incident type is the one the import stored (through the CAD's crosswalk); a record without one is
-  read through the one resolver every intake path uses (``heart.calls.nature``), else counts as ``other``.
+  read through the one resolver every intake path uses (``heart.crosswalk.mapper``), else counts as ``other``.
 """
 
 from __future__ import annotations
@@ -39,11 +39,11 @@ import pandas as pd
 from sqlalchemy import Engine, select
 
 from heart.calls.models import CadRecord, ImportBatch
-from heart.calls.nature import resolve_nature_code
+from heart.crosswalk.mapper import resolve_nature_code
+from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
 from heart.triage.compiler import compile_policy
 from heart.triage.engine import PROGRAM_CLOSED, CallFacts, decide
 from heart.triage.policy import PATHWAYS, Policy
-from heart.triage.taxonomy import INCIDENT_TYPES, OTHER
 
 
 class ReplayError(Exception):
@@ -395,7 +395,7 @@ def replay_batch(
 def _profile_zone(profile: str) -> ZoneInfo | None:
     """The time zone the batch's CAD writes, from its import profile (None if the profile is gone)."""
     try:
-        from heart.calls.profiles import load_profile_by_name
+        from heart.calls.cad.profiles import load_profile_by_name
 
         return load_profile_by_name(profile).timezone
     except Exception:  # a removed or broken profile: fall back to the policy's zone

@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from heart.calls.models import Call
-from heart.calls.nature import resolve_nature_code
+from heart.crosswalk.mapper import resolve_nature_code
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.triage.engine import implied_exclusions
 from heart.triage.policy import Exclusion, Policy
-from heart.triage.taxonomy import INCIDENT_TYPES
 
 HOLDS = ("yes", "priority", "words", "type")
 """Causes that mean the exclusion is met; "unanswered" means it is not known to be clear."""

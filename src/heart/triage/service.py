@@ -11,26 +11,26 @@ from datetime import datetime
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import Engine, select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from heart.calls.models import Call, CallStatus
-from heart.calls.nature import live_mapper
 from heart.calls.service import get_call
+from heart.crosswalk.mapper import live_mapper
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
+from heart.db import insert_if_absent
 from heart.dispatch.models import Response
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import Event, reason_given, record_event
 from heart.programs.models import Program
+from heart.programs.service import unit_availability
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.models import PolicyVersion, TriageDecision
 from heart.triage.policy import Policy, UnknownPolicy, load_policy_by_name
 from heart.triage.safety import call_blockers, describe
-from heart.triage.taxonomy import INCIDENT_TYPES
 
 DEFAULT_POLICY = "durham"
 # Policy versions this process has already stored, per database: saves two statements per decision.
-_STORED: WeakKeyDictionary[Engine, set[tuple[str, int]]] = WeakKeyDictionary()
+_STORED: WeakKeyDictionary[Engine, set[tuple[str, int, str]]] = WeakKeyDictionary()
 DECIDABLE = (CallStatus.OPEN, CallStatus.TRIAGED)
 
 
@@ -66,9 +66,9 @@ def triage_call(
 ) -> TriageDecision:
     """Decide the call's pathway with the policy and record the decision, its version and its reasons.
 
-    ``availability`` (program code -> a unit is free; see ``unit_availability``) lets the decision fall back
-    with "no_unit_available"; None assumes every open program has a unit. The call waits for a person's next
-    step whatever the pathway: nothing is sent anywhere by a decision.
+    ``availability`` (program code -> a unit is free; see ``heart.programs.service.unit_availability``) lets the
+    decision fall back with "no_unit_available"; None assumes every open program has a unit. The call waits for a
+    person's next step whatever the pathway: nothing is sent anywhere by a decision.
     """
     call = get_call(session=session, call_id=call_id, for_update=True)
     if call.status not in DECIDABLE:
@@ -158,6 +158,60 @@ def _decision(call: Call, policy: Policy, result: Decision, now: datetime, *,
     )
 
 
+def fallback_destination(*, session: Session, call: Call, from_program: str, policy: Policy, now: datetime
+                         ) -> Decision:
+    """Where the policy sends ``call`` when ``from_program`` has no unit for it: decided with that program counted as
+    unavailable and every other program's units as they are now."""
+    availability = unit_availability(session=session, now=now)
+    availability[from_program] = False
+    return decide(facts_of(call), policy, now, availability)
+
+
+def record_fallback(
+    *,
+    session: Session,
+    call_id: int,
+    from_program: str,
+    reason: str,
+    words: str,
+    facts: Mapping[str, object],
+    now: datetime,
+    actor_id: int | None,
+    policy: Policy | None = None,
+) -> TriageDecision:
+    """Record that ``from_program`` did not come: the policy's next pathway, with the fallback ``reason`` that held
+    and its plain ``words``; ``facts`` (how long the call waited, how many units were free) go to the event.
+
+    The decision keeps the pathway the call was eligible for (reach counts it against that program); a fallback to
+    an outside agency is the dispatcher's sending the call there, so the call closes on HEART's side.
+    """
+    call = get_call(session=session, call_id=call_id, for_update=True)
+    policy = policy or policy_named(None)
+    result = fallback_destination(session=session, call=call, from_program=from_program, policy=policy, now=now)
+    if result.pathway == from_program:
+        raise Conflict(f"the policy has nowhere else to send call {call.id}")
+    current = current_decision(session=session, call_id=call.id)
+    remember_version(session, policy, now)
+    decision = TriageDecision(
+        call_id=call.id, policy_id=policy.id, policy_version=policy.version, pathway=result.pathway,
+        recommended_pathway=from_program,  # the team that did not come
+        eligible_pathway=(current.eligible_pathway if current else None) or from_program,
+        reasons=[{"rule": r.rule, "text": r.text} for r in result.reasons], unanswered=list(result.unanswered),
+        fallback=reason, decided_at=now, decided_by_id=actor_id, override_reason=words,
+    )
+    session.add(decision)
+    session.flush()
+    before = {"pathway": call.pathway, "status": call.status.value}
+    call.pathway = result.pathway
+    if is_outside_agency(policy, result.pathway):
+        call.status, call.closed_at = CallStatus.RESOLVED, now
+    record_event(session=session, kind="triage.fallback", subject_type="triage_decision", subject_id=decision.id,
+                 call_id=call.id, at=now, actor_id=actor_id, before=before,
+                 after={"pathway": result.pathway, "status": call.status.value, "fallback": reason,
+                        "from_program": from_program, **facts, "policy": f"{policy.id} v{policy.version}"})
+    return decision
+
+
 def override_decision(
     *,
     session: Session,
@@ -227,18 +281,19 @@ def _apply(session: Session, call: Call, decision: TriageDecision, now: datetime
 
 
 def remember_version(session: Session, policy: Policy, now: datetime) -> None:
-    """Keep the exact text of every policy version that decides a call; refuse one edited under the same number."""
+    """Keep the exact text of every policy version that decides a call; refuse one edited under the same number.
+
+    Every decision goes through here (the policy's, a re-decision, a fallback): the one place the check lives.
+    """
     engine = session.get_bind().engine
-    key = (policy.id, policy.version)
+    digest = hashlib.sha256(policy.text.encode()).hexdigest()
+    key = (policy.id, policy.version, digest)  # an edited text is a new key: checked against the stored one
     if key in _STORED.setdefault(engine, set()):
         return
-    digest = hashlib.sha256(policy.text.encode()).hexdigest()
     values = {"policy_id": policy.id, "version": policy.version, "sha256": digest, "document": policy.text,
               "loaded_at": now}
     # Two first decisions at once must not collide: insert if absent, in one statement.
-    insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
-    session.execute(insert(PolicyVersion).values(**values).on_conflict_do_nothing(
-        index_elements=["policy_id", "version"]))
+    insert_if_absent(session, PolicyVersion, values, unique=("policy_id", "version"))
     stored = session.scalar(select(PolicyVersion.sha256).where(PolicyVersion.policy_id == policy.id,
                                                                PolicyVersion.version == policy.version))
     if stored != digest:
@@ -346,20 +401,6 @@ def resolve_by_phone(
                  after={"status": call.status.value, "pathway": call.pathway, "outcome": outcome,
                         "note": reason_given(note)})
     return call
-
-
-def unit_availability(*, session: Session, now: datetime) -> dict[str, bool]:
-    """For each field program in the database, whether a unit is free now (available and on shift).
-
-    Programs not in the database (and phone programs, whose clinicians are not units) are left out: the
-    engine then counts them as available, and only their hours apply.
-    """
-    from heart.dispatch.queue import available_units  # imported here: the dispatch queue imports this module
-    from heart.programs.models import ProgramKind
-
-    free = {unit.program_id for unit in available_units(session=session, now=now)}
-    programs = session.scalars(select(Program).where(Program.kind == ProgramKind.FIELD))
-    return {program.code: program.id in free for program in programs}
 
 
 def screening_at(*, session: Session, call_id: int, at: datetime) -> dict[str, str] | None:

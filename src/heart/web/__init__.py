@@ -1,1 +1,1 @@
-"""web domain."""
+"""The web layer's shared assets only: base templates (``templates/``) and static files (``static/``); no routes."""

@@ -9,7 +9,6 @@ import pytest
 from fastapi.testclient import TestClient
 
 from heart.auth.models import Role
-from heart.triage.crosswalk import UNARMED_TEAM_TYPES
 from tests.calls.eido.documents import (
     AGENCY,
     CALLBACK_NUMBER,
@@ -22,6 +21,7 @@ from tests.calls.eido.documents import (
     without,
 )
 from tests.calls.eido.published import assert_published_valid, published_problems
+from tests.factories import UNARMED_TEAM_TYPES
 
 Client = Callable[..., TestClient]
 EXTERNAL_ID = f"a56e556d871:{AGENCY}"

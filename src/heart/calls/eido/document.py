@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from heart.calls.eido.standard import EidoRefused, SchemaProblem, json_pointer
-from heart.calls.nature import NatureCodeMapper
+from heart.crosswalk.mapper import NatureCodeMapper
 
 INCIDENT_URN = "urn:emergency:uid:incidentid:"
 PRIORITIES = ("P", "1", "2", "3", "4")

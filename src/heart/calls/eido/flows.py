@@ -34,9 +34,9 @@ from sqlalchemy.orm import Session
 from heart.calls.eido.document import DocumentFacts, Notice, nul_problems, read_document
 from heart.calls.eido.standard import EidoRefused, EidoSchema, SchemaProblem
 from heart.calls.models import Call, CallSource
-from heart.calls.nature import live_mapper
 from heart.calls.schemas import CallCreate
 from heart.calls.service import FACT_FIELDS, MAX_CLOCK_SKEW, DuplicateCall, create_call, get_call
+from heart.crosswalk.mapper import live_mapper
 from heart.events import Event, record_event
 from heart.triage.flows import facts_changed
 

@@ -11,7 +11,7 @@ import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from heart.metrics.backends import MetricsSource, quiet
+from heart.metrics.backends.source import MetricsSource, quiet
 from heart.metrics.definitions import HISTORY_SCHEMA, REACH_SCHEMA
 
 if TYPE_CHECKING:

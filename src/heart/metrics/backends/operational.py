@@ -7,7 +7,7 @@ import ibis.expr.types as ir
 from ibis.backends import BaseBackend
 from sqlalchemy.engine import make_url
 
-from heart.metrics.backends import MetricsSource
+from heart.metrics.backends.source import MetricsSource
 
 
 @ibis.udf.scalar.builtin(name="strftime")

@@ -14,8 +14,8 @@ import pyarrow.csv as pacsv
 import pyarrow.dataset as ds
 from sqlalchemy.engine import make_url
 
-from heart.metrics.backends import MetricsSource, quiet
 from heart.metrics.backends.operational import postgres_epoch_micros
+from heart.metrics.backends.source import MetricsSource, quiet
 from heart.metrics.definitions import HISTORY_SCHEMA, REACH_SCHEMA
 
 if TYPE_CHECKING:

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import ibis
 import ibis.expr.types as ir
 
-from heart.metrics.backends import MetricsSource, quiet
 from heart.metrics.backends.duckdb import with_every_column
+from heart.metrics.backends.source import MetricsSource, quiet
 
 if TYPE_CHECKING:
     from heart.metrics.history import HistoryFiles

@@ -47,7 +47,7 @@ def import_command(
 ) -> None:
     """Check every record against HSDS 3.0 and keep the good ones (re-importing updates, never doubles).
     Exits 1 if a file could not be read."""
-    from heart.cli import database
+    from heart.console import database
     from heart.navigation.resources.importer import import_directory
 
     now = utcnow()
@@ -92,7 +92,7 @@ def export_command(
                                                                      "service documents)")] = True,
 ) -> None:
     """Write the directory as an HSDS 3.0 data package (datapackage.json + CSV) that validates."""
-    from heart.cli import database
+    from heart.console import database
     from heart.navigation.resources.exporter import export_directory
 
     with database() as session:
@@ -117,7 +117,7 @@ def search_command(
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Search the directory as the navigator's screen does."""
-    from heart.cli import database, settings
+    from heart.console import database, settings
     from heart.navigation.resources.needs import city_needs
     from heart.navigation.resources.schemas import ServicePage
     from heart.navigation.resources.service import Search, search_services
@@ -145,7 +145,7 @@ def search_command(
 @app.command("needs")
 def needs_command(output_format: FormatOption = OutputFormat.table) -> None:
     """The needs a search can ask for, from the city's needs.yaml."""
-    from heart.cli import settings
+    from heart.console import settings
     from heart.navigation.resources.needs import NEEDS_FILE, city_needs
 
     folder = settings().resources_dir

@@ -1,7 +1,7 @@
 """The call-type words file (``policies/crosswalks/call_type_words.yaml``): phrases, plain descriptions, danger.
 
-One file, read by every intake path through ``heart.calls.nature`` and by the crosswalk's safety guard
-(``crosswalk_rules.danger_words``). The format is described at the top of the shipped file. Loading refuses an
+One file, read by every intake path through ``heart.crosswalk.mapper`` and by the crosswalk's safety guard
+(``heart.crosswalk.rules.danger_words``). The format is described at the top of the shipped file. Loading refuses an
 unknown incident type, an unknown section or a word that is not text, naming the file and the line.
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from heart.triage.crosswalk_files import default_crosswalk_dir
-from heart.triage.taxonomy import INCIDENT_TYPES, KeywordResolver
+from heart.crosswalk.files import default_crosswalk_dir
+from heart.crosswalk.taxonomy import INCIDENT_TYPES, KeywordResolver
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
 WORDS_FILE = "call_type_words.yaml"

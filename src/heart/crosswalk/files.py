@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from heart.triage.taxonomy import INCIDENT_TYPES, VERA_CATEGORIES
+from heart.crosswalk.taxonomy import INCIDENT_TYPES, VERA_CATEGORIES
 
 # The Vera coders spelled some categories two ways (Charleston writes "Traffic" and "Assist the Public").
 CATEGORY_ALIASES = {

@@ -4,23 +4,31 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from sqlalchemy.orm import Session, sessionmaker
 
-from heart.calls.baseline import baseline_by_agency
-from heart.calls.cad_import import import_files
-from heart.calls.profiles import load_profile_by_name
-from heart.db import make_engine
+from heart.calls.cad.importer import import_files
+from heart.calls.cad.profiles import load_profile_by_name
+from heart.calls.models import CadRecord, ImportBatch
+from heart.db import make_engine, transaction
+from heart.dispatch.models import Response
 from heart.errors import NotFound
+from heart.metrics.backends import open_database
+from heart.metrics.baseline import baseline_by_agency
+from heart.metrics.definitions import Period
+from heart.metrics.service import compute_metrics, round_half_up
+from tests import factories
 from tests.conftest import shared_data
 
 ALEXANDRIA = shared_data() / "cfs" / "alexandria_va"
 NOW = datetime(2025, 12, 1, tzinfo=UTC)
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def _real_data() -> None:
     if not (ALEXANDRIA / "week35.csv").is_file():
         pytest.skip(f"the Alexandria CAD exports are not in {ALEXANDRIA} (set HEART_SHARED_DATA)")
@@ -37,8 +45,9 @@ def load(url: str, label: str, *names: str) -> None:
 
 
 def expected_from_csv(*names: str) -> dict[str, object]:
-    """The dashboard's figures computed straight from the CSV (these weeks have no clock change)."""
-    sums: dict[str, list[float]] = defaultdict(lambda: [0, 0.0, 0.0, 0.0, 0, 0])
+    """The dashboard's figures computed straight from the CSV (these weeks have no clock change): exact means of the
+    durations, rounded half-up to two decimals."""
+    sums: dict[str, list[Fraction]] = defaultdict(lambda: [Fraction(0)] * 6)
     for name in names:
         with (ALEXANDRIA / name).open(newline="", encoding="utf-8-sig") as handle:
             for row in csv.DictReader(handle):
@@ -49,8 +58,8 @@ def expected_from_csv(*names: str) -> dict[str, object]:
                     tally[4] += 1
                     continue
                 dispatched, on_scene, cleared = (datetime.fromisoformat(t) for t in times)
-                to_scene = (on_scene - dispatched).total_seconds() / 60
-                at_scene = (cleared - on_scene).total_seconds() / 60
+                to_scene = Fraction((on_scene - dispatched) // timedelta(microseconds=1), 60_000_000)
+                at_scene = Fraction((cleared - on_scene) // timedelta(microseconds=1), 60_000_000)
                 if to_scene < 0 or at_scene < 0:
                     tally[5] += 1
                     continue
@@ -61,9 +70,9 @@ def expected_from_csv(*names: str) -> dict[str, object]:
     agencies = {
         agency: {
             "responses": int(t[0]),
-            "avg_minutes_to_scene": round(t[1] / t[0], 2),
-            "avg_minutes_on_scene": round(t[2] / t[0], 2),
-            "avg_total_minutes": round(t[3] / t[0], 2),
+            "avg_minutes_to_scene": round_half_up(t[1] / t[0]),
+            "avg_minutes_on_scene": round_half_up(t[2] / t[0]),
+            "avg_total_minutes": round_half_up(t[3] / t[0]),
             "left_out": {"missing_timestamp": int(t[4]), "negative_duration": int(t[5])},
         }
         for agency, t in sorted(sums.items())
@@ -73,6 +82,7 @@ def expected_from_csv(*names: str) -> dict[str, object]:
     return {"agencies": agencies, "left_out": left_out}
 
 
+@pytest.mark.usefixtures("_real_data")
 def test_the_figures_match_an_independent_count_of_the_export(database_url: str) -> None:
     load(database_url, "two-weeks", "week35.csv", "week40.csv")
     figures = baseline_by_agency(database_url=database_url, batch="two-weeks")
@@ -81,6 +91,7 @@ def test_the_figures_match_an_independent_count_of_the_export(database_url: str)
     assert figures["left_out"]["missing_timestamp"] > 0 and figures["left_out"]["negative_duration"] > 0
 
 
+@pytest.mark.usefixtures("_real_data")
 def test_a_batch_counts_only_its_rows_and_an_unknown_batch_is_named(sqlite_url: str) -> None:
     load(sqlite_url, "week36", "week36.csv")
     load(sqlite_url, "week37", "week37.csv")
@@ -92,6 +103,7 @@ def test_a_batch_counts_only_its_rows_and_an_unknown_batch_is_named(sqlite_url: 
         baseline_by_agency(database_url=sqlite_url, batch="nope")
 
 
+@pytest.mark.usefixtures("_real_data")
 def test_date_only_history_is_left_out_as_missing_times(sqlite_url: str, tmp_path: Path) -> None:
     source = shared_data() / "cfs" / "sacramento" / "january_2019_dispatch.csv"
     lines = source.read_text(encoding="utf-8-sig").splitlines(keepends=True)[:51]
@@ -107,3 +119,44 @@ def test_date_only_history_is_left_out_as_missing_times(sqlite_url: str, tmp_pat
     assert figures["agencies"] == {"POLICE": {
         "responses": 0, "avg_minutes_to_scene": None, "avg_minutes_on_scene": None, "avg_total_minutes": None,
         "left_out": {"missing_timestamp": 50, "negative_duration": 0}}}
+
+
+MINUTE_US = 60_000_000
+SAME_DATA = [  # (microseconds to the scene, microseconds on the scene); None: the time is missing
+    (60_300_000, 10 * MINUTE_US),  # 1.005 minutes to the scene: a float mean prints 1.00, the exact one 1.01
+    (60_300_000, 600_900_000),
+    (None, 20 * MINUTE_US),  # cleared without an arrival time: left out of both
+    (-MINUTE_US, 5 * MINUTE_US),  # arrival before dispatch: left out of both
+]
+
+
+def test_the_baseline_and_the_dashboard_print_the_same_digits_on_the_same_data(
+    database_url: str, sessions: sessionmaker[Session],
+) -> None:
+    """The same four responses as HEART's own and as imported CAD rows: one formula, one rounding, the same digits."""
+    start = datetime(2025, 3, 3, 12, tzinfo=UTC)
+    with transaction(sessions) as session:
+        crt = factories.program(session, "CRT", now=start)
+        unit = factories.unit(session, crt, "CRT-1", now=start, on_duty=False)
+        batch = ImportBatch(label="same", profile="test", profile_version=1, created_at=start, summary={})
+        session.add(batch)
+        session.flush()
+        for i, (to_scene, on_scene) in enumerate(SAME_DATA):
+            dispatched = start + timedelta(hours=i)
+            arrived = None if to_scene is None else dispatched + timedelta(microseconds=to_scene)
+            cleared = (arrived or dispatched) + timedelta(microseconds=on_scene)
+            call = factories.call(session, now=dispatched)
+            session.add(Response(call_id=call.id, unit_id=unit.id, program_id=crt.id, dispatched_at=dispatched,
+                                 on_scene_at=arrived, cleared_at=cleared))
+            session.add(CadRecord(batch_id=batch.id, profile="test", row_key=f"row-{i}", source_file="same.csv",
+                                  source_line=i + 2, agency="CRT", dispatched_at=dispatched, on_scene_at=arrived,
+                                  cleared_at=cleared))
+    baseline = baseline_by_agency(database_url=database_url, batch="same")["agencies"]["CRT"]
+    with open_database(database_url) as source:
+        dashboard = compute_metrics(source=source, period=Period()).programs["CRT"]
+    shown = ("responses", "avg_minutes_to_scene", "avg_minutes_on_scene", "avg_total_minutes")
+    assert {key: f"{baseline[key]:.2f}" for key in shown} == {key: f"{getattr(dashboard, key):.2f}" for key in shown} \
+        == {"responses": "2.00", "avg_minutes_to_scene": "1.01", "avg_minutes_on_scene": "10.01",
+            "avg_total_minutes": "11.01"}
+    assert baseline["left_out"] == {"missing_timestamp": 1, "negative_duration": 1}
+    assert dashboard.data_quality.excluded_responses == 2

@@ -1,4 +1,4 @@
-"""Sign-in, sign-out and the home page that sends each role to its screens."""
+"""Sign-in, sign-out and the home page that sends each role to its screens (templates: web/templates)."""
 
 from __future__ import annotations
 
@@ -91,7 +91,6 @@ def logout(request: Request, db: SessionDep, now: Now) -> Response:
 def docs(request: Request) -> HTMLResponse:
     """The API documentation (Swagger UI, from the npm package; started by static/docs.js, no inline script)."""
     return templates.TemplateResponse(request, "docs.html")
-
 
 @router.get("/", dependencies=[allow("signed_in")])
 def home(request: Request, user: CurrentUser) -> HTMLResponse:

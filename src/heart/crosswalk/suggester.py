@@ -1,12 +1,16 @@
-"""Crosswalk: map one CAD's raw call types to HEART's taxonomy (Vera category + incident type).
+"""The crosswalk suggester: map one CAD's raw call types to HEART's taxonomy (Vera category + incident type).
 
 A suggestion for a call type never seen before combines two kinds of evidence:
-- the rules of `crosswalk_rules` (abbreviations spelled out, then keywords such as ALARM or SUICIDE);
+- the rules of ``heart.crosswalk.rules`` (abbreviations spelled out, then keywords such as ALARM or SUICIDE);
 - the nearest labelled call types of other cities, by TF-IDF cosine similarity over words and
   character 3/4-grams (written with numpy; no model is downloaded).
 The incident type then comes from the call type's own words, under a safety guard: a call type that names
 a weapon, violence or an officer in trouble, or whose category is Violent Crime / Domestic Violence /
-Officer Needs Help, never gets an incident type an unarmed team is sent to.
+Officer Needs Help, never gets an incident type an unarmed team is sent to (``heart.crosswalk.guard``: the types
+the loaded policies send an unarmed team to).
+
+A person reviews each suggestion (``heart crosswalk review``); the reviewed file is what intake reads
+(``heart.crosswalk.mapper``), never a suggestion.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
-from heart.triage.crosswalk_files import (
+from heart.crosswalk.files import (
     CATEGORIES,
     CROSSWALK_COLUMNS,
     REVIEWED_STATUSES,
@@ -42,7 +46,8 @@ from heart.triage.crosswalk_files import (
     write_crosswalk,
     write_suggestions,
 )
-from heart.triage.crosswalk_rules import (
+from heart.crosswalk.guard import CRISIS_TYPES, CRISIS_WITH_VIOLENCE, unarmed_team_types
+from heart.crosswalk.rules import (
     CATEGORY_DEFAULT_TYPES,
     CATEGORY_RULES,
     INCIDENT_TYPE_RULES,
@@ -52,18 +57,7 @@ from heart.triage.crosswalk_rules import (
     padded,
     plain_words,
 )
-from heart.triage.taxonomy import INCIDENT_TYPES, OTHER
-
-# The incident types the Durham policy may send an unarmed team (CRT / CCD) to: policies/durham.yaml,
-# type_sets.crt_eligible (a test keeps the two equal).
-UNARMED_TEAM_TYPES = frozenset(
-    {
-        "mental_health_crisis", "suicide_threat", "trespass_unwanted", "welfare_check", "intoxicated_person",
-        "panhandling", "indecency", "verbal_disturbance", "assist_person", "follow_up",
-    }
-)  # fmt: skip
-CRISIS_TYPES = frozenset({"mental_health_crisis", "suicide_threat"})
-CRISIS_WITH_VIOLENCE = "crisis_with_violence" if "crisis_with_violence" in INCIDENT_TYPES else "person_with_weapon"
+from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
 
 _NEIGHBOURS = 8
 _RULE_WEIGHT = 1.5
@@ -127,13 +121,16 @@ def _first_rule(rules: Iterable[Rule], words: tuple[str, ...]) -> Rule | None:
 
 
 def assign_incident_type(
-    raw: str, category: str | None, *, cautious: bool = False, unarmed_types: frozenset[str] = UNARMED_TEAM_TYPES
+    raw: str, category: str | None, *, cautious: bool = False, unarmed_types: frozenset[str] | None = None
 ) -> tuple[str, list[str]]:
     """The incident type for a raw call type of a known (or suggested) category, and why.
 
-    The call type's own words decide; an incident type for an unarmed team is refused when the words
-    name danger, the category is a police category, or `cautious` is set (doubtful neighbours).
+    The call type's own words decide; an incident type for an unarmed team (``unarmed_types``, by default those
+    of the loaded policies) is refused when the words name danger, the category is a police category, or
+    `cautious` is set (doubtful neighbours).
     """
+    if unarmed_types is None:
+        unarmed_types = unarmed_team_types()
     danger = danger_words(raw)
     refuse_unarmed = bool(danger) or category in POLICE_CATEGORIES or cautious
     evidence: list[str] = []
@@ -167,11 +164,11 @@ class CrosswalkSuggester:
         examples: Iterable[LabelledCallType],
         *,
         use_rules: bool = True,
-        unarmed_types: frozenset[str] = UNARMED_TEAM_TYPES,
+        unarmed_types: frozenset[str] | None = None,
     ) -> None:
         self.examples = [example for example in examples if example.category]
         self.use_rules = use_rules
-        self.unarmed_types = unarmed_types
+        self.unarmed_types = unarmed_team_types() if unarmed_types is None else unarmed_types
         self._index = NgramIndex([plain_words(example.raw) for example in self.examples])
 
     def suggest(self, raw: str, count: int | None = None) -> Suggestion:
@@ -222,9 +219,9 @@ class CrosswalkSuggester:
 
 
 def is_unsafe(raw: str, human_category: str | None, incident_type: str) -> bool:
-    """A call the Durham policy must not send an unarmed team to, mapped to a type it would."""
+    """A call the loaded policies must not send an unarmed team to, mapped to a type they would."""
     dangerous = human_category in POLICE_CATEGORIES or bool(danger_words(raw))
-    return dangerous and incident_type in UNARMED_TEAM_TYPES
+    return dangerous and incident_type in unarmed_team_types()
 
 
 def crosswalks_from_vera(path: Path) -> dict[str, list[CrosswalkEntry]]:
@@ -314,7 +311,6 @@ __all__ = [
     "POLICE_CATEGORIES",
     "REVIEWED_STATUSES",
     "SUGGESTION_COLUMNS",
-    "UNARMED_TEAM_TYPES",
     "CityScore",
     "Crosswalk",
     "CrosswalkEntry",

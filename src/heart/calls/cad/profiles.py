@@ -103,7 +103,7 @@ class Profile:
 def profiles_dir() -> Path:
     """Where profiles live: $HEART_PROFILES_DIR, else ``<repo>/profiles``."""
     configured = os.environ.get("HEART_PROFILES_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[3] / "profiles"
+    return Path(configured) if configured else Path(__file__).resolve().parents[4] / "profiles"
 
 
 def available_profiles() -> list[str]:

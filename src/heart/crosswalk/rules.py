@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from heart.triage.crosswalk_words import CallTypeWords, call_type_words
+from heart.crosswalk.words import CallTypeWords, call_type_words
 
 ABBREVIATIONS: dict[str, str] = {
     "ABAND": "ABANDONED", "ACC": "ACCIDENT", "ADM": "ADMINISTRATIVE", "ADMIN": "ADMINISTRATIVE",

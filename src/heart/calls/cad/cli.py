@@ -16,14 +16,13 @@ from typing import Annotated
 
 import typer
 from pydantic import ValidationError
-from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TaskID, TextColumn, TimeRemainingColumn
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from heart.calls.cad_import import ImportRefused, ImportSummary, RejectsWriter, check_files, import_files
-from heart.calls.cad_import import Progress as ImportProgress
-from heart.calls.profiles import (
+from heart.calls.cad.importer import ImportRefused, ImportSummary, RejectsWriter, check_files, import_files
+from heart.calls.cad.importer import Progress as ImportProgress
+from heart.calls.cad.profiles import (
     Profile,
     ProfileError,
     available_profiles,
@@ -32,11 +31,10 @@ from heart.calls.profiles import (
     profiles_dir,
 )
 from heart.config import InsecureSettings, get_settings
-from heart.console import OutputFormat, err, fail
+from heart.console import OutputFormat, console, err, fail
 from heart.db import make_engine, utcnow
 
 app = typer.Typer(help="Import CAD history through import profiles.", no_args_is_help=True)
-console = Console()
 REJECTS_SHOWN = 50
 
 
@@ -130,8 +128,9 @@ def baseline_command(
     output_format: FormatOption = OutputFormat.table,
 ) -> None:
     """Per-agency figures on imported history, as the program dashboard computes them."""
-    from heart.calls.baseline import baseline_by_agency
     from heart.errors import NotFound
+    from heart.metrics.baseline import baseline_by_agency
+    from heart.metrics.cli import baseline_table
 
     try:
         figures = baseline_by_agency(database_url=get_settings().database_url, batch=batch)
@@ -142,20 +141,7 @@ def baseline_command(
     if output_format is OutputFormat.json:
         console.print_json(json.dumps(figures))
         return
-    title = f"batch {batch}" if batch else "all imported rows"
-    table = Table("agency", "responses", "to scene", "on scene", "total", "missing time", "negative time",
-                  title=f"{title}: average minutes; rows left out (missing / negative)")
-    for column in table.columns[1:]:
-        column.justify = "right"
-    for agency, row in figures["agencies"].items():
-        table.add_row(agency, f"{row['responses']:,}", *(_number(row[name]) for name in
-                      ("avg_minutes_to_scene", "avg_minutes_on_scene", "avg_total_minutes")),
-                      f"{row['left_out']['missing_timestamp']:,}", f"{row['left_out']['negative_duration']:,}")
-    console.print(table)
-
-
-def _number(value: float | None) -> str:
-    return "–" if value is None else f"{value:.2f}"
+    console.print(baseline_table(figures))
 
 
 def _profile(name: str) -> Profile:

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from heart.triage.crosswalk_rules import danger_kinds, danger_words
-from heart.triage.crosswalk_words import WORDS_FILE, CallTypeWordsError, call_type_words
+from heart.crosswalk.rules import danger_kinds, danger_words
+from heart.crosswalk.words import WORDS_FILE, CallTypeWordsError, call_type_words
 from tests.conftest import REPO_ROOT
 
 SHIPPED = REPO_ROOT / "policies" / "crosswalks" / WORDS_FILE

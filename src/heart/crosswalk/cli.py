@@ -1,4 +1,8 @@
-"""`heart crosswalk`: suggest a crosswalk for a CAD's call types, review it, build the Vera cities' crosswalks."""
+"""`heart crosswalk`: suggest a crosswalk for a CAD's call types, review it, build the Vera cities' crosswalks.
+
+The reviewed files it writes go under ``policies/crosswalks/``, where THE mapper (``heart.crosswalk.mapper``) reads
+them for a CAD whose import profile names one.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.prompt import Confirm, Prompt
 
-from heart.console import fail
-from heart.triage.crosswalk import (
+from heart.console import console, err, fail
+from heart.crosswalk.guard import unarmed_team_types
+from heart.crosswalk.suggester import (
     CATEGORIES,
     POLICE_CATEGORIES,
     REVIEWED_STATUSES,
-    UNARMED_TEAM_TYPES,
     CrosswalkEntry,
     CrosswalkError,
     CrosswalkSuggester,
@@ -32,14 +35,12 @@ from heart.triage.crosswalk import (
     write_crosswalk,
     write_suggestions,
 )
-from heart.triage.taxonomy import INCIDENT_TYPES
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
 
 app = typer.Typer(
     help="Map a CAD's call types to HEART's taxonomy: suggest, review, and build the Vera cities' crosswalks.",
     no_args_is_help=True,
 )
-console = Console()
-err = Console(stderr=True)
 
 
 class OutputFormat(StrEnum):
@@ -207,7 +208,7 @@ def _resolve(answer: str, choices: tuple[str, ...]) -> str | None:
 def _unsafe_choice_confirmed(raw: str, category: str, incident_type: str) -> bool:
     """A person may send a dangerous-sounding call type to an unarmed team, but only when they say so."""
     danger = danger_words(raw)
-    if incident_type not in UNARMED_TEAM_TYPES or not (danger or category in POLICE_CATEGORIES):
+    if incident_type not in unarmed_team_types() or not (danger or category in POLICE_CATEGORIES):
         return True
     reason = f"the call type says {', '.join(dict.fromkeys(danger))}" if danger else f"its category is {category}"
     console.print(f"[bold yellow]warning:[/] {incident_type} can send an unarmed team, but {reason}.")

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from heart.calls.nature import NatureCodeMapper
-from heart.calls.profiles import ISO, Profile
+from heart.calls.cad.profiles import ISO, Profile
+from heart.crosswalk.mapper import NatureCodeMapper
 
 MAX_VALUE_SHOWN = 40  # a rejected value is shown cut to this length
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from heart.calls.profiles import (
+from heart.calls.cad.profiles import (
     ProfileError,
     available_profiles,
     load_profile,

@@ -14,9 +14,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from heart.triage.crosswalk import (
+from heart.crosswalk.cli import app
+from heart.crosswalk.guard import unarmed_team_types
+from heart.crosswalk.mapper import words_type
+from heart.crosswalk.suggester import (
     SUGGESTION_COLUMNS,
-    UNARMED_TEAM_TYPES,
     CrosswalkEntry,
     CrosswalkError,
     CrosswalkSuggester,
@@ -32,8 +34,8 @@ from heart.triage.crosswalk import (
     write_crosswalk,
     write_suggestions,
 )
-from heart.triage.crosswalk_cli import app
-from heart.triage.taxonomy import INCIDENT_TYPES
+from heart.crosswalk.taxonomy import INCIDENT_TYPES
+from tests.factories import UNARMED_TEAM_TYPES
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SHARED = Path(os.environ.get("HEART_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
@@ -152,12 +154,23 @@ def test_a_police_category_never_gets_an_unarmed_type(category: str) -> None:
         assert any("safety" in line for line in evidence)
 
 
-def test_unarmed_types_are_the_durham_policys() -> None:
-    policy = REPO_ROOT / "policies" / "durham.yaml"
-    if not policy.exists():
-        pytest.skip("policies/durham.yaml is not written yet")
-    eligible = yaml.safe_load(policy.read_text())["type_sets"]["crt_eligible"]
+def test_unarmed_types_are_read_from_the_policy() -> None:
+    eligible = yaml.safe_load((REPO_ROOT / "policies" / "durham.yaml").read_text())["type_sets"]["crt_eligible"]
     assert set(eligible) == UNARMED_TEAM_TYPES
+
+
+def test_a_type_a_policy_opens_to_an_unarmed_team_is_guarded_at_once(tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """No hand copy of the policy: a city that sends CRT to loitering gets the guard on loitering too."""
+    text = (REPO_ROOT / "policies" / "durham.yaml").read_text(encoding="utf-8")
+    (tmp_path / "durham.yaml").write_text(text.replace("    - follow_up\n", "    - follow_up\n    - loitering\n", 1),
+                                          encoding="utf-8")
+    assert words_type("LOITERING - VIOLENT")[0] == "loitering"  # loitering is not an unarmed type in Durham
+    monkeypatch.setenv("HEART_POLICIES_DIR", str(tmp_path))
+    assert "loitering" in unarmed_team_types()
+    assert words_type("LOITERING")[0] == "loitering"
+    assert words_type("LOITERING - VIOLENT")[0] is None  # the danger words now forbid it
+    assert assign_incident_type("LOITERING - VIOLENT", None)[0] != "loitering"
 
 
 # --- reviewed crosswalk files ----------------------------------------------------------------------------

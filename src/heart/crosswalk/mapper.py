@@ -1,10 +1,11 @@
-"""From a call type (a CAD's nature code, or what a call-taker typed) to HEART's incident type: the one resolver.
+"""THE mapper: from a call type (a CAD's nature code, or what a call-taker typed) to HEART's incident type.
 
 Every intake path uses it — the call-taker's screen, the JSON API, NENA EIDO documents, CAD history imports and
 policy replays — so one nature code always means one incident type. The order of evidence, first that answers:
 
-1. a reviewed crosswalk file (``policies/crosswalks/<name>.csv``) when a CAD's import profile names one;
-2. the crosswalk's incident-type rules (``heart.triage.crosswalk_rules``), under the safety guard;
+1. a reviewed crosswalk file (``policies/crosswalks/<name>.csv``, ``heart.crosswalk.files``) when a CAD's import
+   profile names one;
+2. the crosswalk's incident-type rules (``heart.crosswalk.rules``), under the safety guard (``heart.crosswalk.guard``);
 3. the phrases of the call-type words file (``policies/crosswalks/call_type_words.yaml``), under the same guard.
 
 The guard: a call type whose words name danger (a weapon, violence, an overdose, a threat to life) never gets an
@@ -12,22 +13,21 @@ incident type an unarmed team is sent to; a crisis becomes "crisis with a weapon
 reported too (``NatureMapping.danger``), so that a policy can count it as a "yes" to its exclusions.
 
 A call type none of these knows has no incident type — "unknown type" — whatever a suggester might guess: the
-closest types are *offered* (``suggest_types``) for a person to pick, never applied silently.
+closest types are *offered* (``heart.crosswalk.reading.suggest_types``) for a person to pick, never applied silently.
 """
 
 from __future__ import annotations
 
-import logging
-import math
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
-from pathlib import Path
 
-from heart.triage.taxonomy import INCIDENT_TYPES, OTHER
-
-log = logging.getLogger(__name__)
+from heart.crosswalk.files import available_crosswalks, default_crosswalk_dir, read_crosswalk
+from heart.crosswalk.guard import refused_for_danger
+from heart.crosswalk.rules import danger_kinds, danger_words
+from heart.crosswalk.suggester import assign_incident_type
+from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
+from heart.crosswalk.words import call_type_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,15 +48,6 @@ class NatureMapping:
 
 
 UNKNOWN = NatureMapping(None, None, "unknown")
-
-
-@dataclass(frozen=True, slots=True)
-class TypeSuggestion:
-    """An incident type offered for a call type nothing matched, with a confidence in [0, 1]."""
-
-    incident_type: str
-    label: str
-    confidence: float
 
 
 class NatureCodeMapper:
@@ -86,8 +77,6 @@ class NatureCodeMapper:
         return self(nature_code).incident_type
 
     def _map(self, code: str) -> NatureMapping:
-        from heart.triage.crosswalk_rules import danger_kinds
-
         danger = danger_kinds(code)
         if self._crosswalk is not None:
             entry = self._crosswalk(code)
@@ -103,20 +92,18 @@ class NatureCodeMapper:
 
 def words_type(code: str) -> tuple[str | None, str | None]:
     """The incident type the words of ``code`` name (rules, then phrases), under the safety guard; None if none."""
-    from heart.triage.crosswalk import CRISIS_TYPES, CRISIS_WITH_VIOLENCE, UNARMED_TEAM_TYPES, assign_incident_type
-    from heart.triage.crosswalk_rules import danger_words
-    from heart.triage.crosswalk_words import call_type_words
-
     incident_type, why = assign_incident_type(code, None)
     if incident_type != OTHER and why and why[-1].startswith("incident-type rule"):
         return incident_type, why[-1]
     phrase = call_type_words().resolve_phrase(code)
     if phrase is None:
         return None, None
-    if phrase in UNARMED_TEAM_TYPES and danger_words(code):
-        if phrase in CRISIS_TYPES:
-            return CRISIS_WITH_VIOLENCE, "a crisis phrase, with words that name danger"
-        return None, None  # the phrase alone would send an unarmed team; the danger words forbid it
+    if danger_words(code):
+        allowed = refused_for_danger(phrase)
+        if allowed is None:
+            return None, None  # the phrase alone would send an unarmed team; the danger words forbid it
+        if allowed != phrase:
+            return allowed, "a crisis phrase, with words that name danger"
     return phrase, "a phrase of the call-type words"
 
 
@@ -148,8 +135,6 @@ class CrosswalkNotFound(LookupError):
 
 
 def _reviewed_crosswalk(name: str) -> Callable[[str], tuple[str | None, str] | None]:
-    from heart.triage.crosswalk_files import available_crosswalks, default_crosswalk_dir, read_crosswalk
-
     known = available_crosswalks()
     if name not in known:  # chosen from the reviewed set, never read as a path
         raise CrosswalkNotFound(f"there is no reviewed crosswalk named {name!r} in {default_crosswalk_dir()} "
@@ -161,75 +146,3 @@ def _reviewed_crosswalk(name: str) -> Callable[[str], tuple[str | None, str] | N
         return (entry.category, entry.incident_type) if entry else None
 
     return lookup
-
-
-# --- suggestions for a call type nothing matched ------------------------------------------------------------
-
-_SUGGESTIONS = 4
-_NEIGHBOURS = 12
-
-
-class _TypeSuggester:
-    """Nearest described call types (phrases, plain descriptions, type labels) by TF-IDF similarity."""
-
-    def __init__(self, examples: list[tuple[str, str]]) -> None:
-        from heart.triage.crosswalk import NgramIndex
-        from heart.triage.crosswalk_rules import plain_words
-
-        self._types = [incident_type for incident_type, _ in examples]
-        self._index = NgramIndex([plain_words(text, keep_filler=False) for _, text in examples])
-        self._plain_words = plain_words
-
-    def suggest(self, raw: str, count: int) -> list[TypeSuggestion]:
-        from heart.triage.crosswalk import CRISIS_TYPES, CRISIS_WITH_VIOLENCE, UNARMED_TEAM_TYPES
-        from heart.triage.crosswalk_rules import danger_words
-
-        words = self._plain_words(raw)
-        if not words:
-            return []
-        similarities = self._index.similarities(words)
-        order = sorted(range(len(similarities)), key=lambda i: -similarities[i])[:_NEIGHBOURS]
-        dangerous = bool(danger_words(raw))
-        votes: dict[str, float] = defaultdict(float)
-        for i in order:
-            similarity = float(similarities[i])
-            if similarity <= 0.05:
-                continue
-            incident_type = self._types[i]
-            if dangerous and incident_type in UNARMED_TEAM_TYPES:  # the same guard as every mapping
-                if incident_type not in CRISIS_TYPES:
-                    continue
-                incident_type = CRISIS_WITH_VIOLENCE
-            votes[incident_type] = max(votes[incident_type], similarity)
-        ranked = sorted(votes.items(), key=lambda item: (-item[1], item[0]))[:count]
-        return [TypeSuggestion(t, INCIDENT_TYPES[t].label, round(min(_confidence(s), 0.99), 2)) for t, s in ranked]
-
-
-def _confidence(similarity: float) -> float:
-    """A similarity of 0.6 or more is a strong likeness; the scale is bent so that weak ones stay low."""
-    return 1 - math.exp(-2.5 * similarity)
-
-
-@lru_cache(maxsize=4)
-def _suggester(path: Path, stamp: int) -> _TypeSuggester:
-    from heart.triage.crosswalk_words import call_type_words
-
-    words = call_type_words(path.parent)
-    examples = [(type_id, text) for table in (words.phrases, words.described_as)
-                for type_id, texts in table.items() for text in texts]
-    examples += [(type_id, kind.label) for type_id, kind in INCIDENT_TYPES.items() if type_id != OTHER]
-    return _TypeSuggester(examples)
-
-
-def suggest_types(raw: str | None, count: int = _SUGGESTIONS) -> list[TypeSuggestion]:
-    """The incident types closest to a call type in plain words, most likely first (empty for no words)."""
-    from heart.triage.crosswalk_words import words_path
-
-    if not raw or not raw.strip():
-        return []
-    path = words_path()
-    try:
-        stamp = path.stat().st_mtime_ns
-    except OSError:
-        return []
-    return _suggester(path, stamp).suggest(raw, count)

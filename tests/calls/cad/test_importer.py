@@ -13,14 +13,14 @@ import pytest
 from sqlalchemy import Engine, func, select
 from typer.testing import CliRunner
 
-from heart.calls.cad_import import ImportRefused, Progress, check_files, import_files
-from heart.calls.cad_parse import RowError, to_utc
+from heart.calls.cad.importer import ImportRefused, Progress, check_files, import_files
+from heart.calls.cad.parse import RowError, to_utc
+from heart.calls.cad.profiles import Profile, load_profile_by_name
 from heart.calls.models import CadRecord
-from heart.calls.profiles import Profile, load_profile_by_name
 from heart.config import get_settings
 from heart.db import make_engine
-from heart.triage.crosswalk import UNARMED_TEAM_TYPES
 from tests.conftest import shared_data
+from tests.factories import UNARMED_TEAM_TYPES
 
 CFS = shared_data() / "cfs"
 ALEXANDRIA = CFS / "alexandria_va"

@@ -17,13 +17,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO, cast
 
-from sqlalchemy import Connection, Engine, Integer, Table, select, text
+from sqlalchemy import Connection, Engine, Table, select
 
-from heart.calls.cad_parse import REJECT_COLUMNS, MissingColumns, Reject, RowError, RowParser, shown
+from heart.calls.cad.parse import REJECT_COLUMNS, MissingColumns, Reject, RowError, RowParser, shown
+from heart.calls.cad.profiles import Profile
 from heart.calls.models import CadRecord, ImportBatch
-from heart.calls.nature import CrosswalkNotFound, NatureCodeMapper, nature_mapper
-from heart.calls.profiles import Profile
-from heart.db import UTCDateTime, make_sessionmaker, transaction
+from heart.crosswalk.mapper import CrosswalkNotFound, NatureCodeMapper, nature_mapper
+from heart.db import insert_many_if_absent, make_sessionmaker, transaction
 from heart.errors import DomainError
 from heart.events import record_event
 
@@ -256,53 +256,10 @@ def _printable(value: str) -> str:
 
 def _chunk_inserter(engine: Engine) -> Callable[[Connection, list[dict[str, Any]]], int]:
     """A function inserting one chunk and answering how many rows were new (the rest were known already)."""
-    if engine.dialect.name == "sqlite":
-        return _insert_sqlite
-    if engine.dialect.name == "postgresql":
-        return _insert_postgresql
-    raise ImportRefused(f"CAD import supports SQLite and PostgreSQL, not {engine.dialect.name}")
-
-
-def _insert_sqlite(connection: Connection, chunk: list[dict[str, Any]]) -> int:
-    # The driver's executemany with plain tuples: SQLAlchemy's per-value processing would cost more than
-    # reading and checking the row. Times are written as SQLAlchemy's SQLite DATETIME writes them (naive
-    # UTC, 'YYYY-MM-DD HH:MM:SS.ffffff'), so the ORM reads them back unchanged.
+    if engine.dialect.name not in ("sqlite", "postgresql"):
+        raise ImportRefused(f"CAD import supports SQLite and PostgreSQL, not {engine.dialect.name}")
     table = cast(Table, CadRecord.__table__)
-    columns = list(chunk[0])
-    spec = [(name, isinstance(table.c[name].type, UTCDateTime)) for name in columns]
-    sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-           "ON CONFLICT (profile, row_key) DO NOTHING")
-    values = [tuple(_sqlite_time(record[name]) if is_time else record[name] for name, is_time in spec)
-              for record in chunk]
-    # Incident keys are hashes, so inserts land all over the unique index: give it room in memory (64 MB).
-    connection.exec_driver_sql("PRAGMA cache_size = -65536")
-    return connection.exec_driver_sql(sql, values).rowcount  # sqlite3 sums executemany's rowcounts
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(" ", "microseconds")  # records hold naive UTC
-
-
-def _insert_postgresql(connection: Connection, chunk: list[dict[str, Any]]) -> int:
-    # One INSERT … SELECT FROM unnest(arrays) per chunk: fast, and its rowcount is exact (psycopg's
-    # executemany does not report one). Records hold naive UTC times: read as UTC explicitly.
-    table = cast(Table, CadRecord.__table__)
-    columns = list(chunk[0])
-    arrays, selected = [], []
-    for position, name in enumerate(columns):
-        column_type = table.c[name].type
-        if isinstance(column_type, UTCDateTime):
-            arrays.append(f"CAST(:{name} AS timestamp[])")
-            selected.append(f"c{position} AT TIME ZONE 'UTC'")
-        else:
-            arrays.append(f"CAST(:{name} AS {'integer[]' if isinstance(column_type, Integer) else 'text[]'})")
-            selected.append(f"c{position}")
-    names = ", ".join(f"c{position}" for position in range(len(columns)))
-    sql = text(
-        f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(selected)} "
-        f"FROM unnest({', '.join(arrays)}) AS chunk({names}) ON CONFLICT (profile, row_key) DO NOTHING"
-    )
-    return connection.execute(sql, {name: [record[name] for record in chunk] for name in columns}).rowcount
+    return lambda connection, chunk: insert_many_if_absent(connection, table, chunk, unique=("profile", "row_key"))
 
 
 def _open_batch(engine: Engine, label: str, profile: Profile, now: datetime) -> int:

@@ -1,0 +1,74 @@
+"""The OpenAPI document's machine names are unique and stable, so a generated client survives a release.
+
+Operation ids are "<tag>-<function name>" (``heart.main.operation_id``), independent of the path; schema names are
+the classes' own names (two classes of one name would get module-qualified names, which change when code moves).
+The lists below are the contract: renaming an operation or a schema means changing them here, on purpose.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from heart.config import Settings
+from heart.main import create_app
+
+OPERATION_IDS = [
+    "accounts-create_user", "accounts-list_users", "accounts-login", "accounts-logout", "accounts-me",
+    "calls-answer_screening", "calls-change_facts", "calls-create_call", "calls-get_call", "calls-get_call_events",
+    "calls-list_calls", "calls-post_eido", "calls-read_call_type",
+    "dispatch-acknowledge", "dispatch-acknowledge_as_crew", "dispatch-assign_unit", "dispatch-cancel",
+    "dispatch-check_in", "dispatch-clear", "dispatch-dispatch_queue", "dispatch-en_route", "dispatch-escalate",
+    "dispatch-fall_back", "dispatch-get_response", "dispatch-list_responses", "dispatch-on_scene",
+    "dispatch-open_alerts", "dispatch-recommendations", "dispatch-request_backup", "dispatch-transport",
+    "encounters-append_narrative", "encounters-get_encounter", "encounters-strike_narrative",
+    "programs-create_staff", "programs-create_unit", "programs-list_programs", "programs-list_units",
+    "programs-off_duty", "programs-on_duty", "programs-put_program",
+    "resources-get_service", "resources-get_service_document", "resources-list_languages", "resources-list_needs",
+    "resources-search_services",
+    "triage-decisions", "triage-hand_off", "triage-override", "triage-send_to_agency", "triage-triage",
+]  # fmt: skip
+SCHEMA_NAMES = [
+    "AlertPublic", "AssignUnit", "BackupRequest", "CallComponent", "CallCreate", "CallFactsUpdate", "CallPublic",
+    "CallSource", "CallStatus", "CallTypeReading", "CancelResponse", "ClearResponse", "CrewMember", "DecisionPublic",
+    "DutyEnd", "DutyStart", "EidoDocument", "EidoReceipt", "EncounterPublic", "Escalate", "EventPublic",
+    "FallbackRequest", "HTTPValidationError", "IncidentComponent", "LanguagePublic", "LocationComponent",
+    "LoginRequest", "LoginResult", "NarrativeAppend", "NarrativeEntryPublic", "NarrativeStrike", "NeedPublic",
+    "NotesComponent", "OpenNow", "OverrideRequest", "PhonePublic", "ProgramConfig", "ProgramKind", "ProgramPublic",
+    "QueuedCallPublic", "ReasonPublic", "RecommendationPublic", "Reference", "ResponsePublic", "Role",
+    "ScreeningUpdate", "ServiceDetail", "ServicePage", "ServiceSummary", "SitePublic", "StaffCreate", "StaffPublic",
+    "StatusUpdate", "TransportStart", "TriageRequest", "TypeSuggestionPublic", "UnitCreate", "UnitPublic",
+    "UnitStatus", "UserCreate", "UserPublic", "ValidationError",
+]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def document(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    path: Path = tmp_path_factory.mktemp("openapi") / "heart.db"
+    app = create_app(Settings(env="test", database_url=f"sqlite:///{path}", cookie_secure=False))
+    try:
+        return app.openapi()
+    finally:
+        app.state.engine.dispose()
+        app.state.read_engine.dispose()
+
+
+def _operation_ids(document: dict[str, Any]) -> list[str]:
+    return [operation["operationId"] for item in document["paths"].values() for operation in item.values()]
+
+
+def test_every_operation_id_is_unique(document: dict[str, Any]) -> None:
+    assert [name for name, n in Counter(_operation_ids(document)).items() if n > 1] == []
+
+
+def test_schema_names_are_the_classes_own(document: dict[str, Any]) -> None:
+    """A module-qualified name (heart__triage__schemas__DecisionPublic) means two schemas share a name."""
+    assert [name for name in document["components"]["schemas"] if "__" in name or "-" in name] == []
+
+
+def test_operation_ids_and_schema_names_change_only_on_purpose(document: dict[str, Any]) -> None:
+    assert sorted(_operation_ids(document)) == OPERATION_IDS
+    assert sorted(document["components"]["schemas"]) == SCHEMA_NAMES
