@@ -272,16 +272,22 @@ def test_the_app_runs_the_supervisors_sweep_with_its_periodic_work(
 ) -> None:
     from heart.config import Settings
     from heart.main import create_app
-    from heart.navigation.followups.scheduled import run_sweep
 
     assert isinstance(app_settings, Settings)
     app = create_app(app_settings)
     try:
-        assert "follow-up-sweep" in [job.name for job in app.state.realtime.periodic]
+        periodic = {job.name: job.job for job in app.state.realtime.periodic}
         care = care_world(sessions, now=datetime.now(UTC) - timedelta(hours=50), directory=False)
         assert care.clear_with() is not None
-        assert run_sweep(app.state.sessionmaker, app_settings) == 1  # due two hours ago, untouched
-        assert run_sweep(app.state.sessionmaker, app_settings) == 0  # once
+
+        def alerted() -> int:
+            with sessions() as session:
+                return len(session.scalars(select(Event).where(Event.kind == "follow_up.supervisor_alerted")).all())
+
+        periodic["follow-up-sweep"]()  # what the running server does every minute: due two hours ago, untouched
+        assert alerted() == 1
+        periodic["follow-up-sweep"]()
+        assert alerted() == 1  # once
     finally:
         app.state.engine.dispose()
         app.state.read_engine.dispose()

@@ -15,7 +15,7 @@ from heart.metrics.backends.source import MetricsSource, quiet
 from heart.metrics.definitions import HISTORY_SCHEMA, REACH_SCHEMA
 
 if TYPE_CHECKING:
-    from heart.metrics.history import HistoryFiles
+    from heart.metrics.backends.files import HistoryFiles
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")

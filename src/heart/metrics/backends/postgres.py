@@ -19,7 +19,7 @@ from heart.metrics.backends.source import MetricsSource, quiet
 from heart.metrics.definitions import HISTORY_SCHEMA, REACH_SCHEMA
 
 if TYPE_CHECKING:
-    from heart.metrics.history import HistoryFiles
+    from heart.metrics.backends.files import HistoryFiles
 
 def _create(cursor: object, name: str, schema: sch.Schema) -> None:
     columns = ", ".join(f'"{column}" {_pg_type(kind)}' for column, kind in schema.items())

@@ -19,7 +19,7 @@ from heart.metrics.backends.duckdb import with_every_column
 from heart.metrics.backends.source import MetricsSource, quiet
 
 if TYPE_CHECKING:
-    from heart.metrics.history import HistoryFiles
+    from heart.metrics.backends.files import HistoryFiles
 
 LOCAL = "local[*]"
 

@@ -23,7 +23,7 @@ SparkMaster = Annotated[str | None, typer.Option(help="--engine spark: local[*] 
 @app.command("history")
 def history_command(out: Annotated[Path, typer.Option(help="the folder to write (created if needed)")]) -> None:
     """Responses, eligible calls and phone calls of the operational database as Parquet (the analytics history)."""
-    from heart.cli import console, fail, settings
+    from heart.console import console, fail, settings
     from heart.metrics.backends import open_database
     from heart.metrics.history import export_history
 
@@ -43,7 +43,7 @@ def open_data_command(
     history: History = None, engine: EngineOption = None, spark_master: SparkMaster = None,
 ) -> None:
     """Response-level open data for whole years: responses.csv, responses.parquet and datapackage.json."""
-    from heart.cli import console, fail, settings
+    from heart.console import console, fail, settings
     from heart.metrics.history import metrics_source
     from heart.metrics.public.opendata import write_open_data
 
@@ -64,7 +64,7 @@ def public_figures_command(
     history: History = None, engine: EngineOption = None, spark_master: SparkMaster = None,
 ) -> None:
     """Every program's published figures for the year, suppression applied, as JSON (what a public page shows)."""
-    from heart.cli import fail, settings
+    from heart.console import fail, settings
     from heart.metrics.history import metrics_source
     from heart.metrics.public.service import public_figures
 

@@ -17,9 +17,9 @@ from heart.navigation.followups.schemas import (
     AttemptPublic,
     FollowUpClose,
     FollowUpDetail,
+    FollowUpNeedPublic,
     FollowUpPublic,
     NeedCreate,
-    NeedPublic,
     NoteCreate,
     NotePublic,
     NoteStrike,
@@ -95,10 +95,10 @@ def strike_note(follow_up_id: RowId, note_id: RowId, body: NoteStrike, db: Sessi
 
 @router.post("/api/follow-ups/{follow_up_id}/needs", status_code=201, dependencies=WRITE)
 def add_need(follow_up_id: RowId, body: NeedCreate, db: SessionDep, user: CurrentUser, now: Now,
-             rules: Rules) -> NeedPublic:
+             rules: Rules) -> FollowUpNeedPublic:
     need = service.add_need(session=db, follow_up_id=follow_up_id, need=body.need, at=now, actor_id=user.id,
                             rules=rules)
-    return NeedPublic.model_validate(need)
+    return FollowUpNeedPublic.model_validate(need)
 
 
 @router.post("/api/follow-ups/{follow_up_id}/referrals", status_code=201, dependencies=WRITE)

@@ -93,7 +93,7 @@ class NotePublic(BaseModel):
     strike_reason: str | None
 
 
-class NeedPublic(BaseModel):
+class FollowUpNeedPublic(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     need: str
     source: str
