@@ -95,3 +95,26 @@ def test_a_page_and_the_api_answer_the_same_refusal_with_the_same_status(
     sent = client.post("/api/calls/999999/responses", json={"unit_id": 1})
     assert board.status_code == sent.status_code == 404
     assert 'role="alert"' in board.text
+
+
+def test_no_free_database_connection_is_a_503_to_retry_not_a_fault(
+    signed_in: Callable[..., TestClient], monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Overload (every pooled connection taken for the pool's whole timeout) says so, with when to try again."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    client = signed_in(Role.DISPATCHER)
+
+    def no_connection(**_: object) -> None:
+        raise PoolTimeout("QueuePool limit of size 10 overflow 20 reached, connection timed out")
+
+    monkeypatch.setattr(calls_service, "list_calls", no_connection)
+    quiet = TestClient(client.app, raise_server_exceptions=False, cookies=client.cookies, headers=client.headers)
+    with caplog.at_level(logging.WARNING):
+        answer = quiet.get("/api/calls")
+        page = quiet.get("/calls", headers={"accept": "text/html"})
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "2"
+    assert "very busy" in answer.json()["detail"]
+    assert page.status_code == 503 and "very busy" in page.text and page.headers["retry-after"] == "2"
+    assert "content-security-policy" in page.headers
+    assert "busy: no database connection free on GET /api/calls" in caplog.text

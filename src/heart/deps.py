@@ -12,17 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
-import anyio
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as DependsParam
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from heart.auth.models import LoginSession, User
 from heart.auth.permissions import PERMISSIONS
 from heart.auth.service import resolve_session
+from heart.auth.watch import SignInRoll
 from heart.db import utcnow
 from heart.inputs import NUL_MESSAGE, has_nul
+from heart.realtime import lease
 
 SESSION_COOKIE = "heart_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -111,27 +112,26 @@ CurrentUser = Annotated[User, Depends(get_current_user)]
 @dataclass(frozen=True, slots=True)
 class SessionWatch:
     """Whether the sign-in that opened a long response (an event stream) still holds: not expired, not signed
-    out, the account still active. Streams ask it every few seconds, after their request is long over."""
+    out, the account still active. Streams ask it every few seconds, after their request is long over; the
+    process's roll answers them all from one query per period (``heart.auth.watch``)."""
 
-    factory: sessionmaker[Session]
+    roll: SignInRoll
     token: str
     expires_at: datetime
 
     async def still_signed_in(self) -> bool:
         if utcnow() >= self.expires_at:
             return False
-        return await anyio.to_thread.run_sync(self._look_up)
-
-    def _look_up(self) -> bool:
-        with self.factory() as session:
-            return resolve_session(session=session, token=self.token, now=utcnow()) is not None
+        return await self.roll.is_live(self.token, period=lease.CHECK_SECONDS)
 
 
 async def get_session_watch(request: Request, signed_in: Annotated[SignedIn, Depends(get_signed_in)]) -> SessionWatch:
     # async: no worker thread to wait for while the request's database session is still open (sync dependencies
     # queue for threads; 200 boards connecting at once would hold every connection while they wait).
-    return SessionWatch(request.app.state.read_sessionmaker, request.cookies[SESSION_COOKIE],
-                        signed_in.login.expires_at)
+    state = request.app.state
+    if getattr(state, "sign_in_roll", None) is None:
+        state.sign_in_roll = SignInRoll(state.read_sessionmaker)
+    return SessionWatch(state.sign_in_roll, request.cookies[SESSION_COOKIE], signed_in.login.expires_at)
 
 
 WatchedSession = Annotated[SessionWatch, Depends(get_session_watch)]

@@ -18,6 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 import heart.models  # noqa: F401  (the app registers every table before its first session)
 from heart import live
@@ -30,6 +31,7 @@ from heart.security_headers import install as install_security_headers
 from heart.tracebacks import withhold_exception_messages
 
 log = logging.getLogger("heart")
+BUSY_RETRY_SECONDS = 2
 STATIC_DIR = Path(__file__).resolve().parent / "web" / "static"
 
 
@@ -177,6 +179,21 @@ def _add_error_handlers(app: FastAPI) -> None:
                 {"loc": ["body", field] if field else ["body"], "msg": str(error), "type": "value_error"}]
             return JSONResponse({"detail": detail}, status_code=422)
         return JSONResponse(body(str(error), field), status_code=status)
+
+    @app.exception_handler(PoolTimeout)
+    def busy(request: Request, _: PoolTimeout) -> Response:
+        # Every database connection stayed taken for the pool's whole timeout: the server is overloaded, not
+        # broken. Say so and when to try again, instead of a 500 that reads like a fault.
+        log.warning("busy: no database connection free on %s %s", request.method, request.url.path)
+        message = "HEART is very busy right now; please try again in a few seconds."
+        headers = {"Retry-After": str(BUSY_RETRY_SECONDS)}
+        if _wants_html(request):
+            from heart.templating import render
+
+            answer = render(request, "error.html", {"status": 503, "message": message}, status_code=503)
+            answer.headers.update(headers)
+            return answer
+        return JSONResponse(body(message), status_code=503, headers=headers)
 
     @app.exception_handler(Exception)
     def unexpected(request: Request, error: Exception) -> Response:

@@ -155,7 +155,7 @@ def refresh_hash(*, session: Session, user_id: int, password: str) -> None:
         user.password_hash = hash_password(password)
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -165,7 +165,7 @@ def open_session(*, session: Session, user: User, now: datetime, hours: float) -
     csrf_token = secrets.token_urlsafe(32)
     expires_at = now + timedelta(hours=hours)
     session.add(
-        LoginSession(token_hash=_digest(token), user_id=user.id, csrf_token=csrf_token, created_at=now,
+        LoginSession(token_hash=token_digest(token), user_id=user.id, csrf_token=csrf_token, created_at=now,
                      expires_at=expires_at)
     )
     record_event(session=session, kind="user.logged_in", subject_type="user", subject_id=user.id, at=now,
@@ -178,14 +178,14 @@ def resolve_session(*, session: Session, token: str, now: datetime) -> tuple[Use
     row = session.execute(
         select(User, LoginSession)
         .join(LoginSession, LoginSession.user_id == User.id)
-        .where(LoginSession.token_hash == _digest(token), LoginSession.expires_at > now, User.active.is_(True))
+        .where(LoginSession.token_hash == token_digest(token), LoginSession.expires_at > now, User.active.is_(True))
     ).first()
     return (row[0], row[1]) if row else None
 
 
 def close_session(*, session: Session, token: str, now: datetime) -> None:
     """Log out: the session stops working at once."""
-    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == _digest(token)))
+    row = session.scalar(select(LoginSession).where(LoginSession.token_hash == token_digest(token)))
     if row is None:
         return
     record_event(session=session, kind="user.logged_out", subject_type="user", subject_id=row.user_id, at=now,
