@@ -153,6 +153,13 @@ ROUTE_RULES: dict[str, str] = {
     "POST /neighbors/{neighbor_id}/consents": "neighbors.write",
     "POST /neighbors/{neighbor_id}/consents/{consent_id}/withdraw": "neighbors.write",
     "GET /neighbors/{neighbor_id}/reads": "audit.read",
+    # care after the crisis (issue 12): program staff, cases opened from a referral or a petition
+    "GET /api/programs/{code}/members": "programs.admin",
+    "PUT /api/programs/{code}/members/{user_id}": "programs.admin",
+    "DELETE /api/programs/{code}/members/{user_id}": "programs.admin",
+    "POST /api/programs/{code}/cases": "followups.write",
+    "GET /cases/new/{code}": "followups.write",
+    "POST /cases/new/{code}": "followups.write",
     "GET /healthz": PUBLIC,
     "GET /docs": PUBLIC,
 }

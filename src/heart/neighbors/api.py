@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
-from heart.auth.need_to_know import calls_visible_to, is_limited
+from heart.auth.need_to_know import calls_visible_to, follow_ups_visible_to, is_limited
 from heart.calls.models import Call
 from heart.deps import CurrentUser, LoggedReadDep, Now, SessionDep, allow
 from heart.errors import NotFound
@@ -38,17 +38,19 @@ async def rules_of(request: Request) -> CareRules:
 Rules = Annotated[CareRules, Depends(rules_of)]
 
 
-def neighbor_public(db: Session, neighbor: Neighbor, viewer: User | None = None) -> NeighborPublic:
-    """A record as ``viewer`` may see it: a responder sees the calls they may read, and no follow-up."""
+def neighbor_public(db: Session, neighbor: Neighbor, viewer: User) -> NeighborPublic:
+    """A record as ``viewer`` may see it: a responder sees the calls they may read, and no follow-up; nobody sees a
+    follow-up of a members-only program they are not on the staff of."""
     public = NeighborPublic.model_validate(neighbor)
     public.consents = [ConsentPublic.model_validate(c) for c in service.consents_of(session=db,
                                                                                     neighbor_id=neighbor.id)]
     calls = select(NeighborLink.call_id).where(NeighborLink.neighbor_id == neighbor.id).order_by(NeighborLink.id)
-    if viewer is not None and is_limited(viewer):
+    if is_limited(viewer):
         public.call_ids = list(db.scalars(select(Call.id).where(Call.id.in_(calls), calls_visible_to(viewer))))
         return public
     public.call_ids = list(db.scalars(calls))
-    public.follow_up_ids = list(db.scalars(select(FollowUp.id).where(FollowUp.neighbor_id == neighbor.id)
+    public.follow_up_ids = list(db.scalars(select(FollowUp.id).where(FollowUp.neighbor_id == neighbor.id,
+                                                                     follow_ups_visible_to(viewer))
                                            .order_by(FollowUp.id)))
     return public
 

@@ -27,10 +27,12 @@ MAX_PURPOSE = 64
 
 
 def create_neighbor(*, session: Session, details: NeighborDetails, at: datetime, actor_id: int | None,
-                    rules: CareRules) -> Neighbor:
-    """A new record of a person, as an encounter or a CCD contact gives it."""
+                    rules: CareRules, restricted_to_program_id: int | None = None) -> Neighbor:
+    """A new record of a person, as an encounter, a CCD contact or a case's intake gives it (kept for one members-only
+    program's staff when ``restricted_to_program_id`` names it)."""
     _check_method(details.contact_method, rules)
-    neighbor = Neighbor(**details.model_dump(), created_at=at, created_by_id=actor_id)
+    neighbor = Neighbor(**details.model_dump(), created_at=at, created_by_id=actor_id,
+                        restricted_to_program_id=restricted_to_program_id)
     session.add(neighbor)
     session.flush()
     record_event(session=session, kind="neighbor.created", subject_type="neighbor", subject_id=neighbor.id, at=at,
@@ -160,9 +162,16 @@ def reads_of(*, session: Session, neighbor_id: int, limit: int = 200) -> list[Ne
                                 .order_by(NeighborRead.at.desc(), NeighborRead.id.desc()).limit(limit)))
 
 
-def calls_of(*, session: Session, neighbor_id: int) -> list[NeighborLink]:
-    return list(session.scalars(select(NeighborLink).where(NeighborLink.neighbor_id == neighbor_id)
+def calls_of(*, session: Session, neighbor_ids: list[int]) -> list[NeighborLink]:
+    """The calls the records were named on, oldest first."""
+    return list(session.scalars(select(NeighborLink).where(NeighborLink.neighbor_id.in_(neighbor_ids))
                                 .order_by(NeighborLink.linked_at, NeighborLink.id)))
+
+
+def merged_into(*, session: Session, neighbor_id: int, reader: User) -> list[Neighbor]:
+    """The records merged into this one (that ``reader`` may see), oldest first."""
+    return list(session.scalars(select(Neighbor).where(Neighbor.merged_into_id == neighbor_id,
+                                                       neighbors_visible_to(reader)).order_by(Neighbor.id)))
 
 
 def _visible(session: Session, neighbor_id: int, viewer: User) -> Neighbor:
