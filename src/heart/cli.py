@@ -222,6 +222,9 @@ def _register_optional() -> None:
     from heart.navigation.resources.cli import app as resources_app
 
     app.add_typer(resources_app, name="resources")
+    from heart.navigation.fhir.cli import app as referrals_app
+
+    app.add_typer(referrals_app, name="referrals")
     from heart.triage.cli import app as triage_app
 
     app.add_typer(triage_app, name="triage")

@@ -85,6 +85,7 @@ def _add_routes(app: FastAPI) -> None:
     from heart.metrics.pages import router as metrics_pages
     from heart.navigation.cases.api import router as cases_api
     from heart.navigation.cases.pages import router as cases_pages
+    from heart.navigation.fhir.api import router as fhir_api
     from heart.navigation.followups.api import router as follow_ups_api
     from heart.navigation.followups.pages import router as follow_ups_pages
     from heart.navigation.followups.scheduled import install as install_follow_up_sweep
@@ -106,7 +107,8 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(simulation_pages)
     app.include_router(resources_api)
     app.include_router(resources_pages)
-    for router in (follow_ups_api, cases_api, neighbors_api, follow_ups_pages, cases_pages, neighbors_pages):
+    for router in (follow_ups_api, cases_api, fhir_api, neighbors_api, follow_ups_pages, cases_pages,
+                   neighbors_pages):
         app.include_router(router)
     install_live_board(app)
     install_follow_up_sweep(app)

@@ -160,6 +160,8 @@ ROUTE_RULES: dict[str, str] = {
     "POST /api/programs/{code}/cases": "followups.write",
     "GET /cases/new/{code}": "followups.write",
     "POST /cases/new/{code}": "followups.write",
+    "GET /api/referrals/{referral_id}/fhir": "followups.write",
+    "POST /api/fhir/Task": "followups.write",
     "GET /healthz": PUBLIC,
     "GET /docs": PUBLIC,
 }

@@ -39,8 +39,14 @@ class Term(BaseModel):
     label: str = Field(min_length=1, max_length=80)
 
 
+Shareable = Literal["name", "date_of_birth", "phone", "language", "address", "pronouns", "contact_times"]
+"""The neighbor record's fields a consent to share may name (what a provider may be sent)."""
+
+
 class Purpose(Term):
     provider: bool = False
+    shares: list[Shareable] = Field(default_factory=list,
+                                    description="the record's fields this consent lets HEART send the provider")
 
 
 class Method(Term):
