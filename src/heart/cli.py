@@ -225,6 +225,12 @@ def _register_optional() -> None:
     from heart.navigation.fhir.cli import app as referrals_app
 
     app.add_typer(referrals_app, name="referrals")
+    from heart.neighbors.familiar.cli import app as neighbors_app
+
+    app.add_typer(neighbors_app, name="neighbors")
+    from heart.programs.cli import app as programs_app
+
+    app.add_typer(programs_app, name="programs")
     from heart.triage.cli import app as triage_app
 
     app.add_typer(triage_app, name="triage")

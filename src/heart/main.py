@@ -92,6 +92,9 @@ def _add_routes(app: FastAPI) -> None:
     from heart.navigation.resources.api import router as resources_api
     from heart.navigation.resources.pages import router as resources_pages
     from heart.neighbors.api import router as neighbors_api
+    from heart.neighbors.familiar.api import router as familiar_api
+    from heart.neighbors.familiar.pages import router as familiar_pages
+    from heart.neighbors.familiar.scheduled import install as install_familiar_sweep
     from heart.neighbors.pages import router as neighbors_pages
     from heart.programs.api import router as programs_api
     from heart.programs.pages import router as programs_pages
@@ -107,11 +110,12 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(simulation_pages)
     app.include_router(resources_api)
     app.include_router(resources_pages)
-    for router in (follow_ups_api, cases_api, fhir_api, neighbors_api, follow_ups_pages, cases_pages,
-                   neighbors_pages):
+    for router in (follow_ups_api, cases_api, fhir_api, neighbors_api, familiar_api, follow_ups_pages, cases_pages,
+                   neighbors_pages, familiar_pages):
         app.include_router(router)
     install_live_board(app)
     install_follow_up_sweep(app)
+    install_familiar_sweep(app)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
     def healthz() -> dict[str, str]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import neighbors_visible_to
+from heart.calls.models import Call, CallStatus
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import record_event
 from heart.navigation.followups.rules import CareRules
@@ -78,6 +79,23 @@ def link_to_call(*, session: Session, neighbor_id: int, call_id: int, encounter_
     record_event(session=session, kind="neighbor.linked", subject_type="neighbor", subject_id=neighbor_id,
                  call_id=call_id, at=at, actor_id=actor_id, after={"encounter_id": encounter_id})
     return link
+
+
+def name_on_call(*, session: Session, neighbor_id: int, call: str, at: datetime, by: User) -> NeighborLink:
+    """A navigator or supervisor names a known neighbor on a call still being answered (by its number or id), so the
+    crew sees what they need to approach with care; the record kept for them is named."""
+    neighbor = _visible(session, neighbor_id, by)
+    if neighbor.restricted_to_program_id is not None:
+        raise Conflict("this record is kept for its program's staff alone; it is not named on calls")
+    found = session.scalar(select(Call).where(Call.external_id == call.strip())) or (
+        session.get(Call, int(call)) if call.strip().isdigit() else None)
+    if found is None:
+        raise NotFound("call", call.strip()[:32] or "(none)", field="call")
+    if found.status in (CallStatus.RESOLVED, CallStatus.CANCELLED):
+        raise Conflict(f"call {found.external_id or found.id} is {found.status.value}; name a neighbor on a call still "
+                       "being answered")
+    return link_to_call(session=session, neighbor_id=neighbor.kept_id, call_id=found.id, encounter_id=None, at=at,
+                        actor_id=by.id)
 
 
 def give_consent(*, session: Session, neighbor_id: int, purpose: str, at: datetime, actor_id: int | None,

@@ -59,7 +59,7 @@ def remove_member(*, session: Session, program_code: str, user_id: int, at: date
 def members_of(*, session: Session, program_code: str) -> list[tuple[ProgramMember, User]]:
     program = get_program(session=session, code=program_code)
     return list(session.execute(select(ProgramMember, User).join(User, User.id == ProgramMember.user_id)
-                                .where(ProgramMember.program_id == program.id).order_by(User.username)).tuples())
+                                .where(ProgramMember.program_id == program.id).order_by(User.username)).all())
 
 
 def holds_role(*, session: Session, user: User, program_id: int | None, role: str) -> bool:

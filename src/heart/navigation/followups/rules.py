@@ -104,11 +104,53 @@ class CareNavigation(BaseModel):
         return self
 
 
+class PublishedFigures(BaseModel):
+    """Figures a program published, shown beside the report's own (the same rows)."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(min_length=1, max_length=120)
+    top_shares: dict[float, float] = Field(default_factory=dict, description="share of neighbors → of responses")
+    seen: dict[int, int] = Field(default_factory=dict, description="N → neighbors seen N+ times")
+
+
+class FamiliarNeighbors(BaseModel):
+    """The ``familiar_neighbors`` section: linking a person's records, flags for neighbors served often, the report."""
+
+    model_config = ConfigDict(extra="forbid")
+    window_days: int = Field(ge=7, le=3 * 366, description="responses are counted over this many days")
+    flag_at: list[int] = Field(min_length=1, max_length=10, description="responses in the window that raise a "
+                                                                         "flag, one level each (5, 10, 20)")
+    report_counts: list[int] = Field(min_length=1, max_length=10, description="the report's 'seen N+ times' rows")
+    top_shares: list[float] = Field(min_length=1, max_length=10, description="the report's 'top share of "
+                                                                             "neighbors' rows (0.005 is 0.5%)")
+    flag_expires_after_days: int = Field(ge=1, le=3 * 366, description="a reviewed flag lasts this long unless "
+                                                                       "the reviewer sets an earlier date")
+    link_threshold: float = Field(gt=0, lt=1, description="pairs at or above this match probability are proposed")
+    merge_without_review: float | None = Field(default=None, gt=0, le=1, description="pairs at or above this are "
+                                               "merged by the linkage run (a reviewer may split them); none: all "
+                                               "wait for a reviewer")
+
+    compare_with: PublishedFigures | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FamiliarNeighbors:
+        for name in ("flag_at", "report_counts"):
+            values = getattr(self, name)
+            if values != sorted(set(values)) or values[0] < 2:
+                raise ValueError(f"{name}: counts of 2 or more, each once, smallest first")
+        if any(not 0 < share < 1 for share in self.top_shares):
+            raise ValueError("top_shares: fractions between 0 and 1 (0.005 is 0.5%)")
+        if self.merge_without_review is not None and self.merge_without_review < self.link_threshold:
+            raise ValueError("merge_without_review must be at least link_threshold")
+        return self
+
+
 class CareFile(BaseModel):
     model_config = ConfigDict(extra="allow")  # other sections of a city's file are someone else's
     care_navigation: CareNavigation
     # Other case programs by code: only what differs from care_navigation (checked as a whole after merging).
     case_programs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    familiar_neighbors: FamiliarNeighbors | None = None
 
 
 class CareRules:
@@ -116,15 +158,26 @@ class CareRules:
     program's rules (the same mechanisms with its own hours and words)."""
 
     def __init__(self, config: CareNavigation, resources_dir: Path,
-                 programs: dict[str, CareNavigation] | None = None) -> None:
+                 programs: dict[str, CareNavigation] | None = None,
+                 familiar_neighbors: FamiliarNeighbors | None = None) -> None:
         self.config = config
         self.resources_dir = resources_dir
         self.programs = programs or {config.program: config}
+        self.familiar_neighbors = familiar_neighbors
+
+    @property
+    def familiar(self) -> FamiliarNeighbors:
+        """The familiar-neighbor rules; refused when the city's file has none."""
+        if self.familiar_neighbors is None:
+            raise InvalidInput("the city's care_navigation file has no familiar_neighbors section",
+                               field="familiar_neighbors")
+        return self.familiar_neighbors
 
     def of(self, program: str | None) -> CareRules:
         """The rules of case program ``program`` (Care Navigation's for an unknown or missing one)."""
         config = self.programs.get(program or "", self.config)
-        return self if config is self.config else CareRules(config, self.resources_dir, self.programs)
+        return self if config is self.config else CareRules(config, self.resources_dir, self.programs,
+                                                            self.familiar_neighbors)
 
     def case_programs(self) -> dict[str, CareNavigation]:
         """The programs whose cases a person opens (from a referral or a petition), by code."""
@@ -201,7 +254,7 @@ def load_care_rules(path: Path, resources_dir: Path) -> CareRules:
             programs[code] = CareNavigation.model_validate({**base, **changes, "program": code})
         except ValidationError as error:
             raise _located(document, error, ("case_programs", code)) from None
-    return CareRules(parsed.care_navigation, resources_dir, programs)
+    return CareRules(parsed.care_navigation, resources_dir, programs, parsed.familiar_neighbors)
 
 
 def _located(document: LocatedYaml, error: ValidationError, prefix: tuple[str | int, ...]) -> Exception:
