@@ -136,20 +136,20 @@ def upgrade() -> None:
         batch_op.create_foreign_key(batch_op.f('fk_neighbors_restricted_to_program_id_programs'), 'programs',
             ['restricted_to_program_id'], ['id'])
 
-    with op.batch_alter_table('programs', schema=None) as batch_op:
+    with op.batch_alter_table('programs', schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column('access', sa.Enum('open', 'members', name='programaccess', native_enum=False,
                                                         length=16), nullable=False, server_default="open"))
 
-    with op.batch_alter_table('referrals', schema=None) as batch_op:
+    with op.batch_alter_table('referrals', schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column('partner_updated_at', sa.DateTime(timezone=True), nullable=True))
 
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('referrals', schema=None) as batch_op:
+    with op.batch_alter_table('referrals', schema=None, recreate="never") as batch_op:
         batch_op.drop_column('partner_updated_at')
 
-    with op.batch_alter_table('programs', schema=None) as batch_op:
+    with op.batch_alter_table('programs', schema=None, recreate="never") as batch_op:
         batch_op.drop_column('access')
 
     with op.batch_alter_table('neighbors', schema=None) as batch_op:
