@@ -23,7 +23,7 @@ from heart.neighbors.familiar.schemas import (
     ReportPublic,
 )
 
-router = APIRouter(prefix="/api/familiar-neighbors", tags=["familiar neighbors"])
+router = APIRouter(prefix="/api/familiar-neighbors", tags=["familiar-neighbors"])
 REVIEW = [allow("familiar.review")]
 
 
