@@ -5,8 +5,10 @@
 Each size runs in its own process, so "peak RSS" is that run's own high-water mark (generation included,
 since the records are made in the same process; its time is printed apart). Beside each run: a naive peer
 that calls two records one person when normalised first name, last name and date of birth are all equal,
-to show what probabilistic linkage buys. Precision and recall are given pairwise (links at the threshold)
-and by cluster (pair-counting over clusters), see heart.neighbors.linkage.accuracy. The machine is shared:
+to show what probabilistic linkage buys. FEBRL runs twice: names, date of birth and address only
+(``febrlN``), then with the set's identity number in the phone slot (``febrlN+number``, see
+heart.neighbors.linkage.febrl). Precision and recall are given pairwise (links at the threshold) and by cluster
+(pair-counting over clusters), see heart.neighbors.linkage.accuracy. The machine is shared:
 the load average before and after each run is printed, read the times with it.
 """
 
@@ -44,8 +46,8 @@ def _run(kind: str, size: int, queue: Any) -> None:
         data = generate_records(size, seed=2024)
         records, identity, name = data.records, data.person_of_record, f"generated {len(data.records):,}"
     else:
-        data = febrl.load(kind)
-        records, identity, name = data.records, data.person_of_record, kind
+        febrl_set = febrl.load(kind.removesuffix("+number"), number_as_phone=kind.endswith("+number"))
+        records, identity, name = febrl_set.records, febrl_set.person_of_record, kind
     generated = time.perf_counter()
     result = link_records(records)
     linked = time.perf_counter()
@@ -79,7 +81,8 @@ def main() -> None:
     args = parser.parse_args()
     runs = [("generated", size) for size in args.sizes]
     if not args.no_febrl:
-        runs += [(name, 0) for name in ("febrl1", "febrl2", "febrl3", "febrl4")]
+        # each FEBRL set twice: as a neighbor record would hold it, then with its identity number as the phone
+        runs += [(name + number, 0) for number in ("", "+number") for name in ("febrl1", "febrl2", "febrl3", "febrl4")]
     print(f"linkage benchmark on {os.cpu_count()} cores, threshold {DEFAULT_THRESHOLD}; load average now "
           f"{os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     header = (f"{'data':<20} {'records':>9} {'prep s':>7} {'link s':>7} {'peak MB':>8} {'pairs':>10} "

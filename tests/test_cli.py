@@ -40,7 +40,7 @@ def test_an_operator_migrates_loads_programs_and_creates_an_account(tmp_path: Pa
     db = tmp_path / "ops.db"
     assert run("db", "upgrade", db=db).returncode == 0
     loaded = run("config", "load", str(REPO_ROOT / "config" / "durham.yaml"), db=db)
-    assert loaded.returncode == 0 and "programs 4 added" in loaded.stdout
+    assert loaded.returncode == 0 and "programs 6 added" in loaded.stdout
     created = run("users", "create", "--username", "rosa", "--role", "responder", "--unit", "CRT-2", db=db,
                   stdin="a long enough password\n")
     assert created.returncode == 0, created.stderr

@@ -186,7 +186,10 @@ def _register_domain_commands() -> None:
     from heart.demo.cli import demo
     from heart.metrics.cli import metrics
     from heart.metrics.public.cli import app as export_app
+    from heart.navigation.fhir.cli import app as referrals_app
     from heart.navigation.resources.cli import app as resources_app
+    from heart.neighbors.familiar.cli import app as neighbors_app
+    from heart.programs.cli import app as programs_app
     from heart.simulation.cli import app as simulate_app
     from heart.triage.cli import app as triage_app
 
@@ -198,6 +201,9 @@ def _register_domain_commands() -> None:
     app.add_typer(triage_app, name="triage")
     app.add_typer(simulate_app, name="simulate")
     app.add_typer(crosswalk_app, name="crosswalk")
+    app.add_typer(referrals_app, name="referrals")
+    app.add_typer(neighbors_app, name="neighbors")
+    app.add_typer(programs_app, name="programs")
 
 
 _register_domain_commands()

@@ -103,11 +103,16 @@ def _add_routes(app: FastAPI) -> None:
     from heart.encounters.api import router as encounters_api
     from heart.encounters.pages import router as encounters_pages
     from heart.metrics.pages import router as metrics_pages
+    from heart.navigation.cases.api import router as cases_api
+    from heart.navigation.cases.pages import router as cases_pages
+    from heart.navigation.fhir.api import router as fhir_api
     from heart.navigation.followups.api import router as follow_ups_api
     from heart.navigation.followups.pages import router as follow_ups_pages
     from heart.navigation.resources.api import router as resources_api
     from heart.navigation.resources.pages import router as resources_pages
     from heart.neighbors.api import router as neighbors_api
+    from heart.neighbors.familiar.api import router as familiar_api
+    from heart.neighbors.familiar.pages import router as familiar_pages
     from heart.neighbors.pages import router as neighbors_pages
     from heart.programs.api import router as programs_api
     from heart.programs.pages import router as programs_pages
@@ -123,7 +128,8 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(simulation_pages)
     app.include_router(resources_api)
     app.include_router(resources_pages)
-    for router in (follow_ups_api, neighbors_api, follow_ups_pages, neighbors_pages):
+    for router in (follow_ups_api, cases_api, fhir_api, neighbors_api, familiar_api, follow_ups_pages, cases_pages,
+                   neighbors_pages, familiar_pages):
         app.include_router(router)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
@@ -136,11 +142,12 @@ def _start_live(app: FastAPI) -> None:
     from heart.dispatch import scheduled as dispatch_scheduled
     from heart.dispatch.fragments import render_board
     from heart.navigation.followups import scheduled as follow_ups_scheduled
+    from heart.neighbors.familiar import scheduled as familiar_scheduled
     from heart.programs import scheduled as programs_scheduled
 
     settings = app.state.settings
     live.install(app, jobs=(*programs_scheduled.jobs(settings), *dispatch_scheduled.jobs(settings),
-                            *follow_ups_scheduled.jobs(settings)))
+                            *follow_ups_scheduled.jobs(settings), *familiar_scheduled.jobs(settings)))
     app.state.board_feed = live.add_feed(app, partial(render_board, app.state.read_sessionmaker))
 
 

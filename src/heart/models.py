@@ -12,13 +12,15 @@ from heart.encounters.models import Encounter, NarrativeEntry
 from heart.events import Event
 from heart.navigation.followups.models import ContactAttempt, FollowUp, FollowUpNeed, FollowUpNote, Referral
 from heart.navigation.resources import models as resource_models  # noqa: F401  (the HSDS directory tables)
+from heart.neighbors.familiar.models import FamiliarFlag, MatchDecision, MatchProposal
 from heart.neighbors.models import Consent, Neighbor, NeighborLink, NeighborRead
-from heart.programs.models import Program, Shift, ShiftMember, Staff, Unit
+from heart.programs.models import Program, ProgramMember, Shift, ShiftMember, Staff, Unit
 from heart.triage.models import PolicyVersion, TriageDecision
 
 __all__ = [
-    "ActionToken", "Alert", "Base", "CadRecord", "Call", "Consent", "ContactAttempt", "Encounter", "Event", "FollowUp",
-    "FollowUpNeed", "FollowUpNote", "ImportBatch", "LoginSession", "LoginThrottle", "NarrativeEntry", "Neighbor",
-    "NeighborLink", "NeighborRead", "PolicyVersion", "Program", "Referral", "Response", "Role", "Shift", "ShiftMember",
-    "Staff", "TriageDecision", "Unit", "User",
+    "ActionToken", "Alert", "Base", "CadRecord", "Call", "Consent", "ContactAttempt", "Encounter", "Event",
+    "FamiliarFlag", "FollowUp", "FollowUpNeed", "FollowUpNote", "ImportBatch", "LoginSession", "LoginThrottle",
+    "MatchDecision", "MatchProposal", "NarrativeEntry", "Neighbor", "NeighborLink", "NeighborRead", "PolicyVersion",
+    "Program", "ProgramMember", "Referral", "Response", "Role", "Shift", "ShiftMember", "Staff", "TriageDecision",
+    "Unit", "User",
 ]

@@ -51,6 +51,8 @@ SCREENS: list[tuple[str, str, str, str]] = [
     ("followups.read", "/follow-ups", "Follow-ups",
      "The follow-up queue: overdue first with time left; attempts, needs, referrals, outcomes"),
     ("resources.read", "/resources", "Resources", "Community services by need, language, hours and distance"),
+    ("familiar.review", "/familiar-neighbors", "Familiar neighbors",
+     "Linked records to review, flags waiting for approach notes, the report"),
 ]
 
 

@@ -91,6 +91,7 @@ class Planted:
     responders: list[str]
     supervisor: str
     service_ids: list[str]
+    care: Any = None  # planted_care.CarePlanted
 
 
 def plant_units_and_people(admin: httpx.Client, plants: Plants, crew_roles: list[str],
@@ -210,11 +211,16 @@ def plant_everything(base_url: str, admin: str, password: str, crew_roles: list[
     """Fill every free-text field through the API, as call-takers, dispatchers, crews, admins and feeds do:
     call 1 cleared by unit 1 (disposition, narrative, a struck entry); call 2 on scene with unit 1, transport
     started (destination); call 3 overridden to the phone clinician and escalated; call 4's unit cancelled, so it
-    waits again; call 5 resolved by phone with a note; an EIDO incident on scene with unit 2; and a resource
-    directory from an HSDS feed."""
+    waits again; call 5 resolved by phone with a note; an EIDO incident on scene with unit 2; a resource directory
+    from an HSDS feed; and the care screens' data (tests.e2e.planted_care), call 1's clear handing its neighbor to
+    Care Navigation."""
     plants = Plants()
+    from tests.e2e.planted_care import create_case_programs, handoff, plant_care
+
     with api(base_url, admin, password) as admin_api:
         units, crews, supervisor = plant_units_and_people(admin_api, plants, crew_roles, password)
+        create_case_programs(admin_api)
+    details = handoff(plants)
     with api(base_url, supervisor, password) as desk, api(base_url, crews[0], password) as crew, \
             api(base_url, crews[1], password) as other_crew:
         first = new_call(desk, plants, NORTH)
@@ -223,7 +229,8 @@ def plant_everything(base_url: str, admin: str, password: str, crew_roles: list[
             ok(crew.post(f"/api/responses/{response}/{step}", json={}))
         ok(crew.post(f"/api/responses/{response}/clear", json={
             "pd_backup_for_safety": False, "ems_support": False, "disposition": plants.text("disposition", 64),
-            "narrative": plants.text("narrative at clear")}))
+            "narrative": plants.text("narrative at clear"), "needs": ["housing"], "consent_to_follow_up": True,
+            "handoff": details}))
         encounter = encounter_of(response)
         entry = ok(crew.post(f"/api/encounters/{encounter}/narrative",
                              json={"text": plants.text("narrative entry"), "client_token": uuid.uuid4().hex}))
@@ -262,4 +269,6 @@ def plant_everything(base_url: str, admin: str, password: str, crew_roles: list[
             ok(other_crew.post(f"/api/responses/{response}/{step}", json={}))
     directory, service_id = resource_directory(plants, folder)
     import_directory(directory)
-    return Planted(plants, [first, second, third, fourth, fifth, incident], crews, supervisor, [service_id])
+    care = plant_care(base_url, admin, supervisor, password, plants, details, [second, third, fourth, incident],
+                      service_id)
+    return Planted(plants, [first, second, third, fourth, fifth, incident], crews, supervisor, [service_id], care)

@@ -1,6 +1,7 @@
 """No script from data, ever: script payloads planted in every free-text field a user or a feed can fill (calls,
-EIDO incidents, reasons, narrative, unit call signs, staff and user names, a resource directory) are opened on every
-screen that shows them, in a real browser. Nothing may run (no dialog), no markup may be made from them (no element
+EIDO incidents, reasons, narrative, unit call signs, staff and user names, a resource directory, the warm handoff, a
+navigator's notes, approach notes, survivor-care and petition cases, a community plan) are opened on every screen that
+shows them, in a real browser. Nothing may run (no dialog), no markup may be made from them (no element
 built from a payload), and the browser may report no Content-Security-Policy violation."""
 
 from __future__ import annotations
@@ -165,6 +166,8 @@ def test_script_planted_in_every_free_text_field_never_runs_on_any_screen(
                      *(f"/resources/services/{ident}" for ident in planted.service_ids)):
             watch.open(page, path)
         watch.open(page, "/docs", lambda docs: expect(docs.locator("#swagger-ui .info")).to_be_visible())
+        for path in care_screens(planted):
+            watch.open(page, path)
         typed_into_the_intake_screen(page, watch)
 
         context, page = _browser_for(browser, live_server, make_user(Role.ADMIN).username, watch, "/admin/units")
@@ -175,6 +178,8 @@ def test_script_planted_in_every_free_text_field_never_runs_on_any_screen(
             context, page = _browser_for(browser, live_server, responder, watch, "/responder")
             contexts.append(context)
             expect(page.locator("#response-status")).to_have_text(status)
+            if status == "transporting":  # the neighbor named on this crew's call has a reviewed flag
+                expect(page.locator(".approach-notes")).to_have_count(1)
             watch.take(page, "/responder")
 
         control(page, watch)
@@ -195,6 +200,21 @@ def test_script_planted_in_every_free_text_field_never_runs_on_any_screen(
     assert not watch.violations and not watch.console, watch.violations + watch.console
     unseen = set(plants.by_number) - watch.shown
     assert not unseen, f"planted but shown on no screen: {plants.where(unseen)}"
+
+
+def care_screens(planted: Planted) -> list[str]:
+    """The care screens that show what was planted: the queue and each kind of case, the neighbors' records and their
+    access logs, the familiar-neighbor review, a linked pair, the report, and a case program's intake form."""
+    care = planted.care
+    screens = ["/follow-ups", "/follow-ups?program=OSC", "/follow-ups?program=IVC", "/familiar-neighbors",
+               "/familiar-neighbors/report", "/cases/new/OSC", "/cases/new/IVC"]
+    for case in (care.follow_up, care.survivor_case, care.petition):
+        screens.append(f"/follow-ups/{case}")
+    for neighbor in (care.neighbor, care.survivor, care.respondent):
+        screens += [f"/neighbors/{neighbor}", f"/neighbors/{neighbor}/reads"]
+    if care.proposal is not None:
+        screens.append(f"/familiar-neighbors/links/{care.proposal}")
+    return screens
 
 
 def typed_into_the_intake_screen(page: Page, watch: Watch) -> None:

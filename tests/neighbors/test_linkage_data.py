@@ -110,10 +110,22 @@ def test_generated_sample_reaches_the_goal() -> None:
         assert score.precision > 0.95 and score.recall > 0.95, score
 
 
-def test_febrl1_sample_precision_reaches_the_goal_and_recall_is_held_where_it_is() -> None:
-    """FEBRL 1 (1,000 records): precision above 95%; recall is below the 95% goal (see the benchmark), held at 90%."""
+@pytest.mark.parametrize("name", ["febrl1", "febrl3"])
+def test_febrl_with_its_number_as_the_phone_reaches_the_goal(name: str) -> None:
+    """Goal of issue 12 on FEBRL (1,000 and 5,000 records), its identity number in the phone slot: neighbors
+    (clusters) above 95% precision and recall; links above 95% precision (FEBRL 3's pairwise recall is 94.8%)."""
+    data = febrl.load(name, number_as_phone=True)
+    result = link_records(data.records)
+    clusters = cluster_accuracy(result.clusters, data.person_of_record)
+    links = pairwise_accuracy(result.pairs, data.person_of_record, threshold=result.threshold)
+    assert clusters.precision > 0.95 and clusters.recall > 0.95, clusters
+    assert links.precision > 0.95 and links.recall > 0.94, links
+
+
+def test_febrl1_on_names_birth_date_and_address_alone_is_held_where_it_is() -> None:
+    """FEBRL 1 without its identity number: precision above 95%; recall (94.2%) below the goal, held at 93%."""
     data = febrl.load("febrl1")
     result = link_records(data.records)
     for score in (pairwise_accuracy(result.pairs, data.person_of_record, threshold=result.threshold),
                   cluster_accuracy(result.clusters, data.person_of_record)):  # fmt: skip
-        assert score.precision > 0.95 and score.recall > 0.90, score
+        assert score.precision > 0.95 and score.recall > 0.93, score

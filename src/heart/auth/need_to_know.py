@@ -8,6 +8,10 @@ An account that names no staff member (a unit's shared phone) counts the unit's 
 Not the unit's whole history: a year of a unit's calls is thousands of neighbors.
 A neighbor's record is narrower still: a responder reads only the neighbors named on their unit's current call.
 
+A members-only program (the Office of Survivor Care) narrows every role: its cases, and the neighbors' records
+made for them, are seen by the program's own staff alone (``programs.ProgramMember``) — not by a navigator of
+another program, a supervisor who is not on its staff, an analyst or anyone else.
+
 Other roles are limited by their permission families only (heart.auth.permissions). Each condition is a SQL
 expression; the set of visible responses is found through indexes (a responder's shifts, then the responses
 of that unit in each shift's window), never by scanning every response.
@@ -25,8 +29,9 @@ from heart.db import utcnow
 from heart.dispatch.models import Alert, Response
 from heart.encounters.models import Encounter, NarrativeEntry
 from heart.events import Event
+from heart.navigation.followups.models import FollowUp
 from heart.neighbors.models import Neighbor, NeighborLink
-from heart.programs.models import Shift, ShiftMember
+from heart.programs.models import Program, ProgramAccess, ProgramMember, Shift, ShiftMember
 
 
 def is_limited(viewer: User) -> bool:
@@ -109,13 +114,33 @@ def events_visible_to(viewer: User, now: datetime | None = None) -> ColumnElemen
     ))
 
 
+def member_programs(viewer: User) -> Select[int]:
+    """The ids of the programs ``viewer`` is on the staff of."""
+    return select(ProgramMember.program_id).where(ProgramMember.user_id == viewer.id)
+
+
+def closed_programs(viewer: User) -> Select[int]:
+    """The ids of the members-only programs ``viewer`` is not on the staff of."""
+    return select(Program.id).where(Program.access == ProgramAccess.MEMBERS,
+                                    Program.id.not_in(member_programs(viewer)))
+
+
+def follow_ups_visible_to(viewer: User) -> ColumnElement[bool]:
+    """A condition on FollowUp: every case but those of a members-only program ``viewer`` is not on the staff of."""
+    return or_(FollowUp.program_id.is_(None), FollowUp.program_id.not_in(closed_programs(viewer)))
+
+
 def neighbors_visible_to(viewer: User) -> ColumnElement[bool]:
-    """A condition on Neighbor: for a responder, the neighbors named on their unit's current call (none once it
-    clears); other roles are limited by their permission families (an analyst's include no neighbor route)."""
+    """A condition on Neighbor: not a record kept for a members-only program ``viewer`` is not on the staff of; and,
+    for a responder, only the neighbors named on their unit's current call (none once it clears). Other roles are
+    limited by their permission families (an analyst's include no neighbor route)."""
+    program_allows = or_(Neighbor.restricted_to_program_id.is_(None),
+                         Neighbor.restricted_to_program_id.in_(member_programs(viewer)))
     if not is_limited(viewer):
-        return true()
+        return program_allows
     if viewer.unit_id is None:
         return false()
     current = select(Response.call_id).where(Response.unit_id == viewer.unit_id, Response.cleared_at.is_(None),
                                              Response.cancelled_at.is_(None))
-    return Neighbor.id.in_(select(NeighborLink.neighbor_id).where(NeighborLink.call_id.in_(current)))
+    named = select(NeighborLink.neighbor_id).where(NeighborLink.call_id.in_(current))
+    return and_(program_allows, Neighbor.id.in_(named))

@@ -36,6 +36,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "followups.write": frozenset({R.NAVIGATOR, R.SUPERVISOR}),
     "followups.supervise": frozenset({R.SUPERVISOR}),
     "care.handoff": frozenset({R.CALL_TAKER, R.SUPERVISOR}),  # a CCD clinician's handoff after a phone contact
+    # Familiar neighbors: supervisors review linkage (accept, reject, split) and flags (approach notes, expiry); the
+    # report holds counts only, so analysts read it too.
+    "familiar.review": frozenset({R.SUPERVISOR}),
+    "familiar.report": frozenset({R.SUPERVISOR, R.ANALYST}),
     "signed_in": frozenset(Role),
 }
 

@@ -14,12 +14,13 @@ import random
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from heart.demo.familiar import DemoPeople, records_for
 from heart.encounters.models import Encounter
 from heart.events import Event
 from heart.navigation.followups.models import (
@@ -37,12 +38,6 @@ from heart.neighbors.models import Consent, Neighbor, NeighborLink
 from heart.programs.models import Program
 
 BATCH = 5_000
-GIVEN = ["Aaliyah", "Marcus", "Rosa", "DeShawn", "Keisha", "Luis", "Tamika", "Jerome", "Ana", "Darnell", "Brenda",
-         "Carlos", "Shanice", "Terrence", "Maria", "Andre", "Latoya", "Miguel", "Crystal", "Reginald", "Yolanda",
-         "Jamal", "Gloria", "Tyrone", "Elena", "Curtis", "Monique", "Hector", "Sharon", "Dwayne"]
-FAMILY = ["Battle", "McNeill", "Gonzalez", "Harris", "Bullock", "Leathers", "Mangum", "Pettiford", "Ramirez",
-          "Strayhorn", "Umstead", "Whitted", "Hernandez", "Cozart", "Lyon", "Parrish", "Scarborough", "Tilley",
-          "Villanueva", "Wilkins", "Holloway", "Jordan", "Moore", "Rogers"]
 PRONOUNS = ["she/her", "he/him", "they/them", None, None]
 TIMES = ["weekday mornings", "after 3 pm", "evenings", "any time", "lunchtime", None]
 
@@ -57,6 +52,7 @@ class CareSummary:
     alerts: int = 0
     referrals: int = 0
     by_status: dict[str, int] = field(default_factory=dict)
+    people: DemoPeople = field(default_factory=DemoPeople)  # who each neighbor record is (for the demo's reviewer)
 
 
 @dataclass
@@ -78,9 +74,11 @@ def build_care(*, session: Session, seed: int, now: datetime, rules: CareRules) 
     encounters = session.execute(select(Encounter.id, Encounter.call_id, Encounter.created_at, Encounter.needs)
                                  .where(Encounter.consent_to_follow_up, Encounter.created_at <= now)
                                  .order_by(Encounter.created_at, Encounter.id)).all()
-    for encounter_id, call_id, at, needs in encounters:
+    met = records_for([at for _, _, at, _ in encounters], seed=seed, now=now)
+    for (encounter_id, call_id, at, needs), (person, record) in zip(encounters, met, strict=True):
         story = _story(rng, rules, at, [n for n in dict.fromkeys(map(rules.needs.resolve, needs)) if n], services)
-        status = _add(writer, rng, rules, story, now, program_id, encounter_id, call_id, at, needs, services)
+        status = _add(writer, rng, rules, story, now, program_id, encounter_id, call_id, at, needs, services, record)
+        summary.people.person_of_record[writer.next_id["neighbors"] - 1] = person
         summary.follow_ups += 1
         summary.by_status[status.value] = summary.by_status.get(status.value, 0) + 1
         summary.referrals += sum(1 for _, made, _ in story.referrals if made <= now)
@@ -137,17 +135,15 @@ def _story(rng: random.Random, rules: CareRules, opened: datetime, needs: list[s
 
 def _add(writer: _Writer, rng: random.Random, rules: CareRules, story: _Story, now: datetime, program_id: int | None,
          encounter_id: int, call_id: int, opened: datetime, needs: list[str],
-         services: dict[str, list[tuple[str, str, str, str]]]) -> FollowUpStatus:
-    """Write one follow-up as it stands at ``now``; its status."""
-    method = rng.choices(["phone", "text", "visit"], weights=[70, 15, 15])[0]
+         services: dict[str, list[tuple[str, str, str, str]]], record: dict[str, Any]) -> FollowUpStatus:
+    """Write one follow-up as it stands at ``now`` (its neighbor's record as the responder wrote it); its status."""
+    method = rng.choices(["phone", "text", "visit"], weights=[70, 15, 15])[0] if record.get("phone") else "visit"
     neighbor = writer.row(
-        "neighbors", first_name=rng.choice(GIVEN), last_name=rng.choice(FAMILY), aliases=[],
-        date_of_birth=date(rng.randint(1946, 2006), rng.randint(1, 12), rng.randint(1, 28)),
-        phone=f"919-555-{rng.randint(100, 199):04d}", address=None, language="Spanish" if rng.random() < 0.12
-        else None, contact_method=method, contact_times=rng.choice(TIMES), pronouns=rng.choice(PRONOUNS),
-        created_at=opened, created_by_id=None, merged_into_id=None)
+        "neighbors", **record, language="Spanish" if rng.random() < 0.12 else None, contact_method=method,
+        contact_times=rng.choice(TIMES), pronouns=rng.choice(PRONOUNS), created_at=opened, created_by_id=None,
+        merged_into_id=None, restricted_to_program_id=None)
     writer.event("neighbor.created", "neighbor", neighbor, opened, None,
-                 {"fields": ["first_name", "last_name", "phone", "contact_method"]})
+                 {"fields": [name for name, value in record.items() if value] + ["contact_method"]})
     writer.row("neighbor_links", neighbor_id=neighbor, call_id=call_id, encounter_id=encounter_id, linked_at=opened,
                linked_by_id=None)
     consent = writer.row("neighbor_consents", neighbor_id=neighbor, purpose=FOLLOW_UP, provider_name=None,

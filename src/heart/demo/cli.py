@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from datetime import datetime
 
     from heart.demo.care import CareSummary
+    from heart.demo.familiar import FamiliarSummary
     from heart.demo.history import HistorySummary
     from heart.navigation.resources.importer import ImportSummary
 
@@ -57,6 +58,8 @@ def demo(
         care = _build_care(session, seed, now) if history is not None else None
         started = start_open_shifts(session=session, now=now)
         logins = create_demo_logins(session=session, now=now)
+        pilots, familiar = _build_pilots_and_familiar(session, seed, now, care, console)
+        logins += pilots
     write_logins(logins_file, logins)
     if history is not None:
         responses = ", ".join(f"{code} {count:,}" for code, count in sorted(history.responses.items()))
@@ -69,6 +72,11 @@ def demo(
     if care is not None:
         console.print(f"care navigation: {care.follow_ups:,} follow-ups, {care.open:,} open ({care.overdue:,} overdue, "
                       f"{care.alerts:,} untouched and alerting the supervisors), {care.referrals:,} referrals")
+    if familiar is not None:
+        console.print(f"familiar neighbors: {familiar.records:,} records linked, {familiar.merged:,} merged by the "
+                      f"linkage, {familiar.accepted:,} links accepted and {familiar.rejected:,} rejected by the demo's "
+                      f"reviewer, {familiar.waiting:,} waiting; {familiar.flags:,} flags "
+                      f"({familiar.reviewed:,} reviewed) — see `heart neighbors report`")
     console.print(f"demo program ready: {started} units on duty now")
     _print_logins(logins, console)
 
@@ -98,6 +106,28 @@ def _build_care(session: Session, seed: int, now: datetime) -> CareSummary:
     from heart.navigation.followups.rules import care_rules
 
     return build_care(session=session, seed=seed, now=now, rules=care_rules(get_settings()))
+
+
+def _build_pilots_and_familiar(session: Session, seed: int, now: datetime, care: CareSummary | None,
+                               console: Console) -> tuple[list[DemoLogin], FamiliarSummary | None]:
+    """The pilots' staff and a month of their cases; then the history's neighbors linked, reviewed and flagged."""
+    from sqlalchemy import select
+
+    from heart.auth.models import User
+    from heart.config import get_settings
+    from heart.demo.familiar import link_and_review
+    from heart.demo.pilots import build_pilot_cases, create_pilot_staff
+    from heart.navigation.followups.rules import care_rules
+
+    rules = care_rules(get_settings())
+    logins, staff = create_pilot_staff(session=session, now=now)
+    build_pilot_cases(session=session, staff=staff, now=now, rules=rules, seed=seed)
+    if care is None or rules.familiar_neighbors is None:
+        return logins, None
+    reviewer = session.scalars(select(User).where(User.username == "supervisor")).one()
+    with console.status("linking the history's neighbor records and reviewing them…"):
+        return logins, link_and_review(session=session, people=care.people, now=now, rules=rules, reviewer=reviewer,
+                                       seed=seed)
 
 
 def _print_logins(logins: list[DemoLogin], console: Console) -> None:

@@ -36,6 +36,7 @@ from heart.inputs import RowId
 from heart.live import start as start_live
 from heart.navigation.followups.pages import HandoffFields
 from heart.navigation.followups.rules import care_rules
+from heart.neighbors.familiar.review import approach_notes_for_call
 from heart.programs.models import Program, Unit
 from heart.realtime import sse
 from heart.realtime.feed import keep_alive_until_change
@@ -110,8 +111,11 @@ def _panel(request: Request, db: Session, user: User, *, error: str | None = Non
            ) -> HTMLResponse:
     view = responder_view(session=db, user=user, now=utcnow())
     care = care_rules(request.app.state.settings)
+    approach = approach_notes_for_call(session=db, call_id=view.call.id, reader=user, at=utcnow()) if view.call \
+        else []
     return render(request, "responder/_panel.html", {
         "view": view, "error": error, "new_token": new_token, "needs": list(care.needs.needs), "services": SERVICES,
+        "approach": approach,
         "contact_methods": care.config.contact_methods,
         "dispositions": DISPOSITIONS, "safety_questions": SAFETY_QUESTIONS, "now": utcnow(),
     }, status_code=status)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from alembic import context
+from sqlalchemy import Connection
 
 import heart.models  # noqa: F401  (registers every table)
 from heart.db import Base, make_engine
@@ -37,15 +38,37 @@ def run_migrations_online() -> None:
     engine.dispose()
 
 
-def _run(connection: object) -> None:
+def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:  # a table rebuilt in batch mode is dropped while other tables' rows point at it (see below)
+        _foreign_keys(connection, on=False)
     context.configure(
-        connection=connection,  # type: ignore[arg-type]
+        connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite cannot ALTER most things; batch mode rebuilds the table
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite:  # every row still points at a row that exists, or nothing is committed
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration would break {len(broken)} foreign keys "
+                                       f"(first: table {broken[0][0]}, row {broken[0][1]})")
+    finally:
+        if sqlite:
+            _foreign_keys(connection, on=True)
+
+
+def _foreign_keys(connection: Connection, *, on: bool) -> None:
+    """SQLite's foreign-key enforcement, which only changes outside a transaction: batch mode's rebuild of a table
+    other tables point at (copy, drop, rename) would otherwise fail on the drop, or, deferred, at commit."""
+    if connection.in_transaction():
+        connection.commit()
+    raw = connection.connection.dbapi_connection  # HEART's SQLite connections run in autocommit between BEGINs
+    assert raw is not None
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
 
 
 if context.is_offline_mode():

@@ -6,15 +6,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
-from heart.auth.need_to_know import calls_visible_to, is_limited
+from heart.auth.need_to_know import calls_visible_to, follow_ups_visible_to, is_limited
 from heart.calls.models import Call
 from heart.deps import CurrentUser, LoggedReadDep, Now, SessionDep, allow
 from heart.errors import NotFound
-from heart.inputs import RowId
+from heart.inputs import Input, RowId
 from heart.navigation.followups.models import FollowUp
 from heart.navigation.followups.rules import CareRules, care_rules
 from heart.neighbors import flows, service
@@ -38,17 +39,19 @@ async def rules_of(request: Request) -> CareRules:
 Rules = Annotated[CareRules, Depends(rules_of)]
 
 
-def neighbor_public(db: Session, neighbor: Neighbor, viewer: User | None = None) -> NeighborPublic:
-    """A record as ``viewer`` may see it: a responder sees the calls they may read, and no follow-up."""
+def neighbor_public(db: Session, neighbor: Neighbor, viewer: User) -> NeighborPublic:
+    """A record as ``viewer`` may see it: a responder sees the calls they may read, and no follow-up; nobody sees a
+    follow-up of a members-only program they are not on the staff of."""
     public = NeighborPublic.model_validate(neighbor)
     public.consents = [ConsentPublic.model_validate(c) for c in service.consents_of(session=db,
                                                                                     neighbor_id=neighbor.id)]
     calls = select(NeighborLink.call_id).where(NeighborLink.neighbor_id == neighbor.id).order_by(NeighborLink.id)
-    if viewer is not None and is_limited(viewer):
+    if is_limited(viewer):
         public.call_ids = list(db.scalars(select(Call.id).where(Call.id.in_(calls), calls_visible_to(viewer))))
         return public
     public.call_ids = list(db.scalars(calls))
-    public.follow_up_ids = list(db.scalars(select(FollowUp.id).where(FollowUp.neighbor_id == neighbor.id)
+    public.follow_up_ids = list(db.scalars(select(FollowUp.id).where(FollowUp.neighbor_id == neighbor.id,
+                                                                     follow_ups_visible_to(viewer))
                                            .order_by(FollowUp.id)))
     return public
 
@@ -89,6 +92,17 @@ def withdraw_consent(neighbor_id: RowId, consent_id: RowId, db: SessionDep, user
     consent, _ = flows.withdraw_consent(session=db, neighbor_id=neighbor_id, consent_id=consent_id, at=now, by=user,
                                         rules=rules)
     return ConsentPublic.model_validate(consent)
+
+
+class NameOnCall(Input):
+    call: str = Field(min_length=1, max_length=64, description="the call's number (as its CAD wrote it) or id")
+
+
+@router.post("/{neighbor_id}/calls", status_code=201, dependencies=[allow("neighbors.write")])
+def name_on_call(neighbor_id: RowId, body: NameOnCall, db: SessionDep, user: CurrentUser, now: Now) -> dict[str, int]:
+    """Name the neighbor on a call being answered: its crew sees the approach notes of their active flag."""
+    link = service.name_on_call(session=db, neighbor_id=neighbor_id, call=body.call, at=now, by=user)
+    return {"neighbor_id": link.neighbor_id, "call_id": link.call_id}
 
 
 @router.get("/{neighbor_id}/reads", dependencies=[allow("audit.read")])

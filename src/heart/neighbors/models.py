@@ -33,6 +33,14 @@ class Neighbor(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("neighbors.id"), index=True)
+    # A record made for a members-only program's case (a survivor of violence): seen by that program's staff alone,
+    # and never linked with other records.
+    restricted_to_program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"), index=True)
+
+    @property
+    def kept_id(self) -> int:
+        """The record this one stands for: itself, or the record it was merged into."""
+        return self.merged_into_id or self.id
 
     @property
     def display_name(self) -> str:

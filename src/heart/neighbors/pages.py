@@ -24,6 +24,7 @@ from heart.navigation.followups.queue import neighbor_timeline
 from heart.navigation.followups.rules import CareRules
 from heart.neighbors import flows, service
 from heart.neighbors.api import Rules
+from heart.neighbors.familiar import flags
 from heart.neighbors.models import Neighbor
 from heart.neighbors.schemas import NeighborUpdate
 from heart.templating import render
@@ -45,9 +46,16 @@ def neighbor_page(neighbor_id: RowId, request: Request, db: LoggedReadDep, user:
 def _page(request: Request, db: Session, user: User, now: datetime, rules: CareRules, neighbor_id: int,
           error: str | None = None, status: int = 200) -> HTMLResponse:
     timeline = neighbor_timeline(session=db, neighbor_id=neighbor_id, reader=user, now=now)
+    kept = timeline.neighbor.kept_id
+    flag = flags.open_flag_of(session=db, neighbor_id=kept)
+    reviewer = db.scalar(select(User.username).where(User.id == flag.reviewer_id)) if flag and flag.reviewer_id \
+        else None
     return render(request, "neighbors/neighbor.html", {
         "t": timeline, "n": timeline.neighbor, "rules": rules, "now": now, "error": error, "words": duration_words,
         "can_write": allowed("neighbors.write", user.role), "can_read_log": allowed("audit.read", user.role),
+        "can_review": allowed("familiar.review", user.role), "flag": flag, "reviewer": reviewer,
+        "history": flags.flag_history(session=db, neighbor_id=kept), "merged": timeline.merged,
+        "config": rules.familiar_neighbors,
     }, status_code=status)
 
 
@@ -107,6 +115,14 @@ def withdraw_consent(neighbor_id: RowId, consent_id: RowId, request: Request, db
     """The neighbor takes a consent back; follow-ups that needed it close with that outcome."""
     return _act(request, db, user, now, rules, neighbor_id, lambda: flows.withdraw_consent(
         session=db, neighbor_id=neighbor_id, consent_id=consent_id, at=now, by=user, rules=rules))
+
+
+@router.post("/neighbors/{neighbor_id}/calls", dependencies=WRITE)
+def name_on_call(neighbor_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now, rules: Rules,
+                 call: Annotated[str, Form(max_length=64)] = "") -> Response:
+    """Name this neighbor on a call being answered (its number), so its crew sees the approach notes."""
+    return _act(request, db, user, now, rules, neighbor_id, lambda: service.name_on_call(
+        session=db, neighbor_id=neighbor_id, call=call, at=now, by=user))
 
 
 @router.get("/neighbors/{neighbor_id}/reads", dependencies=[allow("audit.read")])

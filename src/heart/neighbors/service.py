@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import neighbors_visible_to
+from heart.calls.models import Call, CallStatus
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import record_event
 from heart.navigation.followups.rules import CareRules
@@ -27,10 +28,12 @@ MAX_PURPOSE = 64
 
 
 def create_neighbor(*, session: Session, details: NeighborDetails, at: datetime, actor_id: int | None,
-                    rules: CareRules) -> Neighbor:
-    """A new record of a person, as an encounter or a CCD contact gives it."""
+                    rules: CareRules, restricted_to_program_id: int | None = None) -> Neighbor:
+    """A new record of a person, as an encounter, a CCD contact or a case's intake gives it (kept for one members-only
+    program's staff when ``restricted_to_program_id`` names it)."""
     _check_method(details.contact_method, rules)
-    neighbor = Neighbor(**details.model_dump(), created_at=at, created_by_id=actor_id)
+    neighbor = Neighbor(**details.model_dump(), created_at=at, created_by_id=actor_id,
+                        restricted_to_program_id=restricted_to_program_id)
     session.add(neighbor)
     session.flush()
     record_event(session=session, kind="neighbor.created", subject_type="neighbor", subject_id=neighbor.id, at=at,
@@ -76,6 +79,23 @@ def link_to_call(*, session: Session, neighbor_id: int, call_id: int, encounter_
     record_event(session=session, kind="neighbor.linked", subject_type="neighbor", subject_id=neighbor_id,
                  call_id=call_id, at=at, actor_id=actor_id, after={"encounter_id": encounter_id})
     return link
+
+
+def name_on_call(*, session: Session, neighbor_id: int, call: str, at: datetime, by: User) -> NeighborLink:
+    """A navigator or supervisor names a known neighbor on a call still being answered (by its number or id), so the
+    crew sees what they need to approach with care; the record kept for them is named."""
+    neighbor = _visible(session, neighbor_id, by)
+    if neighbor.restricted_to_program_id is not None:
+        raise Conflict("this record is kept for its program's staff alone; it is not named on calls")
+    found = session.scalar(select(Call).where(Call.external_id == call.strip())) or (
+        session.get(Call, int(call)) if call.strip().isdigit() else None)
+    if found is None:
+        raise NotFound("call", call.strip()[:32] or "(none)", field="call")
+    if found.status in (CallStatus.RESOLVED, CallStatus.CANCELLED):
+        raise Conflict(f"call {found.external_id or found.id} is {found.status.value}; name a neighbor on a call still "
+                       "being answered")
+    return link_to_call(session=session, neighbor_id=neighbor.kept_id, call_id=found.id, encounter_id=None, at=at,
+                        actor_id=by.id)
 
 
 def give_consent(*, session: Session, neighbor_id: int, purpose: str, at: datetime, actor_id: int | None,
@@ -160,9 +180,16 @@ def reads_of(*, session: Session, neighbor_id: int, limit: int = 200) -> list[Ne
                                 .order_by(NeighborRead.at.desc(), NeighborRead.id.desc()).limit(limit)))
 
 
-def calls_of(*, session: Session, neighbor_id: int) -> list[NeighborLink]:
-    return list(session.scalars(select(NeighborLink).where(NeighborLink.neighbor_id == neighbor_id)
+def calls_of(*, session: Session, neighbor_ids: list[int]) -> list[NeighborLink]:
+    """The calls the records were named on, oldest first."""
+    return list(session.scalars(select(NeighborLink).where(NeighborLink.neighbor_id.in_(neighbor_ids))
                                 .order_by(NeighborLink.linked_at, NeighborLink.id)))
+
+
+def merged_into(*, session: Session, neighbor_id: int, reader: User) -> list[Neighbor]:
+    """The records merged into this one (that ``reader`` may see), oldest first."""
+    return list(session.scalars(select(Neighbor).where(Neighbor.merged_into_id == neighbor_id,
+                                                       neighbors_visible_to(reader)).order_by(Neighbor.id)))
 
 
 def _visible(session: Session, neighbor_id: int, viewer: User) -> Neighbor:

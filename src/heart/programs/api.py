@@ -5,10 +5,11 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from heart.auth.models import User
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.errors import InvalidInput
 from heart.inputs import Input, RowId
-from heart.programs import service
+from heart.programs import members, service
 from heart.programs.models import Staff
 from heart.programs.schemas import (
     DutyEnd,
@@ -52,6 +53,45 @@ def put_program(code: ProgramCode, body: ProgramConfig, db: SessionDep, user: Cu
         raise InvalidInput(f"the body's code {body.code!r} does not match the path's {code!r}", field="code")
     program, _ = service.upsert_program(session=db, config=body, now=now, actor_id=user.id)
     return ProgramPublic.model_validate(program)
+
+
+class MemberSet(Input):
+    model_config = ConfigDict(extra="forbid")
+
+    role: str | None = Field(default=None, max_length=64, description="one of the program's crew roles")
+
+
+class MemberPublic(BaseModel):
+    user_id: int
+    username: str
+    role: str | None
+
+
+@router.get("/programs/{code}/members", dependencies=[allow("programs.admin")])
+def list_members(code: ProgramCode, db: SessionDep) -> list[MemberPublic]:
+    """The program's staff: who sees a members-only program's cases, and who holds each crew role."""
+    return [MemberPublic(user_id=user.id, username=user.username, role=member.role)
+            for member, user in members.members_of(session=db, program_code=code)]
+
+
+@router.put("/programs/{code}/members/{user_id}", dependencies=[allow("programs.admin")])
+def put_member(code: ProgramCode, user_id: RowId, body: MemberSet, db: SessionDep, user: CurrentUser,
+               now: Now) -> MemberPublic:
+    """Put a user on the program's staff (again: change their crew role)."""
+    member = members.add_member(session=db, program_code=code, user_id=user_id, role=body.role, at=now,
+                                actor_id=user.id)
+    return MemberPublic(user_id=user_id, username=member_name(db, user_id), role=member.role)
+
+
+@router.delete("/programs/{code}/members/{user_id}", status_code=204, dependencies=[allow("programs.admin")])
+def delete_member(code: ProgramCode, user_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> None:
+    """Take a user off the program's staff (their sight of its cases ends at once)."""
+    members.remove_member(session=db, program_code=code, user_id=user_id, at=now, actor_id=user.id)
+
+
+def member_name(db: SessionDep, user_id: int) -> str:
+    found = db.get(User, user_id)
+    return found.username if found else str(user_id)
 
 
 @router.get("/units", dependencies=[allow("programs.read")])

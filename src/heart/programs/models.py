@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from heart.db import Base, JSONType, UTCDateTime
@@ -16,6 +16,13 @@ class ProgramKind(enum.StrEnum):
     FIELD = "field"
     PHONE = "phone"
     CASE = "case"
+
+
+class ProgramAccess(enum.StrEnum):
+    """Who sees a program's cases: everyone whose role may (open), or only the program's own staff (members)."""
+
+    OPEN = "open"
+    MEMBERS = "members"
 
 
 class UnitStatus(enum.StrEnum):
@@ -46,6 +53,26 @@ class Program(Base):
     # Minutes a unit may stay in a status before the board raises a safety alert, e.g. {"on_scene": 45};
     # None means the defaults in heart.dispatch.timers.
     safety_timers: Mapped[dict[str, int] | None] = mapped_column(JSONType)
+    access: Mapped[ProgramAccess] = mapped_column(_enum(ProgramAccess), default=ProgramAccess.OPEN)
+
+
+class ProgramMember(Base):
+    """A user on a program's staff, with their crew role there (a certified first examiner of the IVC unit).
+
+    Need to know reads these: a members-only program's cases and neighbors are seen by its members alone, and a
+    contact method that needs a crew role is recorded only by a member holding it. A user may belong to several
+    programs (a supervisor of Care Navigation and of Survivor Care); granted and withdrawn by an administrator.
+    """
+
+    __tablename__ = "program_members"
+    __table_args__ = (UniqueConstraint("program_id", "user_id", name="uq_program_members_program_user"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(64))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    added_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class Unit(Base):

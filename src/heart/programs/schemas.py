@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from heart.inputs import Input, RowId
-from heart.programs.models import ProgramKind, UnitStatus
+from heart.programs.models import ProgramAccess, ProgramKind, UnitStatus
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TIMED_STATUSES = ("dispatched", "en_route", "on_scene", "transporting")
@@ -35,6 +35,8 @@ class ProgramConfig(Input):
     safety_timers: dict[str, int] | None = Field(
         default=None, description="minutes a unit may stay in a status (dispatched, en_route, on_scene, "
                                   "transporting) before the board raises a safety alert; omitted ones use defaults")
+    access: ProgramAccess = Field(default=ProgramAccess.OPEN, description="who sees the program's cases: 'open' (every "
+                                  "role that may), or 'members' (only the program's own staff)")
 
     @field_validator("safety_timers")
     @classmethod
@@ -111,6 +113,7 @@ class ProgramPublic(BaseModel):
     max_wait_minutes: int
     crew_roles: list[str]
     safety_timers: dict[str, int] | None = None
+    access: ProgramAccess = ProgramAccess.OPEN
 
 
 class UnitPublic(BaseModel):

@@ -39,9 +39,11 @@ def item_public(item: Item, now: datetime) -> FollowUpPublic:
     follow_up = item.follow_up
     return FollowUpPublic(
         id=follow_up.id, status=follow_up.status.value, neighbor_id=item.neighbor.id,
-        neighbor_name=item.neighbor.display_name, encounter_id=follow_up.encounter_id, call_id=item.call.id,
+        neighbor_name=item.neighbor.display_name, program=item.case_program, encounter_id=follow_up.encounter_id,
+        call_id=item.call.id if item.call else None, intake=follow_up.intake,
         opened_at=follow_up.opened_at, due_at=follow_up.due_at, overdue=item.overdue(now), attempts=item.attempts,
-        needs=item.needs, outcome=follow_up.outcome, closed_at=follow_up.closed_at,
+        needs=item.needs, outcome=follow_up.outcome, outcome_facility=follow_up.outcome_facility,
+        closed_at=follow_up.closed_at,
         supervisor_alerted_at=follow_up.supervisor_alerted_at, alert_acknowledged_at=follow_up.alert_acknowledged_at)
 
 
@@ -62,7 +64,8 @@ def get_follow_up(follow_up_id: RowId, db: LoggedReadDep, user: CurrentUser, now
     detail = queue.follow_up_detail(session=db, follow_up_id=follow_up_id, reader=user, now=now,
                                     purpose="follow-up (API)")
     return FollowUpDetail(
-        **item_public(detail.item, now).model_dump(), neighbor=neighbor_public(db, detail.item.neighbor),
+        **item_public(detail.item, now).model_dump(), neighbor=neighbor_public(db, detail.item.neighbor, user),
+        intake_reference=detail.item.follow_up.intake_reference, outcome_plan=detail.item.follow_up.outcome_plan,
         contact_attempts=[AttemptPublic.model_validate(a) for a in detail.attempts],
         notes=[NotePublic.model_validate(n) for n in detail.notes],
         referrals=[ReferralPublic.model_validate(r) for r in detail.referrals])
@@ -81,7 +84,7 @@ def record_attempt(follow_up_id: RowId, body: AttemptCreate, db: SessionDep, use
 def add_note(follow_up_id: RowId, body: NoteCreate, db: SessionDep, user: CurrentUser, now: Now) -> NotePublic:
     """Append a note (notes are struck, never edited or deleted)."""
     note = service.add_note(session=db, follow_up_id=follow_up_id, text=body.text, at=now, actor_id=user.id,
-                            client_token=body.client_token)
+                            client_token=body.client_token, reader=user)
     return NotePublic.model_validate(note)
 
 
@@ -89,7 +92,7 @@ def add_note(follow_up_id: RowId, body: NoteCreate, db: SessionDep, user: Curren
 def strike_note(follow_up_id: RowId, note_id: RowId, body: NoteStrike, db: SessionDep, user: CurrentUser,
                 now: Now) -> NotePublic:
     note = service.strike_note(session=db, follow_up_id=follow_up_id, note_id=note_id, reason=body.reason, at=now,
-                               actor_id=user.id)
+                               actor_id=user.id, reader=user)
     return NotePublic.model_validate(note)
 
 
@@ -97,7 +100,7 @@ def strike_note(follow_up_id: RowId, note_id: RowId, body: NoteStrike, db: Sessi
 def add_need(follow_up_id: RowId, body: NeedCreate, db: SessionDep, user: CurrentUser, now: Now,
              rules: Rules) -> FollowUpNeedPublic:
     need = service.add_need(session=db, follow_up_id=follow_up_id, need=body.need, at=now, actor_id=user.id,
-                            rules=rules)
+                            rules=rules, reader=user)
     return FollowUpNeedPublic.model_validate(need)
 
 
@@ -128,7 +131,7 @@ def close(follow_up_id: RowId, body: FollowUpClose, db: SessionDep, user: Curren
     """Close with an outcome: a "reached" outcome once the neighbor was reached; "unreachable" after the city's
     number of attempts; consent withdrawn only from the neighbor's record."""
     service.close_follow_up(session=db, follow_up_id=follow_up_id, outcome=body.outcome, at=body.at or now, now=now,
-                            by=user, rules=rules)
+                            by=user, rules=rules, facility=body.facility, plan=body.plan)
     return _one(db, follow_up_id, user, now)
 
 

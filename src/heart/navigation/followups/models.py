@@ -56,19 +56,30 @@ class FollowUp(Base):
         # Closed exactly when an outcome and its time are recorded: no row is ever closed without an outcome.
         CheckConstraint("(status = 'closed') = (outcome IS NOT NULL AND closed_at IS NOT NULL)",
                         name="closed_with_outcome"),
+        # A case begins from an encounter's handoff, or from a referral or a petition (its intake source).
+        CheckConstraint("encounter_id IS NOT NULL OR intake IS NOT NULL", name="opened_from_something"),
+        UniqueConstraint("program_id", "intake_token", name="uq_follow_ups_intake_token"),
         Index("ix_follow_ups_status_due", "status", "due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     neighbor_id: Mapped[int] = mapped_column(ForeignKey("neighbors.id"), index=True)
-    encounter_id: Mapped[int] = mapped_column(ForeignKey("encounters.id"), index=True)
-    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"))  # the case program (Care Navigation)
-    consent_id: Mapped[int] = mapped_column(ForeignKey("neighbor_consents.id"))
+    encounter_id: Mapped[int | None] = mapped_column(ForeignKey("encounters.id"), index=True)
+    program_id: Mapped[int | None] = mapped_column(ForeignKey("programs.id"), index=True)  # the case program
+    # The consent it stands on (None only in a program whose cases stand on something else: a petition).
+    consent_id: Mapped[int | None] = mapped_column(ForeignKey("neighbor_consents.id"))
+    # A case opened from a referral or a petition: where it came from (a key of the program's intake sources), the
+    # referrer's words (who referred, their reference; kept in the record, never in events) and the form's token.
+    intake: Mapped[str | None] = mapped_column(String(32))
+    intake_reference: Mapped[str | None] = mapped_column(String(256))
+    intake_token: Mapped[str | None] = mapped_column(String(64))
     status: Mapped[FollowUpStatus] = mapped_column(_enum(FollowUpStatus, 16))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime())
     opened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     due_at: Mapped[datetime] = mapped_column(UTCDateTime())
     outcome: Mapped[str | None] = mapped_column(String(32))  # a key of the city's outcomes
+    outcome_facility: Mapped[str | None] = mapped_column(String(64))  # an outcome that requires a facility: which
+    outcome_plan: Mapped[str | None] = mapped_column(Text)  # an outcome that requires a plan: the plan's words
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Due, untouched: the supervisors were alerted (once), and one of them acknowledged it.
@@ -154,3 +165,5 @@ class Referral(Base):
     declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     no_response_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     client_token: Mapped[str] = mapped_column(String(64))
+    # The partner's last status update applied (its FHIR Task's lastModified): an older one arriving late is stale.
+    partner_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
@@ -29,6 +29,7 @@ from heart.navigation.followups.schemas import Handoff, PhoneHandoff
 from heart.navigation.resources.needs import NeedsMap
 from heart.navigation.resources.service import Search, search_services
 from heart.neighbors.api import Rules
+from heart.programs.members import case_program_names
 from heart.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,13 +58,22 @@ def duration_words(delta: timedelta) -> str:
 
 
 @router.get("/follow-ups", dependencies=READ)
-def queue_page(request: Request, db: LoggedReadDep, user: CurrentUser, now: Now, rules: Rules) -> HTMLResponse:
-    """Awaiting first contact by due time (overdue first, time left shown), in contact, and recently closed."""
-    found = queue.build_queue(session=db, reader=user, now=now)
+def queue_page(request: Request, db: LoggedReadDep, user: CurrentUser, now: Now, rules: Rules,
+               program: Annotated[str, Query(max_length=16)] = "") -> HTMLResponse:
+    """Awaiting first contact by due time (overdue first, time left shown), in contact, and recently closed — of
+    every case program the user may see, or of one (``?program=OSC``)."""
+    found = queue.build_queue(session=db, reader=user, now=now, program=program or None)
     return render(request, "navigation/queue.html", {
-        "queue": found, "now": now, "rules": rules, "words": duration_words,
+        "queue": found, "now": now, "rules": rules, "words": duration_words, "program": program,
+        "case_programs": visible_case_programs(db, user, rules),
         "can_acknowledge": allowed("followups.supervise", user.role), "new_token": new_token,
     })
+
+
+def visible_case_programs(db: Session, user: User, rules: CareRules) -> list[tuple[str, str]]:
+    """(code, name) of the case programs whose cases ``user`` may see or open, in the configuration's order."""
+    names = case_program_names(session=db, viewer=user)
+    return [(code, names[code]) for code in rules.programs if code in names]
 
 
 @router.get("/follow-ups/{follow_up_id}", dependencies=READ)
@@ -77,12 +87,14 @@ def _page(request: Request, db: Session, user: User, now: datetime, rules: CareR
           error: str | None = None, status: int = 200) -> HTMLResponse:
     detail = queue.follow_up_detail(session=db, follow_up_id=follow_up_id, reader=user, now=now)
     follow_up = detail.item.follow_up
+    rules = rules.of(detail.item.case_program)
     return render(request, "navigation/follow_up.html", {
         "d": detail, "f": follow_up, "n": detail.item.neighbor, "now": now, "rules": rules, "error": error,
         "words": duration_words, "new_token": new_token, "outcomes": closing_outcomes(rules, follow_up.status,
                                                                                        detail.item.attempts),
         "services": services_for(db, rules.needs, detail.item.needs, now, request),
         "next_steps": {r.id: REFERRAL_STEPS[r.status] for r in detail.referrals},
+        "outcomes_need_plan": any(o.requires == "plan" for o in rules.config.outcomes.values()),
         "can_write": allowed("followups.write", user.role),
         "can_acknowledge": allowed("followups.supervise", user.role),
         "can_read_log": allowed("audit.read", user.role),
@@ -144,21 +156,22 @@ def attempt(follow_up_id: RowId, request: Request, db: SessionDep, user: Current
 def note(follow_up_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now, rules: Rules,
          text: Text, token: TokenField) -> Response:
     return _act(request, db, user, now, rules, follow_up_id, lambda: service.add_note(
-        session=db, follow_up_id=follow_up_id, text=text, at=now, actor_id=user.id, client_token=token))
+        session=db, follow_up_id=follow_up_id, text=text, at=now, actor_id=user.id, client_token=token, reader=user))
 
 
 @router.post("/follow-ups/{follow_up_id}/notes/{note_id}/strike", dependencies=WRITE)
 def strike(follow_up_id: RowId, note_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now,
            rules: Rules, reason: Annotated[str, Form(max_length=256)]) -> Response:
     return _act(request, db, user, now, rules, follow_up_id, lambda: service.strike_note(
-        session=db, follow_up_id=follow_up_id, note_id=note_id, reason=reason, at=now, actor_id=user.id))
+        session=db, follow_up_id=follow_up_id, note_id=note_id, reason=reason, at=now, actor_id=user.id,
+        reader=user))
 
 
 @router.post("/follow-ups/{follow_up_id}/needs", dependencies=WRITE)
 def add_need(follow_up_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now, rules: Rules,
          need: Annotated[str, Form(max_length=64)]) -> Response:
     return _act(request, db, user, now, rules, follow_up_id, lambda: service.add_need(
-        session=db, follow_up_id=follow_up_id, need=need, at=now, actor_id=user.id, rules=rules))
+        session=db, follow_up_id=follow_up_id, need=need, at=now, actor_id=user.id, rules=rules, reader=user))
 
 
 @router.post("/follow-ups/{follow_up_id}/referrals", dependencies=WRITE)
@@ -192,9 +205,11 @@ def move(follow_up_id: RowId, referral_id: RowId, request: Request, db: SessionD
 
 @router.post("/follow-ups/{follow_up_id}/close", dependencies=WRITE)
 def close(follow_up_id: RowId, request: Request, db: SessionDep, user: CurrentUser, now: Now, rules: Rules,
-          outcome: Annotated[str, Form(max_length=32)] = "") -> Response:
+          outcome: Annotated[str, Form(max_length=32)] = "", facility: Annotated[str, Form(max_length=64)] = "",
+          plan: Text = "") -> Response:
     return _act(request, db, user, now, rules, follow_up_id, lambda: service.close_follow_up(
-        session=db, follow_up_id=follow_up_id, outcome=outcome, at=now, now=now, by=user, rules=rules))
+        session=db, follow_up_id=follow_up_id, outcome=outcome, at=now, now=now, by=user, rules=rules,
+        facility=facility or None, plan=plan or None))
 
 
 @router.post("/follow-ups/{follow_up_id}/alert/acknowledge", dependencies=[allow("followups.supervise")])

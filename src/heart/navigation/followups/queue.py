@@ -2,7 +2,9 @@
 
 Each function that returns a neighbor's personal fields logs the read (``heart.neighbors.service.log_reads``) in
 the reader's transaction, naming the screen or purpose. The queue is read in a handful of set-based queries,
-whatever its length.
+whatever its length. Need to know applies to every list: a case of a members-only program is listed only to its
+staff. Merges are followed: a follow-up of a record merged into another shows the record kept, and a neighbor's
+timeline gathers the calls and follow-ups of every record merged into it.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
+from heart.auth.need_to_know import follow_ups_visible_to
 from heart.calls.models import Call
 from heart.encounters.models import Encounter
-from heart.errors import NotFound
 from heart.navigation.followups.models import (
     OPEN_STATUSES,
     ContactAttempt,
@@ -27,6 +29,7 @@ from heart.navigation.followups.models import (
     FollowUpStatus,
     Referral,
 )
+from heart.navigation.followups.service import get_follow_up
 from heart.neighbors import service as neighbors
 from heart.neighbors.models import Consent, Neighbor, NeighborLink
 from heart.programs.models import Program
@@ -39,9 +42,10 @@ class Item:
     """One follow-up as a list shows it."""
 
     follow_up: FollowUp
-    neighbor: Neighbor
-    call: Call
-    program: str  # the code of the program whose encounter opened it
+    neighbor: Neighbor  # the record kept (the follow-up's own record, or the one it was merged into)
+    call: Call | None  # the call whose encounter opened it (None: a case opened from a referral or a petition)
+    program: str  # the code of the program whose encounter opened it ("" for a case opened without one)
+    case_program: str = ""  # the code of the follow-up's own program (CN, OSC, IVC…)
     needs: list[str] = field(default_factory=list)
     attempts: int = 0
     last_attempt: ContactAttempt | None = None
@@ -73,8 +77,8 @@ class Queue:
 @dataclass
 class Detail:
     item: Item
-    encounter: Encounter
-    consent: Consent
+    encounter: Encounter | None
+    consent: Consent | None
     attempts: list[ContactAttempt]
     notes: list[FollowUpNote]
     referrals: list[Referral]
@@ -85,6 +89,7 @@ class Timeline:
     """A neighbor's record with everything that happened around them, oldest first."""
 
     neighbor: Neighbor
+    merged: list[Neighbor]  # the records merged into this one
     consents: list[Consent]
     calls: list[tuple[NeighborLink, Call, Encounter | None]]
     follow_ups: list[Item]
@@ -92,13 +97,18 @@ class Timeline:
     entries: list[tuple[datetime, str, str, str | None]]  # (when, kind, words, link)
 
 
-def build_queue(*, session: Session, reader: User, now: datetime, purpose: str = "follow-up queue") -> Queue:
+def build_queue(*, session: Session, reader: User, now: datetime, purpose: str = "follow-up queue",
+                program: str | None = None) -> Queue:
     """Open follow-ups (awaiting first contact by due time, overdue first; then those in contact, least recently
-    opened first) and those closed in the last week; every neighbor shown is logged as read."""
-    open_rows = list(session.scalars(select(FollowUp).where(FollowUp.status.in_(OPEN_STATUSES))
+    opened first) and those closed in the last week, of every program ``reader`` may see (or of ``program``); every
+    neighbor shown is logged as read."""
+    visible = follow_ups_visible_to(reader)
+    if program:
+        visible = visible & FollowUp.program_id.in_(select(Program.id).where(Program.code == program))
+    open_rows = list(session.scalars(select(FollowUp).where(FollowUp.status.in_(OPEN_STATUSES), visible)
                                      .order_by(FollowUp.due_at, FollowUp.id)))
     closed_rows = list(session.scalars(select(FollowUp).where(FollowUp.status == FollowUpStatus.CLOSED,
-                                                              FollowUp.closed_at >= now - RECENTLY_CLOSED)
+                                                              FollowUp.closed_at >= now - RECENTLY_CLOSED, visible)
                                        .order_by(FollowUp.closed_at.desc(), FollowUp.id.desc()).limit(100)))
     items = _items(session, open_rows + closed_rows)
     neighbors.log_reads(session=session, neighbor_ids=[item.neighbor.id for item in items], reader=reader,
@@ -109,10 +119,8 @@ def build_queue(*, session: Session, reader: User, now: datetime, purpose: str =
 
 
 def list_item(*, session: Session, follow_up_id: int, reader: User, now: datetime, purpose: str) -> Item:
-    """One follow-up as a list shows it; its neighbor is logged as read."""
-    follow_up = session.get(FollowUp, follow_up_id)
-    if follow_up is None:
-        raise NotFound("follow-up", follow_up_id, field="follow_up_id")
+    """One follow-up as a list shows it (need to know applies); its neighbor is logged as read."""
+    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id, reader=reader)
     item = _items(session, [follow_up])[0]
     neighbors.log_reads(session=session, neighbor_ids=[item.neighbor.id], reader=reader, purpose=purpose, at=now)
     return item
@@ -124,8 +132,8 @@ def follow_up_detail(*, session: Session, follow_up_id: int, reader: User, now: 
     item = list_item(session=session, follow_up_id=follow_up_id, reader=reader, now=now, purpose=purpose)
     follow_up = item.follow_up
     return Detail(
-        item=item, encounter=session.get_one(Encounter, follow_up.encounter_id),
-        consent=session.get_one(Consent, follow_up.consent_id),
+        item=item, encounter=session.get(Encounter, follow_up.encounter_id) if follow_up.encounter_id else None,
+        consent=session.get(Consent, follow_up.consent_id) if follow_up.consent_id else None,
         attempts=list(session.scalars(select(ContactAttempt).where(ContactAttempt.follow_up_id == follow_up.id)
                                       .order_by(ContactAttempt.at, ContactAttempt.id))),
         notes=list(session.scalars(select(FollowUpNote).where(FollowUpNote.follow_up_id == follow_up.id)
@@ -141,16 +149,29 @@ def neighbor_timeline(*, session: Session, neighbor_id: int, reader: User, now: 
     referrals and consents as one timeline."""
     neighbor = neighbors.read_neighbor(session=session, neighbor_id=neighbor_id, reader=reader, purpose=purpose,
                                        at=now)
-    links = neighbors.calls_of(session=session, neighbor_id=neighbor.id)
+    merged = neighbors.merged_into(session=session, neighbor_id=neighbor.id, reader=reader)
+    records = [neighbor.id, *(record.id for record in merged)]
+    neighbors.log_reads(session=session, neighbor_ids=records[1:], reader=reader, purpose=purpose, at=now)
+    links = neighbors.calls_of(session=session, neighbor_ids=records)
     call_ids = [link.call_id for link in links]
     calls = {call.id: call for call in session.scalars(select(Call).where(Call.id.in_(call_ids)))}
     encounter_ids = [link.encounter_id for link in links if link.encounter_id]
     encounters = {e.id: e for e in session.scalars(select(Encounter).where(Encounter.id.in_(encounter_ids)))}
-    rows = list(session.scalars(select(FollowUp).where(FollowUp.neighbor_id == neighbor.id).order_by(FollowUp.id)))
+    rows = list(session.scalars(select(FollowUp).where(FollowUp.neighbor_id.in_(records),
+                                                       follow_ups_visible_to(reader)).order_by(FollowUp.id)))
     items = _items(session, rows, neighbor)
     referrals = list(session.scalars(select(Referral).where(Referral.follow_up_id.in_([r.id for r in rows]))
                                      .order_by(Referral.made_at, Referral.id)))
-    consents = neighbors.consents_of(session=session, neighbor_id=neighbor.id)
+    consents = [consent for ident in records for consent in neighbors.consents_of(session=session, neighbor_id=ident)]
+    entries = _entries(links, calls, encounters, items, referrals, consents)
+    return Timeline(neighbor=neighbor, merged=merged, consents=consents,
+                    calls=[(link, calls[link.call_id], encounters.get(link.encounter_id or 0)) for link in links],
+                    follow_ups=items, referrals=referrals, entries=entries)
+
+
+def _entries(links: list[NeighborLink], calls: dict[int, Call], encounters: dict[int, Encounter], items: list[Item],
+             referrals: list[Referral], consents: list[Consent]) -> list[tuple[datetime, str, str, str | None]]:
+    """The timeline's lines, oldest first: (when, kind, words, link)."""
     entries: list[tuple[datetime, str, str, str | None]] = []
     for link in links:
         call = calls[link.call_id]
@@ -161,11 +182,12 @@ def neighbor_timeline(*, session: Session, neighbor_id: int, reader: User, now: 
             entries.append((encounter.created_at, "encounter", f"Encounter on call {call.external_id or call.id}",
                             f"/calls/{call.id}"))
     for item in items:
-        entries.append((item.follow_up.opened_at, "follow-up", f"Follow-up {item.follow_up.id} opened",
-                        f"/follow-ups/{item.follow_up.id}"))
+        kind = "follow-up" if item.case_program in ("", "CN") or item.call is not None else "case"
+        entries.append((item.follow_up.opened_at, kind, f"{item.case_program or 'Follow-up'} {kind} "
+                        f"{item.follow_up.id} opened", f"/follow-ups/{item.follow_up.id}"))
         if item.follow_up.closed_at is not None:
-            entries.append((item.follow_up.closed_at, "follow-up", f"Follow-up {item.follow_up.id} closed",
-                            f"/follow-ups/{item.follow_up.id}"))
+            entries.append((item.follow_up.closed_at, kind, f"{item.case_program or 'Follow-up'} {kind} "
+                            f"{item.follow_up.id} closed", f"/follow-ups/{item.follow_up.id}"))
     for referral in referrals:
         for status in ("made", "accepted", "completed", "declined", "no_response"):
             at = getattr(referral, f"{status}_at")
@@ -178,23 +200,24 @@ def neighbor_timeline(*, session: Session, neighbor_id: int, reader: User, now: 
             entries.append((consent.withdrawn_at, "consent",
                             f"Consent withdrawn ({consent.purpose.replace('_', ' ')})", None))
     entries.sort(key=lambda entry: entry[0])
-    return Timeline(neighbor=neighbor, consents=consents,
-                    calls=[(link, calls[link.call_id], encounters.get(link.encounter_id or 0)) for link in links],
-                    follow_ups=items, referrals=referrals, entries=entries)
+    return entries
 
 
 def _items(session: Session, rows: list[FollowUp], neighbor: Neighbor | None = None) -> list[Item]:
-    """List items for ``rows`` in their order: a fixed number of queries, however many rows."""
+    """List items for ``rows`` in their order, each with the record kept for its neighbor (``neighbor`` when given):
+    a fixed number of queries, however many rows."""
     if not rows:
         return []
     ids = [row.id for row in rows]
-    people = {neighbor.id: neighbor} if neighbor is not None else {
-        n.id: n for n in session.scalars(select(Neighbor).where(Neighbor.id.in_({r.neighbor_id for r in rows})))}
+    kept = _kept_records(session, {r.neighbor_id for r in rows}, neighbor)
     encounters: dict[int, int] = {ident: call for ident, call in session.execute(
-        select(Encounter.id, Encounter.call_id).where(Encounter.id.in_({r.encounter_id for r in rows})))}
+        select(Encounter.id, Encounter.call_id).where(Encounter.id.in_({r.encounter_id for r in rows
+                                                                        if r.encounter_id})))}
     programs: dict[int, str] = {ident: code for ident, code in session.execute(
         select(Encounter.id, Program.code).join(Program, Program.id == Encounter.program_id)
         .where(Encounter.id.in_(list(encounters))))}
+    case_programs: dict[int, str] = {ident: code for ident, code in session.execute(
+        select(Program.id, Program.code).where(Program.id.in_({r.program_id for r in rows if r.program_id})))}
     calls = {c.id: c for c in session.scalars(select(Call).where(Call.id.in_(set(encounters.values()))))}
     needs: dict[int, list[str]] = defaultdict(list)
     for follow_up_id, need in session.execute(select(FollowUpNeed.follow_up_id, FollowUpNeed.need)
@@ -207,6 +230,19 @@ def _items(session: Session, rows: list[FollowUp], neighbor: Neighbor | None = N
     latest_ids = select(func.max(ContactAttempt.id)).where(ContactAttempt.follow_up_id.in_(ids)).group_by(
         ContactAttempt.follow_up_id)
     last = {a.follow_up_id: a for a in session.scalars(select(ContactAttempt).where(ContactAttempt.id.in_(latest_ids)))}
-    return [Item(follow_up=row, neighbor=people[row.neighbor_id], call=calls[encounters[row.encounter_id]],
-                 program=programs.get(row.encounter_id, ""), needs=needs[row.id], attempts=int(counts.get(row.id, 0)),
-                 last_attempt=last.get(row.id)) for row in rows]
+    return [Item(follow_up=row, neighbor=kept[row.neighbor_id],
+                 call=calls[encounters[row.encounter_id]] if row.encounter_id else None,
+                 program=programs.get(row.encounter_id or 0, ""),
+                 case_program=case_programs.get(row.program_id or 0, ""),
+                 needs=needs[row.id], attempts=int(counts.get(row.id, 0)), last_attempt=last.get(row.id))
+            for row in rows]
+
+
+def _kept_records(session: Session, neighbor_ids: set[int], neighbor: Neighbor | None) -> dict[int, Neighbor]:
+    """For each record id: the record kept for it (itself, or the record it was merged into)."""
+    records = {n.id: n for n in session.scalars(select(Neighbor).where(Neighbor.id.in_(neighbor_ids)))}
+    kept_ids = {record.kept_id for record in records.values()} - set(records)
+    records.update({n.id: n for n in session.scalars(select(Neighbor).where(Neighbor.id.in_(kept_ids)))})
+    if neighbor is not None:
+        records[neighbor.id] = neighbor
+    return {ident: records[records[ident].kept_id] for ident in neighbor_ids}

@@ -2,6 +2,12 @@
 follow-up is due in, the attempts before "unreachable", when a supervisor is alerted, and the vocabularies of
 consent purposes, contact methods, attempt results and closing outcomes. Code holds the mechanisms; every hour
 and word a program manager might change is here. The needs vocabulary is the city's ``needs.yaml``.
+
+Other case programs run on the same machinery (``case_programs``: the Office of Survivor Care, the Involuntary
+Commitment unit…): each names only what differs from Care Navigation's section — how a case begins (an encounter,
+a referral, a petition) and from whom, whether it stands on the neighbor's consent, its hours, methods (a method may
+need a crew role of the program: a first examination by a certified examiner), results and outcomes (an outcome
+may require a facility from the program's list, or a written plan).
 """
 
 from __future__ import annotations
@@ -9,13 +15,14 @@ from __future__ import annotations
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from heart.config import Settings, get_settings
+from heart.errors import InvalidInput
 from heart.navigation.resources.needs import NeedsMap, city_needs
-from heart.yamlfile import read_yaml
+from heart.yamlfile import LocatedYaml, read_yaml
 
 SECTION = "care_navigation"
 FOLLOW_UP = "follow_up"
@@ -23,6 +30,8 @@ FOLLOW_UP = "follow_up"
 SHARE = "share_with_provider"
 """The consent purpose a referral needs: sharing the neighbor's details with the service's organization."""
 CloseRule = Literal["reached", "unreachable", "consent_withdrawn"]
+Requirement = Literal["facility", "plan"]
+OpenedFrom = Literal["encounter", "referral", "petition"]
 
 
 class Term(BaseModel):
@@ -30,12 +39,20 @@ class Term(BaseModel):
     label: str = Field(min_length=1, max_length=80)
 
 
+Shareable = Literal["name", "date_of_birth", "phone", "language", "address", "pronouns", "contact_times"]
+"""The neighbor record's fields a consent to share may name (what a provider may be sent)."""
+
+
 class Purpose(Term):
     provider: bool = False
+    shares: list[Shareable] = Field(default_factory=list,
+                                    description="the record's fields this consent lets HEART send the provider")
 
 
 class Method(Term):
     needs_phone: bool = False
+    by_role: str | None = Field(default=None, max_length=64,
+                                description="only a member of the program with this crew role records it")
 
 
 class AttemptResult(Term):
@@ -44,6 +61,7 @@ class AttemptResult(Term):
 
 class Outcome(Term):
     when: CloseRule
+    requires: Requirement | None = None  # a facility from the program's list, or a written plan
 
 
 class CareNavigation(BaseModel):
@@ -58,6 +76,12 @@ class CareNavigation(BaseModel):
     contact_methods: dict[str, Method] = Field(min_length=1)
     attempt_results: dict[str, AttemptResult] = Field(min_length=1)
     outcomes: dict[str, Outcome] = Field(min_length=1)
+    # How a case of this program begins: a consented encounter's handoff (Care Navigation), or a case opened from
+    # a referral or a petition, from one of ``intake_sources``.
+    opened_from: OpenedFrom = "encounter"
+    consent_needed: bool = True  # False: the case stands on something else (a petition and a custody order)
+    intake_sources: dict[str, Term] = Field(default_factory=dict)
+    facilities: dict[str, Term] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _mechanisms_have_words(self) -> CareNavigation:
@@ -69,23 +93,115 @@ class CareNavigation(BaseModel):
                              "needs)")
         if not any(result.reached for result in self.attempt_results.values()):
             raise ValueError("attempt_results: at least one result must be `reached: true`")
-        for rule in ("reached", "unreachable", "consent_withdrawn"):
+        rules = ("reached", "unreachable", "consent_withdrawn") if self.consent_needed else ("reached", "unreachable")
+        for rule in rules:
             if not any(outcome.when == rule for outcome in self.outcomes.values()):
                 raise ValueError(f"outcomes: one outcome must close `when: {rule}`")
+        if self.opened_from != "encounter" and not self.intake_sources:
+            raise ValueError(f"a program whose cases are opened from a {self.opened_from} lists its intake_sources")
+        if any(outcome.requires == "facility" for outcome in self.outcomes.values()) and not self.facilities:
+            raise ValueError("an outcome requires a facility: list the program's facilities")
+        return self
+
+
+class PublishedFigures(BaseModel):
+    """Figures a program published, shown beside the report's own (the same rows)."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(min_length=1, max_length=120)
+    top_shares: dict[float, float] = Field(default_factory=dict, description="share of neighbors → of responses")
+    seen: dict[int, int] = Field(default_factory=dict, description="N → neighbors seen N+ times")
+
+
+class FamiliarNeighbors(BaseModel):
+    """The ``familiar_neighbors`` section: linking a person's records, flags for neighbors served often, the report."""
+
+    model_config = ConfigDict(extra="forbid")
+    window_days: int = Field(ge=7, le=3 * 366, description="responses are counted over this many days")
+    flag_at: list[int] = Field(min_length=1, max_length=10, description="responses in the window that raise a "
+                                                                         "flag, one level each (5, 10, 20)")
+    report_counts: list[int] = Field(min_length=1, max_length=10, description="the report's 'seen N+ times' rows")
+    top_shares: list[float] = Field(min_length=1, max_length=10, description="the report's 'top share of "
+                                                                             "neighbors' rows (0.005 is 0.5%)")
+    flag_expires_after_days: int = Field(ge=1, le=3 * 366, description="a reviewed flag lasts this long unless "
+                                                                       "the reviewer sets an earlier date")
+    link_threshold: float = Field(gt=0, lt=1, description="pairs at or above this match probability are proposed")
+    merge_without_review: float | None = Field(default=None, gt=0, le=1, description="pairs at or above this are "
+                                               "merged by the linkage run (a reviewer may split them); none: all "
+                                               "wait for a reviewer")
+
+    compare_with: PublishedFigures | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> FamiliarNeighbors:
+        for name in ("flag_at", "report_counts"):
+            values = getattr(self, name)
+            if values != sorted(set(values)) or values[0] < 2:
+                raise ValueError(f"{name}: counts of 2 or more, each once, smallest first")
+        if any(not 0 < share < 1 for share in self.top_shares):
+            raise ValueError("top_shares: fractions between 0 and 1 (0.005 is 0.5%)")
+        if self.merge_without_review is not None and self.merge_without_review < self.link_threshold:
+            raise ValueError("merge_without_review must be at least link_threshold")
         return self
 
 
 class CareFile(BaseModel):
     model_config = ConfigDict(extra="allow")  # other sections of a city's file are someone else's
     care_navigation: CareNavigation
+    # Other case programs by code: only what differs from care_navigation (checked as a whole after merging).
+    case_programs: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    familiar_neighbors: FamiliarNeighbors | None = None
 
 
 class CareRules:
-    """The care-navigation rules in force, with the needs vocabulary they record."""
+    """The care-navigation rules in force, with the needs vocabulary they record; ``of(code)`` gives another case
+    program's rules (the same mechanisms with its own hours and words)."""
 
-    def __init__(self, config: CareNavigation, resources_dir: Path) -> None:
+    def __init__(self, config: CareNavigation, resources_dir: Path,
+                 programs: dict[str, CareNavigation] | None = None,
+                 familiar_neighbors: FamiliarNeighbors | None = None) -> None:
         self.config = config
         self.resources_dir = resources_dir
+        self.programs = programs or {config.program: config}
+        self.familiar_neighbors = familiar_neighbors
+
+    @property
+    def familiar(self) -> FamiliarNeighbors:
+        """The familiar-neighbor rules; refused when the city's file has none."""
+        if self.familiar_neighbors is None:
+            raise InvalidInput("the city's care_navigation file has no familiar_neighbors section",
+                               field="familiar_neighbors")
+        return self.familiar_neighbors
+
+    def of(self, program: str | None) -> CareRules:
+        """The rules of case program ``program`` (Care Navigation's for an unknown or missing one)."""
+        config = self.programs.get(program or "", self.config)
+        return self if config is self.config else CareRules(config, self.resources_dir, self.programs,
+                                                            self.familiar_neighbors)
+
+    def case_programs(self) -> dict[str, CareNavigation]:
+        """The programs whose cases a person opens (from a referral or a petition), by code."""
+        return {code: config for code, config in self.programs.items() if config.opened_from != "encounter"}
+
+    def outcome_requires(self, outcome: str) -> Requirement | None:
+        found = self.config.outcomes.get(outcome)
+        return found.requires if found else None
+
+    def outcome_detail(self, outcome: str, *, facility: str | None, plan: str | None) -> dict[str, str | None]:
+        """The columns an outcome's requirement fills, checked: a facility of the program's list, or the plan's
+        words; nothing for an outcome that requires neither."""
+        required = self.outcome_requires(outcome)
+        facilities = self.config.facilities
+        if required == "facility":
+            if not facility or facility not in facilities:
+                raise InvalidInput(f"{self.label('outcomes', outcome)}: choose the facility; the facilities are "
+                                   f"{', '.join(facilities)}", field="facility")
+            return {"outcome_facility": facility, "outcome_plan": None}
+        if required == "plan":
+            if not plan or not plan.strip():
+                raise InvalidInput(f"{self.label('outcomes', outcome)}: write the plan", field="plan")
+            return {"outcome_facility": None, "outcome_plan": plan.strip()}
+        return {"outcome_facility": None, "outcome_plan": None}
 
     @property
     def needs(self) -> NeedsMap:
@@ -130,11 +246,22 @@ def load_care_rules(path: Path, resources_dir: Path) -> CareRules:
     try:
         parsed = CareFile.model_validate(document.data or {})
     except ValidationError as error:
-        first = error.errors()[0]
-        location = tuple(first["loc"])
-        where = ".".join(str(part) for part in location) or SECTION
-        raise document.error(location, f"{where}: {first['msg']}") from None
-    return CareRules(parsed.care_navigation, resources_dir)
+        raise _located(document, error, ()) from None
+    programs = {parsed.care_navigation.program: parsed.care_navigation}
+    base = parsed.care_navigation.model_dump()
+    for code, changes in parsed.case_programs.items():
+        try:
+            programs[code] = CareNavigation.model_validate({**base, **changes, "program": code})
+        except ValidationError as error:
+            raise _located(document, error, ("case_programs", code)) from None
+    return CareRules(parsed.care_navigation, resources_dir, programs, parsed.familiar_neighbors)
+
+
+def _located(document: LocatedYaml, error: ValidationError, prefix: tuple[str | int, ...]) -> Exception:
+    first = error.errors()[0]
+    location = prefix + tuple(first["loc"])
+    where = ".".join(str(part) for part in location) or SECTION
+    return document.error(location, f"{where}: {first['msg']}")
 
 
 def care_rules(settings: Settings | None = None) -> CareRules:

@@ -71,6 +71,29 @@ class ReferralMove(Input):
 class FollowUpClose(Input):
     outcome: str = Field(min_length=1, max_length=32)
     at: AwareDatetime | None = None
+    facility: str | None = Field(default=None, max_length=64,
+                                 description="for an outcome that requires one: a facility of the program's list")
+    plan: str | None = Field(default=None, max_length=20000,
+                             description="for an outcome that requires one: the plan, in words (kept in the record)")
+
+
+class CaseOpen(Input):
+    """A case of a program whose cases begin from a referral or a petition (never from a 911 call)."""
+
+    intake: str = Field(min_length=1, max_length=32, description="where it came from: one of the program's intake "
+                                                                 "sources")
+    reference: str | None = Field(default=None, max_length=256, description="who referred, their reference (a "
+                                  "petition or custody-order number); kept in the case, never in events")
+    neighbor: Handoff = Field(description="who the case is for, how to reach them, and a first note")
+    needs: list[str] = Field(default_factory=list, max_length=20)
+    consent_to_follow_up: bool = Field(default=False, description="the person agreed to be contacted (required by a "
+                                                                   "program whose cases stand on consent)")
+    client_token: str = Token
+
+    @field_validator("reference", mode="before")
+    @classmethod
+    def _trim_reference(cls, value: object) -> object:
+        return value.strip() or None if isinstance(value, str) else value
 
 
 class AttemptPublic(BaseModel):
@@ -125,14 +148,18 @@ class FollowUpPublic(BaseModel):
     status: str
     neighbor_id: int
     neighbor_name: str
-    encounter_id: int
-    call_id: int
+    program: str = Field(description="the case program (CN, or a pilot's code)")
+    encounter_id: int | None = Field(description="the encounter whose handoff opened it (None: opened from a "
+                                                 "referral or a petition)")
+    call_id: int | None
+    intake: str | None = Field(default=None, description="a case opened from a referral or a petition: its source")
     opened_at: datetime
     due_at: datetime
     overdue: bool
     attempts: int
     needs: list[str]
     outcome: str | None
+    outcome_facility: str | None = None
     closed_at: datetime | None
     supervisor_alerted_at: datetime | None
     alert_acknowledged_at: datetime | None
@@ -140,6 +167,8 @@ class FollowUpPublic(BaseModel):
 
 class FollowUpDetail(FollowUpPublic):
     neighbor: NeighborPublic
+    intake_reference: str | None = None
+    outcome_plan: str | None = None
     contact_attempts: list[AttemptPublic]
     notes: list[NotePublic]
     referrals: list[ReferralPublic]

@@ -9,6 +9,11 @@
 
 Attempts, notes and referrals are appended (idempotent on the client's token); referrals move along their closed
 loop (``REFERRAL_STEPS``), each step with its time. Every change appends an event naming no personal value.
+
+Each case works by its own program's rules (``CareRules.of``): Care Navigation's, or another case program's
+(the Office of Survivor Care, the Involuntary Commitment unit). Every function that works on a case for a person
+(``by`` / ``reader``) first finds it through need to know: a case of a members-only program the person is not on
+the staff of does not exist for them.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
+from heart.auth.need_to_know import follow_ups_visible_to
 from heart.calls.service import MAX_CLOCK_SKEW
 from heart.encounters.models import Encounter
 from heart.errors import Conflict, InvalidInput, NotFound
@@ -38,6 +44,7 @@ from heart.navigation.followups.rules import FOLLOW_UP, SHARE, CareRules
 from heart.navigation.resources.models import Organization, Service
 from heart.neighbors.models import Consent, Neighbor
 from heart.neighbors.service import active_consent, give_consent
+from heart.programs.members import holds_role
 from heart.programs.models import Program
 
 Status = FollowUpStatus
@@ -73,21 +80,37 @@ def open_follow_up(*, session: Session, encounter: Encounter, neighbor: Neighbor
     return follow_up
 
 
-def get_follow_up(*, session: Session, follow_up_id: int, for_update: bool = False) -> FollowUp:
-    follow_up = session.get(FollowUp, follow_up_id, with_for_update=for_update, populate_existing=for_update)
+def get_follow_up(*, session: Session, follow_up_id: int, for_update: bool = False,
+                  reader: User | None = None) -> FollowUp:
+    """A follow-up by id; with ``reader``, only one they may see (need to know), else it does not exist."""
+    query = select(FollowUp).where(FollowUp.id == follow_up_id)
+    if reader is not None:
+        query = query.where(follow_ups_visible_to(reader))
+    if for_update:
+        query = query.with_for_update()
+    follow_up = session.scalar(query.execution_options(populate_existing=for_update))
     if follow_up is None:
         raise NotFound("follow-up", follow_up_id, field="follow_up_id")
     return follow_up
 
 
+def rules_of(*, session: Session, follow_up: FollowUp, rules: CareRules) -> CareRules:
+    """The rules of the follow-up's program."""
+    code = session.scalar(select(Program.code).where(Program.id == follow_up.program_id)) if follow_up.program_id \
+        else None
+    return rules.of(code)
+
+
 def record_attempt(*, session: Session, follow_up_id: int, method: str, result: str, at: datetime, now: datetime,
                    by: User, client_token: str, rules: CareRules) -> ContactAttempt:
-    """One attempt to reach the neighbor; one that reaches them moves the follow-up to "in contact"."""
-    follow_up = _open(session, follow_up_id)
+    """One attempt to reach the neighbor; one that reaches them moves the follow-up to "in contact". A method that
+    needs a crew role (a first examination) is recorded only by a member of the program holding it."""
+    follow_up = _open(session, follow_up_id, by)
     existing = session.scalar(select(ContactAttempt).where(ContactAttempt.follow_up_id == follow_up.id,
                                                            ContactAttempt.client_token == client_token))
     if existing is not None:
         return existing
+    rules = rules_of(session=session, follow_up=follow_up, rules=rules)
     config = rules.config
     if method not in config.contact_methods:
         raise InvalidInput(f"unknown contact method; the methods are {', '.join(config.contact_methods)}",
@@ -99,6 +122,10 @@ def record_attempt(*, session: Session, follow_up_id: int, method: str, result: 
         if not phone:
             raise InvalidInput(f"the neighbor's record has no phone number; add one before recording a "
                                f"{config.contact_methods[method].label.lower()}", field="method")
+    role = config.contact_methods[method].by_role
+    if role is not None and not holds_role(session=session, user=by, program_id=follow_up.program_id, role=role):
+        raise Conflict(f"{config.contact_methods[method].label} is recorded by a {role} of the program; you are not "
+                       "one on its staff")
     _check_time(at, now, follow_up)
     attempt = ContactAttempt(follow_up_id=follow_up.id, at=at, method=method, result=result,
                              reached=rules.reached(result), by_id=by.id, recorded_at=now, client_token=client_token)
@@ -113,9 +140,10 @@ def record_attempt(*, session: Session, follow_up_id: int, method: str, result: 
 
 
 def add_note(*, session: Session, follow_up_id: int, text: str, at: datetime, actor_id: int | None,
-             client_token: str) -> FollowUpNote:
-    """Append a note (also after closing); the same client token twice writes it once."""
-    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
+             client_token: str, reader: User | None = None) -> FollowUpNote:
+    """Append a note (also after closing); the same client token twice writes it once. ``reader``: the person
+    writing it (need to know applies); None only inside a flow that opened the follow-up."""
+    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id, reader=reader)
     existing = session.scalar(select(FollowUpNote).where(FollowUpNote.follow_up_id == follow_up.id,
                                                          FollowUpNote.client_token == client_token))
     if existing is not None:
@@ -133,8 +161,9 @@ def add_note(*, session: Session, follow_up_id: int, text: str, at: datetime, ac
 
 
 def strike_note(*, session: Session, follow_up_id: int, note_id: int, reason: str, at: datetime,
-                actor_id: int | None) -> FollowUpNote:
+                actor_id: int | None, reader: User | None = None) -> FollowUpNote:
     """Strike a note: it stays, marked, with who and why."""
+    get_follow_up(session=session, follow_up_id=follow_up_id, reader=reader)
     note = session.get(FollowUpNote, note_id, with_for_update=True, populate_existing=True)
     if note is None or note.follow_up_id != follow_up_id:
         raise NotFound("note", note_id, field="note_id")
@@ -149,9 +178,9 @@ def strike_note(*, session: Session, follow_up_id: int, note_id: int, reason: st
 
 
 def add_need(*, session: Session, follow_up_id: int, need: str, at: datetime, actor_id: int | None,
-             rules: CareRules) -> FollowUpNeed:
+             rules: CareRules, reader: User | None = None) -> FollowUpNeed:
     """Record a need the navigator found (a need of the city's vocabulary, or another name for one)."""
-    follow_up = _open(session, follow_up_id)
+    follow_up = _open(session, follow_up_id, reader)
     return _note_need(session, follow_up, _need(rules, need), "navigator", at, actor_id)
 
 
@@ -163,7 +192,7 @@ def make_referral(*, session: Session, follow_up_id: int, need: str, service_id:
     Only once the neighbor was reached, and only to an active service; sharing their details with the service's
     organization needs their consent — given now (``consent_to_share``) or earlier, and still in force.
     """
-    follow_up = _open(session, follow_up_id)
+    follow_up = _open(session, follow_up_id, by)
     existing = session.scalar(select(Referral).where(Referral.follow_up_id == follow_up.id,
                                                      Referral.client_token == client_token))
     if existing is not None:
@@ -210,6 +239,10 @@ def move_referral(*, session: Session, referral_id: int, status: ReferralStatus,
     referral = session.get(Referral, referral_id, populate_existing=True)
     if referral is None:
         raise NotFound("referral", referral_id, field="referral_id")
+    try:
+        get_follow_up(session=session, follow_up_id=referral.follow_up_id, reader=by)
+    except NotFound:
+        raise NotFound("referral", referral_id, field="referral_id") from None
     if referral.status == status:
         return referral
     allowed = REFERRAL_STEPS[referral.status]
@@ -233,9 +266,11 @@ def move_referral(*, session: Session, referral_id: int, status: ReferralStatus,
 
 
 def close_follow_up(*, session: Session, follow_up_id: int, outcome: str, at: datetime, now: datetime, by: User,
-                    rules: CareRules) -> FollowUp:
-    """Close with an outcome the city allows where the follow-up stands (see the module's rules)."""
-    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id, for_update=True)
+                    rules: CareRules, facility: str | None = None, plan: str | None = None) -> FollowUp:
+    """Close with an outcome the city allows where the follow-up stands (see the module's rules); an outcome that
+    requires a facility names one of the program's, one that requires a plan carries its words."""
+    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id, for_update=True, reader=by)
+    rules = rules_of(session=session, follow_up=follow_up, rules=rules)
     config = rules.config
     if outcome not in config.outcomes:
         raise InvalidInput(f"unknown outcome; the outcomes are {', '.join(config.outcomes)}", field="outcome")
@@ -258,8 +293,9 @@ def close_follow_up(*, session: Session, follow_up_id: int, outcome: str, at: da
         if made < rules.attempts_before_unreachable:
             raise Conflict(f"follow-up {follow_up.id} has {made} contact attempt{'s' if made != 1 else ''}; it can "
                            f"close as unreachable after {rules.attempts_before_unreachable}")
+    detail = rules.outcome_detail(outcome, facility=facility, plan=plan)
     _check_time(at, now, follow_up)
-    _close(session, follow_up, outcome, at, by.id)
+    _close(session, follow_up, outcome, at, by.id, detail)
     return follow_up
 
 
@@ -268,11 +304,11 @@ def close_for_withdrawn_consent(*, session: Session, consent: Consent, at: datet
     """The neighbor withdrew the consent these follow-ups stand on: each open one closes with that outcome."""
     if consent.active:
         raise Conflict(f"consent {consent.id} is still in force")
-    outcome = rules.outcome_for("consent_withdrawn")
     closed = []
     for follow_up in session.scalars(select(FollowUp).where(FollowUp.consent_id == consent.id,
                                                             FollowUp.status.in_(OPEN_STATUSES))
                                      .with_for_update()):
+        outcome = rules_of(session=session, follow_up=follow_up, rules=rules).outcome_for("consent_withdrawn")
         _close(session, follow_up, outcome, at, actor_id)
         closed.append(follow_up)
     return closed
@@ -280,7 +316,7 @@ def close_for_withdrawn_consent(*, session: Session, consent: Consent, at: datet
 
 def acknowledge_alert(*, session: Session, follow_up_id: int, by: User, now: datetime) -> FollowUp:
     """A supervisor has seen the alert for an untouched follow-up; acknowledging twice changes nothing."""
-    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id)
+    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id, reader=by)
     if follow_up.supervisor_alerted_at is None:
         raise Conflict(f"follow-up {follow_up.id} has raised no alert")
     done = session.execute(update(FollowUp).where(FollowUp.id == follow_up.id,
@@ -329,8 +365,8 @@ def attempts_made(*, session: Session, follow_up_id: int) -> int:
                               .where(ContactAttempt.follow_up_id == follow_up_id)) or 0)
 
 
-def _open(session: Session, follow_up_id: int) -> FollowUp:
-    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id, for_update=True)
+def _open(session: Session, follow_up_id: int, reader: User | None) -> FollowUp:
+    follow_up = get_follow_up(session=session, follow_up_id=follow_up_id, for_update=True, reader=reader)
     if follow_up.status == Status.CLOSED:
         raise FollowUpClosed(f"follow-up {follow_up.id} is closed; add a note, or open a new one from a new "
                              "encounter")
@@ -348,16 +384,19 @@ def _move(session: Session, follow_up: FollowUp, before: Status, after: Status, 
                      after={"status": after.value})
 
 
-def _close(session: Session, follow_up: FollowUp, outcome: str, at: datetime, actor_id: int | None) -> None:
+def _close(session: Session, follow_up: FollowUp, outcome: str, at: datetime, actor_id: int | None,
+           detail: dict[str, str | None] | None = None) -> None:
     before = follow_up.status
     closed = session.execute(update(FollowUp).where(FollowUp.id == follow_up.id, FollowUp.status == before)
-                             .values(status=Status.CLOSED, outcome=outcome, closed_at=at, closed_by_id=actor_id)
-                             ).rowcount  # type: ignore[attr-defined]
+                             .values(status=Status.CLOSED, outcome=outcome, closed_at=at, closed_by_id=actor_id,
+                                     **(detail or {}))).rowcount  # type: ignore[attr-defined]
     if closed != 1:
         raise Conflict(f"follow-up {follow_up.id} changed meanwhile; reload and try again")
     session.refresh(follow_up)
+    facility = (detail or {}).get("outcome_facility")
     record_event(session=session, kind="follow_up.closed", subject_type="follow_up", subject_id=follow_up.id, at=at,
-                 actor_id=actor_id, before={"status": before.value}, after={"status": "closed", "outcome": outcome})
+                 actor_id=actor_id, before={"status": before.value},
+                 after={"status": "closed", "outcome": outcome, **({"facility": facility} if facility else {})})
 
 
 def _note_need(session: Session, follow_up: FollowUp, need: str, source: str, at: datetime,

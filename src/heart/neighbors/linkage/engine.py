@@ -5,6 +5,8 @@
     result.clusters        # record_id → neighbor_key (the smallest record id of its cluster)
     result.explain("r1", "r7")   # what each comparison contributed (Splink's waterfall data)
 
+    link_records(records, explain=True).pairs["contributions"]   # the same for every pair kept, in one pass
+
 The backend is a parameter: DuckDB in process by default; Spark (``backend="spark"``, a ``spark`` session)
 for histories that outgrow one machine. The model's SQL is generated for the backend's dialect from
 ``model.py``; only the fitted numbers come from ``data/model.json``.
@@ -207,13 +209,20 @@ def link_records(
     spark: Any = None,
     model_path: Path | None = None,
     training: Training = "shipped",
+    explain: bool = False,
 ) -> LinkageResult:
-    """Link records into neighbors with the shipped model (or one re-estimated here), keeping reviewed decisions."""
+    """Link records into neighbors with the shipped model (or one re-estimated here), keeping reviewed decisions.
+
+    With ``explain``, every pair kept also carries its ``contributions``: the prior and, per comparison, the level
+    that held and its weight (term-frequency adjustment included), which add up to the pair's match weight — what
+    a reviewer reads, without scoring each pair again.
+    """
     if not 0 < threshold < 1 or not 0 < review_floor <= threshold:
         raise InvalidInput("need 0 < review_floor ≤ threshold < 1", field="threshold")
     prepared = prepare(records)
     db_api = _db_api(backend, spark)
     settings, version = model_settings(db_api.sql_dialect.sql_dialect_str, model_path=model_path)
+    settings["retain_intermediate_calculation_columns"] = explain
     linker = Linker(db_api.register(prepared, dataset_display_name="neighbor_records"), settings, log_level=None)
     prior = _estimate_prior(linker, len(prepared))
     _register_term_frequencies(linker, db_api, prepared, settings)
@@ -222,7 +231,7 @@ def link_records(
     elif training != "shipped":
         raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
     scored = linker.inference.predict(threshold_match_probability=review_floor, warning_mode="never")
-    pairs = _pairs_frame(scored)
+    pairs = _pairs_frame(scored, _contributions(linker, prior) if explain else None)
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
         scored, threshold_match_probability=threshold
     )
@@ -233,8 +242,29 @@ def link_records(
                          _linker=linker, _prepared=prepared)  # fmt: skip
 
 
-def _pairs_frame(scored: Any) -> pd.DataFrame:
-    frame = scored.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]]
+def _contributions(linker: Linker, prior: float) -> Any:
+    """A function of one scored row (with Splink's intermediate columns) → its contributions, Prior first."""
+    prior_weight = math.log2(prior / (1 - prior))
+    levels = {c.output_column_name: {lv.comparison_vector_value: str(lv.label_for_charts) for lv in c.comparison_levels}
+              for c in linker._settings_obj.comparisons}
+
+    def of(row: Any) -> list[dict[str, Any]]:
+        steps: list[dict[str, Any]] = [{"comparison": "Prior", "level": "chance two records are one person",
+                                        "weight": round(prior_weight, 4)}]
+        for name, labels in levels.items():
+            weight = float(getattr(row, f"mw_{name}")) + float(getattr(row, f"mw_tf_adj_{name}", 0.0) or 0.0)
+            steps.append({"comparison": name, "level": labels.get(int(getattr(row, f"gamma_{name}")), "?"),
+                          "weight": round(weight, 4)})
+        return steps
+
+    return of
+
+
+def _pairs_frame(scored: Any, contributions: Any = None) -> pd.DataFrame:
+    everything = scored.as_pandas_dataframe()
+    frame = everything[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]].copy()
+    if contributions is not None:
+        frame["contributions"] = [contributions(row) for row in everything.itertuples(index=False)]
     swap = frame["unique_id_l"] > frame["unique_id_r"]  # left id is always the smaller, so a pair has one spelling
     frame.loc[swap, ["unique_id_l", "unique_id_r"]] = frame.loc[swap, ["unique_id_r", "unique_id_l"]].to_numpy()
     frame = frame.sort_values("match_weight", ascending=False, kind="stable").reset_index(drop=True)

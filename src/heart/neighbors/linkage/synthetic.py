@@ -278,6 +278,15 @@ def _corrupt(rng: np.random.Generator, person: dict, errors: RecordErrors, spare
     return record
 
 
+def one_record(rng: np.random.Generator, person: dict, errors: RecordErrors | None = None) -> dict:
+    """One more record of ``person`` (a row of ``generate_people``), with the errors this draw gives it: as a
+    responder would write it at one more encounter (the demo's neighbors are made this way)."""
+    phone = _phones(rng, 1)[0]
+    address, postcode = _addresses(rng, 1)
+    return _corrupt(rng, person, errors or RecordErrors(), {"phone": phone, "address": address[0],
+                                                            "postcode": postcode[0]})
+
+
 def generate_records(
     n_records: int,
     *,
