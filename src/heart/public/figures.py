@@ -29,11 +29,12 @@ _kept: dict[tuple[str, int], tuple[float, PublicReport]] = {}
 
 
 def published_years(*, session: Session, today: date) -> list[int]:
-    """The whole years that have ended since the first call on record, newest first (none without calls)."""
-    first = session.scalar(select(func.min(Call.received_at)))
+    """The whole years that have ended, from the first call on record to the last, newest first (none without
+    calls)."""
+    first, last = session.execute(select(func.min(Call.received_at), func.max(Call.received_at))).one()
     if first is None:
         return []
-    return list(range(today.year - 1, first.year - 1, -1))
+    return list(range(min(today.year - 1, last.year), first.year - 1, -1))
 
 
 def report_for(*, settings: Settings, year: int, today: date,

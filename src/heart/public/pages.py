@@ -80,7 +80,7 @@ def faq(request: Request, db: SessionDep) -> HTMLResponse:
     backup = []
     for code, entry in (report.programs.items() if report else ()):
         group = entry.groups.get("responses")
-        if group is not None:
+        if group is not None and not group.total_hidden:
             backup.append((names.get(code, code), group.figures["pct_needed_pd_backup_for_team_safety"],
                            group.figures["responses"]))
     return _page(request, "public/faq.html", {

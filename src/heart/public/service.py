@@ -6,6 +6,7 @@ Each change appends an event holding the status alone — never a name, address 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import cast
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -86,7 +87,7 @@ def get_item(*, session: Session, kind: str, item_id: int) -> EngagementRequest 
     model = KINDS.get(kind)
     if model is None:
         raise NotFound("queue", kind, known=KINDS)
-    item: EngagementRequest | InterestSignup | None = session.get(model, item_id)
+    item = cast(EngagementRequest | InterestSignup | None, session.get(model, item_id))
     if item is None:
         raise NotFound("request" if kind == "event" else "sign-up", item_id)
     return item
