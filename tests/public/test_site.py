@@ -126,7 +126,7 @@ def test_the_faq_gives_the_live_share_of_police_backup_and_the_citys_answers(
     words = text_of(page.text)
     assert "(919) 560-4600" in words  # the city's own answer to "must I call 911?"
     assert "How can I visit the office?" in words and "101 City Hall Plaza" in words
-    backup = text_of(page.text.split('id="backup-share"')[1].split("</ul>")[0])
+    backup = text_of(page.text.split('id="backup-share">')[1].split("</ul>")[0])
     # 2024 is the latest year: 4 of CRT's 268 responses needed police backup, a count too small to show
     assert backup == "CRT, 268 responses: police backup for the team's safety in not shown (fewer than 11 behind it)"
 
