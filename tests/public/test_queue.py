@@ -126,3 +126,19 @@ def test_the_database_refuses_a_purged_row_that_keeps_a_contact_detail(sessions:
     with pytest.raises(IntegrityError), transaction(sessions) as session:
         session.add(InterestSignup(received_at=now, status_changed_at=now, status=RequestStatus.DONE, closed_at=now,
                                    purged_at=now, email="left@example.org", interests="events"))
+
+
+def test_contact_details_reach_no_log_line(
+    client: TestClient, signed_in: Callable[..., TestClient], caplog: pytest.LogCaptureFixture,
+) -> None:
+    import logging
+
+    with caplog.at_level(logging.DEBUG):
+        assert send(client, "/public/request-event", event()).status_code == 303
+        assert send(client, "/public/request-event", event(email="broken")).status_code == 422
+        staff = signed_in(Role.SUPERVISOR)
+        assert move(staff, "event", 1, "contacted") == 303
+        staff.get("/engagement")
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    for personal in (NAME, EMAIL, PLACE, "Theo", "broken"):
+        assert personal not in logged
