@@ -91,3 +91,39 @@ def test_a_resident_uses_the_keyboard_and_sends_a_request(page: Page, live_serve
     page.keyboard.type("rosa@example.org")
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", name="Thank you — we received it")).to_be_visible()
+
+
+def test_script_in_a_residents_request_runs_nowhere(
+    page: Page, live_server: LiveServer, make_user: Any, browser: Any,
+) -> None:
+    from heart.auth.models import Role
+    from tests.conftest import sign_in_page
+    from tests.e2e.planted import KINDS
+
+    dialogs: list[str] = []
+    payload = " ".join(kind.format(n=index + 1) for index, kind in enumerate(KINDS))
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    page.goto(live_server.url + "/public/request-event")
+    page.get_by_label("Date of the event").fill((date.today() + timedelta(days=9)).isoformat())
+    page.get_by_label("Where it is").fill(payload[:200])
+    page.get_by_label("Organization or group").fill(payload[:160])
+    page.get_by_label("Anything we should know").fill(payload)
+    page.get_by_label("Your name").fill(payload[:120])
+    page.get_by_label("E-mail").fill("planted@example.org")
+    page.get_by_role("button", name="Send the request").click()
+    expect(page.get_by_role("heading", name="Thank you — we received it")).to_be_visible()
+    page.goto(live_server.url + "/public/volunteer")
+    page.get_by_label("Translating or interpreting").check()
+    page.get_by_label("Your name").fill(payload[:120])
+    page.get_by_label("E-mail").fill("planted@example.org")
+    page.get_by_label("Anything you would like us to know").fill(payload)
+    page.get_by_role("button", name="Join the list").click()
+    expect(page.get_by_role("heading", name="Thank you — we received it")).to_be_visible()
+
+    supervisor = make_user(Role.SUPERVISOR)
+    sign_in_page(page, live_server.url, supervisor, "/engagement")
+    expect(page.locator("#event-queue")).to_contain_text("<script>alert(2)</script>")  # shown as text
+    expect(page.locator("#volunteer-queue")).to_contain_text("onerror=alert(1)")
+    page.get_by_role("button", name="Mark contacted").first.click()
+    expect(page.locator("#event-queue .status").first).to_have_text("contacted")
+    assert dialogs == []
