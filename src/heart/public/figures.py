@@ -25,6 +25,7 @@ from heart.metrics.public.schemas import PublicCell, PublicReport, PublicTable
 from heart.metrics.public.service import public_figures
 
 _lock = threading.Lock()
+_computing = threading.Lock()
 _kept: dict[tuple[str, int], tuple[float, PublicReport]] = {}
 
 
@@ -41,15 +42,22 @@ def report_for(*, settings: Settings, year: int, today: date,
                providers: Callable[[], list[g.Provider]] = list) -> PublicReport:
     """The year's public figures (suppression applied), from the cache while it is fresh."""
     key = (settings.database_url, year)
+    if (kept := _fresh(key, settings.public_cache_minutes)) is not None:
+        return kept
+    with _computing:  # a burst of first visitors waits for one computation instead of each repeating it
+        if (kept := _fresh(key, settings.public_cache_minutes)) is not None:
+            return kept
+        with open_database(settings.database_url) as source:
+            report = public_figures(source=source, year=year, today=today, providers=providers())
+        with _lock:
+            _kept[key] = (time.monotonic(), report)
+        return report
+
+
+def _fresh(key: tuple[str, int], minutes: float) -> PublicReport | None:
     with _lock:
         found = _kept.get(key)
-        if found and time.monotonic() - found[0] < settings.public_cache_minutes * 60:
-            return found[1]
-    with open_database(settings.database_url) as source:
-        report = public_figures(source=source, year=year, today=today, providers=providers())
-    with _lock:
-        _kept[key] = (time.monotonic(), report)
-    return report
+    return found[1] if found and time.monotonic() - found[0] < minutes * 60 else None
 
 
 def forget_reports() -> None:
