@@ -140,6 +140,7 @@ def _add_routes(app: FastAPI) -> None:
 def _start_live(app: FastAPI) -> None:
     """The realtime hub, the board's live feed, and the scheduled jobs each domain declares."""
     from heart.dispatch import scheduled as dispatch_scheduled
+    from heart.dispatch.crew_states import CrewStates
     from heart.dispatch.fragments import render_board
     from heart.navigation.followups import scheduled as follow_ups_scheduled
     from heart.neighbors.familiar import scheduled as familiar_scheduled
@@ -149,6 +150,7 @@ def _start_live(app: FastAPI) -> None:
     live.install(app, jobs=(*programs_scheduled.jobs(settings), *dispatch_scheduled.jobs(settings),
                             *follow_ups_scheduled.jobs(settings), *familiar_scheduled.jobs(settings)))
     app.state.board_feed = live.add_feed(app, partial(render_board, app.state.read_sessionmaker))
+    app.state.crew_states = CrewStates(app.state.read_sessionmaker)
 
 
 def _wants_html(request: Request) -> bool:

@@ -26,6 +26,7 @@ from heart.calls.models import Call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, WatchedSession, allow
 from heart.dispatch import alerts, service, timers
+from heart.dispatch.crew_states import CrewState, safety_banner_html
 from heart.dispatch.models import Response as Assignment
 from heart.dispatch.schemas import ClearResponse
 from heart.dispatch.taps import first_time, new_token
@@ -41,7 +42,7 @@ from heart.programs.models import Program, Unit
 from heart.realtime import sse
 from heart.realtime.feed import keep_alive_until_change
 from heart.realtime.lease import Lease
-from heart.templating import render, templates
+from heart.templating import render
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str | None, Form()]
@@ -123,8 +124,7 @@ def _panel(request: Request, db: Session, user: User, *, error: str | None = Non
 
 def safety_banner(session: Session, unit_id: int | None) -> str:
     """The crew's unacknowledged safety alerts, as the page shows them (empty when there are none)."""
-    found = alerts.crew_alerts(session=session, unit_id=unit_id) if unit_id is not None else []
-    return templates.env.get_template("responder/_safety.html").render(alerts=found)
+    return safety_banner_html(alerts.crew_alerts(session=session, unit_id=unit_id) if unit_id is not None else [])
 
 
 @router.get("/responder", dependencies=[allow("responder.view")])
@@ -157,37 +157,38 @@ async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSe
     """Server-sent events: the unit's state (response and status) whenever it changes, while the crew member stays
     signed in (a ``signed_out`` event ends it)."""
     await start_live(request.app)
-    realtime, factory = request.app.state.realtime, request.app.state.read_sessionmaker
+    realtime, crews = request.app.state.realtime, request.app.state.crew_states
     unit_id = user.unit_id
-
-    def state() -> tuple[str, str]:
-        if unit_id is None:
-            return "none", ""
-        with factory() as session:
-            response = live_response(session, unit_id)
-            return (f"{response.id}:{response.status}" if response else "none"), safety_banner(session, unit_id)
 
     async def body() -> AsyncIterator[bytes]:
         yield sse.retry(1000)
         seen = realtime.changes.generation
         lease = Lease(still_valid=watch.still_signed_in)
-        shown: str | None = None
-        while True:
-            current, banner = await anyio.to_thread.run_sync(state)
-            if banner != shown:  # the alert first: it is what the crew must see
-                yield sse.message("safety", banner)
-                shown = banner
-            yield sse.message("state", current)
-            if await lease.over():  # after sending, and on every change (see Feed.stream)
-                break
-            async for keepalive in keep_alive_until_change(realtime.changes, seen, lease):
-                yield keepalive
-            if realtime.changes.generation == seen:
-                break  # the server is stopping, the stream has run its time, or its sign-in ended
-            seen = realtime.changes.generation
-        farewell = lease.farewell()
-        if farewell is not None:
-            yield farewell
+        shown: CrewState | None = None
+        if unit_id is not None:
+            crews.watch(unit_id)
+        try:
+            while True:
+                current = CrewState("none", "") if unit_id is None else \
+                    await anyio.to_thread.run_sync(crews.state, unit_id, seen)
+                if shown is None or current.banner != shown.banner:  # the alert first: what the crew must see
+                    yield sse.message("safety", current.banner)
+                if shown is None or current.response != shown.response:
+                    yield sse.message("state", current.response)
+                shown = current
+                if await lease.over():  # after sending, and on every change (see Feed.stream)
+                    break
+                async for keepalive in keep_alive_until_change(realtime.changes, seen, lease):
+                    yield keepalive
+                if realtime.changes.generation == seen:
+                    break  # the server is stopping, the stream has run its time, or its sign-in ended
+                seen = realtime.changes.generation
+            farewell = lease.farewell()
+            if farewell is not None:
+                yield farewell
+        finally:
+            if unit_id is not None:
+                crews.unwatch(unit_id)
 
     return sse.stream(body())
 
