@@ -38,6 +38,7 @@ def test_one_reading_per_change_serves_every_phone_and_a_newer_change_reads_agai
     crews.watch(second)
     assert crews.state(first, 1).response == "none" and crews.state(second, 1).response == "none"
     assert factory.opened == 1  # the second phone took its line from the first one's reading
+    assert crews.cached(second, 1) == crews.state(second, 1) and crews.cached(second, 2) is None
 
     call_id = w.add_call()
     with transaction(sessions) as session:

@@ -69,6 +69,16 @@ class CrewStates:
             if self._watched[unit_id] <= 0:
                 del self._watched[unit_id]
 
+    def cached(self, unit_id: int, generation: int) -> CrewState | None:
+        """The unit's state if the newest reading answers for ``generation``, without waiting: ``None`` when it
+        does not, or while a reading is being made (then ask ``state`` from a worker thread)."""
+        if not self._lock.acquire(blocking=False):
+            return None
+        try:
+            return self._states.get(unit_id) if generation <= self._generation else None
+        finally:
+            self._lock.release()
+
     def state(self, unit_id: int, generation: int) -> CrewState:
         with self._lock:
             if generation > self._generation or unit_id not in self._states:

@@ -169,8 +169,9 @@ async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSe
             crews.watch(unit_id)
         try:
             while True:
+                # from the shared reading when it answers already (no thread, no database), else read it
                 current = CrewState("none", "") if unit_id is None else \
-                    await anyio.to_thread.run_sync(crews.state, unit_id, seen)
+                    crews.cached(unit_id, seen) or await anyio.to_thread.run_sync(crews.state, unit_id, seen)
                 if shown is None or current.banner != shown.banner:  # the alert first: what the crew must see
                     yield sse.message("safety", current.banner)
                 if shown is None or current.response != shown.response:
