@@ -20,7 +20,7 @@ from heart.programs.service import is_open, load_programs, read_programs_file
 from heart.yamlfile import YamlFileError
 from tests.conftest import REPO_ROOT
 
-DURHAM = REPO_ROOT / "config" / "durham.yaml"
+DURHAM = REPO_ROOT / "cities" / "durham" / "programs.yaml"
 
 
 def test_loading_the_durham_file_twice_adds_nothing_the_second_time(sessions: sessionmaker[Session]) -> None:

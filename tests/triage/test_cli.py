@@ -19,7 +19,7 @@ from tests.conftest import REPO_ROOT
 from tests.triage.test_examples import load_examples
 
 runner = CliRunner()
-DURHAM = REPO_ROOT / "policies" / "durham.yaml"
+DURHAM = REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"
 CONTRACT_KEYS = {"pathway", "policy", "version", "reasons", "unanswered"}
 
 

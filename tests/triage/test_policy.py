@@ -21,7 +21,7 @@ from heart.triage.policy import (
 from heart.yamlfile import YamlFileError
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-DURHAM = REPO_ROOT / "policies" / "durham.yaml"
+DURHAM = REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"
 SHARED_DATA = Path(os.environ.get("HEART_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 
 

@@ -18,7 +18,7 @@ from heart.programs.members import add_member
 from heart.programs.service import read_programs_file, upsert_program
 from tests.conftest import Account, login
 
-DURHAM = SOURCE_ROOT / "config" / "durham.yaml"
+DURHAM = SOURCE_ROOT / "cities" / "durham" / "programs.yaml"
 SURVIVOR = {"first_name": "Imani", "last_name": "Okafor-Blackwell", "phone": "919-555-0177",
             "contact_method": "text", "contact_times": "only weekday mornings, never evenings",
             "note": "Referred by the forensic nurse; partner checks her phone in the evening."}

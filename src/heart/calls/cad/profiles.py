@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from heart.city.folder import CAD_DIR
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
 MILESTONES: tuple[str, ...] = ("received_at", "dispatched_at", "en_route_at", "on_scene_at", "cleared_at")
@@ -101,9 +102,9 @@ class Profile:
 
 
 def profiles_dir() -> Path:
-    """Where profiles live: $HEART_PROFILES_DIR, else ``<repo>/profiles``."""
+    """Where profiles live: $HEART_PROFILES_DIR, else ``cad/profiles`` (other agencies' CAD data, not one city's)."""
     configured = os.environ.get("HEART_PROFILES_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[4] / "profiles"
+    return Path(configured) if configured else CAD_DIR / "profiles"
 
 
 def available_profiles() -> list[str]:

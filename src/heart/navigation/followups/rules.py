@@ -19,6 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from heart.city.programs import city_programs
 from heart.config import Settings, get_settings
 from heart.errors import InvalidInput
 from heart.navigation.resources.needs import NeedsMap, city_needs
@@ -173,6 +174,11 @@ class CareRules:
                                field="familiar_neighbors")
         return self.familiar_neighbors
 
+    @property
+    def follow_up_program(self) -> str:
+        """The code of the program follow-ups after an encounter belong to (Durham's Care Navigation, CN)."""
+        return next(iter(self.programs))
+
     def of(self, program: str | None) -> CareRules:
         """The rules of case program ``program`` (Care Navigation's for an unknown or missing one)."""
         config = self.programs.get(program or "", self.config)
@@ -247,6 +253,7 @@ def load_care_rules(path: Path, resources_dir: Path) -> CareRules:
         parsed = CareFile.model_validate(document.data or {})
     except ValidationError as error:
         raise _located(document, error, ()) from None
+    _check_programs(document, parsed)
     programs = {parsed.care_navigation.program: parsed.care_navigation}
     base = parsed.care_navigation.model_dump()
     for code, changes in parsed.case_programs.items():
@@ -255,6 +262,16 @@ def load_care_rules(path: Path, resources_dir: Path) -> CareRules:
         except ValidationError as error:
             raise _located(document, error, ("case_programs", code)) from None
     return CareRules(parsed.care_navigation, resources_dir, programs, parsed.familiar_neighbors)
+
+
+def _check_programs(document: LocatedYaml, parsed: CareFile) -> None:
+    """Every program code the file names is a case program of the city's programs file (file, line, field)."""
+    city = city_programs()
+    city.check_code(parsed.care_navigation.program, document.path,
+                    document.line_of((SECTION, "program")), f"{SECTION}.program", kinds=("case",))
+    for code in parsed.case_programs:
+        city.check_code(code, document.path, document.line_of(("case_programs", code)), f"case_programs.{code}",
+                        kinds=("case",))
 
 
 def _located(document: LocatedYaml, error: ValidationError, prefix: tuple[str | int, ...]) -> Exception:
