@@ -85,6 +85,19 @@ def write_all_day_policy(folder: Path) -> Path:
     return path
 
 
+def write_programs(path: Path, hours: dict[str, str], *, source: Path = DURHAM_PROGRAMS) -> Path:
+    """A copy of Durham's programs file with other hours for some programs ({"CRT": "00:00-24:00"})."""
+    text = source.read_text(encoding="utf-8")
+    for code, window in hours.items():
+        start = text.index(f"  - code: {code}\n")
+        line = text.index("    hours: ", start)
+        end = text.index("\n", line)
+        begin, finish = window.split("-")
+        text = text[:line] + f'    hours: {{daily: [["{begin}", "{finish}"]]}}' + text[end:]
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def all_day_env(policy: Path) -> dict[str, str]:
     """The settings that make ``write_all_day_policy``'s files the ones in force."""
     return {"HEART_POLICIES_DIR": str(policy.parent), "HEART_PROGRAMS_FILE": str(policy.parent.parent / "programs.yaml")}
