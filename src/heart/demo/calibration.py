@@ -34,9 +34,6 @@ from heart.city.folder import city_settings
 from heart.simulation.model import CityModel, city_files, load_model
 from heart.yamlfile import YamlFileError, read_yaml
 
-QUESTIONS = ("weapon", "medical_intervention", "imminent_risk_to_others", "violent_history", "ivc_order",
-             "phone_ok")
-"""The screening questions the demo answers (a policy without one of them never sees it answered)."""
 ROAD_FACTOR = 1.35
 """Road distance ÷ straight-line distance in a gridded city (the demo's own travel model; the capacity
 simulator uses the dispatch board's estimator instead)."""
@@ -108,7 +105,6 @@ class Calibration:
         self.SOURCES = dict(model.calls.sources)
         self.SCREENING_YES: dict[str, dict[str, float]] = {kind: dict(answers)
                                                           for kind, answers in model.calls.screening_yes.items()}
-        self.QUESTIONS = QUESTIONS
         self.UNKNOWN_ANSWER = model.calls.unknown_answer
         """Share of answers the call-taker could not get (unknown is never taken as no)."""
         self.CALL_PROCESSING_MINUTES = (model.call_processing_minutes.mean, model.call_processing_minutes.spread)

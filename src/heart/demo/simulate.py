@@ -112,7 +112,8 @@ class Simulation:
         self.places: dict[str, HaltonStream] = {}
         edges = np.cumsum([c[2] for c in cal.CALL_CLUSTERS])
         self.cluster_edges = [float(edge) for edge in edges / edges[-1]]
-        self.unknown = {q: BernoulliStream(rng, cal.UNKNOWN_ANSWER) for q in cal.QUESTIONS}
+        self.questions = policy.question_ids  # asked in the call-taker's order (Durham: weapon … phone_ok)
+        self.unknown = {q: BernoulliStream(rng, cal.UNKNOWN_ANSWER) for q in self.questions}
         self.yes: dict[tuple[str, str, int], BernoulliStream] = {}
         self.processing = ContinuousStream(rng, lognormal(*cal.CALL_PROCESSING_MINUTES))
         phones = [code for code, p in policy.programs.items() if p.kind == "phone" and code in cal.PHONE_MINUTES]
@@ -155,7 +156,7 @@ class Simulation:
         incident_type = self.type_of[band]()
         answers: dict[str, str] = {}
         chances = self.cal.SCREENING_YES.get(incident_type, self.cal.SCREENING_YES["other"])
-        for question in self.cal.QUESTIONS:
+        for question in self.questions:
             if self.unknown[question]():
                 continue  # not answered: unknown
             key = (incident_type, question, band)
