@@ -100,4 +100,5 @@ def write_programs(path: Path, hours: dict[str, str], *, source: Path = DURHAM_P
 
 def all_day_env(policy: Path) -> dict[str, str]:
     """The settings that make ``write_all_day_policy``'s files the ones in force."""
-    return {"HEART_POLICIES_DIR": str(policy.parent), "HEART_PROGRAMS_FILE": str(policy.parent.parent / "programs.yaml")}
+    return {"HEART_POLICIES_DIR": str(policy.parent),
+            "HEART_PROGRAMS_FILE": str(policy.parent.parent / "programs.yaml")}

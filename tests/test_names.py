@@ -40,7 +40,8 @@ def test_an_unknown_policy_on_the_command_line_is_one_line_listing_the_known_one
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "no policy named '../policies/durham'" in lines[0] and "(known: durham)" in lines[0]
     # An explicit draft file is still the operator's to try (it ends in .yaml and names a file).
-    draft = runner.invoke(app, ["triage", "decide", "--policy", str(REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"),
+    draft_file = REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"
+    draft = runner.invoke(app, ["triage", "decide", "--policy", str(draft_file),
                                 "--json", "{}"])
     assert draft.exit_code == 0, draft.output
 

@@ -155,7 +155,8 @@ def test_a_police_category_never_gets_an_unarmed_type(category: str) -> None:
 
 
 def test_unarmed_types_are_read_from_the_policy() -> None:
-    eligible = yaml.safe_load((REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml").read_text())["type_sets"]["crt_eligible"]
+    policy_file = REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"
+    eligible = yaml.safe_load(policy_file.read_text())["type_sets"]["crt_eligible"]
     assert set(eligible) == UNARMED_TEAM_TYPES
 
 

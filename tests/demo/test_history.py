@@ -22,8 +22,8 @@ from heart.calls.models import Call
 from heart.cli import app
 from heart.config import get_settings
 from heart.db import make_engine, make_sessionmaker, transaction, utcnow
-from heart.demo.history import build_history
 from heart.demo.calibration import calibration
+from heart.demo.history import build_history
 from heart.demo.setup import load_demo_configuration
 from heart.demo.simulate import Simulation, SimUnit
 from heart.dispatch.models import Response

@@ -1,8 +1,8 @@
 """In a real browser: the call-taker's screen, with the keyboard alone, and the weapon answer that changes the team.
 
 The screens decide with the real clock, so these tests run the Durham policy with every HEART program open
-around the clock (``write_all_day_policy``, through HEART_POLICIES_DIR and HEART_PROGRAMS_FILE, which the in-process server reads on
-each request); the hours themselves are tested with fixed times in tests/triage.
+around the clock (``write_all_day_policy``, through HEART_POLICIES_DIR and HEART_PROGRAMS_FILE, which the
+in-process server reads on each request); the hours themselves are tested with fixed times in tests/triage.
 """
 
 from __future__ import annotations
