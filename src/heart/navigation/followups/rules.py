@@ -270,7 +270,7 @@ def _check_programs(document: LocatedYaml, parsed: CareFile) -> None:
     city.check_code(parsed.care_navigation.program, document.path,
                     document.line_of((SECTION, "program")), f"{SECTION}.program", kinds=("case",))
     for code in parsed.case_programs:
-        city.check_code(code, document.path, document.line_of(("case_programs", code)), f"case_programs.{code}",
+        city.check_code(code, document.path, document.line_of_key(("case_programs", code)), f"case_programs.{code}",
                         kinds=("case",))
 
 
