@@ -1,4 +1,4 @@
-"""The two pilots as a city configures them (config/durham.yaml, cities/durham/care_navigation.yaml): the Office of
+"""The two pilots as a city configures them (cities/durham/programs.yaml and care_navigation.yaml): the Office of
 Survivor Care (cases from a referral, seen by its own staff only) and the Involuntary Commitment unit (cases from a
 petition, a first examination by a certified examiner, criteria met → a facility, not met → a plan)."""
 

@@ -2,7 +2,7 @@
 
 A profile names the export's columns for each HEART field, the local time zone, how times and dates are
 written, which cell values mean "missing", what a time in a clock-change hour means, and which columns
-identify an incident. The format is described at the top of ``profiles/alexandria-decc.yaml``.
+identify an incident. The format is described at the top of ``cad/profiles/alexandria-decc.yaml``.
 Loading refuses a profile that HEART could not apply; the error names the file, the line and the reason.
 """
 
