@@ -114,7 +114,7 @@ def test_the_policy_refuses_programs_it_cannot_decide_with(tmp_path: Path) -> No
     with pytest.raises(PolicyError, match=r"programs.yaml, line 10: CRT: triage decides by the time of day"):
         load_policy(policy, programs=programs)
     policy, programs = _policy_with(tmp_path, "safety_questions: [weapon,", "safety_questions: [knife, weapon,")
-    with pytest.raises(PolicyError, match=r"encounter.safety_questions: 'knife' is not a screening question of policy durham"):
+    with pytest.raises(PolicyError, match=r"safety_questions: 'knife' is not a screening question of policy durham"):
         load_policy(policy, programs=programs)
     policy, programs = _policy_with(tmp_path, "    unarmed: true            # a clinician", "    unarmed: false  #")
     assert not load_policy(policy, programs=programs).unarmed("CRT")  # the city says what is unarmed
