@@ -19,8 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from heart.city.folder import city_part
 from heart.city.programs import city_programs
-from heart.config import Settings, get_settings
+from heart.config import Settings
 from heart.errors import InvalidInput
 from heart.navigation.resources.needs import NeedsMap, city_needs
 from heart.yamlfile import LocatedYaml, read_yaml
@@ -282,14 +283,16 @@ def _located(document: LocatedYaml, error: ValidationError, prefix: tuple[str | 
 
 
 def care_rules(settings: Settings | None = None) -> CareRules:
-    """The rules in force for ``settings`` (the process's settings by default), re-read when the file changes."""
-    settings = settings or get_settings()
-    file = settings.care_navigation_file
+    """The rules in force for ``settings`` (the city's files by default), re-read when the file changes."""
+    if settings is not None:
+        file, resources = settings.care_navigation_file, settings.resources_dir
+    else:  # the city's files (their settings, HEART_CARE_NAVIGATION_FILE …, still point elsewhere when set)
+        file, resources = city_part("care_navigation"), city_part("resources")
     try:
         stamp = file.stat().st_mtime_ns
     except OSError:
         stamp = -1  # load_care_rules names the missing file
-    return _cached(file, stamp, settings.resources_dir)
+    return _cached(file, stamp, resources)
 
 
 @lru_cache(maxsize=8)
