@@ -65,7 +65,7 @@ class CityError(YamlFileError):
     """A city that cannot be used: an unknown name, a missing or malformed ``city.yaml``."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)  # one object per read of the file: hashed by identity
 class CitySettings:
     """A city's ``city.yaml``."""
 
@@ -89,7 +89,16 @@ class CitySettings:
 
 def city_dir(city: str | None = None) -> Path:
     """The folder of ``city`` (a name under ``cities/`` or a path), by default the one ``HEART_CITY`` names."""
-    chosen = city if city is not None else (os.environ.get("HEART_CITY") or DEFAULT_CITY)
+    return _folder(_chosen(city))
+
+
+def _chosen(city: str | None) -> str:
+    return city if city is not None else (os.environ.get("HEART_CITY") or DEFAULT_CITY)
+
+
+@lru_cache(maxsize=32)
+def _folder(chosen: str) -> Path:
+    """A city's folder, found once per name (every decision asks where the policy is: this keeps it cheap)."""
     if "/" in chosen or chosen.startswith("."):
         return Path(chosen).resolve()
     folder = CITIES_DIR / chosen
@@ -100,11 +109,17 @@ def city_dir(city: str | None = None) -> Path:
     return folder
 
 
+@lru_cache(maxsize=32)
+def _city_file(chosen: str) -> tuple[Path, str]:
+    path = _folder(chosen) / CITY_FILE
+    return path, str(path)
+
+
 def city_settings(city: str | None = None) -> CitySettings:
     """The ``city.yaml`` of ``city`` (default: ``HEART_CITY``), read again when it changes."""
-    path = city_dir(city) / CITY_FILE
+    path, name = _city_file(_chosen(city))
     try:
-        stamp = path.stat().st_mtime_ns
+        stamp = os.stat(name).st_mtime_ns
     except OSError:
         stamp = -1  # _read names the missing file
     return _read(path, stamp)
@@ -149,5 +164,15 @@ def city_part(part: str, city: str | None = None) -> Path:
         raise KeyError(f"unknown part of a city {part!r} (known: {', '.join(PARTS)})")
     override = os.environ.get(OVERRIDES.get(part, ""), "")
     if override:
-        return Path(override)
-    return city_settings(city).part(part)
+        return _path(override)
+    return _part(city_settings(city), part)
+
+
+@lru_cache(maxsize=64)
+def _path(text: str) -> Path:
+    return Path(text)
+
+
+@lru_cache(maxsize=256)
+def _part(settings: CitySettings, part: str) -> Path:
+    return settings.part(part)

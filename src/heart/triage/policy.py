@@ -170,10 +170,11 @@ def policy_stamps() -> tuple[tuple[str, int], ...]:
 def default_policy_name() -> str:
     """The policy a call is decided by when none is named: the city's own (the policy named like its folder, e.g.
     ``durham``), else the only one, else the first by name."""
-    known = available_policies()
-    city = city_part("policies").parent.name
-    if city in known:
+    folder = policies_dir()
+    city = folder.parent.name
+    if os.path.isfile(folder / f"{city}.yaml"):  # one look, not a listing: every decision asks
         return city
+    known = available_policies()
     if not known:
         raise UnknownPolicy("(the default)", known, policies_dir())
     return known[0]
@@ -219,7 +220,7 @@ def load_policy(path: Path | str, *, programs: Path | str | None = None) -> Poli
         programs_stamp = programs_file.stat().st_mtime_ns
     except OSError as error:
         raise PolicyError(programs_file, None, f"cannot be read ({error.strerror})") from None
-    return _load_cached(path.resolve(), stamp, programs_file.resolve(), programs_stamp)
+    return _load_cached(path.resolve(), stamp, programs_file, programs_stamp)
 
 
 @lru_cache(maxsize=32)
