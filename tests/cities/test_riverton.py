@@ -136,11 +136,13 @@ def test_a_call_is_worked_and_every_screen_opens_in_rivertons_words(
         (Role.NAVIGATOR, "/follow-ups", "Follow-ups"),
         (Role.SUPERVISOR, "/familiar-neighbors/report", "Flags are raised at 4+, 8+, 16+ responses in 365 days"),
         (Role.ADMIN, "/admin/units", "SUPPORT-2"),
+        (Role.SUPERVISOR, "/simulation", "riverton-2025"),  # the city's own scenarios
     ]:
         client.cookies.clear()
         login(client, make_user(role).username)
         page = client.get(path)
         assert page.status_code == 200, (path, page.text[:300])
         assert words in page.text, (path, words)
+        assert "durham" not in page.text.lower() and "CRT" not in page.text, path
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Response).where(Response.call_id == call_id)) == 1

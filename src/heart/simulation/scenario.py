@@ -162,9 +162,10 @@ class Scenario(BaseModel):
 
 # --- finding and reading -------------------------------------------------------------------------------------
 
-def scenario_paths() -> dict[str, Path]:
-    """Every shipped scenario by name (``cities/*/scenarios/*.yaml``, the model files aside)."""
-    return {path.stem: path for path in sorted(CITIES_DIR.glob("*/scenarios/*.yaml")) if path.stem != "model"}
+def scenario_paths(city: str | None = None) -> dict[str, Path]:
+    """Every shipped scenario by name (``cities/*/scenarios/*.yaml``, the model files aside), or only ``city``'s."""
+    pattern = f"{city or '*'}/scenarios/*.yaml"
+    return {path.stem: path for path in sorted(CITIES_DIR.glob(pattern)) if path.stem != "model"}
 
 
 def find_scenario(name_or_file: str) -> Path:
