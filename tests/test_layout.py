@@ -16,7 +16,8 @@ from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parents[1] / "src"
 BASE = frozenset({"heart.db", "heart.events", "heart.config", "heart.errors", "heart.inputs", "heart.yamlfile",
-                  "heart.tracebacks", "heart.migrate", "heart.backup"})
+                  "heart.tracebacks", "heart.migrate", "heart.backup", "heart.city", "heart.city.folder",
+                  "heart.city.programs"})
 """Modules every domain may use and that know no domain."""
 APP = frozenset({"heart.main", "heart.cli"})
 """The two entry points: they put the domains together, so nothing imports them."""

@@ -324,10 +324,11 @@ def test_a_real_server_logging_every_message_logs_none_of_it(
     import time
 
     from tests.conftest import PASSWORD, free_port
+    from tests.factories import all_day_env
 
     port = free_port()
     env = {**os.environ, "HEART_DATABASE_URL": database_url, "HEART_ENV": "test", "HEART_COOKIE_SECURE": "false",
-           "HEART_LOG_LEVEL": "trace", "HEART_POLICIES_DIR": str(all_day_policy.parent), "HEART_MAP_TILES_URL": ""}
+           "HEART_LOG_LEVEL": "trace", **all_day_env(all_day_policy), "HEART_MAP_TILES_URL": ""}
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         server = subprocess.Popen([str(Path(sys.executable).with_name("heart")), "serve", "--host", "127.0.0.1",

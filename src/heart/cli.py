@@ -130,10 +130,14 @@ def users_list() -> None:
 
 
 @config_app.command("load")
-def config_load(file: Annotated[Path, typer.Argument(help="YAML file with programs, units and staff")]) -> None:
-    """Create or update programs, their hours, and units from a configuration file."""
+def config_load(file: Annotated[Path | None, typer.Argument(
+        help="a programs.yaml with programs, units and staff [the city's: cities/<HEART_CITY>/programs.yaml]")] = None,
+) -> None:
+    """Create or update programs, their hours, and units from a city's programs file."""
+    from heart.city.folder import city_part
     from heart.programs.service import load_programs, read_programs_file
 
+    file = file or city_part("programs")
     try:
         parsed = read_programs_file(file)
     except YamlFileError as error:

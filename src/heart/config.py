@@ -1,4 +1,9 @@
-"""Settings read from the environment (prefix ``HEART_``), validated once."""
+"""Settings read from the environment (prefix ``HEART_``), validated once.
+
+Where the city's files are is ``heart.city``'s to say: ``HEART_CITY`` (a name under ``cities/`` or a path; Durham by
+default) chooses the city, and each part's setting (``HEART_POLICIES_DIR``, ``HEART_CARE_NAVIGATION_FILE`` …) still
+points that one part elsewhere when set (``heart.city.folder.OVERRIDES``).
+"""
 
 from __future__ import annotations
 
@@ -9,10 +14,11 @@ from typing import Literal
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from heart.city.folder import DEFAULT_CITY, SOURCE_ROOT, city_part, city_settings
 from heart.db import SqliteSynchronous
 
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["SOURCE_ROOT", "InsecureSettings", "Settings", "get_settings"]
 
 
 class InsecureSettings(ValueError):
@@ -29,10 +35,14 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET_KEY
     session_hours: float = 12.0
     cookie_secure: bool | None = None
-    timezone: str = "America/New_York"
-    policies_dir: Path = SOURCE_ROOT / "policies"
-    resources_dir: Path = SOURCE_ROOT / "cities" / "durham" / "resources"  # needs map, demo HSDS directory
-    care_navigation_file: Path = SOURCE_ROOT / "cities" / "durham" / "care_navigation.yaml"  # follow-up rules
+    city: str = DEFAULT_CITY  # a city under cities/ or the path of a city folder (heart.city.folder)
+    timezone: str = Field(default_factory=lambda data: city_settings(data["city"]).timezone)  # its city.yaml's
+    programs_file: Path = Field(default_factory=lambda data: city_part("programs", data["city"]))  # programs, units
+    policies_dir: Path = Field(default_factory=lambda data: city_part("policies", data["city"]))  # triage policy
+    crosswalks_dir: Path = Field(default_factory=lambda data: city_part("crosswalks", data["city"]))  # call types
+    resources_dir: Path = Field(default_factory=lambda data: city_part("resources", data["city"]))  # needs, HSDS
+    care_navigation_file: Path = Field(default_factory=lambda data: city_part("care_navigation", data["city"]))
+    scenarios_dir: Path = Field(default_factory=lambda data: city_part("scenarios", data["city"]))  # model.yaml
     shared_data: Path = SOURCE_ROOT.parent / "shared" / "data"
     vendor_dir: Path = SOURCE_ROOT / "node_modules"
     chromium_path: Path = Path("/usr/bin/chromium")

@@ -31,7 +31,7 @@ def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the database has data")] = False,
     logins_file: Annotated[Path, typer.Option(help="where the demo passwords are kept")] = LOGINS_FILE,
 ) -> None:
-    """Build a Durham-like demo program (programs, units, crews, one login per role) and a simulated history."""
+    """Build the city's demo program (programs, units, crews, one login per role) and a simulated history."""
     from heart.console import console, database
     from heart.demo.setup import (
         create_demo_logins,
@@ -64,7 +64,7 @@ def demo(
     if history is not None:
         responses = ", ".join(f"{code} {count:,}" for code, count in sorted(history.responses.items()))
         console.print(f"history {history.start:%Y-%m-%d} to {history.end:%Y-%m-%d}: {history.calls:,} calls; "
-                      f"responses {responses}; {history.phone_contacts:,} CCD phone contacts; "
+                      f"responses {responses}; {history.phone_contacts:,} phone contacts; "
                       f"{history.cancelled:,} cancelled ({history.seconds:.1f} s)")
     if directory is not None:
         console.print(f"resource directory: {directory.total('added', 'service')} services of "

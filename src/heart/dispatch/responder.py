@@ -23,6 +23,8 @@ from sqlalchemy.orm import Session
 from heart.auth.models import User
 from heart.auth.need_to_know import responses_visible_to
 from heart.calls.models import Call
+from heart.city.programs import Encounter as EncounterWords
+from heart.city.programs import city_programs
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, WatchedSession, allow
 from heart.dispatch import alerts, service, timers
@@ -48,11 +50,6 @@ router = APIRouter(include_in_schema=False)
 Token = Annotated[str | None, Form()]
 RECENT = timedelta(hours=12)  # cleared responses the crew can still add narrative to from this screen
 
-SERVICES = ("de-escalation", "crisis counseling", "peer support", "safety planning", "resource referral",
-            "basic needs", "transport", "medical assessment")
-DISPOSITIONS = ("resolved on scene", "referred to services", "transported to care", "neighbor declined services",
-                "gone on arrival", "handed to PD", "handed to EMS", "other")
-SAFETY_QUESTIONS = ("weapon", "imminent_risk_to_others", "violent_history", "medical_intervention", "ivc_order")
 
 
 @dataclass
@@ -108,17 +105,29 @@ def responder_view(*, session: Session, user: User, now: datetime) -> ResponderV
     return view
 
 
+def encounter_words(session: Session, unit: Unit | None) -> EncounterWords:
+    """The clear form's words for the unit's program (its ``encounter`` in the city's ``programs.yaml``)."""
+    programs = city_programs()
+    code = session.scalar(select(Program.code).where(Program.id == unit.program_id)) if unit is not None else None
+    program = programs.programs.get(code or "")
+    if program is not None:
+        return program.encounter
+    return next((p.encounter for p in programs.of_kind("field")), EncounterWords())
+
+
 def _panel(request: Request, db: Session, user: User, *, error: str | None = None, status: int = 200
            ) -> HTMLResponse:
     view = responder_view(session=db, user=user, now=utcnow())
     care = care_rules(request.app.state.settings)
     approach = approach_notes_for_call(session=db, call_id=view.call.id, reader=user, at=utcnow()) if view.call \
         else []
+    words = encounter_words(db, view.unit)
     return render(request, "responder/_panel.html", {
-        "view": view, "error": error, "new_token": new_token, "needs": list(care.needs.needs), "services": SERVICES,
+        "view": view, "error": error, "new_token": new_token, "needs": list(words.needs or care.needs.needs),
+        "services": words.services,
         "approach": approach,
         "contact_methods": care.config.contact_methods,
-        "dispositions": DISPOSITIONS, "safety_questions": SAFETY_QUESTIONS, "now": utcnow(),
+        "dispositions": words.dispositions, "safety_questions": words.safety_questions, "now": utcnow(),
     }, status_code=status)
 
 

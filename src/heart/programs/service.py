@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from heart.city.programs import DAYS, city_programs, load_programs_file
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import record_event
 from heart.programs.models import Program, ProgramKind, Shift, ShiftMember, Staff, Unit, UnitStatus
-from heart.programs.schemas import DAYS, ProgramConfig, ProgramsFile, UnitConfig
-from heart.yamlfile import read_yaml
+from heart.programs.schemas import ProgramConfig, ProgramsFile, StaffConfig, UnitConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +29,25 @@ class LoadSummary:
     staff_added: int
 
 
-def read_programs_file(path: Path) -> ProgramsFile:
-    """Parse and validate a configuration file; errors name the file, line and field."""
-    document = read_yaml(path)
-    try:
-        parsed = ProgramsFile.model_validate(document.data or {})
-    except ValidationError as error:
-        first = error.errors()[0]
-        location = tuple(first["loc"])
-        field = ".".join(str(part) for part in location)
-        raise document.error(location, f"{field}: {first['msg']}") from None
-    codes = {program.code for program in parsed.programs}
-    for index, unit in enumerate(parsed.units):
-        if unit.program not in codes:
-            raise document.error(("units", index, "program"), f"unit {unit.call_sign} names unknown program "
-                                 f"{unit.program!r}; programs in this file: {', '.join(sorted(codes))}")
-    return parsed
+def read_programs_file(path: Path | None = None) -> ProgramsFile:
+    """The programs HEART runs (every kind but external), units and staff of a city's ``programs.yaml`` (the city's
+    in force by default), as ``heart config load`` writes them; errors name the file, line and field."""
+    city = load_programs_file(path) if path is not None else city_programs()
+    programs = []
+    for program in city.of_kind("field", "phone", "case"):
+        values = {"code": program.code, "name": program.name, "kind": program.kind, "timezone": program.timezone,
+                  "hours": {day: [list(w) for w in windows] for day, windows in program.week.items()},
+                  "max_wait_minutes": program.max_wait_minutes, "crew_roles": list(program.crew_roles),
+                  "safety_timers": dict(program.safety_timers) if program.safety_timers is not None else None,
+                  "access": program.access}
+        try:
+            programs.append(ProgramConfig.model_validate(values))
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise city.document.error(("programs",), f"{program.code}: {first['msg']}") from None
+    return ProgramsFile(programs=programs,
+                        units=[UnitConfig.model_validate(u.model_dump()) for u in city.units],
+                        staff=[StaffConfig.model_validate(s.model_dump()) for s in city.staff])
 
 
 def load_programs(*, session: Session, config: ProgramsFile, now: datetime, actor_id: int | None) -> LoadSummary:

@@ -45,7 +45,7 @@ from heart.triage import service
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.explain import explain_decision
 from heart.triage.flows import change_call_facts, change_screening
-from heart.triage.policy import PATHWAYS, PRIORITIES, Policy
+from heart.triage.policy import PRIORITIES, Policy
 
 router = APIRouter(include_in_schema=False)
 ANSWERS = ("yes", "no", "unknown")
@@ -78,7 +78,7 @@ def recommend(db: Session, policy: Policy, facts: CallFacts, now: datetime) -> D
 
 def screen_context(policy: Policy) -> dict[str, Any]:
     """What every screen that asks the policy's questions shows: the questions, answers, types and phrases."""
-    return {"policy": policy, "answers_choice": ANSWERS, "priorities": PRIORITIES, "pathways": PATHWAYS,
+    return {"policy": policy, "answers_choice": ANSWERS, "priorities": PRIORITIES, "pathways": policy.codes(),
             "incident_types": sorted(INCIDENT_TYPES.values(), key=lambda t: (t.category, t.label)),
             "nature_phrases": sorted({p for phrases in call_type_words().phrases.values() for p in phrases})}
 

@@ -25,10 +25,9 @@ from heart.programs.models import Program
 from heart.programs.service import unit_availability
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.models import PolicyVersion, TriageDecision
-from heart.triage.policy import Policy, UnknownPolicy, load_policy_by_name
+from heart.triage.policy import Policy, UnknownPolicy, default_policy_name, load_policy_by_name
 from heart.triage.safety import call_blockers, describe
 
-DEFAULT_POLICY = "durham"
 # Policy versions this process has already stored, per database: saves two statements per decision.
 _STORED: WeakKeyDictionary[Engine, set[tuple[str, int, str]]] = WeakKeyDictionary()
 DECIDABLE = (CallStatus.OPEN, CallStatus.TRIAGED)
@@ -37,7 +36,7 @@ DECIDABLE = (CallStatus.OPEN, CallStatus.TRIAGED)
 def policy_named(name: str | None) -> Policy:
     """The policy to decide with (the default when no name is given); an unknown name is NotFound."""
     try:
-        return load_policy_by_name(name or DEFAULT_POLICY)
+        return load_policy_by_name(name or default_policy_name())
     except UnknownPolicy as error:
         # The name sent is not echoed back: an error answer never repeats what a request carried.
         raise NotFound("the policy", "named in the request", field="policy", known=error.known) from None
