@@ -18,7 +18,7 @@ from tests import factories
 def test_the_app_runs_every_domains_scheduled_jobs(client: TestClient) -> None:
     jobs = {job.name: job.seconds for job in client.app.state.realtime.periodic}  # type: ignore[attr-defined]
     assert jobs == {"shift-schedule": 5.0, "dispatch-timers": 5.0, "follow-up-sweep": 60.0,
-                    "familiar-flag-sweep": 3600.0}
+                    "familiar-flag-sweep": 3600.0, "engagement-purge": 3600.0}
 
 
 def test_a_pass_of_the_shift_schedule_puts_a_unit_on_duty_when_its_shift_starts(

@@ -43,6 +43,16 @@ class Settings(BaseSettings):
     resources_dir: Path = Field(default_factory=lambda data: city_part("resources", data["city"]))  # needs, HSDS
     care_navigation_file: Path = Field(default_factory=lambda data: city_part("care_navigation", data["city"]))
     scenarios_dir: Path = Field(default_factory=lambda data: city_part("scenarios", data["city"]))  # model.yaml
+    # The public site (heart.public): the city's texts, the open-data files' cache, the forms' guards, and how long
+    # a resident's contact details are kept after their request or sign-up closed.
+    public_dir: Path = Field(default_factory=lambda data: city_part("public", data["city"]))  # its texts
+    public_cache_dir: Path = Field(  # one per city: two cities served from one checkout never share figures
+        default_factory=lambda data: SOURCE_ROOT / "var" / "public-cache" / Path(data["city"]).name)
+    public_cache_minutes: float = Field(default=60.0, ge=0)  # figures and open data are recomputed this often
+    public_form_min_seconds: float = Field(default=3.0, ge=0)  # a form sent sooner after it was shown is refused
+    public_form_max_hours: float = Field(default=12.0, gt=0)  # a form older than this is shown again, kept
+    public_form_limit: int = Field(default=5, ge=1)  # forms one client may send per hour
+    engagement_retention_days: int = Field(default=180, ge=1)
     shared_data: Path = SOURCE_ROOT.parent / "shared" / "data"
     vendor_dir: Path = SOURCE_ROOT / "node_modules"
     chromium_path: Path = Path("/usr/bin/chromium")

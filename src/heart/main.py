@@ -116,6 +116,8 @@ def _add_routes(app: FastAPI) -> None:
     from heart.neighbors.pages import router as neighbors_pages
     from heart.programs.api import router as programs_api
     from heart.programs.pages import router as programs_pages
+    from heart.public.pages import router as public_pages
+    from heart.public.queue import router as engagement_pages
     from heart.simulation.pages import router as simulation_pages
     from heart.triage.api import router as triage_api
     from heart.triage.pages import router as triage_pages
@@ -129,7 +131,7 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(resources_api)
     app.include_router(resources_pages)
     for router in (follow_ups_api, cases_api, fhir_api, neighbors_api, familiar_api, follow_ups_pages, cases_pages,
-                   neighbors_pages, familiar_pages):
+                   neighbors_pages, familiar_pages, public_pages, engagement_pages):
         app.include_router(router)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
@@ -145,10 +147,12 @@ def _start_live(app: FastAPI) -> None:
     from heart.navigation.followups import scheduled as follow_ups_scheduled
     from heart.neighbors.familiar import scheduled as familiar_scheduled
     from heart.programs import scheduled as programs_scheduled
+    from heart.public import scheduled as public_scheduled
 
     settings = app.state.settings
     live.install(app, jobs=(*programs_scheduled.jobs(settings), *dispatch_scheduled.jobs(settings),
-                            *follow_ups_scheduled.jobs(settings), *familiar_scheduled.jobs(settings)))
+                            *follow_ups_scheduled.jobs(settings), *familiar_scheduled.jobs(settings),
+                            *public_scheduled.jobs(settings)))
     app.state.board_feed = live.add_feed(app, partial(render_board, app.state.read_sessionmaker))
     app.state.crew_states = CrewStates(app.state.read_sessionmaker)
 

@@ -15,12 +15,13 @@ from heart.navigation.resources import models as resource_models  # noqa: F401  
 from heart.neighbors.familiar.models import FamiliarFlag, MatchDecision, MatchProposal
 from heart.neighbors.models import Consent, Neighbor, NeighborLink, NeighborRead
 from heart.programs.models import Program, ProgramMember, Shift, ShiftMember, Staff, Unit
+from heart.public.models import EngagementRequest, InterestSignup, PublicFormAttempt
 from heart.triage.models import PolicyVersion, TriageDecision
 
 __all__ = [
-    "ActionToken", "Alert", "Base", "CadRecord", "Call", "Consent", "ContactAttempt", "Encounter", "Event",
-    "FamiliarFlag", "FollowUp", "FollowUpNeed", "FollowUpNote", "ImportBatch", "LoginSession", "LoginThrottle",
-    "MatchDecision", "MatchProposal", "NarrativeEntry", "Neighbor", "NeighborLink", "NeighborRead", "PolicyVersion",
-    "Program", "ProgramMember", "Referral", "Response", "Role", "Shift", "ShiftMember", "Staff", "TriageDecision",
-    "Unit", "User",
+    "ActionToken", "Alert", "Base", "CadRecord", "Call", "Consent", "ContactAttempt", "Encounter",
+    "EngagementRequest", "Event", "FamiliarFlag", "FollowUp", "FollowUpNeed", "FollowUpNote", "ImportBatch",
+    "InterestSignup", "LoginSession", "LoginThrottle", "MatchDecision", "MatchProposal", "NarrativeEntry", "Neighbor",
+    "NeighborLink", "NeighborRead", "PolicyVersion", "Program", "ProgramMember", "PublicFormAttempt", "Referral",
+    "Response", "Role", "Shift", "ShiftMember", "Staff", "TriageDecision", "Unit", "User",
 ]

@@ -55,6 +55,8 @@ SCREENS: list[tuple[str, str, str, str]] = [
     ("resources.read", "/resources", "Resources", "Community services by need, language, hours and distance"),
     ("familiar.review", "/familiar-neighbors", "Familiar neighbors",
      "Linked records to review, flags waiting for approach notes, the report"),
+    ("engagement.work", "/engagement", "Community requests",
+     "Residents' requests for an event and volunteer sign-ups, worked by status"),
 ]
 
 

@@ -40,6 +40,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # report holds counts only, so analysts read it too.
     "familiar.review": frozenset({R.SUPERVISOR}),
     "familiar.report": frozenset({R.SUPERVISOR, R.ANALYST}),
+    # Residents' requests for an event and volunteer sign-ups: their contact details are personal data, worked by the
+    # department's supervisors and administrators only.
+    "engagement.work": frozenset({R.SUPERVISOR, R.ADMIN}),
     "signed_in": frozenset(Role),
 }
 

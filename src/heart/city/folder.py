@@ -57,6 +57,7 @@ OVERRIDES: dict[str, str] = {
     "care_navigation": "HEART_CARE_NAVIGATION_FILE",
     "resources": "HEART_RESOURCES_DIR",
     "scenarios": "HEART_SCENARIOS_DIR",
+    "public": "HEART_PUBLIC_DIR",
 }
 """Settings that point one part of the city elsewhere (a test's copy, a trial policy); unset, the city decides."""
 

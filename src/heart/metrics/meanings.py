@@ -63,6 +63,30 @@ MEANINGS: dict[str, Meaning] = {
     "phone_by_month": Meaning("Calls resolved by phone, by month", "By the local month resolved."),
     "phone_by_call_type": Meaning("Calls resolved by phone, by call type", "By the call's type."),
     "phone_by_hour": Meaning("Calls resolved by phone, by hour of day", "By the local hour the call was received."),
+    "consented_encounters": Meaning(
+        "Consented encounters", "Encounters (a field team's, or a phone clinician's contact) in the period whose "
+                                "neighbor agreed to a follow-up by Care Navigation."),
+    "followed_up_in_time": Meaning(
+        "Followed up in time", "Of those, the ones whose follow-up had a first contact attempt at or before its due "
+                               "time (the city's configured hours after the encounter)."),
+    "pct_followed_up_in_time": Meaning("% followed up in time", "Followed up in time ÷ consented encounters."),
+    "referrals_made": Meaning("Referrals made", "Referrals to a community service made in the period."),
+    "referrals_completed": Meaning("Referrals completed", "Of those, the ones the service completed (the loop "
+                                                          "closed with the neighbor served)."),
+    "pct_referrals_completed": Meaning("% of referrals completed", "Referrals completed ÷ referrals made."),
+    "referrals_by_need": Meaning("Referrals by need", "Referrals made in the period, by the need they answer."),
+    "neighbors_served": Meaning(
+        "Neighbors served", "People named on a call in the period (records linked to the same person counted "
+                            "once; records of a members-only program left out)."),
+    "familiar_neighbors": Meaning(
+        "Familiar neighbors", "Neighbors named on at least the city's lowest flag count of calls in the period."),
+    "pct_familiar_of_neighbors": Meaning("Familiar neighbors' share of neighbors",
+                                         "Familiar neighbors ÷ neighbors served."),
+    "responses_to_neighbors": Meaning("Calls naming a neighbor", "Each neighbor's distinct calls in the period, "
+                                                                 "added up over neighbors."),
+    "responses_to_familiar": Meaning("Calls naming a familiar neighbor", "The same, over familiar neighbors."),
+    "pct_familiar_of_responses": Meaning("Familiar neighbors' share of responses",
+                                         "Calls naming a familiar neighbor ÷ calls naming a neighbor."),
 }
 """Every figure's label and meaning, keyed like the JSON of ``heart metrics`` and the public figures."""
 
