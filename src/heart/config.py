@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from heart.db import SqliteSynchronous
 
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 SOURCE_ROOT = Path(__file__).resolve().parents[2]
 
@@ -36,7 +37,14 @@ class Settings(BaseSettings):
     shared_data: Path = SOURCE_ROOT.parent / "shared" / "data"
     vendor_dir: Path = SOURCE_ROOT / "node_modules"
     chromium_path: Path = Path("/usr/bin/chromium")
-    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # The map's tile source, fetched by HEART and served from /map/tiles (empty: no tiles, the city's outline and
+    # beats only). Tests default to none.
+    map_tiles_url: str = OSM_TILES
+    places_file: Path = SOURCE_ROOT / "cities" / "durham" / "places.yaml"  # duplicates, history, notes, caller
+    addresses_file: Path = SOURCE_ROOT / "cities" / "durham" / "addresses" / "durham-demo.csv"  # the demo's points
+    map_outline_file: Path = SOURCE_ROOT / "cities" / "durham" / "map" / "outline.geojson"  # drawn under the map
+    map_beats_file: Path = SOURCE_ROOT / "cities" / "durham" / "map" / "beats.geojson"  # beats: drawn, and a pin's beat
+    geocoder_url: str = ""  # an outside geocoding service ({query} in a Nominatim-style search URL); empty: off
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=2**20, ge=1024)  # a request body over this gets 413 (heart.body_limit)
     max_eido_body_bytes: int = Field(default=5 * 2**20, ge=1024)  # ... and over this on POST /api/eido
@@ -44,6 +52,14 @@ class Settings(BaseSettings):
     # survives a power cut; NORMAL in development and tests, which survives a crash of HEART but not of the
     # machine. Unset means that default for the environment.
     sqlite_synchronous: SqliteSynchronous | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tiles_in_tests(cls, data: Any) -> Any:
+        """Tests never reach the internet: their map has no tile source unless one is given."""
+        if isinstance(data, dict) and data.get("env") == "test" and "map_tiles_url" not in data:
+            return {**data, "map_tiles_url": ""}
+        return data
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:
