@@ -5,6 +5,8 @@ migrations and the tests do), so that metadata, foreign keys and Alembic see the
 """
 
 from heart.auth.models import LoginSession, LoginThrottle, Role, User
+from heart.auth.access import RestrictedRead
+from heart.calls.callers import Caller
 from heart.calls.models import CadRecord, Call, ImportBatch
 from heart.db import Base
 from heart.dispatch.models import ActionToken, Alert, Response
@@ -14,11 +16,12 @@ from heart.navigation.followups.models import ContactAttempt, FollowUp, FollowUp
 from heart.navigation.resources import models as resource_models  # noqa: F401  (the HSDS directory tables)
 from heart.neighbors.familiar.models import FamiliarFlag, MatchDecision, MatchProposal
 from heart.neighbors.models import Consent, Neighbor, NeighborLink, NeighborRead
+from heart.places.models import AddressPoint, DuplicateFlag, LocationNote
 from heart.programs.models import Program, ProgramMember, Shift, ShiftMember, Staff, Unit
 from heart.triage.models import PolicyVersion, TriageDecision
 
 __all__ = [
-    "ActionToken", "Alert", "Base", "CadRecord", "Call", "Consent", "ContactAttempt", "Encounter", "Event",
+    "ActionToken", "AddressPoint", "Alert", "Base", "Caller", "DuplicateFlag", "LocationNote", "RestrictedRead", "CadRecord", "Call", "Consent", "ContactAttempt", "Encounter", "Event",
     "FamiliarFlag", "FollowUp", "FollowUpNeed", "FollowUpNote", "ImportBatch", "LoginSession", "LoginThrottle",
     "MatchDecision", "MatchProposal", "NarrativeEntry", "Neighbor", "NeighborLink", "NeighborRead", "PolicyVersion",
     "Program", "ProgramMember", "Referral", "Response", "Role", "Shift", "ShiftMember", "Staff", "TriageDecision",

@@ -10,11 +10,15 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import calls_visible_to
+from heart.calls.callers import record_caller
 from heart.calls.models import Call, CallStatus
 from heart.calls.schemas import CallCreate
+from heart.config import get_settings
 from heart.crosswalk.mapper import live_mapper
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import record_event
+from heart.places.rules import place_rules
+from heart.places.service import flag_duplicates, place_new_call
 
 # A clock may drift; a time further in the future than this is a typo, not a drift.
 MAX_CLOCK_SKEW = timedelta(minutes=2)
@@ -38,8 +42,10 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
         raise InvalidInput("received_at is in the future", field="received_at")
     if data.external_id and session.scalar(select(Call.id).where(Call.external_id == data.external_id)):
         raise DuplicateCall(data.external_id)
-    call = Call(**data.model_dump(exclude={"received_at"}), received_at=received_at, status=CallStatus.OPEN,
-                created_by_id=actor_id)
+    call = Call(**data.model_dump(exclude={"received_at", "caller"}), received_at=received_at,
+                status=CallStatus.OPEN, created_by_id=actor_id)
+    settings = get_settings()
+    place_new_call(session=session, call=call, settings=settings)  # a typed address gets its point and beat
     if call.incident_type is None and call.nature_code:  # read through the one resolver every intake path uses
         mapping = live_mapper()(call.nature_code)
         call.incident_type, call.category = mapping.incident_type, mapping.category
@@ -56,6 +62,10 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
                  after={"source": call.source.value, "nature_code": call.nature_code,
                         "incident_type": call.incident_type, "priority": call.priority,
                         "screening": dict(call.screening)})
+    if data.caller is not None:
+        record_caller(session=session, call_id=call.id, name=data.caller.name, callback=data.caller.callback,
+                      now=now, actor_id=actor_id)
+    flag_duplicates(session=session, call=call, now=now, rules=place_rules(settings))
     return call
 
 

@@ -56,7 +56,9 @@ def mistype(rng: random.Random, address: str) -> str:
         full = SPELLED[rest[-1].upper()].title()
         rest[-1] = full if choice < 0.4 else (_typo(rng, full) if choice < 0.7 else "")
     if "direction" in changes and rest and rest[0].upper() in SPELLED_DIRECTIONS:
-        rest[0] = SPELLED_DIRECTIONS[rest[0].upper()].title() if rng.random() < 0.6 else rest[0] + "."
+        choice = rng.random()
+        rest[0] = (SPELLED_DIRECTIONS[rest[0].upper()].title() if choice < 0.5
+                   else rest[0] + "." if choice < 0.8 else "")  # or left out
     text = " ".join(w for w in [number, *rest] if w)
     if "case" in changes:
         text = text.lower() if rng.random() < 0.5 else text.upper()
