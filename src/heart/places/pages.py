@@ -139,13 +139,15 @@ def call_place_context(db: Session, user: User, call: Call, now: datetime, *, pu
 
 
 @router.get("/calls/{call_id}/place", dependencies=[allow("calls.read")])
-def call_place(call_id: RowId, request: Request, db: LoggedReadDep, user: CurrentUser, now: Now) -> HTMLResponse:
-    """A call's caller, possible duplicates, earlier calls at its place and its place's safety notes."""
+def call_place(call_id: RowId, request: Request, db: LoggedReadDep, user: CurrentUser, now: Now,
+               questions: bool = False) -> HTMLResponse:
+    """A call's caller, possible duplicates, earlier calls at its place and its place's safety notes (with
+    ``questions``, the notes also go beside the screening questions of the page)."""
     call = get_call(session=db, call_id=call_id, viewer=user)
     rules = place_rules(request.app.state.settings)
-    return render(request, "places/_call_place.html", call_place_context(
-        db, user, call, now, purpose=f"call {call.id}", rules=rules,
-        responder_sees_callback=rules.caller.responder_sees_callback))
+    context = call_place_context(db, user, call, now, purpose=f"call {call.id}", rules=rules,
+                                 responder_sees_callback=rules.caller.responder_sees_callback)
+    return render(request, "places/_call_place.html", {**context, "with_questions": questions})
 
 
 @router.get("/responder/place", dependencies=[allow("responder.view")])
