@@ -76,7 +76,8 @@ def _create_and_triage(request: Request, db: Session, user: User, values: dict[s
     if create.incident_type is not None and create.incident_type not in INCIDENT_TYPES:
         return _intake(request, db, values, now, ["incident_type: not a known incident type"], status_code=422)
     try:
-        call = service.create_call(session=db, data=create, now=now, actor_id=user.id)
+        call = service.create_call(session=db, data=create, now=now, actor_id=user.id,
+                                   settings=request.app.state.settings)
         record_intake_decisions(session=db, call=call, values=values, user=user, now=now)
         triage_call(session=db, call_id=call.id, now=now, actor_id=user.id, policy=policy,
                             availability=unit_availability(session=db, now=now))
