@@ -41,7 +41,8 @@ STREETS = [
     ("Driver St", "ns", False), ("Gregson St", "ns", False), ("Buchanan Blvd", "ns", False),
     ("Morreene Rd", "ew", False), ("Erwin Rd", "ew", False), ("Hillsborough Rd", "ew", False),
     ("Roxboro Rd", "ns", False), ("Dearborn Dr", "ew", False), ("Cheek Rd", "ew", False),
-    ("Junction Rd", "ns", False), ("Lumley Rd", "ew", False), ("Ellis Rd", "ew", False), ("Carpenter Fletcher Rd", "ew", False),
+    ("Junction Rd", "ns", False), ("Lumley Rd", "ew", False), ("Ellis Rd", "ew", False),
+    ("Carpenter Fletcher Rd", "ew", False),
     ("Martin Luther King Jr Pkwy", "ew", False), ("Hope Valley Rd", "ns", False), ("Garrett Rd", "ns", False),
     ("Old Chapel Hill Rd", "ew", False), ("Cole Mill Rd", "ns", False), ("Rose of Sharon Rd", "ew", False),
     ("Horton Rd", "ew", False), ("Carver St", "ew", False), ("Sherwood Dr", "ns", False), ("Murray Ave", "ew", False),
@@ -49,9 +50,12 @@ STREETS = [
     ("McDougald Ter", "ns", False), ("Dowd St", "ns", False), ("Lawson St", "ew", False), ("Cecil St", "ns", False),
     ("Cook Rd", "ew", False), ("Pilot St", "ns", False), ("Wabash St", "ew", False), ("Bacon St", "ns", False),
     ("Elizabeth St", "ns", False), ("Burch Ave", "ns", False), ("Swift Ave", "ns", False), ("Oakwood Ave", "ew", False),
-    ("Sedgefield St", "ew", False), ("Glendale Ave", "ns", False), ("Rigsbee Ave", "ns", False), ("Foster St", "ns", False),
-    ("Ramseur St", "ew", False), ("Vickers Ave", "ns", False), ("Wilkerson Ave", "ew", False), ("Apex Hwy", "ns", False),
-    ("Neal Rd", "ew", False), ("Stadium Dr", "ew", False), ("Mineral Springs Rd", "ns", False), ("Fayetteville Rd", "ns", False),
+    ("Sedgefield St", "ew", False), ("Glendale Ave", "ns", False), ("Rigsbee Ave", "ns", False),
+    ("Foster St", "ns", False),
+    ("Ramseur St", "ew", False), ("Vickers Ave", "ns", False), ("Wilkerson Ave", "ew", False),
+    ("Apex Hwy", "ns", False),
+    ("Neal Rd", "ew", False), ("Stadium Dr", "ew", False), ("Mineral Springs Rd", "ns", False),
+    ("Fayetteville Rd", "ns", False),
 ]
 DIRECTION_WORDS = {"ew": ("E", "W"), "ns": ("N", "S")}
 
@@ -113,7 +117,7 @@ def ring_sector(district: int, ring: int) -> list[list[float]]:
 
     ring_points = [at(outer, a) for a in angles] + [at(inner, a) for a in reversed(angles)] if inner else \
         [at(outer, a) for a in angles] + [at(0.0, 0.0)]
-    return ring_points + [ring_points[0]]
+    return [*ring_points, ring_points[0]]
 
 
 def outline(rng: random.Random) -> list[list[float]]:
@@ -123,7 +127,7 @@ def outline(rng: random.Random) -> list[list[float]]:
         radius = 12.5 + rng.uniform(-1.2, 1.2)
         lat, lon = to_point(radius * math.sin(math.radians(angle)), radius * math.cos(math.radians(angle)))
         points.append([lon, lat])
-    return points + [points[0]]
+    return [*points, points[0]]
 
 
 def main() -> None:

@@ -4,8 +4,8 @@ migrations and the tests do), so that metadata, foreign keys and Alembic see the
 ``heart.db`` does not import it: the base knows no domain.
 """
 
-from heart.auth.models import LoginSession, LoginThrottle, Role, User
 from heart.auth.access import RestrictedRead
+from heart.auth.models import LoginSession, LoginThrottle, Role, User
 from heart.calls.callers import Caller
 from heart.calls.models import CadRecord, Call, ImportBatch
 from heart.db import Base
@@ -21,9 +21,43 @@ from heart.programs.models import Program, ProgramMember, Shift, ShiftMember, St
 from heart.triage.models import PolicyVersion, TriageDecision
 
 __all__ = [
-    "ActionToken", "AddressPoint", "Alert", "Base", "Caller", "DuplicateFlag", "LocationNote", "RestrictedRead", "CadRecord", "Call", "Consent", "ContactAttempt", "Encounter", "Event",
-    "FamiliarFlag", "FollowUp", "FollowUpNeed", "FollowUpNote", "ImportBatch", "LoginSession", "LoginThrottle",
-    "MatchDecision", "MatchProposal", "NarrativeEntry", "Neighbor", "NeighborLink", "NeighborRead", "PolicyVersion",
-    "Program", "ProgramMember", "Referral", "Response", "Role", "Shift", "ShiftMember", "Staff", "TriageDecision",
-    "Unit", "User",
+    "ActionToken",
+    "AddressPoint",
+    "Alert",
+    "Base",
+    "CadRecord",
+    "Call",
+    "Caller",
+    "Consent",
+    "ContactAttempt",
+    "DuplicateFlag",
+    "Encounter",
+    "Event",
+    "FamiliarFlag",
+    "FollowUp",
+    "FollowUpNeed",
+    "FollowUpNote",
+    "ImportBatch",
+    "LocationNote",
+    "LoginSession",
+    "LoginThrottle",
+    "MatchDecision",
+    "MatchProposal",
+    "NarrativeEntry",
+    "Neighbor",
+    "NeighborLink",
+    "NeighborRead",
+    "PolicyVersion",
+    "Program",
+    "ProgramMember",
+    "Referral",
+    "Response",
+    "RestrictedRead",
+    "Role",
+    "Shift",
+    "ShiftMember",
+    "Staff",
+    "TriageDecision",
+    "Unit",
+    "User",
 ]

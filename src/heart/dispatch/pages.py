@@ -47,7 +47,8 @@ def board_page(request: Request, db: SessionDep) -> HTMLResponse:
              if row.unit.home_lat is not None and row.unit.home_lon is not None]
     center = [sum(lat for lat, _ in homes) / len(homes), sum(lon for _, lon in homes) / len(homes)] if homes else None
     return render(request, "dispatch/board.html", {
-        "parts": board_parts(board), "board": board, "tiles_url": TILES_ROUTE if request.app.state.settings.map_tiles_url else "",
+        "parts": board_parts(board), "board": board,
+        "tiles_url": TILES_ROUTE if request.app.state.settings.map_tiles_url else "",
         "center": center,
     })
 

@@ -57,5 +57,6 @@ def lookup_command(
         raise fail("no address matches (are the address points imported? `heart addresses import FILE`)")
     table = Table("address", "lat", "lon", "beat", "confidence")
     for match in matches:
-        table.add_row(match.address, f"{match.lat:.6f}", f"{match.lon:.6f}", match.beat or "", f"{match.confidence:.2f}")
+        table.add_row(match.address, f"{match.lat:.6f}", f"{match.lon:.6f}", match.beat or "",
+                      f"{match.confidence:.2f}")
     console.print(table)
