@@ -4,7 +4,7 @@
    submits the call). Text only: values are set with .value and .textContent, never as markup. */
 (function () {
   "use strict";
-  var map = null, pin = null;
+  var map = null, pin = null, pickOnArrival = false;
 
   function byId(id) { return document.getElementById(id); }
 
@@ -77,7 +77,12 @@
     if (evt.key !== "Enter" || !evt.target || evt.target.id !== "address") { return; }
     evt.preventDefault();  // Enter in the address field never submits the call
     var first = document.querySelector("#place-matches [data-place-lat]");
-    if (first) { pick(first, true); }
+    if (first && !pickOnArrival && first.closest("#place-matches").getAttribute("data-for") === evt.target.value) {
+      pick(first, true);
+    } else {  // the matches of what is typed now are not here yet: ask, and pick the first when they come
+      pickOnArrival = true;
+      evt.target.dispatchEvent(new CustomEvent("place-search"));
+    }
   });
 
   document.addEventListener("htmx:afterSwap", function (evt) {
@@ -86,7 +91,10 @@
     if (target.id === "place-matches") {
       var list = target.querySelector("[data-auto]");
       var first = target.querySelector("[data-place-lat]");
-      if (list && first && list.getAttribute("data-auto") === "yes") { pick(first, false); }
+      target.setAttribute("data-for", byId("address").value);
+      if (first && pickOnArrival) { pick(first, true); }
+      else if (list && first && list.getAttribute("data-auto") === "yes") { pick(first, false); }
+      pickOnArrival = false;
     } else if (target.id === "place-context") {
       var found = target.querySelector("#place-beat");
       var beat = byId("beat");
