@@ -182,7 +182,8 @@ def _numbered(query: Parsed, street: _Street, score: float) -> list[Match]:
         return [Match(point.address, point.lat, point.lon, point.beat, _clamp(score), exact=score >= 0.999)]
     out = []
     lowest, highest = street.numbers[0], street.numbers[-1]
-    for index in (at - 1, at):
+    below = _same_side(street.numbers, at - 1, -1, query.number)
+    for index in (below, _same_side(street.numbers, at, 1, query.number)):
         if 0 <= index < len(street.points):
             point = street.points[index]
             gap = abs((point.number or 0) - query.number)
@@ -190,6 +191,19 @@ def _numbered(query: Parsed, street: _Street, score: float) -> list[Match]:
             out.append(Match(point.address, point.lat, point.lon, point.beat,
                              _clamp(score - (0.05 if inside else 0.2) - min(gap, 100) / 1000)))
     return out
+
+
+def _same_side(numbers: list[int], start: int, step: int, number: int) -> int:
+    """From ``start`` in direction ``step``, the first number on the same side of the street (odd or even) as
+    ``number``, within a few; else ``start`` itself."""
+    index = start
+    for _ in range(12):
+        if not 0 <= index < len(numbers):
+            break
+        if numbers[index] % 2 == number % 2:
+            return index
+        index += step
+    return start
 
 
 def _clamp(value: float) -> float:
