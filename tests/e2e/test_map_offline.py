@@ -15,7 +15,8 @@ from tests.conftest import Account, LiveServer, free_port, sign_in_page
 from tests.e2e.test_places import SIZES, watch_console
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
-SAID = "Map tiles could not be loaded (no connection to the tile source): the city's outline, beats and markers still show."
+SAID = ("Map tiles could not be loaded (no connection to the tile source): the city's outline, beats and markers "
+        "still show.")
 
 
 @pytest.fixture

@@ -135,7 +135,7 @@ def test_the_command_line_imports_and_looks_up(database_url: str, monkeypatch: p
 
 
 class _Service(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         body = json.dumps([{"lat": "36.01", "lon": "-78.92", "display_name": "Somewhere, Durham",
                             "importance": 0.9}]).encode()
         self.send_response(200)

@@ -107,7 +107,7 @@ def _callback_number(uris: Iterable[Any]) -> str | None:
     for uri in sorted(found, key=lambda u: not u.lower().startswith("tel:")):
         scheme, _, rest = uri.partition(":")
         number = rest.split(";")[0].split("@")[0] if scheme.lower() in ("tel", "sip", "sips") else ""
-        if 3 <= sum(ch.isdigit() for ch in number) and len(number) <= 32 and set(number) <= set("0123456789+()-."):
+        if sum(ch.isdigit() for ch in number) >= 3 and len(number) <= 32 and set(number) <= set("0123456789+()-."):
             return number
     return None
 

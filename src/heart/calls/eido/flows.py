@@ -31,10 +31,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from heart.calls.callers import Caller, record_caller
 from heart.calls.eido.document import DocumentFacts, Notice, nul_problems, read_document
 from heart.calls.eido.standard import EidoRefused, EidoSchema, SchemaProblem
 from heart.calls.models import Call, CallSource
-from heart.calls.callers import Caller, record_caller
 from heart.calls.schemas import CallCreate, CallerCreate
 from heart.calls.service import FACT_FIELDS, MAX_CLOCK_SKEW, DuplicateCall, create_call, get_call
 from heart.crosswalk.mapper import live_mapper
