@@ -218,10 +218,11 @@ def test_a_note_is_read_beside_its_question_and_the_reads_are_the_supervisors_to
     assert 'id="place-notes-weapon" hx-swap-oob="true"' in triage and "Rifle by the door." in triage
     assert "A reason to ask again" in triage
     place = client.get(f"/api/calls/{call_id}/place").json()
-    assert [(n["kind"], n["question"], n["text"]) for n in place["notes"]] == [("weapon", "weapon", "Rifle by the door.")]
+    assert [(n["kind"], n["question"], n["text"]) for n in place["notes"]] == [
+        ("weapon", "weapon", "Rifle by the door.")]
     with_note = client.get(f"/api/calls/{call_id}").json()
-    assert with_note["screening"] == {"weapon": "no", "medical_intervention": "no",
-                                      "imminent_risk_to_others": "no"}  # as the call-taker answered: a note answers none
+    # as the call-taker answered: a note answers no question
+    assert with_note["screening"] == {"weapon": "no", "medical_intervention": "no", "imminent_risk_to_others": "no"}
     reads = _as(client, people[Role.SUPERVISOR]).get(f"/api/location-notes/{note_id}/reads").json()
     assert [r["reader_id"] for r in reads] == [people[Role.CALL_TAKER].user_id] * 2
     assert _as(client, people[Role.CALL_TAKER]).get(f"/api/location-notes/{note_id}/reads").status_code == 403
