@@ -194,3 +194,38 @@ def test_a_misspelt_address_lands_at_the_right_place_and_the_responder_navigates
     assert phone_errors == []
     if size == "phone":
         assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
+
+
+def test_the_call_taker_drags_the_pin_to_the_exact_place(
+    context_for: Callable[[], Page], live_server: LiveServer, make_user: Callable[..., Account],
+    sessions: sessionmaker[Session], city: dict[str, Any],
+) -> None:
+    page = context_for()
+    errors = watch_console(page)
+    sign_in_page(page, live_server.url, make_user(Role.CALL_TAKER), "/calls/new")
+    type_the_call(page)
+    expect(page.locator("#place-picked")).to_contain_text(f"Matched: {TARGET}")
+    pin = page.locator("#place-map .leaflet-marker-icon")
+    pin.scroll_into_view_if_needed()
+    box = pin.bounding_box()
+    assert box is not None
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] - 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    for step in range(1, 11):
+        page.mouse.move(x + 6 * step, y - 4 * step)
+    page.mouse.up()
+    expect(page.locator("#place-picked")).to_contain_text("Pin moved by hand")
+    moved_lat = float(page.locator("#place-lat").input_value())
+    moved_lon = float(page.locator("#place-lon").input_value())
+    assert moved_lat > city["lat"] and moved_lon > city["lon"]  # up and to the right: north-east
+    expect(page.locator("#place-beat")).to_contain_text(f"{moved_lat:.5f}")  # what is known there, again
+    for question in ("weapon", "medical intervention", "imminent risk to others"):
+        page.get_by_role("group", name=question).get_by_label("no", exact=True).check()
+    page.get_by_role("button", name="Save and triage").click()
+    expect(page.get_by_role("heading", name="Triage · call")).to_be_visible()
+    with sessions() as session:
+        call = session.scalars(select(Call).order_by(Call.id.desc())).first()
+        assert call is not None and call.lat is not None and call.lon is not None
+        assert (round(call.lat, 6), round(call.lon, 6)) == (moved_lat, moved_lon)
+    assert errors == [], errors
