@@ -250,3 +250,32 @@ def test_an_address_typed_through_the_api_is_placed_when_the_match_is_sure(db: S
     assert (round(sure.lat or 0, 5), round(sure.lon or 0, 5), sure.beat) == (35.99625, -78.91002, "311")
     assert (unsure.lat, unsure.lon) == (None, None)
     assert db.get_one(Call, sure.id).beat == "311"
+
+
+def test_the_call_page_forms_write_a_note_decide_a_duplicate_and_name_a_refusal(
+    client: TestClient, placed_call: dict[str, object], sessions: sessionmaker[Session],
+) -> None:
+    call_id, people = placed_call["call_id"], placed_call["people"]
+    assert isinstance(people, dict)
+    dispatcher = _as(client, people[Role.DISPATCHER])
+    again = dispatcher.post("/api/calls", json={"nature_code": "CHECK WELFARE", "lat": HERE[0], "lon": HERE[1]})
+    second = again.json()["id"]
+    page = dispatcher.get(f"/calls/{second}/place").text
+    assert "Possible duplicate" in page and f'action="/calls/{second}/duplicates/' in page
+    with sessions() as session:
+        flag_id = session.scalars(select(DuplicateFlag.id).where(DuplicateFlag.call_id == second)).one()
+    decided = dispatcher.post(f"/calls/{second}/duplicates/{flag_id}", data={"decision": "linked"},
+                              follow_redirects=False)
+    assert (decided.status_code, decided.headers["location"]) == (303, f"/calls/{second}")
+    assert "Linked to" in dispatcher.get(f"/calls/{second}/place").text
+    assert f"Call <a href=\"/calls/{second}\">#{second}</a> was linked" in dispatcher.get(f"/calls/{call_id}/place").text
+    refused = dispatcher.post(f"/calls/{second}/duplicates/{flag_id}", data={"decision": "kept_apart"},
+                              headers={"accept": "text/html"})
+    assert refused.status_code == 409 and "already decided: linked" in refused.text and "<html" in refused.text
+    written = dispatcher.post(f"/calls/{second}/location-notes", follow_redirects=False, data={
+        "kind": "dog", "text": "Two dogs behind the gate.", "observed_on": "2020-01-01", "days": "10"})
+    assert written.status_code == 303
+    assert "Two dogs behind the gate." in dispatcher.get(f"/calls/{second}/place").text
+    bad = dispatcher.post(f"/calls/{second}/location-notes", headers={"accept": "text/html"},
+                          data={"kind": "dog", "text": "x", "observed_on": "someday"})
+    assert bad.status_code == 422 and "the date is not a date" in bad.text

@@ -29,7 +29,7 @@ from heart.calls.service import get_call
 from heart.deps import CurrentUser, LoggedReadDep, Now, SessionDep, allow
 from heart.dispatch.recommend import Point, rank_units
 from heart.dispatch.responder import live_response
-from heart.errors import DomainError, InvalidInput, http_status
+from heart.errors import InvalidInput
 from heart.inputs import RowId
 from heart.places import service
 from heart.places.rules import PlaceRules, place_rules
@@ -168,12 +168,7 @@ def decide_duplicate(call_id: RowId, flag_id: RowId, request: Request, db: Sessi
                      decision: Annotated[str, Form(max_length=16)]) -> Response:
     """Link the call to the open call it may repeat, or keep the two apart (recorded once, with who and when)."""
     get_call(session=db, call_id=call_id, viewer=user)
-    try:
-        service.decide_duplicate(session=db, flag_id=flag_id, decision=decision, by=user, now=now, call_id=call_id)
-    except DomainError as error:
-        db.rollback()
-        return HTMLResponse(f"<p class=\"error\" role=\"alert\">{_escape(str(error))}</p>",
-                            status_code=http_status(error))
+    service.decide_duplicate(session=db, flag_id=flag_id, decision=decision, by=user, now=now, call_id=call_id)
     return RedirectResponse(_back(request, call_id), status_code=303)
 
 
@@ -186,24 +181,19 @@ async def add_location_note(call_id: RowId, request: Request, db: SessionDep, us
     def work() -> Response:
         call = get_call(session=db, call_id=call_id, viewer=user)
         rules = place_rules(request.app.state.settings)
+        if call.lat is None or call.lon is None:
+            raise InvalidInput("the call has no point on the map; place it first", field="lat")
         try:
-            if call.lat is None or call.lon is None:
-                raise InvalidInput("the call has no point on the map; place it first", field="lat")
-            try:
-                observed = date.fromisoformat(values.get("observed_on") or now.date().isoformat())
-            except ValueError:
-                raise InvalidInput("the date is not a date (YYYY-MM-DD)", field="observed_on") from None
-            days_text = values.get("days", "").strip()
-            if days_text and not days_text.isdigit():
-                raise InvalidInput("the number of days is not a whole number", field="days")
-            service.add_note(session=db, lat=call.lat, lon=call.lon, address=call.address,
-                             kind=values.get("kind", ""), text=values.get("text", ""), observed_on=observed,
-                             days=int(days_text) if days_text else None, author=user, now=now, rules=rules,
-                             call_id=call.id)
-        except DomainError as error:
-            db.rollback()
-            return HTMLResponse(f"<p class=\"error\" role=\"alert\">{_escape(str(error))}</p>",
-                                status_code=http_status(error))
+            observed = date.fromisoformat(values.get("observed_on") or now.date().isoformat())
+        except ValueError:
+            raise InvalidInput("the date is not a date (YYYY-MM-DD)", field="observed_on") from None
+        days_text = values.get("days", "").strip()
+        if days_text and not days_text.isdigit():
+            raise InvalidInput("the number of days is not a whole number", field="days")
+        service.add_note(session=db, lat=call.lat, lon=call.lon, address=call.address, kind=values.get("kind", ""),
+                         text=values.get("text", ""), observed_on=observed,
+                         days=int(days_text) if days_text else None, author=user, now=now, rules=rules,
+                         call_id=call.id)
         return RedirectResponse(_back(request, call_id), status_code=303)
 
     return await run_in_threadpool(work)
@@ -221,12 +211,6 @@ def _back(request: Request, call_id: int) -> str:
     """Back to the screen the form was on: the call's triage screen or its page (never another site)."""
     referer = request.headers.get("referer", "")
     return f"/calls/{call_id}/triage" if referer.endswith(f"/calls/{call_id}/triage") else f"/calls/{call_id}"
-
-
-def _escape(text: str) -> str:
-    from markupsafe import escape
-
-    return str(escape(text))
 
 
 # --- the map's base layers and tiles ----------------------------------------------------------------------------
