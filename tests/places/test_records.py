@@ -268,7 +268,8 @@ def test_the_call_page_forms_write_a_note_decide_a_duplicate_and_name_a_refusal(
                               follow_redirects=False)
     assert (decided.status_code, decided.headers["location"]) == (303, f"/calls/{second}")
     assert "Linked to" in dispatcher.get(f"/calls/{second}/place").text
-    assert f"Call <a href=\"/calls/{second}\">#{second}</a> was linked" in dispatcher.get(f"/calls/{call_id}/place").text
+    first_page = dispatcher.get(f"/calls/{call_id}/place").text
+    assert f"Call <a href=\"/calls/{second}\">#{second}</a> was linked" in first_page
     refused = dispatcher.post(f"/calls/{second}/duplicates/{flag_id}", data={"decision": "kept_apart"},
                               headers={"accept": "text/html"})
     assert refused.status_code == 409 and "already decided: linked" in refused.text and "<html" in refused.text
