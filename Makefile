@@ -81,6 +81,7 @@ bench: install
 	$(BIN)/python benchmarks/login_flood.py
 	$(BIN)/python benchmarks/responder_calls.py
 	$(BIN)/python benchmarks/care_queue.py
+	$(BIN)/python benchmarks/geocode.py
 
 $(TOOLS)/.installed: $(TOOLS_LOCK)
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)

@@ -22,7 +22,7 @@ BASE = frozenset({"heart.db", "heart.events", "heart.config", "heart.errors", "h
 APP = frozenset({"heart.main", "heart.cli"})
 """The two entry points: they put the domains together, so nothing imports them."""
 DOMAINS = ("auth", "calls", "crosswalk", "triage", "dispatch", "encounters", "navigation", "neighbors", "metrics",
-           "programs", "simulation", "demo", "public")
+           "programs", "simulation", "demo", "public", "places")
 
 
 def _module_name(path: Path) -> str:

@@ -193,6 +193,7 @@ def _register_domain_commands() -> None:
     from heart.navigation.fhir.cli import app as referrals_app
     from heart.navigation.resources.cli import app as resources_app
     from heart.neighbors.familiar.cli import app as neighbors_app
+    from heart.places.cli import app as addresses_app
     from heart.programs.cli import app as programs_app
     from heart.simulation.cli import app as simulate_app
     from heart.triage.cli import app as triage_app
@@ -208,6 +209,7 @@ def _register_domain_commands() -> None:
     app.add_typer(referrals_app, name="referrals")
     app.add_typer(neighbors_app, name="neighbors")
     app.add_typer(programs_app, name="programs")
+    app.add_typer(addresses_app, name="addresses")
 
 
 _register_domain_commands()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from heart.city.folder import DEFAULT_CITY, SOURCE_ROOT, city_part, city_settings
 from heart.db import SqliteSynchronous
 
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
 __all__ = ["SOURCE_ROOT", "InsecureSettings", "Settings", "get_settings"]
 
@@ -56,7 +57,17 @@ class Settings(BaseSettings):
     shared_data: Path = SOURCE_ROOT.parent / "shared" / "data"
     vendor_dir: Path = SOURCE_ROOT / "node_modules"
     chromium_path: Path = Path("/usr/bin/chromium")
-    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # The map's tile source, fetched by HEART and served from /map/tiles (empty: no tiles, the city's outline and
+    # beats only). Tests default to none.
+    map_tiles_url: str = OSM_TILES
+    places_file: Path = Field(default_factory=lambda data: city_part("places", data["city"]))  # duplicates, notes…
+    addresses_file: Path = Field(  # the address points the demo loads (a city may ship none)
+        default_factory=lambda data: city_part("addresses", data["city"]) / "demo.csv")
+    map_outline_file: Path = Field(  # drawn under the map, when the city gives it
+        default_factory=lambda data: city_part("map", data["city"]) / "outline.geojson")
+    map_beats_file: Path = Field(  # beats: drawn, and a pin's beat, when the city gives them
+        default_factory=lambda data: city_part("map", data["city"]) / "beats.geojson")
+    geocoder_url: str = ""  # an outside geocoding service ({query} in a Nominatim-style search URL); empty: off
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=2**20, ge=1024)  # a request body over this gets 413 (heart.body_limit)
     max_eido_body_bytes: int = Field(default=5 * 2**20, ge=1024)  # ... and over this on POST /api/eido
@@ -64,6 +75,14 @@ class Settings(BaseSettings):
     # survives a power cut; NORMAL in development and tests, which survives a crash of HEART but not of the
     # machine. Unset means that default for the environment.
     sqlite_synchronous: SqliteSynchronous | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tiles_in_tests(cls, data: Any) -> Any:
+        """Tests never reach the internet: their map has no tile source unless one is given."""
+        if isinstance(data, dict) and data.get("env") == "test" and "map_tiles_url" not in data:
+            return {**data, "map_tiles_url": ""}
+        return data
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

@@ -114,6 +114,8 @@ def _add_routes(app: FastAPI) -> None:
     from heart.neighbors.familiar.api import router as familiar_api
     from heart.neighbors.familiar.pages import router as familiar_pages
     from heart.neighbors.pages import router as neighbors_pages
+    from heart.places.api import router as places_api
+    from heart.places.pages import router as places_pages
     from heart.programs.api import router as programs_api
     from heart.programs.pages import router as programs_pages
     from heart.public.pages import router as public_pages
@@ -132,6 +134,8 @@ def _add_routes(app: FastAPI) -> None:
     app.include_router(resources_pages)
     for router in (follow_ups_api, cases_api, fhir_api, neighbors_api, familiar_api, follow_ups_pages, cases_pages,
                    neighbors_pages, familiar_pages, public_pages, engagement_pages):
+        app.include_router(router)
+    for router in (places_api, places_pages):
         app.include_router(router)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)

@@ -126,7 +126,10 @@ def new_call(client: httpx.Client, plants: Plants, at: tuple[float, float], *, h
     call = ok(client.post("/api/calls", json={
         "external_id": plants.text("call number", 64), "nature_code": plants.text("nature code", 128),
         "incident_type": "welfare_check", "priority": "3", "address": plants.text("address", 256),
-        "summary": plants.text("summary") if summary else None, "lat": at[0], "lon": at[1], "screening": SAFE}))
+        "summary": plants.text("summary") if summary else None, "lat": at[0], "lon": at[1], "screening": SAFE,
+        "caller": {"name": plants.text("caller name", 120), "callback": "919-555-0100"}}))
+    ok(client.post(f"/api/calls/{call['id']}/location-notes", json={  # shown beside the weapon question
+        "kind": "weapon", "text": plants.text("location note", 1000), "observed_on": utcnow().date().isoformat()}))
     ok(client.post(f"/api/calls/{call['id']}/triage", json={}))
     if hand_off:
         ok(client.post(f"/api/calls/{call['id']}/hand-off"))

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from heart.db import Base, JSONType, UTCDateTime
@@ -35,6 +35,7 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 
 class Call(Base):
     __tablename__ = "calls"
+    __table_args__ = (Index("ix_calls_lat_lon", "lat", "lon"),)  # calls near a place (heart.places)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -29,6 +29,7 @@ from heart.encounters.service import encounters_for_call
 from heart.errors import DomainError, http_status
 from heart.events import call_timeline
 from heart.inputs import RowId
+from heart.places.pages import intake_fields, record_intake_decisions
 from heart.programs.models import Program, ProgramKind, Unit
 from heart.programs.service import unit_availability
 from heart.templating import render
@@ -66,6 +67,7 @@ async def new_call_submit(request: Request, db: SessionDep, user: CurrentUser, n
 def _create_and_triage(request: Request, db: Session, user: User, values: dict[str, str], now: datetime) -> Response:
     policy = policy_named(None)
     data = {key: (values.get(key, "").strip() or None) for key in CALL_FIELDS}
+    data.update(intake_fields(values))  # the pin, beat and caller (heart.places)
     try:
         create = CallCreate.model_validate({**data, "screening": answers_from(values, policy)})
     except ValidationError as error:
@@ -74,7 +76,9 @@ def _create_and_triage(request: Request, db: Session, user: User, values: dict[s
     if create.incident_type is not None and create.incident_type not in INCIDENT_TYPES:
         return _intake(request, db, values, now, ["incident_type: not a known incident type"], status_code=422)
     try:
-        call = service.create_call(session=db, data=create, now=now, actor_id=user.id)
+        call = service.create_call(session=db, data=create, now=now, actor_id=user.id,
+                                   settings=request.app.state.settings)
+        record_intake_decisions(session=db, call=call, values=values, user=user, now=now)
         triage_call(session=db, call_id=call.id, now=now, actor_id=user.id, policy=policy,
                             availability=unit_availability(session=db, now=now))
     except DomainError as error:

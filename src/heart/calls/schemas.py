@@ -15,6 +15,15 @@ Priority = Literal["P", "1", "2", "3", "4"]
 QuestionId = str
 
 
+class CallerCreate(Input):
+    """Who called: kept apart from the call, read only by those allowed (every read logged), never in an event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=120)
+    callback: str | None = Field(default=None, max_length=32, description="the number to call back")
+
+
 class CallCreate(Input):
     """A new call for service, as a call-taker or a CAD sends it."""
 
@@ -33,6 +42,7 @@ class CallCreate(Input):
     beat: str | None = Field(default=None, max_length=32)
     screening: dict[QuestionId, Answer] = Field(default_factory=dict)
     summary: str | None = Field(default=None, max_length=4000)
+    caller: CallerCreate | None = Field(default=None, description="the caller's name and callback number")
 
     @field_validator("external_id")
     @classmethod

@@ -4,17 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import calls_visible_to
+from heart.calls.callers import record_caller
 from heart.calls.models import Call, CallStatus
 from heart.calls.schemas import CallCreate
+from heart.config import InsecureSettings, Settings, get_settings
 from heart.crosswalk.mapper import live_mapper
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import record_event
+from heart.places.rules import place_rules
+from heart.places.service import flag_duplicates, place_new_call
 
 # A clock may drift; a time further in the future than this is a typo, not a drift.
 MAX_CLOCK_SKEW = timedelta(minutes=2)
@@ -28,18 +33,23 @@ class DuplicateCall(Conflict):
         self.field = "external_id"
 
 
-def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: int | None) -> Call:
+def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: int | None,
+                settings: Settings | None = None) -> Call:
     """Record a new call; a repeated CAD incident number is refused rather than duplicated.
 
-    A call given a nature code and no incident type gets the type its words name (or stays "unknown type").
+    A call given a nature code and no incident type gets the type its words name (or stays "unknown type"). A typed
+    address with no point is geocoded, a point gets its beat, the caller is kept apart (heart.calls.callers), and a
+    call near an open one is flagged as its possible duplicate (heart.places), all in this transaction.
     """
     received_at = data.received_at or now
     if received_at > now + MAX_CLOCK_SKEW:
         raise InvalidInput("received_at is in the future", field="received_at")
     if data.external_id and session.scalar(select(Call.id).where(Call.external_id == data.external_id)):
         raise DuplicateCall(data.external_id)
-    call = Call(**data.model_dump(exclude={"received_at"}), received_at=received_at, status=CallStatus.OPEN,
-                created_by_id=actor_id)
+    call = Call(**data.model_dump(exclude={"received_at", "caller"}), received_at=received_at,
+                status=CallStatus.OPEN, created_by_id=actor_id)
+    settings = settings or _settings()
+    place_new_call(session=session, call=call, settings=settings)  # a typed address gets its point and beat
     if call.incident_type is None and call.nature_code:  # read through the one resolver every intake path uses
         mapping = live_mapper()(call.nature_code)
         call.incident_type, call.category = mapping.incident_type, mapping.category
@@ -56,7 +66,19 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
                  after={"source": call.source.value, "nature_code": call.nature_code,
                         "incident_type": call.incident_type, "priority": call.priority,
                         "screening": dict(call.screening)})
+    if data.caller is not None:
+        record_caller(session=session, call_id=call.id, name=data.caller.name, callback=data.caller.callback,
+                      now=now, actor_id=actor_id)
+    flag_duplicates(session=session, call=call, now=now, rules=place_rules(settings))
     return call
+
+
+def _settings() -> Settings:
+    """The process's settings, or the defaults where none are configured (a script or test without an app)."""
+    try:
+        return get_settings()
+    except (ValidationError, InsecureSettings):
+        return Settings.model_construct()
 
 
 def record_screening(

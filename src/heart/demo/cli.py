@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from heart.demo.care import CareSummary
     from heart.demo.familiar import FamiliarSummary
     from heart.demo.history import HistorySummary
+    from heart.demo.places import PlacesSummary
     from heart.navigation.resources.importer import ImportSummary
 
 LOGINS_FILE = Path(".heart-demo-logins")
@@ -60,6 +61,7 @@ def demo(
         logins = create_demo_logins(session=session, now=now)
         pilots, familiar = _build_pilots_and_familiar(session, seed, now, care, console)
         logins += pilots
+        places = _load_places(session, now)
     write_logins(logins_file, logins)
     if history is not None:
         responses = ", ".join(f"{code} {count:,}" for code, count in sorted(history.responses.items()))
@@ -77,8 +79,23 @@ def demo(
                       f"linkage, {familiar.accepted:,} links accepted and {familiar.rejected:,} rejected by the demo's "
                       f"reviewer, {familiar.waiting:,} waiting; {familiar.flags:,} flags "
                       f"({familiar.reviewed:,} reviewed) — see `heart neighbors report`")
+    if places is not None:
+        console.print(f"address points: {places.addresses.added:,} (`heart addresses lookup \"…\"`); "
+                      f"{places.notes} location safety notes")
     console.print(f"demo program ready: {started} units on duty now")
     _print_logins(logins, console)
+
+
+def _load_places(session: Session, now: datetime) -> PlacesSummary | None:
+    """The demo city's address points and a few location safety notes (heart.demo.places)."""
+    from sqlalchemy import select
+
+    from heart.auth.models import User
+    from heart.config import get_settings
+    from heart.demo.places import load_places
+
+    author = session.scalars(select(User).where(User.username == "supervisor")).one()
+    return load_places(session=session, settings=get_settings(), now=now, author=author)
 
 
 def _build_history(session: Session, seed: int, years: float, console: Console) -> HistorySummary | None:

@@ -35,6 +35,7 @@ from heart.triage.engine import FALLBACK_REASONS
 from heart.triage.service import policy_named
 
 router = APIRouter(include_in_schema=False)
+TILES_ROUTE = "/map/tiles/{z}/{x}/{y}"  # tiles come through HEART (heart.places.pages), never from the browser
 Token = Annotated[str | None, Form()]
 
 
@@ -46,7 +47,8 @@ def board_page(request: Request, db: SessionDep) -> HTMLResponse:
              if row.unit.home_lat is not None and row.unit.home_lon is not None]
     center = [sum(lat for lat, _ in homes) / len(homes), sum(lon for _, lon in homes) / len(homes)] if homes else None
     return render(request, "dispatch/board.html", {
-        "parts": board_parts(board), "board": board, "tiles_url": request.app.state.settings.map_tiles_url,
+        "parts": board_parts(board), "board": board,
+        "tiles_url": TILES_ROUTE if request.app.state.settings.map_tiles_url else "",
         "center": center,
     })
 
