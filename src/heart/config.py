@@ -33,6 +33,7 @@ class Settings(BaseSettings):
     policies_dir: Path = SOURCE_ROOT / "policies"
     resources_dir: Path = SOURCE_ROOT / "cities" / "durham" / "resources"  # needs map, demo HSDS directory
     care_navigation_file: Path = SOURCE_ROOT / "cities" / "durham" / "care_navigation.yaml"  # follow-up rules
+    desk_file: Path = SOURCE_ROOT / "cities" / "durham" / "desk.yaml"  # incident numbers, notes, out of service
     shared_data: Path = SOURCE_ROOT.parent / "shared" / "data"
     vendor_dir: Path = SOURCE_ROOT / "node_modules"
     chromium_path: Path = Path("/usr/bin/chromium")

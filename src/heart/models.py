@@ -5,7 +5,7 @@ migrations and the tests do), so that metadata, foreign keys and Alembic see the
 """
 
 from heart.auth.models import LoginSession, LoginThrottle, Role, User
-from heart.calls.models import CadRecord, Call, ImportBatch
+from heart.calls.models import CadRecord, Call, CallNote, ImportBatch, IncidentSequence
 from heart.db import Base
 from heart.dispatch.models import ActionToken, Alert, Response
 from heart.encounters.models import Encounter, NarrativeEntry
@@ -18,8 +18,9 @@ from heart.programs.models import Program, ProgramMember, Shift, ShiftMember, St
 from heart.triage.models import PolicyVersion, TriageDecision
 
 __all__ = [
-    "ActionToken", "Alert", "Base", "CadRecord", "Call", "Consent", "ContactAttempt", "Encounter", "Event",
-    "FamiliarFlag", "FollowUp", "FollowUpNeed", "FollowUpNote", "ImportBatch", "LoginSession", "LoginThrottle",
+    "ActionToken", "Alert", "Base", "CadRecord", "Call", "CallNote", "Consent", "ContactAttempt", "Encounter", "Event",
+    "FamiliarFlag", "FollowUp", "FollowUpNeed", "FollowUpNote", "ImportBatch", "IncidentSequence", "LoginSession",
+    "LoginThrottle",
     "MatchDecision", "MatchProposal", "NarrativeEntry", "Neighbor", "NeighborLink", "NeighborRead", "PolicyVersion",
     "Program", "ProgramMember", "Referral", "Response", "Role", "Shift", "ShiftMember", "Staff", "TriageDecision",
     "Unit", "User",

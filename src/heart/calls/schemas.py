@@ -88,6 +88,7 @@ class CallPublic(BaseModel):
 
     id: int
     external_id: str | None
+    incident_number: str | None = Field(description="the city's own number for the call, in its configured format")
     source: CallSource
     received_at: datetime
     nature_code: str | None

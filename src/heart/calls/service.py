@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import calls_visible_to
+from heart.calls.desk import DeskRules, desk_rules
 from heart.calls.models import Call, CallStatus
+from heart.calls.numbers import next_incident_number
 from heart.calls.schemas import CallCreate
 from heart.crosswalk.mapper import live_mapper
 from heart.errors import Conflict, InvalidInput, NotFound
@@ -28,10 +30,12 @@ class DuplicateCall(Conflict):
         self.field = "external_id"
 
 
-def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: int | None) -> Call:
-    """Record a new call; a repeated CAD incident number is refused rather than duplicated.
+def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: int | None,
+                desk: DeskRules | None = None) -> Call:
+    """Record a new call with the city's next incident number; a repeated CAD number is refused, not duplicated.
 
     A call given a nature code and no incident type gets the type its words name (or stays "unknown type").
+    Every intake path (the screen, the API, EIDO documents) comes here, so every call is numbered.
     """
     received_at = data.received_at or now
     if received_at > now + MAX_CLOCK_SKEW:
@@ -43,6 +47,8 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
     if call.incident_type is None and call.nature_code:  # read through the one resolver every intake path uses
         mapping = live_mapper()(call.nature_code)
         call.incident_type, call.category = mapping.incident_type, mapping.category
+    call.incident_number = next_incident_number(session=session, received_at=received_at,
+                                                rules=(desk or desk_rules()).incident_number)
     try:
         with session.begin_nested():  # another request may insert the same CAD number at the same moment
             session.add(call)
@@ -53,7 +59,8 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
         raise DuplicateCall(data.external_id) from None
     record_event(session=session, kind="call.received", subject_type="call", subject_id=call.id, call_id=call.id,
                  at=now, actor_id=actor_id,
-                 after={"source": call.source.value, "nature_code": call.nature_code,
+                 after={"source": call.source.value, "incident_number": call.incident_number,
+                        "nature_code": call.nature_code,
                         "incident_type": call.incident_type, "priority": call.priority,
                         "screening": dict(call.screening)})
     return call
