@@ -22,7 +22,9 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import responses_visible_to
-from heart.calls.models import Call
+from heart.calls import notes
+from heart.calls.desk import desk_rules
+from heart.calls.models import Call, CallNote
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, WatchedSession, allow
 from heart.dispatch import alerts, service, timers
@@ -118,7 +120,20 @@ def _panel(request: Request, db: Session, user: User, *, error: str | None = Non
         "approach": approach,
         "contact_methods": care.config.contact_methods,
         "dispositions": DISPOSITIONS, "safety_questions": SAFETY_QUESTIONS, "now": utcnow(),
+        "messages": call_messages(db, user) if view.call is not None else "",
     }, status_code=status)
+
+
+def call_messages(session: Session, user: User, *, error: str | None = None) -> str:
+    """The notes and messages of the unit's live call, as the phone shows them (an empty section without one)."""
+    response = live_response(session, user.unit_id) if user.unit_id is not None else None
+    call = session.get(Call, response.call_id) if response is not None else None
+    found = notes.notes_for_call(session=session, call_id=call.id, viewer=user) if call is not None else []
+    names = {-unit.id: unit.call_sign for unit in session.scalars(
+        select(Unit).where(Unit.id.in_({n.unit_id for n in found if n.unit_id is not None})))}
+    return templates.env.get_template("responder/_messages.html").render(
+        call=call, notes=found, names=names, can_write=response is not None, new_token=new_token, error=error,
+        max_length=desk_rules().messages.max_length)
 
 
 def safety_banner(session: Session, unit_id: int | None) -> str:
@@ -146,6 +161,19 @@ def acknowledge_alert(alert_id: RowId, db: SessionDep, user: CurrentUser) -> HTM
     return HTMLResponse(safety_banner(db, user.unit_id))
 
 
+@router.post("/responder/calls/{call_id}/messages", dependencies=[allow("responder.view")])
+def message_dispatch(call_id: RowId, db: SessionDep, user: CurrentUser,
+                     text: Annotated[str, Form(max_length=20000)] = "", token: Token = None) -> HTMLResponse:
+    """A short message from the crew to dispatch on their call; answers the call's notes and messages."""
+    try:
+        notes.send_message(session=db, call_id=call_id, text=text, by=user, now=utcnow(), token=token)
+        db.flush()
+    except DomainError as error:
+        db.rollback()
+        return HTMLResponse(call_messages(db, user, error=str(error)), status_code=http_status(error))
+    return HTMLResponse(call_messages(db, user))
+
+
 @router.get("/responder/panel", dependencies=[allow("responder.view")])
 def responder_panel(request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
     """The panel alone, for the page to redraw."""
@@ -160,24 +188,31 @@ async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSe
     realtime, factory = request.app.state.realtime, request.app.state.read_sessionmaker
     unit_id = user.unit_id
 
-    def state() -> tuple[str, str]:
+    def state() -> tuple[str, str, tuple[int, ...], str]:
         if unit_id is None:
-            return "none", ""
+            return "none", "", (), ""
         with factory() as session:
             response = live_response(session, unit_id)
-            return (f"{response.id}:{response.status}" if response else "none"), safety_banner(session, unit_id)
+            seen = (response.call_id, *session.scalars(select(CallNote.id).where(
+                CallNote.call_id == response.call_id))) if response else ()
+            return ((f"{response.id}:{response.status}" if response else "none"), safety_banner(session, unit_id),
+                    seen, call_messages(session, user))
 
     async def body() -> AsyncIterator[bytes]:
         yield sse.retry(1000)
         seen = realtime.changes.generation
         lease = Lease(still_valid=watch.still_signed_in)
         shown: str | None = None
+        shown_messages: tuple[int, ...] | None = None
         while True:
-            current, banner = await anyio.to_thread.run_sync(state)
+            current, banner, seen, messages = await anyio.to_thread.run_sync(state)
             if banner != shown:  # the alert first: it is what the crew must see
                 yield sse.message("safety", banner)
                 shown = banner
             yield sse.message("state", current)
+            if seen != shown_messages:  # a note or message written (the box keeps what the crew is typing)
+                yield sse.message("messages", messages)
+                shown_messages = seen
             if await lease.over():  # after sending, and on every change (see Feed.stream)
                 break
             async for keepalive in keep_alive_until_change(realtime.changes, seen, lease):
