@@ -6,9 +6,12 @@ its triage screen (``heart.triage.pages``, whose form helpers the intake shares)
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, time, timedelta
+from typing import Annotated
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -19,6 +22,7 @@ from heart.auth.models import User
 from heart.auth.need_to_know import events_visible_to
 from heart.auth.permissions import allowed
 from heart.calls import service
+from heart.calls.desk import desk_rules
 from heart.calls.models import CallStatus
 from heart.calls.schemas import CallCreate
 from heart.crosswalk.reading import read_call_type
@@ -96,11 +100,40 @@ async def preview_new(request: Request, db: SessionDep, now: Now) -> HTMLRespons
 
 
 @router.get("/calls", dependencies=[allow("calls.read")])
-def calls_page(request: Request, db: SessionDep, user: CurrentUser, status: str | None = None) -> HTMLResponse:
+def calls_page(request: Request, db: SessionDep, user: CurrentUser, status: str | None = None,
+               number: Annotated[str | None, Query(max_length=64)] = None,
+               address: Annotated[str | None, Query(max_length=256)] = None,
+               since: Annotated[str | None, Query(alias="from", max_length=10)] = None,
+               until: Annotated[str | None, Query(alias="to", max_length=10)] = None,
+               page: Annotated[int, Query(ge=1, le=100_000)] = 1) -> HTMLResponse:
+    """Search calls by number, address, dates and status, a page at a time (newest first)."""
     chosen = CallStatus(status) if status in {s.value for s in CallStatus} else None
-    calls = service.list_calls(session=db, viewer=user, status=chosen, limit=200)
-    return render(request, "calls/list.html", {"calls": calls, "status": chosen,
-                                               "statuses": [s.value for s in CallStatus]})
+    zone = ZoneInfo(request.app.state.settings.timezone)
+    errors = []
+    window = []
+    for label, text, days in (("from", since, 0), ("to", until, 1)):
+        try:
+            day = date.fromisoformat(text) if text else None
+        except ValueError:
+            errors.append(f"{label}: not a date (use the date picker, or YYYY-MM-DD)")
+            day = None
+        window.append(datetime.combine(day + timedelta(days=days), time(), zone) if day else None)
+    search = service.CallSearch(number=(number or "").strip() or None, address=(address or "").strip() or None,
+                                since=window[0], until=window[1], status=chosen)
+    size = desk_rules(request.app.state.settings).search.page_size
+    calls, total = service.search_calls(session=db, viewer=user, search=search, limit=size, offset=(page - 1) * size)
+    values = {"number": number or "", "address": address or "", "from": since or "", "to": until or "",
+              "status": chosen.value if chosen else ""}
+    kept = {key: value for key, value in values.items() if value}
+
+    def page_url(n: int) -> str:
+        return "/calls?" + urlencode({**kept, "page": n})
+
+    pages = max(1, -(-total // size))
+    return render(request, "calls/list.html", {
+        "calls": calls, "status": chosen, "statuses": [s.value for s in CallStatus], "values": values,
+        "total": total, "page": page, "pages": pages, "page_url": page_url, "errors": errors, "searched": bool(kept)},
+        status_code=422 if errors else 200)
 
 
 @router.get("/calls/{call_id}", dependencies=[allow("calls.read")])

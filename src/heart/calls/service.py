@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -142,6 +143,48 @@ def list_calls(
     if status is not None:
         query = query.where(Call.status == status)
     return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+@dataclass(frozen=True, slots=True)
+class CallSearch:
+    """What a person searches calls by; every part is optional and they all hold together."""
+
+    number: str | None = None
+    """An incident number, a CAD number or HEART's row id: the whole number or its beginning."""
+    address: str | None = None
+    """Words of the address, in any case."""
+    since: datetime | None = None
+    until: datetime | None = None
+    status: CallStatus | None = None
+
+
+def search_calls(*, session: Session, viewer: User, search: CallSearch, limit: int = 25,
+                 offset: int = 0) -> tuple[list[Call], int]:
+    """One page of the calls matching ``search`` that ``viewer`` may see, newest first, and how many match in all.
+
+    Numbers match through the unique indexes (a prefix reads the index), the window and status through
+    ``ix_calls_status_received_at``; the address's words narrow what those leave.
+    """
+    query = select(Call).where(visible_to(viewer))
+    if search.number:
+        number = search.number.strip().lstrip("#")
+        by_number = [Call.incident_number.startswith(number, autoescape=True),
+                     Call.external_id.startswith(number, autoescape=True)]
+        if number.isdigit() and len(number) < 10:
+            by_number.append(Call.id == int(number))
+        query = query.where(or_(*by_number))
+    if search.address:
+        for word in search.address.split()[:6]:
+            query = query.where(func.lower(Call.address).contains(word.lower(), autoescape=True))
+    if search.since is not None:
+        query = query.where(Call.received_at >= search.since)
+    if search.until is not None:
+        query = query.where(Call.received_at < search.until)
+    if search.status is not None:
+        query = query.where(Call.status == search.status)
+    total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+    rows = session.scalars(query.order_by(Call.received_at.desc(), Call.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
 
 
 def visible_to(viewer: User) -> ColumnElement[bool]:
