@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from heart.auth.models import Role
+from heart.auth.service import create_user
 from heart.calls import notes
 from heart.calls.desk import OutOfService
 from heart.calls.models import CallNote
@@ -20,7 +21,6 @@ from heart.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from heart.events import Event
 from heart.programs.models import Unit, UnitStatus
 from heart.programs.service import return_to_service, take_out_of_service
-from heart.auth.service import create_user
 from tests.dispatch.scenario import DOWNTOWN, NORTH, SOUTH, World, world
 
 SECRET = "Back door code 4417, neighbor's sister Ms Rivera"
@@ -137,7 +137,7 @@ def test_where_the_rules_allow_a_unit_on_a_call_is_called_off_first(sessions: se
     with transaction(sessions) as session:
         unit = flows.take_out_of_service(session=session, unit_id=w.units["CRT-1"], reason="vehicle breakdown",
                                          now=w.now, by=w.dispatcher,
-                                         rules=OutOfService(while_on_call=True, called_off_reason="unit out of service"))
+                                         rules=OutOfService(while_on_call=True))
         assert unit.status == UnitStatus.OUT_OF_SERVICE
         response = service.get_response(session=session, response_id=response_id)
         assert response.cancelled_at is not None and response.cancel_reason == "unit out of service"
