@@ -84,6 +84,7 @@ ROUTE_RULES: dict[str, str] = {
     "GET /calls/{call_id}/why": "audit.read",
     "GET /calls": "calls.read",
     "GET /calls/{call_id}": "calls.read",
+    "POST /calls/{call_id}/notes": "calls.write",
     "GET /programs": "programs.read",
     "GET /admin/units": "units.duty",
     "POST /admin/units": "programs.admin",
