@@ -93,6 +93,7 @@ def _check_standards(settings: Settings) -> None:
 
 
 def _add_routes(app: FastAPI) -> None:
+    from heart.auth.accounts import router as accounts_pages
     from heart.auth.api import router as auth_api
     from heart.auth.pages import router as auth_pages
     from heart.calls.api import call_types as call_types_api
@@ -127,6 +128,7 @@ def _add_routes(app: FastAPI) -> None:
                    encounters_pages):
         app.include_router(router)
     app.include_router(metrics_pages)
+    app.include_router(accounts_pages)
     app.include_router(simulation_pages)
     app.include_router(resources_api)
     app.include_router(resources_pages)
