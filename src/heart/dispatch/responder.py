@@ -124,14 +124,16 @@ def _panel(request: Request, db: Session, user: User, *, error: str | None = Non
     }, status_code=status)
 
 
-def call_messages(session: Session, user: User, *, error: str | None = None) -> str:
-    """The notes and messages of the unit's live call, as the phone shows them (an empty section without one)."""
+def call_messages(session: Session, user: User, *, error: str | None = None, list_only: bool = False) -> str:
+    """The notes and messages of the unit's live call, as the phone shows them: the section with its message box,
+    or (``list_only``) the list the stream and a sent message redraw."""
     response = live_response(session, user.unit_id) if user.unit_id is not None else None
     call = session.get(Call, response.call_id) if response is not None else None
     found = notes.notes_for_call(session=session, call_id=call.id, viewer=user) if call is not None else []
     names = {-unit.id: unit.call_sign for unit in session.scalars(
         select(Unit).where(Unit.id.in_({n.unit_id for n in found if n.unit_id is not None})))}
-    return templates.env.get_template("responder/_messages.html").render(
+    template = "responder/_message_list.html" if list_only else "responder/_messages.html"
+    return templates.env.get_template(template).render(
         call=call, notes=found, names=names, can_write=response is not None, new_token=new_token, error=error,
         max_length=desk_rules().messages.max_length)
 
@@ -170,8 +172,9 @@ def message_dispatch(call_id: RowId, db: SessionDep, user: CurrentUser,
         db.flush()
     except DomainError as error:
         db.rollback()
-        return HTMLResponse(call_messages(db, user, error=str(error)), status_code=http_status(error))
-    return HTMLResponse(call_messages(db, user))
+        return HTMLResponse(call_messages(db, user, error=str(error), list_only=True),
+                            status_code=http_status(error))
+    return HTMLResponse(call_messages(db, user, list_only=True))
 
 
 @router.get("/responder/panel", dependencies=[allow("responder.view")])
@@ -196,7 +199,7 @@ async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSe
             seen = (response.call_id, *session.scalars(select(CallNote.id).where(
                 CallNote.call_id == response.call_id))) if response else ()
             return ((f"{response.id}:{response.status}" if response else "none"), safety_banner(session, unit_id),
-                    seen, call_messages(session, user))
+                    seen, call_messages(session, user, list_only=True))
 
     async def body() -> AsyncIterator[bytes]:
         yield sse.retry(1000)

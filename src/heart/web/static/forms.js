@@ -19,3 +19,26 @@
     if (next && next.type !== "submit") { next.focus(); }
   });
 })();
+
+/* The note, message and out-of-service boxes keep what is typed while their part of the page redraws
+   (hx-preserve); once the server has taken it, the box is emptied before the answer is drawn. The boxes are named
+   when the request leaves and found again by id: a redraw may have moved them into a new copy of their form. */
+(function () {
+  "use strict";
+  var CLEARED = ".note-form, .message-form, .oos-form";
+  document.addEventListener("htmx:beforeRequest", function (evt) {
+    var form = evt.detail && evt.detail.elt;
+    if (!form || !form.matches || !form.matches(CLEARED)) { return; }
+    form.heartTyped = Array.prototype.map.call(form.querySelectorAll("input[type=text], textarea"),
+                                               function (field) { return field.id; });
+  });
+  document.addEventListener("htmx:beforeSwap", function (evt) {
+    var detail = evt.detail || {};
+    var form = detail.requestConfig && detail.requestConfig.elt;
+    if (!form || !form.heartTyped || !detail.xhr || detail.xhr.status >= 300) { return; }
+    form.heartTyped.forEach(function (id) {
+      var field = id && document.getElementById(id);
+      if (field) { field.value = ""; }
+    });
+  });
+})();
