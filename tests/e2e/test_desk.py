@@ -251,7 +251,7 @@ def test_an_administrator_makes_an_account_and_disables_it(
         page.get_by_label("Username", exact=True).fill("rosa.k")
         page.get_by_label("Name shown").fill("Rosa K")
         page.get_by_label("Role", exact=True).select_option("dispatcher")
-        page.get_by_label("Username", exact=True).press("Enter")  # Enter moves on; it does not create a half-made account
+        page.get_by_label("Username", exact=True).press("Enter")  # moves on; creates nothing
         page.get_by_role("button", name="Create account").click()
         one_time = page.locator("#one-time-password").inner_text()
         assert len(one_time) >= 10
