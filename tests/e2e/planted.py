@@ -267,6 +267,13 @@ def plant_everything(base_url: str, admin: str, password: str, crew_roles: list[
         response = ok(desk.post(f"/api/calls/{incident}/responses", json={"unit_id": units[1]}))["id"]
         for step in ("en-route", "on-scene"):
             ok(other_crew.post(f"/api/responses/{response}/{step}", json={}))
+        # The desk's free text: a note from the board, messages both ways, a unit out of service with its reason.
+        ok(desk.post(f"/api/calls/{incident}/notes", json={"text": plants.text("call note", 2000)}))
+        ok(desk.post(f"/api/calls/{incident}/messages", json={"text": plants.text("message to a unit", 280),
+                                                               "unit_id": units[1]}))
+        ok(other_crew.post(f"/api/calls/{incident}/messages", json={"text": plants.text("message from a unit", 280)}))
+        ok(desk.post(f"/api/units/{units[0]}/out-of-service", json={"reason": plants.text("out-of-service reason",
+                                                                                             256)}))
     directory, service_id = resource_directory(plants, folder)
     import_directory(directory)
     care = plant_care(base_url, admin, supervisor, password, plants, details, [second, third, fourth, incident],
