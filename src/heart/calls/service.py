@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, func, or_, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import calls_visible_to
@@ -168,8 +168,7 @@ def search_calls(*, session: Session, viewer: User, search: CallSearch, limit: i
     query = select(Call).where(visible_to(viewer))
     if search.number:
         number = search.number.strip().lstrip("#")
-        by_number = [Call.incident_number.startswith(number, autoescape=True),
-                     Call.external_id.startswith(number, autoescape=True)]
+        by_number = [_prefix(Call.incident_number, number), _prefix(Call.external_id, number)]
         if number.isdigit() and len(number) < 10:
             by_number.append(Call.id == int(number))
         query = query.where(or_(*by_number))
@@ -185,6 +184,13 @@ def search_calls(*, session: Session, viewer: User, search: CallSearch, limit: i
     total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
     rows = session.scalars(query.order_by(Call.received_at.desc(), Call.id.desc()).limit(limit).offset(offset))
     return list(rows), total
+
+
+def _prefix(column: InstrumentedAttribute[str | None], prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, as a range its index reads (a LIKE with an escape reads every row), checked
+    again by the LIKE itself so that a collation's order never lets a wrong number through."""
+    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < following, column.startswith(prefix, autoescape=True))
 
 
 def visible_to(viewer: User) -> ColumnElement[bool]:
