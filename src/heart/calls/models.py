@@ -38,7 +38,6 @@ class Call(Base):
     __table_args__ = (
         # The board's search: a status within a time window, newest first.
         Index("ix_calls_status_received_at", "status", "received_at"),
-        Index("ix_calls_address", "address"),
         Index("uq_calls_incident_number", "incident_number", unique=True),  # an index: SQLite adds it in place
     )
 

@@ -162,8 +162,10 @@ def search_calls(*, session: Session, viewer: User, search: CallSearch, limit: i
                  offset: int = 0) -> tuple[list[Call], int]:
     """One page of the calls matching ``search`` that ``viewer`` may see, newest first, and how many match in all.
 
-    Numbers match through the unique indexes (a prefix reads the index), the window and status through
-    ``ix_calls_status_received_at``; the address's words narrow what those leave.
+    Numbers match through the unique indexes (a prefix reads the index as a range), a time window through
+    ``received_at``'s index and a status within one through ``ix_calls_status_received_at``; the address's words
+    (anywhere in it, any case) are checked on the rows those leave, newest first, so an address alone reads the
+    history from the newest call back (about 130 ms over 300,000 calls on SQLite: benchmarks/desk_search.py).
     """
     query = select(Call).where(visible_to(viewer))
     if search.number:

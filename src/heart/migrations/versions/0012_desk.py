@@ -80,7 +80,6 @@ def upgrade() -> None:
     _number_existing_calls()
     op.create_index("uq_calls_incident_number", "calls", ["incident_number"], unique=True)
     op.create_index("ix_calls_status_received_at", "calls", ["status", "received_at"], unique=False)
-    op.create_index("ix_calls_address", "calls", ["address"], unique=False)
     with op.batch_alter_table("units", schema=None, recreate="never") as batch_op:
         batch_op.add_column(sa.Column("status_reason", sa.String(length=256), nullable=True))
 
@@ -89,7 +88,6 @@ def downgrade() -> None:
     op.execute("UPDATE units SET status = 'available', status_reason = NULL WHERE status = 'out_of_service'")
     with op.batch_alter_table("units", schema=None, recreate="never") as batch_op:
         batch_op.drop_column("status_reason")
-    op.drop_index("ix_calls_address", table_name="calls")
     op.drop_index("ix_calls_status_received_at", table_name="calls")
     op.drop_index("uq_calls_incident_number", table_name="calls")
     with op.batch_alter_table("calls", schema=None, recreate="never") as batch_op:
