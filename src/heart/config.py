@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     resources_dir: Path = Field(default_factory=lambda data: city_part("resources", data["city"]))  # needs, HSDS
     care_navigation_file: Path = Field(default_factory=lambda data: city_part("care_navigation", data["city"]))
     scenarios_dir: Path = Field(default_factory=lambda data: city_part("scenarios", data["city"]))  # model.yaml
+    desk_file: Path = Field(default_factory=lambda data: city_part("desk", data["city"]))  # incident numbers, notes…
     # The public site (heart.public): the city's texts, the open-data files' cache, the forms' guards, and how long
     # a resident's contact details are kept after their request or sign-up closed.
     public_dir: Path = Field(default_factory=lambda data: city_part("public", data["city"]))  # its texts

@@ -7,7 +7,7 @@ migrations and the tests do), so that metadata, foreign keys and Alembic see the
 from heart.auth.access import RestrictedRead
 from heart.auth.models import LoginSession, LoginThrottle, Role, User
 from heart.calls.callers import Caller
-from heart.calls.models import CadRecord, Call, ImportBatch
+from heart.calls.models import CadRecord, Call, CallNote, ImportBatch, IncidentSequence
 from heart.db import Base
 from heart.dispatch.models import ActionToken, Alert, Response
 from heart.encounters.models import Encounter, NarrativeEntry
@@ -22,9 +22,10 @@ from heart.public.models import EngagementRequest, InterestSignup, PublicFormAtt
 from heart.triage.models import PolicyVersion, TriageDecision
 
 __all__ = [
-    "ActionToken", "AddressPoint", "Alert", "Base", "CadRecord", "Call", "Caller", "Consent", "ContactAttempt",
-    "DuplicateFlag", "Encounter", "EngagementRequest", "Event", "FamiliarFlag", "FollowUp", "FollowUpNeed",
-    "FollowUpNote", "ImportBatch", "InterestSignup", "LocationNote", "LoginSession", "LoginThrottle",
+    "ActionToken", "AddressPoint", "Alert", "Base", "CadRecord", "Call", "CallNote", "Caller", "Consent",
+    "ContactAttempt", "DuplicateFlag", "Encounter", "EngagementRequest", "Event", "FamiliarFlag", "FollowUp",
+    "FollowUpNeed", "FollowUpNote", "ImportBatch", "IncidentSequence", "InterestSignup", "LocationNote",
+    "LoginSession", "LoginThrottle",
     "MatchDecision", "MatchProposal", "NarrativeEntry", "Neighbor", "NeighborLink", "NeighborRead", "PolicyVersion",
     "Program", "ProgramMember", "PublicFormAttempt", "Referral", "Response", "RestrictedRead", "Role", "Shift",
     "ShiftMember", "Staff", "TriageDecision", "Unit", "User",

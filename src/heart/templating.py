@@ -48,6 +48,7 @@ SCREENS: list[tuple[str, str, str, str]] = [
     ("calls.read", "/calls", "Calls", "Open and recent calls with their decisions and timelines"),
     ("programs.read", "/programs", "Programs & units", "Programs, their hours, and units with their status"),
     ("units.duty", "/admin/units", "Units & shifts", "Units, crews by role, shift schedules and safety timers"),
+    ("users.admin", "/admin/accounts", "Accounts", "Create accounts, set roles and units, disable, reset passwords"),
     ("metrics.read", "/metrics", "Dashboard", "The published figures per program, by month and hour, data quality"),
     ("simulation.run", "/simulation", "Capacity planner", "What if: more teams, other hours; reach by hour"),
     ("followups.read", "/follow-ups", "Follow-ups",

@@ -86,7 +86,7 @@ def test_a_call_goes_from_entry_to_dispatch_with_the_keyboard_alone(
     page.keyboard.press("Enter")
 
     expect(page.locator("#call-status")).to_have_text("triaged")
-    expect(page.get_by_text("triage handed to dispatch")).to_be_visible()
+    expect(page.get_by_text("Handed to dispatch · → CRT")).to_be_visible()
     expect(page.get_by_text("101 City Hall Plaza")).to_be_visible()
 
 

@@ -128,7 +128,7 @@ def test_a_call_is_saved_decided_and_handed_to_dispatch_once(
     kinds = select(func.count(Event.id)).where(Event.call_id == call_id, Event.kind == "triage.handed_to_dispatch")
     assert count(sessions, kinds) == 1
     page = client.get(f"/calls/{call_id}").text
-    assert "triage handed to dispatch" in page and 'id="call-status">triaged<' in page
+    assert "Handed to dispatch" in page and 'id="call-status">triaged<' in page
 
 
 def test_a_phone_call_is_resolved_with_its_outcome(

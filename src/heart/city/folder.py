@@ -59,6 +59,7 @@ OVERRIDES: dict[str, str] = {
     "scenarios": "HEART_SCENARIOS_DIR",
     "public": "HEART_PUBLIC_DIR",
     "places": "HEART_PLACES_FILE",
+    "desk": "HEART_DESK_FILE",
 }
 """Settings that point one part of the city elsewhere (a test's copy, a trial policy); unset, the city decides."""
 

@@ -20,7 +20,9 @@ import numpy as np
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from heart.calls.models import Call, CallSource, CallStatus
+from heart.calls.desk import desk_rules
+from heart.calls.models import Call, CallSource, CallStatus, IncidentSequence
+from heart.calls.numbers import continue_from
 from heart.city.programs import DAYS
 from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.demo.calibration import Calibration, calibration
@@ -121,6 +123,17 @@ class _Writer:
         self.counts = {table.name: 0 for table in self.TABLES}
         # Its own stream, so adding the question moved none of the other draws of a seeded demo.
         self.felt_safe = BernoulliStream(np.random.default_rng([seed, 13]), cal.TEAM_FELT_SAFE)
+        # Incident numbers in the city's format, counted per year from where each year's count stands.
+        self.numbering = desk_rules().incident_number
+        self.numbers: dict[int, int] = {}
+
+    def incident_number(self, received: datetime) -> str:
+        year = received.astimezone(self.numbering.zone).year
+        if year not in self.numbers:
+            self.numbers[year] = self.session.scalar(
+                select(IncidentSequence.last).where(IncidentSequence.year == year)) or 0
+        self.numbers[year] += 1
+        return self.numbering.number(year, self.numbers[year])
 
     def row(self, table: str, **values: Any) -> int:
         identity = self.next_id[table]
@@ -153,6 +166,7 @@ class _Writer:
         call_id = self.row(
             "calls", external_id=f"{self.cal.demo.call_number_prefix}{received.year % 100:02d}-{call.number:07d}"
             if received else None,
+            incident_number=self.incident_number(received) if received else None,
             source=CallSource(call.source), received_at=received,
             nature_code=self.cal.NATURE_CODES[call.incident_type],
             incident_type=call.incident_type, category=kind.category if kind else None, priority=call.priority,
@@ -283,6 +297,9 @@ class _Writer:
                     self.session.execute(insert(table), chunk)
                 self.counts[table.name] += len(rows)
                 self.rows[table.name] = []
+        if final:
+            for year, last in self.numbers.items():
+                continue_from(session=self.session, year=year, last=last)
         if final and self.session.get_bind().dialect.name == "postgresql":
             for table in self.TABLES:  # explicit ids: move each sequence past them
                 self.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

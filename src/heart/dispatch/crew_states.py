@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from heart.calls.models import CallNote
 from heart.dispatch import alerts
 from heart.dispatch.models import Response as Assignment
 from heart.templating import templates
@@ -22,10 +23,13 @@ from heart.templating import templates
 
 @dataclass(frozen=True, slots=True)
 class CrewState:
-    """A unit's live response as the phone compares it ("<id>:<status>" or "none") and its safety banner."""
+    """A unit's live response as the phone compares it ("<id>:<status>" or "none"), its safety banner, and what
+    notes and messages its call has (the call's id and theirs; empty without a call), so a phone redraws its list
+    only when one is written."""
 
     response: str
     banner: str
+    notes: tuple[int, ...] = ()
 
 
 def safety_banner_html(found: list[alerts.Alert]) -> str:
@@ -34,14 +38,24 @@ def safety_banner_html(found: list[alerts.Alert]) -> str:
 
 
 def read_states(session: Session, unit_ids: set[int]) -> dict[int, CrewState]:
-    """The state of each of ``unit_ids``, in two queries."""
-    live = {response.unit_id: f"{response.id}:{response.status}" for response in session.scalars(
+    """The state of each of ``unit_ids``, in three queries."""
+    responses = {response.unit_id: response for response in session.scalars(
         select(Assignment).where(Assignment.unit_id.in_(unit_ids), Assignment.cleared_at.is_(None),
                                  Assignment.cancelled_at.is_(None)))}
     found = alerts.crew_alerts_of(session=session, unit_ids=unit_ids)
+    notes: dict[int, list[int]] = {response.call_id: [] for response in responses.values()}
+    for call_id, note_id in session.execute(select(CallNote.call_id, CallNote.id).where(
+            CallNote.call_id.in_(notes)).order_by(CallNote.id)).tuples():
+        notes[call_id].append(note_id)
     empty = safety_banner_html([])
-    return {unit: CrewState(live.get(unit, "none"), safety_banner_html(found[unit]) if found.get(unit) else empty)
-            for unit in unit_ids}
+    states = {}
+    for unit in unit_ids:
+        response = responses.get(unit)
+        states[unit] = CrewState(
+            f"{response.id}:{response.status}" if response else "none",
+            safety_banner_html(found[unit]) if found.get(unit) else empty,
+            (response.call_id, *notes[response.call_id]) if response else ())
+    return states
 
 
 class CrewStates:

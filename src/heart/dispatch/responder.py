@@ -22,6 +22,8 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import responses_visible_to
+from heart.calls import notes
+from heart.calls.desk import desk_rules
 from heart.calls.models import Call
 from heart.city.programs import Encounter as EncounterWords
 from heart.city.programs import city_programs
@@ -44,7 +46,7 @@ from heart.programs.models import Program, Unit
 from heart.realtime import sse
 from heart.realtime.feed import keep_alive_until_change
 from heart.realtime.lease import Lease
-from heart.templating import render
+from heart.templating import render, templates
 
 router = APIRouter(include_in_schema=False)
 Token = Annotated[str | None, Form()]
@@ -128,7 +130,22 @@ def _panel(request: Request, db: Session, user: User, *, error: str | None = Non
         "approach": approach,
         "contact_methods": care.config.contact_methods,
         "dispositions": words.dispositions, "safety_questions": words.safety_questions, "now": utcnow(),
+        "messages": call_messages(db, user) if view.call is not None else "",
     }, status_code=status)
+
+
+def call_messages(session: Session, user: User, *, error: str | None = None, list_only: bool = False) -> str:
+    """The notes and messages of the unit's live call, as the phone shows them: the section with its message box,
+    or (``list_only``) the list the stream and a sent message redraw."""
+    response = live_response(session, user.unit_id) if user.unit_id is not None else None
+    call = session.get(Call, response.call_id) if response is not None else None
+    found = notes.notes_for_call(session=session, call_id=call.id, viewer=user) if call is not None else []
+    names = {-unit.id: unit.call_sign for unit in session.scalars(
+        select(Unit).where(Unit.id.in_({n.unit_id for n in found if n.unit_id is not None})))}
+    template = "responder/_message_list.html" if list_only else "responder/_messages.html"
+    return templates.env.get_template(template).render(
+        call=call, notes=found, names=names, can_write=response is not None, new_token=new_token, error=error,
+        max_length=desk_rules().messages.max_length)
 
 
 def safety_banner(session: Session, unit_id: int | None) -> str:
@@ -155,6 +172,20 @@ def acknowledge_alert(alert_id: RowId, db: SessionDep, user: CurrentUser) -> HTM
     return HTMLResponse(safety_banner(db, user.unit_id))
 
 
+@router.post("/responder/calls/{call_id}/messages", dependencies=[allow("responder.view")])
+def message_dispatch(call_id: RowId, db: SessionDep, user: CurrentUser,
+                     text: Annotated[str, Form(max_length=20000)] = "", token: Token = None) -> HTMLResponse:
+    """A short message from the crew to dispatch on their call; answers the call's notes and messages."""
+    try:
+        notes.send_message(session=db, call_id=call_id, text=text, by=user, now=utcnow(), token=token)
+        db.flush()
+    except DomainError as error:
+        db.rollback()
+        return HTMLResponse(call_messages(db, user, error=str(error), list_only=True),
+                            status_code=http_status(error))
+    return HTMLResponse(call_messages(db, user, list_only=True))
+
+
 @router.get("/responder/panel", dependencies=[allow("responder.view")])
 def responder_panel(request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
     """The panel alone, for the page to redraw."""
@@ -167,7 +198,11 @@ async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSe
     signed in (a ``signed_out`` event ends it)."""
     await start_live(request.app)
     realtime, crews = request.app.state.realtime, request.app.state.crew_states
-    unit_id = user.unit_id
+    factory, unit_id = request.app.state.read_sessionmaker, user.unit_id
+
+    def message_list() -> str:
+        with factory() as session:
+            return call_messages(session, user, list_only=True)
 
     async def body() -> AsyncIterator[bytes]:
         yield sse.retry(1000)
@@ -185,6 +220,10 @@ async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSe
                     yield sse.message("safety", current.banner)
                 if shown is None or current.response != shown.response:
                     yield sse.message("state", current.response)
+                if shown is None or current.notes != shown.notes:  # a note or message written (the box keeps
+                    # what the crew is typing): only then is the list drawn, for this crew member
+                    yield sse.message("messages", await anyio.to_thread.run_sync(message_list)
+                                      if current.notes else "")
                 shown = current
                 if await lease.over():  # after sending, and on every change (see Feed.stream)
                     break

@@ -122,7 +122,7 @@ def fit_command(
     from datetime import date
 
     from heart.city.folder import city_settings
-    from heart.console import settings
+    from heart.console import migrated_database_url
     from heart.db import make_engine
     from heart.simulation import fit
     from heart.simulation.model import city_files, load_model
@@ -133,7 +133,7 @@ def fit_command(
         first, last = (date.fromisoformat(d) if d else None for d in (since, until))
     except ValueError:
         raise fail("--since and --until are dates written YYYY-MM-DD") from None
-    engine = make_engine(settings().database_url)
+    engine = make_engine(migrated_database_url())
     try:
         base, policy = load_model(files.model), load_policy(files.policies / f"{files.policy}.yaml",
                                                             programs=files.config)

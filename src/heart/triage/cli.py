@@ -23,8 +23,8 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from heart.config import InsecureSettings, get_settings
-from heart.console import OutputFormat, console, fail
+from heart.config import InsecureSettings
+from heart.console import OutputFormat, console, fail, migrated_database_url
 from heart.errors import InvalidInput
 from heart.triage.engine import CallFacts, decide
 from heart.triage.policy import (
@@ -180,7 +180,7 @@ def replay_command(
     try:
         loaded = policy_from_spec(policy)
         other = policy_from_spec(compare) if compare else None
-        database_url = get_settings().database_url
+        database_url = migrated_database_url()
     except PolicyError as error:
         raise fail(str(error)) from None
     except (InsecureSettings, ValidationError) as error:

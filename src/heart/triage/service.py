@@ -211,6 +211,10 @@ def record_fallback(
     return decision
 
 
+OVERRIDE_REASON_MAX = 1000
+"""The longest override reason (the API's schema and the screen's input say the same)."""
+
+
 def override_decision(
     *,
     session: Session,
@@ -230,6 +234,8 @@ def override_decision(
         raise Conflict(f"call {call.id} is {call.status.value}; its pathway can no longer change")
     if not reason.strip():
         raise InvalidInput("an override needs a reason", field="reason")
+    if len(reason.strip()) > OVERRIDE_REASON_MAX:
+        raise InvalidInput(f"an override's reason holds at most {OVERRIDE_REASON_MAX} characters", field="reason")
     current = current_decision(session=session, call_id=call.id)
     if current is None:
         raise Conflict(f"call {call.id} has no triage decision to override yet")
