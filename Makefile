@@ -5,6 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The city HEART serves (a folder under cities/): `HEART_CITY=riverton make run`. Each city has its own SQLite
+# database and demo logins: Durham's keep their names (heart.db, .heart-demo-logins), another city's are
+# heart-<city>.db and .heart-demo-logins-<city>. HEART_DATABASE_URL, when set, wins.
+HEART_CITY ?= durham
+CITY_SUFFIX := $(if $(filter durham,$(HEART_CITY)),,-$(HEART_CITY))
+HEART_DATABASE_URL ?= sqlite:///heart$(CITY_SUFFIX).db
+DEMO_LOGINS := .heart-demo-logins$(CITY_SUFFIX)
+RUN_ENV = HEART_ENV=development HEART_CITY=$(HEART_CITY) HEART_DATABASE_URL=$(HEART_DATABASE_URL)
 
 # Python packages are installed from lock files with every version pinned and every file's hash checked, so a
 # fresh machine next year installs exactly what this commit was tested with. `make lock` regenerates them from
@@ -44,10 +52,10 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 run: install-run
-	HEART_ENV=development $(BIN)/heart db upgrade
-	HEART_ENV=development $(BIN)/heart demo --if-empty
-	@echo "HEART is at http://$(HOST):$(PORT)"
-	HEART_ENV=development $(BIN)/heart serve --host $(HOST) --port $(PORT)
+	$(RUN_ENV) $(BIN)/heart db upgrade
+	$(RUN_ENV) $(BIN)/heart demo --if-empty --logins-file $(DEMO_LOGINS)
+	@echo "HEART ($(HEART_CITY), $(HEART_DATABASE_URL)) is at http://$(HOST):$(PORT)"
+	$(RUN_ENV) $(BIN)/heart serve --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check src tests benchmarks
@@ -73,6 +81,7 @@ bench: install
 	$(BIN)/python benchmarks/login_flood.py
 	$(BIN)/python benchmarks/responder_calls.py
 	$(BIN)/python benchmarks/care_queue.py
+	$(BIN)/python benchmarks/geocode.py
 
 $(TOOLS)/.installed: $(TOOLS_LOCK)
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)

@@ -168,10 +168,11 @@ def db(sessions: sessionmaker[Session]) -> Iterator[Session]:
 @pytest.fixture
 def all_day_policy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """The Durham policy with every HEART program open around the clock, so tests pass at any hour of the day."""
-    from tests.factories import write_all_day_policy
+    from tests.factories import all_day_env, write_all_day_policy
 
     path = write_all_day_policy(tmp_path / "policies")
-    monkeypatch.setenv("HEART_POLICIES_DIR", str(path.parent))
+    for name, value in all_day_env(path).items():
+        monkeypatch.setenv(name, value)
     return path
 
 

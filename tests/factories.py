@@ -22,7 +22,7 @@ CREWS = {
     "COR": ["clinician", "CIT-trained police officer"],
     "CCD": ["licensed clinician"],
 }
-DURHAM_POLICY = Path(__file__).resolve().parents[1] / "policies" / "durham.yaml"
+DURHAM_POLICY = Path(__file__).resolve().parents[1] / "cities" / "durham" / "policies" / "durham.yaml"
 UNARMED_TEAM_TYPES = unarmed_team_types()
 """The incident types the shipped policies send an unarmed team to (read from policies/, as the guard reads them)."""
 SAFE_SCREENING = {"weapon": "no", "medical_intervention": "no", "imminent_risk_to_others": "no"}
@@ -63,17 +63,42 @@ def call(session: Session, *, now: datetime, nature_code: str = "CHECK WELFARE",
     return create_call(session=session, data=data, now=now, actor_id=None)
 
 
-HOURS = ('["07:00-23:00"]', '["10:00-22:00"]', '["06:00-21:00"]')
+DURHAM_PROGRAMS = DURHAM_POLICY.parents[1] / "programs.yaml"
+HOURS = ('{daily: [["07:00", "23:00"]]}', '{daily: [["10:00", "22:00"]]}', '{daily: [["06:00", "21:00"]]}')
 
 
 def write_all_day_policy(folder: Path) -> Path:
-    """The Durham policy with CCD, CRT and Co-Response open all day (its version plus 100), in ``folder``."""
+    """The Durham policy (its version plus 100), in ``folder``, deciding with Durham's programs where CCD, CRT and
+    Co-Response are open all day (``programs.yaml`` beside ``folder``: point HEART_PROGRAMS_FILE at it, or use
+    ``all_day_env``)."""
     folder.mkdir(parents=True, exist_ok=True)
     text = DURHAM_POLICY.read_text(encoding="utf-8")
     version = int(re.search(r"\nversion: (\d+)\n", text).group(1))  # type: ignore[union-attr]
     text = text.replace(f"\nversion: {version}\n", f"\nversion: {version + 100}\n")
-    for hours in HOURS:
-        text = text.replace(f"hours: {hours}", 'hours: ["00:00-24:00"]')
     path = folder / "durham.yaml"
     path.write_text(text, encoding="utf-8")
+    programs = DURHAM_PROGRAMS.read_text(encoding="utf-8")
+    for hours in HOURS:
+        assert f"hours: {hours}" in programs, f"Durham's programs no longer have hours {hours}"
+        programs = programs.replace(f"hours: {hours}", 'hours: {daily: [["00:00", "24:00"]]}')
+    (folder.parent / "programs.yaml").write_text(programs, encoding="utf-8")
     return path
+
+
+def write_programs(path: Path, hours: dict[str, str], *, source: Path = DURHAM_PROGRAMS) -> Path:
+    """A copy of Durham's programs file with other hours for some programs ({"CRT": "00:00-24:00"})."""
+    text = source.read_text(encoding="utf-8")
+    for code, window in hours.items():
+        start = text.index(f"  - code: {code}\n")
+        line = text.index("    hours: ", start)
+        end = text.index("\n", line)
+        begin, finish = window.split("-")
+        text = text[:line] + f'    hours: {{daily: [["{begin}", "{finish}"]]}}' + text[end:]
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def all_day_env(policy: Path) -> dict[str, str]:
+    """The settings that make ``write_all_day_policy``'s files the ones in force."""
+    return {"HEART_POLICIES_DIR": str(policy.parent),
+            "HEART_PROGRAMS_FILE": str(policy.parent.parent / "programs.yaml")}

@@ -39,7 +39,7 @@ def test_help_lists_every_command() -> None:
 def test_an_operator_migrates_loads_programs_and_creates_an_account(tmp_path: Path) -> None:
     db = tmp_path / "ops.db"
     assert run("db", "upgrade", db=db).returncode == 0
-    loaded = run("config", "load", str(REPO_ROOT / "config" / "durham.yaml"), db=db)
+    loaded = run("config", "load", str(REPO_ROOT / "cities" / "durham" / "programs.yaml"), db=db)
     assert loaded.returncode == 0 and "programs 6 added" in loaded.stdout
     created = run("users", "create", "--username", "rosa", "--role", "responder", "--unit", "CRT-2", db=db,
                   stdin="a long enough password\n")
@@ -56,7 +56,7 @@ def test_an_operator_migrates_loads_programs_and_creates_an_account(tmp_path: Pa
 def test_an_account_names_its_staff_member_and_an_operator_lifts_a_sign_in_lock(tmp_path: Path) -> None:
     db = tmp_path / "ops.db"
     run("db", "upgrade", db=db)
-    run("config", "load", str(REPO_ROOT / "config" / "durham.yaml"), db=db)
+    run("config", "load", str(REPO_ROOT / "cities" / "durham" / "programs.yaml"), db=db)
     unknown = run("users", "create", "--username", "rosa", "--role", "responder", "--unit", "CRT-2", "--staff",
                   "Nobody Here", db=db, stdin="a long enough password\n")
     assert unknown.returncode == 1 and unknown.stderr.strip() == "error: no staff member named Nobody Here"

@@ -108,7 +108,7 @@ def test_no_free_database_connection_is_a_503_to_retry_not_a_fault(
     def no_connection(**_: object) -> None:
         raise PoolTimeout("QueuePool limit of size 10 overflow 20 reached, connection timed out")
 
-    monkeypatch.setattr(calls_service, "list_calls", no_connection)
+    monkeypatch.setattr(calls_service, "search_calls", no_connection)
     quiet = TestClient(client.app, raise_server_exceptions=False, cookies=client.cookies, headers=client.headers)
     with caplog.at_level(logging.WARNING):
         answer = quiet.get("/api/calls")

@@ -16,12 +16,13 @@ from pathlib import Path
 
 SOURCE = Path(__file__).resolve().parents[1] / "src"
 BASE = frozenset({"heart.db", "heart.events", "heart.config", "heart.errors", "heart.inputs", "heart.yamlfile",
-                  "heart.tracebacks", "heart.migrate", "heart.backup"})
+                  "heart.tracebacks", "heart.migrate", "heart.backup", "heart.city", "heart.city.folder",
+                  "heart.city.programs"})
 """Modules every domain may use and that know no domain."""
 APP = frozenset({"heart.main", "heart.cli"})
 """The two entry points: they put the domains together, so nothing imports them."""
 DOMAINS = ("auth", "calls", "crosswalk", "triage", "dispatch", "encounters", "navigation", "neighbors", "metrics",
-           "programs", "simulation", "demo", "public")
+           "programs", "simulation", "demo", "public", "places")
 
 
 def _module_name(path: Path) -> str:

@@ -40,7 +40,8 @@ def test_an_unknown_policy_on_the_command_line_is_one_line_listing_the_known_one
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and "no policy named '../policies/durham'" in lines[0] and "(known: durham)" in lines[0]
     # An explicit draft file is still the operator's to try (it ends in .yaml and names a file).
-    draft = runner.invoke(app, ["triage", "decide", "--policy", str(REPO_ROOT / "policies" / "durham.yaml"),
+    draft_file = REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"
+    draft = runner.invoke(app, ["triage", "decide", "--policy", str(draft_file),
                                 "--json", "{}"])
     assert draft.exit_code == 0, draft.output
 
@@ -60,7 +61,7 @@ def test_an_import_profile_is_one_of_the_loaded_set_never_a_path(name: str, tmp_
 def test_a_profile_names_its_crosswalk_from_the_reviewed_set(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     profiles = tmp_path / "profiles"
     profiles.mkdir()
-    text = (REPO_ROOT / "profiles" / "alexandria-decc.yaml").read_text(encoding="utf-8")
+    text = (REPO_ROOT / "cad" / "profiles" / "alexandria-decc.yaml").read_text(encoding="utf-8")
     assert "\ncrosswalk: null\n" in text
     (profiles / "alexandria-decc.yaml").write_text(text.replace("\ncrosswalk: null\n", "\ncrosswalk: ../durham\n"),
                                                    encoding="utf-8")
@@ -80,8 +81,8 @@ def test_a_profile_names_its_crosswalk_from_the_reviewed_set(tmp_path: Path, mon
 def test_a_policy_directory_file_with_a_dot_in_its_name_is_no_policy(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Kept older versions (durham.v1.yaml) are reached through their policy, never as a name of their own."""
-    shutil.copy(REPO_ROOT / "policies" / "durham.yaml", tmp_path / "durham.yaml")
-    current = (REPO_ROOT / "policies" / "durham.yaml").read_text(encoding="utf-8")
+    shutil.copy(REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml", tmp_path / "durham.yaml")
+    current = (REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml").read_text(encoding="utf-8")
     older = re.sub(r"(?m)^version: \d+$", "version: 1", current)
     (tmp_path / "durham.v1.yaml").write_text(older, encoding="utf-8")
     monkeypatch.setenv("HEART_POLICIES_DIR", str(tmp_path))

@@ -6,8 +6,8 @@ note, narrative, transport destination, EIDO notes and location, the warm handof
 navigator's note). Then every place that must not hold them
 is scanned: the server log (every logger, at DEBUG), the events API, error answers (JSON 4xx and HTML error
 pages), ``heart metrics`` (table and JSON) and the Parquet history export. The records themselves must
-still hold every value, readable by the roles that read narrative and only by them — except an EIDO call transfer's
-caller (name, callback number), which HEART does not keep at all until it has a restricted caller record.
+still hold every value, readable by the roles that read narrative and only by them; a caller (typed, or from an EIDO
+call transfer) and a location safety note are kept in their own restricted records.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from heart.auth.models import Role
+from heart.calls.callers import Caller
 from heart.calls.models import Call
 from heart.config import get_settings
 from heart.db import transaction, utcnow
@@ -35,6 +36,7 @@ from heart.encounters.models import Encounter, NarrativeEntry
 from heart.events import REASON_GIVEN
 from heart.navigation.followups.models import FollowUp, FollowUpNote
 from heart.neighbors.models import Neighbor
+from heart.places.models import LocationNote
 from heart.programs.models import Program
 from heart.triage.models import TriageDecision
 from tests import factories
@@ -44,11 +46,11 @@ from tests.conftest import Account, login
 FIELDS = ("summary", "address", "override_reason", "escalation_reason", "cancel_reason", "strike_reason",
           "phone_note", "narrative", "narrative_appended", "transport_destination", "eido_notes",
           "eido_location", "handoff_name", "handoff_times", "handoff_note", "follow_up_note",
-          "rejected_summary", "rejected_reason", "rejected_username", "eido_caller")
+          "rejected_summary", "rejected_reason", "rejected_username", "eido_caller", "caller", "location_note")
 SURNAMES = ("Quartermaine", "Vandersloot", "Okonkwo-Bright", "Featherstonehaugh", "Abernethy", "Castellanos",
             "Thistlewood", "Marchbanks", "Oyelaran", "Zabriskie", "Pennywhistle", "Haverbrook", "Ravenscroft",
             "Delacroix-Moss", "Winterbottom", "Ashcombe-Pryor", "Fairweather", "Blackwood-Ames", "Nightingale",
-            "Cholmondeley")
+            "Cholmondeley", "Stonebridge", "Lockhart-Venn")
 
 
 @dataclass
@@ -117,6 +119,11 @@ def _every_free_text_field_filled(client: TestClient, people: dict[Role, Account
     document["notesComponent"][0]["notesActionComments"] = f"<p>{planted['eido_notes']}</p>"
     document["locationComponent"][0].pop("locationByValue")
     document["locationComponent"][0]["locationDescriptionText"] = planted["eido_location"]
+    placed = _call(client, lat=35.9962, lon=-78.9100, screening=ALL_NO,
+                   caller={"name": planted["caller"][:120], "callback": planted.needles["caller"][1]})
+    noted = client.post(f"/api/calls/{placed}/location-notes", json={
+        "kind": "weapon", "text": planted["location_note"], "observed_on": utcnow().date().isoformat()})
+    assert noted.status_code == 201, noted.text
     fed = client.post("/api/eido", json=document)
     assert fed.status_code == 201, fed.text
     transfer = call_transfer(incident_id="urn:emergency:uid:incidentid:planted:psap.durhamnc.gov")
@@ -156,7 +163,7 @@ def _every_free_text_field_filled(client: TestClient, people: dict[Role, Account
                         json={"text": planted["follow_up_note"], "client_token": "planted-2"})
     assert noted.status_code == 201, noted.text
     return {"overridden": overridden, "phone": phone, "escalated": escalated, "field": field_call,
-            "eido": int(fed.json()["call"]["id"]), "encounter": encounter_id}
+            "eido": int(fed.json()["call"]["id"]), "encounter": encounter_id, "placed": placed}
 
 
 def _error_answers(client: TestClient, people: dict[Role, Account], planted: Planted, calls: dict[str, int]
@@ -247,8 +254,10 @@ def test_planted_personal_data_stays_in_its_records_and_nowhere_else(
             *session.scalars(select(TriageDecision.override_reason)),
             *session.scalars(select(Response.cancel_reason)),
             *session.scalars(select(Response.transport_destination)), *session.scalars(select(Neighbor.first_name)),
-            *session.scalars(select(Neighbor.contact_times)), *session.scalars(select(FollowUpNote.text))))
-    kept = [name for name in FIELDS if not name.startswith("rejected") and name != "eido_caller"]
+            *session.scalars(select(Neighbor.contact_times)), *session.scalars(select(FollowUpNote.text)),
+            *session.scalars(select(Caller.name)), *session.scalars(select(Caller.callback)),
+            *session.scalars(select(LocationNote.text))))
+    kept = [name for name in FIELDS if not name.startswith("rejected")]
     assert sorted(planted.found_in(stored)) == sorted(kept)
 
     # The events API (as a supervisor, who may read everything) says "(reason given)" and copies nothing.
@@ -261,6 +270,11 @@ def test_planted_personal_data_stays_in_its_records_and_nowhere_else(
     assert set(reasons.values()) == {REASON_GIVEN}
     assert {kind for kind, _ in reasons} == {"triage.overridden", "call.resolved_by_phone", "response.cancelled",
                                              "narrative.struck"}
+
+    # The caller and the place's note are read (and logged) by those allowed; the reads copy nothing into the log.
+    for path in (f"/api/calls/{calls['placed']}/caller", f"/api/calls/{calls['placed']}/place",
+                 f"/calls/{calls['placed']}/place"):
+        assert set(planted.found_in(supervisor.get(path).text)) & {"caller", "location_note"}
 
     # Error answers, JSON and HTML, never repeat what the request carried.
     leaked = {status: planted.found_in(text) for status, text in errors if planted.found_in(text)}
@@ -324,10 +338,11 @@ def test_a_real_server_logging_every_message_logs_none_of_it(
     import time
 
     from tests.conftest import PASSWORD, free_port
+    from tests.factories import all_day_env
 
     port = free_port()
     env = {**os.environ, "HEART_DATABASE_URL": database_url, "HEART_ENV": "test", "HEART_COOKIE_SECURE": "false",
-           "HEART_LOG_LEVEL": "trace", "HEART_POLICIES_DIR": str(all_day_policy.parent), "HEART_MAP_TILES_URL": ""}
+           "HEART_LOG_LEVEL": "trace", **all_day_env(all_day_policy), "HEART_MAP_TILES_URL": ""}
     log_path = tmp_path / "serve.log"
     with log_path.open("w") as log:
         server = subprocess.Popen([str(Path(sys.executable).with_name("heart")), "serve", "--host", "127.0.0.1",

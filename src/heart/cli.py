@@ -12,10 +12,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from heart import console as console_options
 from heart.auth.models import Role
 from heart.config import get_settings
-from heart.console import console, database, fail, settings
+from heart.console import UPGRADE_HINT, console, database, fail, migrated_database_url, settings
 from heart.db import utcnow
 from heart.yamlfile import YamlFileError
 
@@ -30,6 +32,14 @@ app.add_typer(config_app, name="config")
 WORKER_HEALTHCHECK_SECONDS = 30
 
 
+@app.callback()
+def options(migrate: Annotated[bool, typer.Option(
+        "--migrate", help="bring a database that was never migrated (or is behind) up to date first")] = False,
+            ) -> None:
+    """HEART: run an alternative crisis-response program end to end."""
+    console_options.MIGRATE_WHEN_NEEDED["on"] = migrate
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
@@ -40,7 +50,7 @@ def serve(
     """Serve the web app and the JSON API."""
     import uvicorn
 
-    settings()  # refuse insecure settings before starting workers
+    migrated_database_url()  # refuse insecure settings and an unmigrated database before starting workers
     # Live boards hold their event streams open; give them a few seconds to go, then close them on shutdown.
     # A new worker imports the whole app before it can answer the supervisor's health check; on a busy
     # 2-core machine that takes longer than uvicorn's default 5 s, and the supervisor would kill and respawn
@@ -130,10 +140,14 @@ def users_list() -> None:
 
 
 @config_app.command("load")
-def config_load(file: Annotated[Path, typer.Argument(help="YAML file with programs, units and staff")]) -> None:
-    """Create or update programs, their hours, and units from a configuration file."""
+def config_load(file: Annotated[Path | None, typer.Argument(
+        help="a programs.yaml with programs, units and staff [the city's: cities/<HEART_CITY>/programs.yaml]")] = None,
+) -> None:
+    """Create or update programs, their hours, and units from a city's programs file."""
+    from heart.city.folder import city_part
     from heart.programs.service import load_programs, read_programs_file
 
+    file = file or city_part("programs")
     try:
         parsed = read_programs_file(file)
     except YamlFileError as error:
@@ -189,6 +203,7 @@ def _register_domain_commands() -> None:
     from heart.navigation.fhir.cli import app as referrals_app
     from heart.navigation.resources.cli import app as resources_app
     from heart.neighbors.familiar.cli import app as neighbors_app
+    from heart.places.cli import app as addresses_app
     from heart.programs.cli import app as programs_app
     from heart.simulation.cli import app as simulate_app
     from heart.triage.cli import app as triage_app
@@ -204,11 +219,23 @@ def _register_domain_commands() -> None:
     app.add_typer(referrals_app, name="referrals")
     app.add_typer(neighbors_app, name="neighbors")
     app.add_typer(programs_app, name="programs")
+    app.add_typer(addresses_app, name="addresses")
 
 
 _register_domain_commands()
 
 
 def main() -> None:
-    """Entry point of the console script."""
-    app()
+    """Entry point of the console script; a command that reached a table the database lacks says so in one line."""
+    try:
+        app()
+    except (OperationalError, ProgrammingError) as error:
+        if not _missing_table(error):
+            raise
+        fail(f"the database lacks HEART's tables: {UPGRADE_HINT}")
+        sys.exit(1)
+
+
+def _missing_table(error: Exception) -> bool:
+    words = str(getattr(error, "orig", error)).lower()
+    return "no such table" in words or ("relation" in words and "does not exist" in words)

@@ -1,18 +1,25 @@
-"""Settings read from the environment (prefix ``HEART_``), validated once."""
+"""Settings read from the environment (prefix ``HEART_``), validated once.
+
+Where the city's files are is ``heart.city``'s to say: ``HEART_CITY`` (a name under ``cities/`` or a path; Durham by
+default) chooses the city, and each part's setting (``HEART_POLICIES_DIR``, ``HEART_CARE_NAVIGATION_FILE`` …) still
+points that one part elsewhere when set (``heart.city.folder.OVERRIDES``).
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from heart.city.folder import DEFAULT_CITY, SOURCE_ROOT, city_part, city_settings
 from heart.db import SqliteSynchronous
 
+OSM_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEVELOPMENT_SECRET_KEY = "development-only-secret-key-do-not-use-in-production"
-SOURCE_ROOT = Path(__file__).resolve().parents[2]
+__all__ = ["SOURCE_ROOT", "InsecureSettings", "Settings", "get_settings"]
 
 
 class InsecureSettings(ValueError):
@@ -29,14 +36,20 @@ class Settings(BaseSettings):
     secret_key: str = DEVELOPMENT_SECRET_KEY
     session_hours: float = 12.0
     cookie_secure: bool | None = None
-    timezone: str = "America/New_York"
-    policies_dir: Path = SOURCE_ROOT / "policies"
-    resources_dir: Path = SOURCE_ROOT / "cities" / "durham" / "resources"  # needs map, demo HSDS directory
-    care_navigation_file: Path = SOURCE_ROOT / "cities" / "durham" / "care_navigation.yaml"  # follow-up rules
+    city: str = DEFAULT_CITY  # a city under cities/ or the path of a city folder (heart.city.folder)
+    timezone: str = Field(default_factory=lambda data: city_settings(data["city"]).timezone)  # its city.yaml's
+    programs_file: Path = Field(default_factory=lambda data: city_part("programs", data["city"]))  # programs, units
+    policies_dir: Path = Field(default_factory=lambda data: city_part("policies", data["city"]))  # triage policy
+    crosswalks_dir: Path = Field(default_factory=lambda data: city_part("crosswalks", data["city"]))  # call types
+    resources_dir: Path = Field(default_factory=lambda data: city_part("resources", data["city"]))  # needs, HSDS
+    care_navigation_file: Path = Field(default_factory=lambda data: city_part("care_navigation", data["city"]))
+    scenarios_dir: Path = Field(default_factory=lambda data: city_part("scenarios", data["city"]))  # model.yaml
+    desk_file: Path = Field(default_factory=lambda data: city_part("desk", data["city"]))  # incident numbers, notes…
     # The public site (heart.public): the city's texts, the open-data files' cache, the forms' guards, and how long
     # a resident's contact details are kept after their request or sign-up closed.
-    public_dir: Path = Field(default=SOURCE_ROOT / "cities" / "durham" / "public")
-    public_cache_dir: Path = Field(default=SOURCE_ROOT / "var" / "public-cache")
+    public_dir: Path = Field(default_factory=lambda data: city_part("public", data["city"]))  # its texts
+    public_cache_dir: Path = Field(  # one per city: two cities served from one checkout never share figures
+        default_factory=lambda data: SOURCE_ROOT / "var" / "public-cache" / Path(data["city"]).name)
     public_cache_minutes: float = Field(default=60.0, ge=0)  # figures and open data are recomputed this often
     public_form_min_seconds: float = Field(default=3.0, ge=0)  # a form sent sooner after it was shown is refused
     public_form_max_hours: float = Field(default=12.0, gt=0)  # a form older than this is shown again, kept
@@ -45,7 +58,17 @@ class Settings(BaseSettings):
     shared_data: Path = SOURCE_ROOT.parent / "shared" / "data"
     vendor_dir: Path = SOURCE_ROOT / "node_modules"
     chromium_path: Path = Path("/usr/bin/chromium")
-    map_tiles_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    # The map's tile source, fetched by HEART and served from /map/tiles (empty: no tiles, the city's outline and
+    # beats only). Tests default to none.
+    map_tiles_url: str = OSM_TILES
+    places_file: Path = Field(default_factory=lambda data: city_part("places", data["city"]))  # duplicates, notes…
+    addresses_file: Path = Field(  # the address points the demo loads (a city may ship none)
+        default_factory=lambda data: city_part("addresses", data["city"]) / "demo.csv")
+    map_outline_file: Path = Field(  # drawn under the map, when the city gives it
+        default_factory=lambda data: city_part("map", data["city"]) / "outline.geojson")
+    map_beats_file: Path = Field(  # beats: drawn, and a pin's beat, when the city gives them
+        default_factory=lambda data: city_part("map", data["city"]) / "beats.geojson")
+    geocoder_url: str = ""  # an outside geocoding service ({query} in a Nominatim-style search URL); empty: off
     log_level: str = "INFO"
     max_body_bytes: int = Field(default=2**20, ge=1024)  # a request body over this gets 413 (heart.body_limit)
     max_eido_body_bytes: int = Field(default=5 * 2**20, ge=1024)  # ... and over this on POST /api/eido
@@ -53,6 +76,14 @@ class Settings(BaseSettings):
     # survives a power cut; NORMAL in development and tests, which survives a crash of HEART but not of the
     # machine. Unset means that default for the environment.
     sqlite_synchronous: SqliteSynchronous | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_tiles_in_tests(cls, data: Any) -> Any:
+        """Tests never reach the internet: their map has no tile source unless one is given."""
+        if isinstance(data, dict) and data.get("env") == "test" and "map_tiles_url" not in data:
+            return {**data, "map_tiles_url": ""}
+        return data
 
     @model_validator(mode="after")
     def _refuse_insecure_defaults(self) -> Settings:

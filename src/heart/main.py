@@ -15,10 +15,12 @@ from typing import Any
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
+from markupsafe import escape
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import heart.models  # noqa: F401  (the app registers every table before its first session)
 from heart import live
@@ -91,6 +93,7 @@ def _check_standards(settings: Settings) -> None:
 
 
 def _add_routes(app: FastAPI) -> None:
+    from heart.auth.accounts import router as accounts_pages
     from heart.auth.api import router as auth_api
     from heart.auth.pages import router as auth_pages
     from heart.calls.api import call_types as call_types_api
@@ -114,6 +117,8 @@ def _add_routes(app: FastAPI) -> None:
     from heart.neighbors.familiar.api import router as familiar_api
     from heart.neighbors.familiar.pages import router as familiar_pages
     from heart.neighbors.pages import router as neighbors_pages
+    from heart.places.api import router as places_api
+    from heart.places.pages import router as places_pages
     from heart.programs.api import router as programs_api
     from heart.programs.pages import router as programs_pages
     from heart.public.pages import router as public_pages
@@ -127,11 +132,14 @@ def _add_routes(app: FastAPI) -> None:
                    encounters_pages):
         app.include_router(router)
     app.include_router(metrics_pages)
+    app.include_router(accounts_pages)
     app.include_router(simulation_pages)
     app.include_router(resources_api)
     app.include_router(resources_pages)
     for router in (follow_ups_api, cases_api, fhir_api, neighbors_api, familiar_api, follow_ups_pages, cases_pages,
                    neighbors_pages, familiar_pages, public_pages, engagement_pages):
+        app.include_router(router)
+    for router in (places_api, places_pages):
         app.include_router(router)
 
     @app.get("/healthz", dependencies=[PUBLIC], include_in_schema=False)
@@ -142,6 +150,7 @@ def _add_routes(app: FastAPI) -> None:
 def _start_live(app: FastAPI) -> None:
     """The realtime hub, the board's live feed, and the scheduled jobs each domain declares."""
     from heart.dispatch import scheduled as dispatch_scheduled
+    from heart.dispatch.crew_states import CrewStates
     from heart.dispatch.fragments import render_board
     from heart.navigation.followups import scheduled as follow_ups_scheduled
     from heart.neighbors.familiar import scheduled as familiar_scheduled
@@ -153,6 +162,7 @@ def _start_live(app: FastAPI) -> None:
                             *follow_ups_scheduled.jobs(settings), *familiar_scheduled.jobs(settings),
                             *public_scheduled.jobs(settings)))
     app.state.board_feed = live.add_feed(app, partial(render_board, app.state.read_sessionmaker))
+    app.state.crew_states = CrewStates(app.state.read_sessionmaker)
 
 
 def _wants_html(request: Request) -> bool:
@@ -223,7 +233,49 @@ def _add_error_handlers(app: FastAPI) -> None:
     def validation_error(request: Request, error: RequestValidationError) -> Response:
         # Name the field and why, but never echo the submitted value: it may be personal data.
         detail = [{"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()]
+        if _is_page(request):
+            problems = "; ".join(f"{_field_words(e['loc'])}: {e['msg']}" for e in error.errors())
+            return _error_page(request, 422, f"Some of what was sent cannot be used ({problems}). "
+                                              "Go back, correct it and try again: nothing was saved.")
         return JSONResponse({"detail": detail}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    def http_error(request: Request, error: StarletteHTTPException) -> Response:
+        if _is_page(request):
+            return _error_page(request, error.status_code, PAGE_WORDS.get(error.status_code, str(error.detail)),
+                               headers=dict(error.headers or {}))
+        return JSONResponse(body(str(error.detail)), status_code=error.status_code, headers=error.headers)
+
+
+PAGE_WORDS = {
+    404: "There is no page at this address. The link may be old or mistyped.",
+    405: "This address cannot be used that way. Go back and use the page's own buttons.",
+    403: "Your account does not allow this.",
+}
+"""What a page says for an answer the framework gives (an unknown address, a wrong method), in plain words."""
+
+
+def _is_page(request: Request) -> bool:
+    """A person's browser on a page route (JSON API routes keep answering JSON)."""
+    return not request.url.path.startswith("/api/") and (
+        "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers)
+
+
+def _field_words(location: Any) -> str:
+    parts = [str(part) for part in location if part not in ("body", "query", "path", "form")]
+    return " ".join(parts).replace("_", " ") or "the request"
+
+
+def _error_page(request: Request, status: int, message: str, headers: dict[str, str] | None = None) -> Response:
+    """An error as a person reads it: a whole page, or one line for a button on a page (htmx)."""
+    if "hx-request" in request.headers:
+        answer: Response = HTMLResponse(f'<p class="error" role="alert">{escape(message)}</p>', status_code=status)
+    else:
+        from heart.templating import render
+
+        answer = render(request, "error.html", {"status": status, "message": message}, status_code=status)
+    answer.headers.update(headers or {})
+    return answer
 
 
 def _declared(dependant: Any) -> bool:

@@ -18,7 +18,9 @@ from jinja2 import pass_context
 
 from heart.auth.models import User
 from heart.auth.permissions import allowed, reason_for
+from heart.city.programs import city_programs
 from heart.events import REASON_GIVEN
+from heart.navigation.followups.rules import care_rules
 
 TEMPLATES_DIR = Path(__file__).resolve().parent / "web" / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -46,6 +48,7 @@ SCREENS: list[tuple[str, str, str, str]] = [
     ("calls.read", "/calls", "Calls", "Open and recent calls with their decisions and timelines"),
     ("programs.read", "/programs", "Programs & units", "Programs, their hours, and units with their status"),
     ("units.duty", "/admin/units", "Units & shifts", "Units, crews by role, shift schedules and safety timers"),
+    ("users.admin", "/admin/accounts", "Accounts", "Create accounts, set roles and units, disable, reset passwords"),
     ("metrics.read", "/metrics", "Dashboard", "The published figures per program, by month and hour, data quality"),
     ("simulation.run", "/simulation", "Capacity planner", "What if: more teams, other hours; reach by hour"),
     ("followups.read", "/follow-ups", "Follow-ups",
@@ -70,6 +73,20 @@ def _reason(context: Mapping[str, Any], text: str | None) -> str | None:
     return reason_for(user.role, text) if user is not None else (None if text is None else REASON_GIVEN)
 
 
+def follow_up_team() -> str:
+    """The name of the program follow-ups after an encounter belong to (Durham: Care Navigation)."""
+    code = care_rules().follow_up_program
+    program = city_programs().programs.get(code)
+    return program.name if program is not None else code
+
+
+def program_codes(*kinds: str) -> list[str]:
+    """The city's program codes of these kinds (Durham's phone programs: CCD)."""
+    return list(city_programs().codes(*kinds))
+
+
+templates.env.globals["follow_up_team"] = follow_up_team
+templates.env.globals["program_codes"] = program_codes
 templates.env.globals["nav_screens"] = screens_for
 templates.env.globals["reason"] = _reason
 templates.env.filters["local"] = _local

@@ -43,6 +43,20 @@ class LocatedYaml:
             line = node.start_mark.line + 1
         return line
 
+    def line_of_key(self, location: tuple[int | str, ...]) -> int | None:
+        """1-based line of the last key of ``location`` itself (``case_programs: {OSX: …}`` → the line of ``OSX:``),
+        or of the value when the key cannot be found."""
+        parent = self.node
+        for step in location[:-1]:
+            parent = _child(parent, step)
+            if parent is None:
+                return self.line_of(location)
+        if isinstance(parent, yaml.MappingNode):
+            for key, _ in parent.value:
+                if key.value == str(location[-1]):
+                    return int(key.start_mark.line) + 1
+        return self.line_of(location)
+
     def error(self, location: tuple[int | str, ...], reason: str) -> YamlFileError:
         return YamlFileError(self.path, self.line_of(location), reason)
 

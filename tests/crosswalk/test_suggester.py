@@ -155,14 +155,15 @@ def test_a_police_category_never_gets_an_unarmed_type(category: str) -> None:
 
 
 def test_unarmed_types_are_read_from_the_policy() -> None:
-    eligible = yaml.safe_load((REPO_ROOT / "policies" / "durham.yaml").read_text())["type_sets"]["crt_eligible"]
+    policy_file = REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"
+    eligible = yaml.safe_load(policy_file.read_text())["type_sets"]["crt_eligible"]
     assert set(eligible) == UNARMED_TEAM_TYPES
 
 
 def test_a_type_a_policy_opens_to_an_unarmed_team_is_guarded_at_once(tmp_path: Path,
                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """No hand copy of the policy: a city that sends CRT to loitering gets the guard on loitering too."""
-    text = (REPO_ROOT / "policies" / "durham.yaml").read_text(encoding="utf-8")
+    text = (REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml").read_text(encoding="utf-8")
     (tmp_path / "durham.yaml").write_text(text.replace("    - follow_up\n", "    - follow_up\n    - loitering\n", 1),
                                           encoding="utf-8")
     assert words_type("LOITERING - VIOLENT")[0] == "loitering"  # loitering is not an unarmed type in Durham

@@ -10,7 +10,7 @@ from heart.crosswalk.rules import danger_kinds, danger_words
 from heart.crosswalk.words import WORDS_FILE, CallTypeWordsError, call_type_words
 from tests.conftest import REPO_ROOT
 
-SHIPPED = REPO_ROOT / "policies" / "crosswalks" / WORDS_FILE
+SHIPPED = REPO_ROOT / "cities" / "durham" / "crosswalks" / WORDS_FILE
 
 
 def test_the_shipped_file_holds_the_phrases_the_descriptions_and_the_danger_words() -> None:
@@ -18,7 +18,8 @@ def test_the_shipped_file_holds_the_phrases_the_descriptions_and_the_danger_word
     assert words.resolve_phrase("IVC PAPER SERVICE") == "ivc_order"
     assert set(words.danger_kinds) == {"weapon", "violence", "overdose", "threat_to_life"}
     assert "TALKING TO HIMSELF" in words.described_as["mental_health_crisis"]
-    assert "nature_codes" not in (REPO_ROOT / "policies" / "durham.yaml").read_text()  # one source
+    policy_file = REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"
+    assert "nature_codes" not in policy_file.read_text()  # one source
 
 
 @pytest.mark.parametrize(("raw", "kinds", "every_word"), [

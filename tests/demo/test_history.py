@@ -22,8 +22,9 @@ from heart.calls.models import Call
 from heart.cli import app
 from heart.config import get_settings
 from heart.db import make_engine, make_sessionmaker, transaction, utcnow
+from heart.demo.calibration import calibration
 from heart.demo.history import build_history
-from heart.demo.setup import DEMO_CONFIG, load_demo_configuration
+from heart.demo.setup import load_demo_configuration
 from heart.demo.simulate import Simulation, SimUnit
 from heart.dispatch.models import Response
 from heart.encounters.models import Encounter
@@ -48,13 +49,13 @@ def published() -> dict[str, dict[str, float]]:
 
 def simulate_year(end: date, seed: int = 2024) -> dict[str, dict[str, float]]:
     """A year of the default demo, without a database; the seven figures computed as ARCHITECTURE §5 says."""
-    config = read_programs_file(DEMO_CONFIG)
+    config = read_programs_file()
     units = [SimUnit(id=n, call_sign=u.call_sign, program=u.program, home=u.home, position=u.home)  # type: ignore[arg-type]
              for n, u in enumerate(config.units, 1)]
     history = Simulation(seed=seed, start=date.fromordinal(end.toordinal() - 365), days=365,
                          zone=ZoneInfo("America/New_York"), units=units,
                          max_wait_minutes={p.code: p.max_wait_minutes for p in config.programs},
-                         policy=load_policy_by_name("durham")).run()
+                         policy=load_policy_by_name("durham"), cal=calibration()).run()
     figures = {}
     for code in ("CRT", "COR"):
         done = [r for c in history.calls for r in c.responses if r.program == code and r.cleared is not None]

@@ -337,7 +337,9 @@ def _fresh_engine(database: str, workdir: Path) -> Engine:
     return engine
 
 
-MACHINE_SETTINGS = settings(max_examples=10, stateful_step_count=22, deadline=None,
+# derandomize: the same sequences every run, so that whether they reach the guarded states (asserted below) does not
+# depend on the day's luck; a deeper random search: raise max_examples and drop derandomize locally.
+MACHINE_SETTINGS = settings(max_examples=10, stateful_step_count=22, deadline=None, derandomize=True,
                             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
 
 

@@ -96,10 +96,11 @@ class Planted:
 
 def plant_units_and_people(admin: httpx.Client, plants: Plants, crew_roles: list[str],
                            password: str) -> tuple[list[int], list[str], str]:
-    """Two CRT units named by payloads, crews with payload names, a responder on each and a supervisor, with
-    payload display names. Returns the unit ids, the responders' usernames and the supervisor's."""
+    """Three CRT units named by payloads, crews with payload names, a responder on each of the first two (the
+    third stays free, to be set out of service) and a supervisor, with payload display names. Returns the unit
+    ids, the responders' usernames and the supervisor's."""
     units = []
-    for home in (NORTH, SOUTH):
+    for home in (NORTH, SOUTH, NORTH):
         unit = ok(admin.post("/api/units", json={"call_sign": plants.text("unit call sign", 32),
                                                  "program_code": "CRT", "home_lat": home[0], "home_lon": home[1]}))
         crew = []
@@ -126,7 +127,10 @@ def new_call(client: httpx.Client, plants: Plants, at: tuple[float, float], *, h
     call = ok(client.post("/api/calls", json={
         "external_id": plants.text("call number", 64), "nature_code": plants.text("nature code", 128),
         "incident_type": "welfare_check", "priority": "3", "address": plants.text("address", 256),
-        "summary": plants.text("summary") if summary else None, "lat": at[0], "lon": at[1], "screening": SAFE}))
+        "summary": plants.text("summary") if summary else None, "lat": at[0], "lon": at[1], "screening": SAFE,
+        "caller": {"name": plants.text("caller name", 120), "callback": "919-555-0100"}}))
+    ok(client.post(f"/api/calls/{call['id']}/location-notes", json={  # shown beside the weapon question
+        "kind": "weapon", "text": plants.text("location note", 1000), "observed_on": utcnow().date().isoformat()}))
     ok(client.post(f"/api/calls/{call['id']}/triage", json={}))
     if hand_off:
         ok(client.post(f"/api/calls/{call['id']}/hand-off"))
@@ -267,6 +271,13 @@ def plant_everything(base_url: str, admin: str, password: str, crew_roles: list[
         response = ok(desk.post(f"/api/calls/{incident}/responses", json={"unit_id": units[1]}))["id"]
         for step in ("en-route", "on-scene"):
             ok(other_crew.post(f"/api/responses/{response}/{step}", json={}))
+        # The desk's free text: a note from the board, messages both ways, a unit out of service with its reason.
+        ok(desk.post(f"/api/calls/{incident}/notes", json={"text": plants.text("call note", 2000)}))
+        ok(desk.post(f"/api/calls/{incident}/messages", json={"text": plants.text("message to a unit", 280),
+                                                               "unit_id": units[1]}))
+        ok(other_crew.post(f"/api/calls/{incident}/messages", json={"text": plants.text("message from a unit", 280)}))
+        ok(desk.post(f"/api/units/{units[2]}/out-of-service", json={"reason": plants.text("out-of-service reason",
+                                                                                             256)}))
     directory, service_id = resource_directory(plants, folder)
     import_directory(directory)
     care = plant_care(base_url, admin, supervisor, password, plants, details, [second, third, fourth, incident],

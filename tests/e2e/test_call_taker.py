@@ -1,8 +1,8 @@
 """In a real browser: the call-taker's screen, with the keyboard alone, and the weapon answer that changes the team.
 
 The screens decide with the real clock, so these tests run the Durham policy with every HEART program open
-around the clock (``write_all_day_policy``, through HEART_POLICIES_DIR, which the in-process server reads on
-each request); the hours themselves are tested with fixed times in tests/triage.
+around the clock (``write_all_day_policy``, through HEART_POLICIES_DIR and HEART_PROGRAMS_FILE, which the
+in-process server reads on each request); the hours themselves are tested with fixed times in tests/triage.
 """
 
 from __future__ import annotations
@@ -18,14 +18,15 @@ from heart.auth.models import Role
 from heart.db import transaction, utcnow
 from tests import factories
 from tests.conftest import PASSWORD, Account, LiveServer, sign_in_page
-from tests.factories import write_all_day_policy
+from tests.factories import all_day_env, write_all_day_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 
 
 @pytest.fixture(autouse=True)
 def all_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HEART_POLICIES_DIR", str(write_all_day_policy(tmp_path / "policies").parent))
+    for name, value in all_day_env(write_all_day_policy(tmp_path / "policies")).items():
+        monkeypatch.setenv(name, value)
 
 
 def tab_to(page: Page, target: Locator, *, limit: int = 40) -> None:
@@ -85,7 +86,7 @@ def test_a_call_goes_from_entry_to_dispatch_with_the_keyboard_alone(
     page.keyboard.press("Enter")
 
     expect(page.locator("#call-status")).to_have_text("triaged")
-    expect(page.get_by_text("triage handed to dispatch")).to_be_visible()
+    expect(page.get_by_text("Handed to dispatch · → CRT")).to_be_visible()
     expect(page.get_by_text("101 City Hall Plaza")).to_be_visible()
 
 

@@ -20,7 +20,7 @@ from heart.programs.service import is_open, load_programs, read_programs_file
 from heart.yamlfile import YamlFileError
 from tests.conftest import REPO_ROOT
 
-DURHAM = REPO_ROOT / "config" / "durham.yaml"
+DURHAM = REPO_ROOT / "cities" / "durham" / "programs.yaml"
 
 
 def test_loading_the_durham_file_twice_adds_nothing_the_second_time(sessions: sessionmaker[Session]) -> None:
@@ -46,8 +46,9 @@ def test_a_bad_file_names_the_line_and_the_field(tmp_path: Path) -> None:
     with pytest.raises(YamlFileError) as error:
         read_programs_file(bad)
     assert "line 5" in str(error.value) and "start before end" in str(error.value)
-    bad.write_text("programs:\n  - {code: CRT, name: T, kind: field}\nunits:\n  - {call_sign: X-1, program: NOPE}\n")
-    with pytest.raises(YamlFileError, match=r"line 4: unit X-1 names unknown program 'NOPE'"):
+    bad.write_text("programs:\n  - {code: CRT, name: T, kind: field, hours: {daily: [['10:00', '22:00']]}}\n"
+                   "units:\n  - {call_sign: X-1, program: NOPE}\n")
+    with pytest.raises(YamlFileError, match=r"line 4: units.0.program: unit X-1 names unknown program 'NOPE'"):
         read_programs_file(bad)
     bad.write_text("programs: [\n")
     with pytest.raises(YamlFileError, match="not valid YAML"):

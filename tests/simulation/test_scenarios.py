@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from heart.simulation.model import city_files, load_city_model
+from heart.simulation.model import CITIES_DIR, city_files, load_city_model
 from heart.simulation.report import target_checks
 from heart.simulation.runner import replicate, summarise
 from heart.simulation.scenario import ScenarioError, compile_scenario, load_scenario, scenario_paths
@@ -49,14 +49,14 @@ def test_durham_24x7_is_the_2025_program_plus_night_teams() -> None:
 
 def test_the_city_files_are_found_in_one_place() -> None:
     files = city_files("durham")
-    assert files.config.name == "durham.yaml" and files.config.is_file()
-    assert files.model.is_file() and files.policy == "durham"
+    assert files.config == CITIES_DIR / "durham" / "programs.yaml" and files.config.is_file()
+    assert files.model.is_file() and files.policy == "durham" and (files.policies / "durham.yaml").is_file()
     assert set(scenario_paths()) >= {"durham-2025", "durham-24x7"}
     model = load_city_model("durham")
     assert model.responses["CRT"].on_scene_minutes == 33.49  # published, one copy shared with the demo
-    from heart.demo import calibration
+    from heart.demo.calibration import calibration
 
-    assert model.calls.mix == calibration.CALL_MIX
+    assert model.calls.mix == calibration("durham").CALL_MIX
 
 
 def _write(tmp_path: Path, text: str) -> Path:

@@ -19,7 +19,7 @@ from tests.conftest import REPO_ROOT
 from tests.triage.test_examples import load_examples
 
 runner = CliRunner()
-DURHAM = REPO_ROOT / "policies" / "durham.yaml"
+DURHAM = REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"
 CONTRACT_KEYS = {"pathway", "policy", "version", "reasons", "unanswered"}
 
 
@@ -94,13 +94,15 @@ def test_bad_input_is_one_clear_line_and_exit_1(args: list[str], message: str) -
 
 @pytest.fixture
 def two_versions(tmp_path: Path) -> Path:
-    """A policies folder holding durham version 2 and the kept version 1."""
+    """A policies folder holding durham version 2 and the kept version 1, which did not send welfare checks to CRT."""
     folder = tmp_path / "policies"
     folder.mkdir()
-    text = re.sub(r"\nversion: \d+\n", "\nversion: 1\n", DURHAM.read_text(encoding="utf-8"))
-    (folder / "durham.v1.yaml").write_text(text, encoding="utf-8")
-    (folder / "durham.yaml").write_text(text.replace("\nversion: 1\n", "\nversion: 2\n")
-                                        .replace('hours: ["10:00-22:00"]', 'hours: ["08:00-24:00"]'), encoding="utf-8")
+    text = re.sub(r"\nversion: \d+\n", "\nversion: 2\n", DURHAM.read_text(encoding="utf-8"))
+    (folder / "durham.yaml").write_text(text, encoding="utf-8")
+    older = text.replace("\nversion: 2\n", "\nversion: 1\n").replace("    - welfare_check\n    - intoxicated_person",
+                                                                      "    - intoxicated_person", 1)
+    assert older.count("welfare_check") == text.count("welfare_check") - 1
+    (folder / "durham.v1.yaml").write_text(older, encoding="utf-8")
     return folder
 
 
@@ -115,8 +117,8 @@ def test_policies_lists_versions_and_decide_can_use_an_older_one(two_versions: P
     assert "durham" in table.stdout and "America/New_York" in table.stdout
     doc = json.dumps({"incident_type": "welfare_check", "screening": {
         "weapon": "no", "medical_intervention": "no", "imminent_risk_to_others": "no"}})
-    newer = triage("decide", "--at", "2025-06-03T09:00", "--json", doc, env=env)
-    older = triage("decide", "--policy", "durham@1", "--at", "2025-06-03T09:00", "--json", doc, env=env)
+    newer = triage("decide", "--at", "2025-06-03T11:00", "--json", doc, env=env)
+    older = triage("decide", "--policy", "durham@1", "--at", "2025-06-03T11:00", "--json", doc, env=env)
     assert (json.loads(newer.stdout)["version"], json.loads(newer.stdout)["pathway"]) == (2, "CRT")
     assert (json.loads(older.stdout)["version"], json.loads(older.stdout)["pathway"]) == (1, "PD")
 

@@ -25,7 +25,7 @@ from heart.triage.policy import Policy, load_policy
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
 
-POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "durham.yaml")
+POLICY = load_policy(Path(__file__).resolve().parents[2] / "cities" / "durham" / "policies" / "durham.yaml")
 TYPES = [*sorted(INCIDENT_TYPES), "not_a_type", None]
 FOCUS = sorted(POLICY.type_sets["crt_eligible"] | POLICY.type_sets["crisis"] | {"ivc_order"})
 ANSWERS = ["yes", "no", "unknown", None, "YES", " no", "No\t", "maybe", ""]

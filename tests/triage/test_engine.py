@@ -13,7 +13,7 @@ from heart.errors import InvalidInput
 from heart.triage.engine import NO_UNIT_AVAILABLE, PROGRAM_CLOSED, CallFacts, Decision, decide
 from heart.triage.policy import Policy, load_policy
 
-DURHAM = Path(__file__).resolve().parents[2] / "policies" / "durham.yaml"
+DURHAM = Path(__file__).resolve().parents[2] / "cities" / "durham" / "policies" / "durham.yaml"
 EASTERN = ZoneInfo("America/New_York")
 ALL_NO = {"weapon": "no", "medical_intervention": "no", "imminent_risk_to_others": "no"}
 

@@ -12,9 +12,9 @@ from hypothesis import strategies as st
 
 from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.triage.engine import CallFacts, Decision, decide
-from heart.triage.policy import PATHWAYS, load_policy
+from heart.triage.policy import load_policy
 
-POLICY = load_policy(Path(__file__).resolve().parents[2] / "policies" / "durham.yaml")
+POLICY = load_policy(Path(__file__).resolve().parents[2] / "cities" / "durham" / "policies" / "durham.yaml")
 UNARMED = frozenset(code for code, program in POLICY.programs.items() if program.unarmed)
 CRISIS = POLICY.type_sets["crisis"]
 NATURE_CODES = ["SUICIDAL SUBJECT", "MENTAL HEALTH", "CHECK WELFARE", "UNWANTED PERSON", "ASSAULT", "IVC", "FIRE"]
@@ -110,7 +110,7 @@ def test_unarmed_teams_only_when_open_and_free(
 @given(facts=calls, at=moments, availability=availabilities)
 def test_every_decision_is_well_formed(facts: CallFacts, at: datetime, availability: Mapping[str, bool] | None) -> None:
     decision = decide(facts, POLICY, at, availability)
-    assert isinstance(decision, Decision) and decision.pathway in PATHWAYS
+    assert isinstance(decision, Decision) and decision.pathway in POLICY.programs
     assert (decision.policy, decision.version) == (POLICY.id, POLICY.version)
     assert decision.reasons[-1].rule == decision.rule and all(r.text for r in decision.reasons)
     order = [q for q in POLICY.question_ids if q in decision.unanswered]

@@ -26,14 +26,15 @@ from heart.triage.policy import Policy, load_policy
 from heart.triage.service import override_decision, policy_named, screening_at, triage_call
 from tests import factories
 from tests.conftest import REPO_ROOT, Account
-from tests.factories import write_all_day_policy
+from tests.factories import all_day_env, write_all_day_policy
 
-DURHAM_FILE = REPO_ROOT / "policies" / "durham.yaml"
+DURHAM_FILE = REPO_ROOT / "cities" / "durham" / "policies" / "durham.yaml"
 ALL_NO = {"weapon": "no", "medical_intervention": "no", "imminent_risk_to_others": "no"}
 @pytest.fixture
 def all_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Policy:
     path = write_all_day_policy(tmp_path / "policies")
-    monkeypatch.setenv("HEART_POLICIES_DIR", str(path.parent))
+    for name, value in all_day_env(path).items():
+        monkeypatch.setenv(name, value)
     return load_policy(path)
 
 
@@ -127,7 +128,7 @@ def test_a_call_is_saved_decided_and_handed_to_dispatch_once(
     kinds = select(func.count(Event.id)).where(Event.call_id == call_id, Event.kind == "triage.handed_to_dispatch")
     assert count(sessions, kinds) == 1
     page = client.get(f"/calls/{call_id}").text
-    assert "triage handed to dispatch" in page and 'id="call-status">triaged<' in page
+    assert "Handed to dispatch" in page and 'id="call-status">triaged<' in page
 
 
 def test_a_phone_call_is_resolved_with_its_outcome(

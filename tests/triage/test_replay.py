@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -42,6 +43,7 @@ from heart.triage.replay import (
     scenarios_for,
 )
 from tests.conftest import REPO_ROOT, shared_data
+from tests.factories import write_programs
 
 pytestmark = pytest.mark.filterwarnings("ignore:The 'future.infer_string' option is deprecated")
 
@@ -126,10 +128,10 @@ def test_replay_filters_an_agency_and_reads_a_priority_as_p(sample: Engine) -> N
 
 
 def test_compare_shows_what_changes_between_two_policies(sample: Engine, tmp_path: Path) -> None:
-    text = DURHAM.text.replace('hours: ["10:00-22:00"]', 'hours: ["00:00-24:00"]').replace("\nversion: 1\n",
-                                                                                              "\nversion: 2\n")
+    text = re.sub(r"\nversion: \d+\n", "\nversion: 2\n", Path(DURHAM.source).read_text(encoding="utf-8"))
     (tmp_path / "crt-all-day.yaml").write_text(text, encoding="utf-8")
-    all_day = load_policy(tmp_path / "crt-all-day.yaml")
+    programs = write_programs(tmp_path / "programs.yaml", {"CRT": "00:00-24:00"})
+    all_day = load_policy(tmp_path / "crt-all-day.yaml", programs=programs)
     report = replay_batch(engine=sample, batch="sample", policy=DURHAM, compare=all_day, scenarios=(SCREENED,))
     matrix = report.results[0].transitions()
     assert matrix == {"CRT": {"CRT": 3}, "COR": {"CRT": 1}, "PD": {"CRT": 2, "PD": 3}, "EMS": {"EMS": 1},

@@ -104,7 +104,7 @@ def events_visible_to(viewer: User, now: datetime | None = None) -> ColumnElemen
     responses = _visible_response_ids(viewer, now)
     encounters = select(Encounter.id).where(Encounter.response_id.in_(responses))
     return and_(Event.call_id.in_(select(visible_responses(viewer, now).subquery().c[1])), or_(
-        Event.subject_type.in_(("call", "triage_decision")),
+        Event.subject_type.in_(("call", "triage_decision", "call_note")),
         and_(Event.subject_type == "response", Event.subject_id.in_(responses)),
         and_(Event.subject_type == "encounter", Event.subject_id.in_(encounters)),
         and_(Event.subject_type == "narrative_entry", Event.subject_id.in_(

@@ -93,8 +93,11 @@ def docs(request: Request) -> HTMLResponse:
     return templates.TemplateResponse(request, "docs.html")
 
 @router.get("/", dependencies=[allow("signed_in")])
-def home(request: Request, user: CurrentUser) -> HTMLResponse:
-    """Each role sees the screens it may use, first the one it uses most."""
+def home(request: Request, user: CurrentUser) -> Response:
+    """Each role sees the screens it may use, first the one it uses most; a responder on a unit lands on their call
+    (the phone screen shows the current call, or says none is assigned yet)."""
+    if user.role == Role.RESPONDER and user.unit_id is not None:
+        return RedirectResponse("/responder", status_code=303)
     screens = screens_for(user)
     return render(request, "home.html", {"screens": screens, "role_label": ROLE_LABELS[user.role]})
 

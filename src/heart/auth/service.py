@@ -198,3 +198,70 @@ def get_user_by_username(*, session: Session, username: str) -> User:
     if user is None:
         raise NotFound("user", username, field="username")
     return user
+
+
+# --- accounts, for an administrator ---------------------------------------------------------------------------
+
+ONE_TIME_PASSWORD_BYTES = 12  # 16 characters of URL-safe base64: well over MIN_PASSWORD_LENGTH
+
+
+def get_user(*, session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("account", user_id, field="user_id")
+    return user
+
+
+def change_account(*, session: Session, user_id: int, role: Role, unit_id: int | None, by: User,
+                   now: datetime) -> User:
+    """Set an account's role and unit (a unit only for a responder: the phone shows that unit's call)."""
+    user = get_user(session=session, user_id=user_id)
+    if role != Role.RESPONDER:
+        unit_id = None
+    if user.id == by.id and role != user.role:
+        raise Conflict("you cannot change your own role; ask another administrator")
+    before = {"role": user.role.value, "unit_id": user.unit_id}
+    after = {"role": role.value, "unit_id": unit_id}
+    if before != after:
+        user.role, user.unit_id = role, unit_id
+        record_event(session=session, kind="user.changed", subject_type="user", subject_id=user.id, at=now,
+                     actor_id=by.id, before=before, after=after)
+        if before["role"] != after["role"]:  # what a session may see changed: sign in again
+            _end_sessions(session, user.id)
+    return user
+
+
+def set_active(*, session: Session, user_id: int, active: bool, by: User, now: datetime) -> User:
+    """Disable an account (its sessions end at once, its open screens are signed out) or enable it again."""
+    user = get_user(session=session, user_id=user_id)
+    if user.id == by.id and not active:
+        raise Conflict("you cannot disable your own account")
+    if user.active == active:
+        return user
+    user.active = active
+    if not active:
+        _end_sessions(session, user.id)
+    record_event(session=session, kind="user.enabled" if active else "user.disabled", subject_type="user",
+                 subject_id=user.id, at=now, actor_id=by.id, before={"active": not active}, after={"active": active})
+    return user
+
+
+def reset_password(*, session: Session, user_id: int, by: User, now: datetime, password: str | None = None
+                   ) -> str | None:
+    """Give an account a new password: the one given, or a one-time password returned to show once (never stored
+    in clear, never logged, never in an event). The account's sessions end; a lock from wrong passwords stays."""
+    user = get_user(session=session, user_id=user_id)
+    made = None
+    if password is None:
+        made = password = secrets.token_urlsafe(ONE_TIME_PASSWORD_BYTES)
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the password must be at least {MIN_PASSWORD_LENGTH} characters", field="password")
+    user.password_hash = hash_password(password)
+    _end_sessions(session, user.id)
+    record_event(session=session, kind="user.password_reset", subject_type="user", subject_id=user.id, at=now,
+                 actor_id=by.id, after={"one_time": made is not None})
+    return made
+
+
+def _end_sessions(session: Session, user_id: int) -> None:
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user_id))

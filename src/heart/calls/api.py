@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
+from pydantic import AwareDatetime
 
 from heart.auth.need_to_know import events_visible_to
-from heart.calls import service
+from heart.calls import notes, service
 from heart.calls.models import CallStatus
-from heart.calls.schemas import CallCreate, CallFactsUpdate, CallPublic, CallTypeReading, EventPublic, ScreeningUpdate
+from heart.calls.schemas import (
+    CallCreate,
+    CallFactsUpdate,
+    CallMessageCreate,
+    CallNoteCreate,
+    CallNotePublic,
+    CallPublic,
+    CallTypeReading,
+    EventPublic,
+    ScreeningUpdate,
+)
 from heart.crosswalk.mapper import live_mapper
 from heart.crosswalk.reading import suggest_types
 from heart.deps import CurrentUser, Now, SessionDep, allow
@@ -19,9 +30,10 @@ router = APIRouter(prefix="/api/calls", tags=["calls"])
 
 
 @router.post("", status_code=201, dependencies=[allow("calls.write")])
-def create_call(body: CallCreate, db: SessionDep, user: CurrentUser, now: Now) -> CallPublic:
-    """Record a new call for service with whatever screening answers are known."""
-    call = service.create_call(session=db, data=body, now=now, actor_id=user.id)
+def create_call(body: CallCreate, request: Request, db: SessionDep, user: CurrentUser, now: Now) -> CallPublic:
+    """Record a new call for service with whatever screening answers are known (an address is placed on the map
+    when the city's address points match it surely; the caller is kept apart, readable at …/caller)."""
+    call = service.create_call(session=db, data=body, now=now, actor_id=user.id, settings=request.app.state.settings)
     return CallPublic.model_validate(call)
 
 
@@ -29,12 +41,22 @@ def create_call(body: CallCreate, db: SessionDep, user: CurrentUser, now: Now) -
 def list_calls(
     db: SessionDep,
     user: CurrentUser,
+    response: Response,
     status: CallStatus | None = None,
     limit: int = Query(default=100, ge=1, le=1000),
     offset: Offset = 0,
+    number: str | None = Query(default=None, max_length=64,
+                               description="an incident number, CAD number or id, or its beginning"),
+    address: str | None = Query(default=None, max_length=256, description="words of the address, any case"),
+    received_from: AwareDatetime | None = Query(default=None, description="received at or after"),
+    received_to: AwareDatetime | None = Query(default=None, description="received before"),
 ) -> list[CallPublic]:
-    """Newest first; a responder sees only the calls their unit was sent to."""
-    calls = service.list_calls(session=db, viewer=user, status=status, limit=limit, offset=offset)
+    """Newest first, searched by number, address, time received and status; a responder sees only the calls their
+    unit was sent to. ``X-Total-Count`` says how many match in all (page with ``limit`` and ``offset``)."""
+    search = service.CallSearch(number=number or None, address=address or None, since=received_from,
+                                until=received_to, status=status)
+    calls, total = service.search_calls(session=db, viewer=user, search=search, limit=limit, offset=offset)
+    response.headers["X-Total-Count"] = str(total)
     return [CallPublic.model_validate(call) for call in calls]
 
 
@@ -83,3 +105,27 @@ def get_call_events(call_id: RowId, db: SessionDep, user: CurrentUser) -> list[E
     service.get_call(session=db, call_id=call_id, viewer=user)
     return [EventPublic.model_validate(event)
             for event in call_timeline(session=db, call_id=call_id, where=events_visible_to(user))]
+
+
+@router.get("/{call_id}/notes", dependencies=[allow("calls.read")])
+def list_call_notes(call_id: RowId, db: SessionDep, user: CurrentUser) -> list[CallNotePublic]:
+    """The call's notes and messages, oldest first (a responder: only on their own calls)."""
+    return [CallNotePublic.model_validate(n) for n in notes.notes_for_call(session=db, call_id=call_id, viewer=user)]
+
+
+@router.post("/{call_id}/notes", status_code=201, dependencies=[allow("calls.write")])
+def add_call_note(call_id: RowId, body: CallNoteCreate, db: SessionDep, user: CurrentUser, now: Now
+                  ) -> CallNotePublic:
+    """Append a note to the call (never edited); the crew of every unit on it sees it. The same ``client_token``
+    again returns the note already written."""
+    note = notes.add_note(session=db, call_id=call_id, text=body.text, by=user, now=now, token=body.client_token)
+    return CallNotePublic.model_validate(note)
+
+
+@router.post("/{call_id}/messages", status_code=201, dependencies=[allow("dispatch.status")])
+def send_call_message(call_id: RowId, body: CallMessageCreate, db: SessionDep, user: CurrentUser, now: Now
+                      ) -> CallNotePublic:
+    """A short message on the call: a responder's goes from their unit to dispatch; dispatch names the unit."""
+    note = notes.send_message(session=db, call_id=call_id, text=body.text, by=user, now=now, unit_id=body.unit_id,
+                              token=body.client_token)
+    return CallNotePublic.model_validate(note)

@@ -6,7 +6,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Enum, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from heart.db import Base, JSONType, UTCDateTime
@@ -35,9 +35,17 @@ def _enum(cls: type[enum.Enum]) -> Enum:
 
 class Call(Base):
     __tablename__ = "calls"
+    __table_args__ = (
+        Index("ix_calls_lat_lon", "lat", "lon"),  # calls near a place (heart.places)
+        # The board's search: a status within a time window, newest first.
+        Index("ix_calls_status_received_at", "status", "received_at"),
+        Index("uq_calls_incident_number", "incident_number", unique=True),  # an index: SQLite adds it in place
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     external_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The city's own number for the call ("2026-000123", heart.calls.numbers), given in the creating transaction.
+    incident_number: Mapped[str | None] = mapped_column(String(64))
     source: Mapped[CallSource] = mapped_column(_enum(CallSource))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     nature_code: Mapped[str | None] = mapped_column(String(128))
@@ -101,3 +109,38 @@ class CadRecord(Base):
     en_route_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     on_scene_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     cleared_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class IncidentSequence(Base):
+    """The last incident number given in a year: the next call's number is claimed by one conditional UPDATE."""
+
+    __tablename__ = "incident_sequences"
+
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class NoteKind(enum.StrEnum):
+    NOTE = "note"  # from the board (dispatcher, supervisor, call-taker): append-only, shown to the crew
+    MESSAGE = "message"  # a short message between a unit and dispatch
+
+
+class CallNote(Base):
+    """A note or message on a call: free text, kept here once (its event says "(note added)"), never edited.
+
+    Read by the roles that work the call and by the crew of a unit on it (``heart.calls.notes``).
+    """
+
+    __tablename__ = "call_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(ForeignKey("calls.id"), index=True)
+    kind: Mapped[NoteKind] = mapped_column(_enum(NoteKind))
+    text: Mapped[str] = mapped_column(Text)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # A message's unit: the one that sent it (from_unit) or the one dispatch wrote to; None for a board note.
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("units.id"))
+    from_unit: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The page's token: the same post twice (double tap, retry) writes one note.
+    client_token: Mapped[str | None] = mapped_column(String(64), unique=True)

@@ -7,12 +7,21 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from heart.calls.models import CallSource, CallStatus
+from heart.calls.models import CallSource, CallStatus, NoteKind
 from heart.inputs import Input
 
 Answer = Literal["yes", "no", "unknown"]
 Priority = Literal["P", "1", "2", "3", "4"]
 QuestionId = str
+
+
+class CallerCreate(Input):
+    """Who called: kept apart from the call, read only by those allowed (every read logged), never in an event."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    name: str | None = Field(default=None, max_length=120)
+    callback: str | None = Field(default=None, max_length=32, description="the number to call back")
 
 
 class CallCreate(Input):
@@ -33,6 +42,7 @@ class CallCreate(Input):
     beat: str | None = Field(default=None, max_length=32)
     screening: dict[QuestionId, Answer] = Field(default_factory=dict)
     summary: str | None = Field(default=None, max_length=4000)
+    caller: CallerCreate | None = Field(default=None, description="the caller's name and callback number")
 
     @field_validator("external_id")
     @classmethod
@@ -88,6 +98,7 @@ class CallPublic(BaseModel):
 
     id: int
     external_id: str | None
+    incident_number: str | None = Field(description="the city's own number for the call, in its configured format")
     source: CallSource
     received_at: datetime
     nature_code: str | None
@@ -116,3 +127,32 @@ class EventPublic(BaseModel):
     subject_id: int
     before: dict[str, object] | None
     after: dict[str, object] | None
+
+
+class CallNoteCreate(Input):
+    """A note on a call from the board (its length limit is the city's: ``desk.yaml`` notes.max_length)."""
+
+    text: str = Field(min_length=1, max_length=20000)
+    client_token: str | None = Field(default=None, min_length=8, max_length=64,
+                                     description="the same token again writes nothing more")
+
+
+class CallMessageCreate(CallNoteCreate):
+    """A short message on a call (``desk.yaml`` messages.max_length); dispatch names the unit it is for."""
+
+    unit_id: int | None = Field(default=None, ge=1, description="the unit on the call (dispatch only)")
+
+
+class CallNotePublic(BaseModel):
+    """A note or message as a reader of the call sees it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    call_id: int
+    kind: NoteKind
+    text: str
+    author_id: int | None
+    unit_id: int | None
+    from_unit: bool
+    created_at: datetime

@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, select
+from pydantic import ValidationError
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import calls_visible_to
+from heart.calls.callers import record_caller
+from heart.calls.desk import DeskRules, desk_rules
 from heart.calls.models import Call, CallStatus
+from heart.calls.numbers import next_incident_number
 from heart.calls.schemas import CallCreate
+from heart.config import InsecureSettings, Settings, get_settings
 from heart.crosswalk.mapper import live_mapper
 from heart.errors import Conflict, InvalidInput, NotFound
 from heart.events import record_event
+from heart.places.rules import place_rules
+from heart.places.service import flag_duplicates, place_new_call
 
 # A clock may drift; a time further in the future than this is a typo, not a drift.
 MAX_CLOCK_SKEW = timedelta(minutes=2)
@@ -28,21 +36,29 @@ class DuplicateCall(Conflict):
         self.field = "external_id"
 
 
-def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: int | None) -> Call:
-    """Record a new call; a repeated CAD incident number is refused rather than duplicated.
+def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: int | None,
+                settings: Settings | None = None, desk: DeskRules | None = None) -> Call:
+    """Record a new call with the city's next incident number; a repeated CAD number is refused, not duplicated.
 
-    A call given a nature code and no incident type gets the type its words name (or stays "unknown type").
+    A call given a nature code and no incident type gets the type its words name (or stays "unknown type"). A typed
+    address with no point is geocoded, a point gets its beat, the caller is kept apart (heart.calls.callers), and a
+    call near an open one is flagged as its possible duplicate (heart.places), all in this transaction. Every intake
+    path (the screen, the API, EIDO documents) comes here, so every call is numbered.
     """
     received_at = data.received_at or now
     if received_at > now + MAX_CLOCK_SKEW:
         raise InvalidInput("received_at is in the future", field="received_at")
     if data.external_id and session.scalar(select(Call.id).where(Call.external_id == data.external_id)):
         raise DuplicateCall(data.external_id)
-    call = Call(**data.model_dump(exclude={"received_at"}), received_at=received_at, status=CallStatus.OPEN,
-                created_by_id=actor_id)
+    call = Call(**data.model_dump(exclude={"received_at", "caller"}), received_at=received_at,
+                status=CallStatus.OPEN, created_by_id=actor_id)
+    settings = settings or _settings()
+    place_new_call(session=session, call=call, settings=settings)  # a typed address gets its point and beat
     if call.incident_type is None and call.nature_code:  # read through the one resolver every intake path uses
         mapping = live_mapper()(call.nature_code)
         call.incident_type, call.category = mapping.incident_type, mapping.category
+    call.incident_number = next_incident_number(session=session, received_at=received_at,
+                                                rules=(desk or desk_rules(settings)).incident_number)
     try:
         with session.begin_nested():  # another request may insert the same CAD number at the same moment
             session.add(call)
@@ -53,10 +69,23 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
         raise DuplicateCall(data.external_id) from None
     record_event(session=session, kind="call.received", subject_type="call", subject_id=call.id, call_id=call.id,
                  at=now, actor_id=actor_id,
-                 after={"source": call.source.value, "nature_code": call.nature_code,
+                 after={"source": call.source.value, "incident_number": call.incident_number,
+                        "nature_code": call.nature_code,
                         "incident_type": call.incident_type, "priority": call.priority,
                         "screening": dict(call.screening)})
+    if data.caller is not None:
+        record_caller(session=session, call_id=call.id, name=data.caller.name, callback=data.caller.callback,
+                      now=now, actor_id=actor_id)
+    flag_duplicates(session=session, call=call, now=now, rules=place_rules(settings))
     return call
+
+
+def _settings() -> Settings:
+    """The process's settings, or the defaults where none are configured (a script or test without an app)."""
+    try:
+        return get_settings()
+    except (ValidationError, InsecureSettings):
+        return Settings.model_construct()
 
 
 def record_screening(
@@ -135,6 +164,56 @@ def list_calls(
     if status is not None:
         query = query.where(Call.status == status)
     return list(session.scalars(query.limit(limit).offset(offset)))
+
+
+@dataclass(frozen=True, slots=True)
+class CallSearch:
+    """What a person searches calls by; every part is optional and they all hold together."""
+
+    number: str | None = None
+    """An incident number, a CAD number or HEART's row id: the whole number or its beginning."""
+    address: str | None = None
+    """Words of the address, in any case."""
+    since: datetime | None = None
+    until: datetime | None = None
+    status: CallStatus | None = None
+
+
+def search_calls(*, session: Session, viewer: User, search: CallSearch, limit: int = 25,
+                 offset: int = 0) -> tuple[list[Call], int]:
+    """One page of the calls matching ``search`` that ``viewer`` may see, newest first, and how many match in all.
+
+    Numbers match through the unique indexes (a prefix reads the index as a range), a time window through
+    ``received_at``'s index and a status within one through ``ix_calls_status_received_at``; the address's words
+    (anywhere in it, any case) are checked on the rows those leave, newest first, so an address alone reads the
+    history from the newest call back (about 130 ms over 300,000 calls on SQLite: benchmarks/desk_search.py).
+    """
+    query = select(Call).where(visible_to(viewer))
+    if search.number:
+        number = search.number.strip().lstrip("#")
+        by_number = [_prefix(Call.incident_number, number), _prefix(Call.external_id, number)]
+        if number.isdigit() and len(number) < 10:
+            by_number.append(Call.id == int(number))
+        query = query.where(or_(*by_number))
+    if search.address:
+        for word in search.address.split()[:6]:
+            query = query.where(func.lower(Call.address).contains(word.lower(), autoescape=True))
+    if search.since is not None:
+        query = query.where(Call.received_at >= search.since)
+    if search.until is not None:
+        query = query.where(Call.received_at < search.until)
+    if search.status is not None:
+        query = query.where(Call.status == search.status)
+    total = int(session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0)
+    rows = session.scalars(query.order_by(Call.received_at.desc(), Call.id.desc()).limit(limit).offset(offset))
+    return list(rows), total
+
+
+def _prefix(column: InstrumentedAttribute[str | None], prefix: str) -> ColumnElement[bool]:
+    """``column`` starts with ``prefix``, as a range its index reads (a LIKE with an escape reads every row), checked
+    again by the LIKE itself so that a collation's order never lets a wrong number through."""
+    following = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    return and_(column >= prefix, column < following, column.startswith(prefix, autoescape=True))
 
 
 def visible_to(viewer: User) -> ColumnElement[bool]:

@@ -1,6 +1,6 @@
 """`heart crosswalk`: suggest a crosswalk for a CAD's call types, review it, build the Vera cities' crosswalks.
 
-The reviewed files it writes go under ``policies/crosswalks/``, where THE mapper (``heart.crosswalk.mapper``) reads
+The reviewed files it writes go under ``cad/crosswalks/``, where THE mapper (``heart.crosswalk.mapper``) reads
 them for a CAD whose import profile names one.
 """
 
@@ -57,7 +57,7 @@ def suggest(
     output_format: Annotated[OutputFormat, typer.Option("--format", help="csv or json")] = OutputFormat.csv,
     output: Annotated[Path | None, typer.Option(help="write here instead of standard output")] = None,
     examples: Annotated[
-        Path | None, typer.Option(help="reviewed crosswalk file or folder to learn from [policies/crosswalks]")
+        Path | None, typer.Option(help="reviewed crosswalk file or folder to learn from [cad/crosswalks]")
     ] = None,
 ) -> None:
     """Suggest a category, incident type, confidence and evidence for every distinct call type."""
@@ -123,7 +123,7 @@ def review(
 @app.command("from-vera")
 def from_vera(
     input_path: Annotated[Path, typer.Option("--input", exists=True, dir_okay=False, help="Vera call-type CSV")],
-    output_dir: Annotated[Path, typer.Option(help="folder for <city>.csv crosswalks")] = Path("policies/crosswalks"),
+    output_dir: Annotated[Path, typer.Option(help="folder for <city>.csv crosswalks")] = Path("cad/crosswalks"),
 ) -> None:
     """Write one crosswalk per city of the Vera five-city call-type table (coders' categories kept)."""
     try:

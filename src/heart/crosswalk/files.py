@@ -1,6 +1,6 @@
 """Crosswalk records and their files: Vera call-type tables, a CAD's call types, suggestions, crosswalks.
 
-A reviewed crosswalk is a CSV under version control (`policies/crosswalks/<city>.csv`) with the columns
+A reviewed crosswalk is a CSV under version control (`cad/crosswalks/<city>.csv`) with the columns
 `raw,category,incident_type,count,status`; `status` says who decided: `vera` (category from the Vera
 Institute coders, incident type from HEART's rules), `accepted` / `corrected` (a person in
 `heart crosswalk review`), `auto-accepted` (confident suggestion accepted without a look) or `suggested`
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
+from heart.city.folder import CAD_DIR, city_part
 from heart.crosswalk.taxonomy import INCIDENT_TYPES, VERA_CATEGORIES
 
 # The Vera coders spelled some categories two ways (Charleston writes "Traffic" and "Assist the Public").
@@ -117,12 +118,15 @@ class Crosswalk:
 
 
 def default_crosswalk_dir() -> Path:
-    """Where reviewed crosswalks live: `$HEART_POLICIES_DIR/crosswalks` when that folder exists, else the shipped
-    ones beside the shipped policies (a policies folder with no crosswalks of its own uses those)."""
-    policies = os.environ.get("HEART_POLICIES_DIR")
-    if policies and (Path(policies) / "crosswalks").is_dir():
-        return Path(policies) / "crosswalks"
-    return Path(__file__).resolve().parents[3] / "policies" / "crosswalks"
+    """Where reviewed crosswalks of CAD call types live: ``$HEART_CAD_CROSSWALKS_DIR``, else ``cad/crosswalks`` (they
+    are the call types of other agencies' CAD data, not one city's; the city's own words are ``city_words_dir``)."""
+    configured = os.environ.get("HEART_CAD_CROSSWALKS_DIR")
+    return Path(configured) if configured else CAD_DIR / "crosswalks"
+
+
+def city_words_dir() -> Path:
+    """The city's call-type words folder (``cities/<city>/crosswalks``; ``HEART_CROSSWALKS_DIR`` overrides it)."""
+    return city_part("crosswalks")
 
 
 def available_crosswalks() -> list[str]:

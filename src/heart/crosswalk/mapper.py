@@ -3,10 +3,10 @@
 Every intake path uses it — the call-taker's screen, the JSON API, NENA EIDO documents, CAD history imports and
 policy replays — so one nature code always means one incident type. The order of evidence, first that answers:
 
-1. a reviewed crosswalk file (``policies/crosswalks/<name>.csv``, ``heart.crosswalk.files``) when a CAD's import
+1. a reviewed crosswalk file (``cad/crosswalks/<name>.csv``, ``heart.crosswalk.files``) when a CAD's import
    profile names one;
 2. the crosswalk's incident-type rules (``heart.crosswalk.rules``), under the safety guard (``heart.crosswalk.guard``);
-3. the phrases of the call-type words file (``policies/crosswalks/call_type_words.yaml``), under the same guard.
+3. the phrases of the call-type words file (the city's ``crosswalks/call_type_words.yaml``), under the same guard.
 
 The guard: a call type whose words name danger (a weapon, violence, an overdose, a threat to life) never gets an
 incident type an unarmed team is sent to; a crisis becomes "crisis with a weapon or violence". The danger itself is

@@ -275,7 +275,7 @@ CATEGORY_DEFAULT_TYPES: dict[str, str] = {
 }
 
 # Words that mean a weapon, violence, an overdose or a threat to life come from the call-type words file
-# (policies/crosswalks/call_type_words.yaml, section `danger`). Read on the whole call type, negations included:
+# (the city's crosswalks/call_type_words.yaml, section `danger`). Read on the whole call type, negations included:
 # "(NO WEAPONS)" still keeps the call away from unarmed teams (unknown is never no).
 
 

@@ -1,4 +1,4 @@
-"""The call-type words file (``policies/crosswalks/call_type_words.yaml``): phrases, plain descriptions, danger.
+"""The call-type words file (``cities/<city>/crosswalks/call_type_words.yaml``): phrases, plain descriptions, danger.
 
 One file, read by every intake path through ``heart.crosswalk.mapper`` and by the crosswalk's safety guard
 (``heart.crosswalk.rules.danger_words``). The format is described at the top of the shipped file. Loading refuses an
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from heart.crosswalk.files import default_crosswalk_dir
+from heart.crosswalk.files import city_words_dir
 from heart.crosswalk.taxonomy import INCIDENT_TYPES, KeywordResolver
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
@@ -47,15 +47,16 @@ class CallTypeWords:
 
 
 def words_path(directory: Path | None = None) -> Path:
-    """Where the words file is: in the crosswalk directory (``$HEART_POLICIES_DIR/crosswalks`` or the shipped one)."""
+    """Where the words file is: in ``directory``, else in the city's crosswalks folder (``cities/<city>/crosswalks``;
+    ``HEART_CROSSWALKS_DIR`` overrides it)."""
     if directory is not None:
         return (directory / WORDS_FILE).resolve()
-    return _default_path(os.environ.get("HEART_POLICIES_DIR"))
+    return _default_path(os.environ.get("HEART_CROSSWALKS_DIR"), os.environ.get("HEART_CITY"))
 
 
 @lru_cache(maxsize=16)
-def _default_path(policies_dir: str | None) -> Path:  # resolving a path costs more than reading the cache
-    return (default_crosswalk_dir() / WORDS_FILE).resolve()
+def _default_path(_override: str | None, _city: str | None) -> Path:  # resolving costs more than reading the cache
+    return (city_words_dir() / WORDS_FILE).resolve()
 
 
 def call_type_words(directory: Path | None = None) -> CallTypeWords:

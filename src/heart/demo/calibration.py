@@ -1,8 +1,11 @@
-"""The demo's model of Durham: what is published, and what we assumed to fill the gaps.
+"""The demo's model of a city: what is published, and what we assumed to fill the gaps.
 
-The values live in ``cities/durham/scenarios/model.yaml`` (shared with the capacity scenarios, one copy);
-this module gives them the names the demo's simulation uses, and keeps what only the demo needs: its own
-travel model, and the words of its story (nature codes, dispositions, needs, streets).
+The values live in the city's ``scenarios/model.yaml`` (shared with the capacity scenarios, one copy) and its
+``demo.yaml`` (what only the demo needs: its own travel model, and the words of its story — nature codes,
+dispositions, needs, streets, the responder's unit, the pilots' staff). ``calibration(city)`` gives them the names
+the demo's simulation uses; Durham's are below, Riverton's (a fictional city) are assumed throughout.
+
+Durham:
 
 Published (``../shared/data/reference/durham_published.json``): the dashboard figures the history must
 reproduce (CRT 7,746 responses, 11.26 / 33.49 / 44.74 min, 7.41 % / 0.05 % / 1.02 %; Co-Response 3,488,
@@ -22,53 +25,19 @@ published minutes to scene; the on-scene base so that base + transport + EMS tim
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
-from heart.simulation.model import load_city_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-MODEL = load_city_model("durham")
-"""Durham's demand and response times, shared with the capacity scenarios (cities/durham/scenarios/model.yaml)."""
+from heart.city.folder import city_settings
+from heart.simulation.model import CityModel, city_files, load_model
+from heart.yamlfile import YamlFileError, read_yaml
 
-# --- calls --------------------------------------------------------------------------------------------------
+ROAD_FACTOR = 1.35
+"""Road distance ÷ straight-line distance in a gridded city (the demo's own travel model; the capacity
+simulator uses the dispatch board's estimator instead)."""
 
-CALL_MIX: dict[str, float] = dict(MODEL.calls.mix)
-"""Share of each type among the calls the alternative-response programs could take."""
-HEART_CALLS_PER_YEAR = MODEL.calls.heart_calls_per_year
-OTHER_CALLS_PER_YEAR: dict[str, float] = dict(MODEL.calls.other_calls_per_year)
-CALLS_PER_YEAR: dict[str, float] = MODEL.calls.per_year()
-VOLUME_SCALE = MODEL.calls.volume_scale
-"""Multiplies every volume."""
-
-NATURE_CODES: dict[str, str] = {
-    "trespass_unwanted": "TRESPASS/UNWANTED SUBJECT", "mental_health_crisis": "MENTAL HEALTH CASE",
-    "welfare_check": "CHECK WELFARE", "assist_person": "ASSIST PERSON", "suicide_threat": "SUICIDAL SUBJECT",
-    "follow_up": "FOLLOW UP", "intoxicated_person": "INTOXICATED PERSON", "panhandling": "PANHANDLING",
-    "indecency": "INDECENT EXPOSURE", "verbal_disturbance": "VERBAL DISTURBANCE",
-    "ivc_order": "IVC PAPER SERVICE", "disturbance": "DISTURBANCE", "suspicious_person": "SUSPICIOUS PERSON",
-    "noise_complaint": "NOISE COMPLAINT", "overdose": "OVERDOSE", "assault": "ASSAULT",
-}
-
-PRIORITIES = dict(MODEL.calls.priorities)
-SOURCES = dict(MODEL.calls.sources)
-
-# Relative call volume by local hour (0–23); weekends start later and run later.
-WEEKDAY_HOURS = MODEL.arrivals.weekday_hours
-WEEKEND_HOURS = MODEL.arrivals.weekend_hours
-WEEKDAY_FACTORS = MODEL.arrivals.weekday_factors  # Monday … Sunday
-MONTH_FACTORS = MODEL.arrivals.month_factors  # January … December
-
-# Probability of "yes" to each screening question, by incident type (missing: the "other" row).
-SCREENING_YES: dict[str, dict[str, float]] = {kind: dict(answers)
-                                             for kind, answers in MODEL.calls.screening_yes.items()}
-QUESTIONS = ("weapon", "medical_intervention", "imminent_risk_to_others", "violent_history", "ivc_order",
-             "phone_ok")
-UNKNOWN_ANSWER = MODEL.calls.unknown_answer
-"""Share of answers the call-taker could not get (unknown is never taken as no)."""
-
-CALL_PROCESSING_MINUTES = (MODEL.call_processing_minutes.mean, MODEL.call_processing_minutes.spread)
-"""Call received → unit dispatched for a free unit: lognormal (mean, log-spread)."""
-
-
-# --- responses ----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True, slots=True)
 class ResponseModel:
@@ -87,49 +56,113 @@ class ResponseModel:
     cancelled: float  # dispatched, then called off before arrival (assumed)
 
 
-ROAD_FACTOR = 1.35
-"""Road distance ÷ straight-line distance in a gridded city (the demo's own travel model; the capacity
-simulator uses the dispatch board's estimator instead)."""
-
-# The demo's travel model, calibrated so the simulated travel from where units are yields the published minutes
-# to scene: (turnout minutes, km/h, log-spread of travel time).
-DEMO_TRAVEL = {"CRT": (3.98, 30.0, 0.35), "COR": (1.7, 30.0, 0.35)}
+class _Doc(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-def _response_model(code: str) -> ResponseModel:
-    times = MODEL.responses[code]
-    turnout, speed, spread = DEMO_TRAVEL[code]
-    return ResponseModel(turnout_minutes=turnout, travel_km_per_hour=speed, travel_spread=spread,
-                         on_scene_minutes=times.base_on_scene_minutes, on_scene_spread=times.on_scene_spread,
-                         transport_minutes=times.transport_minutes, ems_extra_minutes=times.ems_extra_minutes,
-                         transport=times.transport, pd_backup_for_safety=times.pd_backup_for_safety,
-                         ems_support=times.ems_support, cancelled=times.cancelled)
+class Travel(_Doc):
+    turnout_minutes: float = Field(gt=0)
+    km_per_hour: float = Field(gt=0)
+    spread: float = Field(ge=0, le=3)
 
 
-RESPONSE_MODELS: dict[str, ResponseModel] = {code: _response_model(code) for code in DEMO_TRAVEL}
+class PilotStaff(_Doc):
+    username: str = Field(min_length=1, max_length=64)
+    program: str
+    role: str
+    note: str = ""
+    story: str = Field(default="", description="survivor (a referral) or petition (an examination): its cases")
 
-CCD_PHONE_MINUTES = (MODEL.phone["CCD"].minutes.mean, MODEL.phone["CCD"].minutes.spread)
-CCD_ESCALATES_TO_CRT = MODEL.phone["CCD"].escalates
-"""Share of CCD phone contacts after which the clinician sends a Community Response Team."""
 
-DISPOSITIONS = {"resolved on scene": 0.62, "referred to services": 0.24, "neighbor declined services": 0.09,
-                "gone on arrival": 0.05}
-NEEDS = ("behavioral health", "housing", "substance use", "food", "transportation", "medical", "benefits")
-SERVICES = ("de-escalation", "safety planning", "resource referral", "transport", "basic needs supplies",
-            "peer support")
-CONSENT_TO_FOLLOW_UP = 0.38
-TEAM_FELT_SAFE = 0.99
-"""Share of in-person responses after which the crew answers that the team felt safe (Durham reports 99 %)."""
+class DemoDoc(_Doc):
+    travel: dict[str, Travel]
+    nature_codes: dict[str, str]
+    call_number_prefix: str = Field(default="D", max_length=4)
+    dispositions: dict[str, float]
+    needs: list[str]
+    services: list[str]
+    consent_to_follow_up: float = Field(ge=0, le=1)
+    team_felt_safe: float = Field(ge=0, le=1)
+    streets: list[str] = Field(min_length=1)
+    responder_unit: str
+    pilot_staff: list[PilotStaff] = Field(default_factory=list)
 
-# --- geography (Durham, NC) ---------------------------------------------------------------------------------
 
-CITY_CENTER = MODEL.geography.center
-CITY_BOUNDS = MODEL.geography.bounds
-# (lat, lon, weight, spread in km): where calls come from
-CALL_CLUSTERS = MODEL.geography.clusters
-FACILITIES = {name: (lat, lon) for name, (lat, lon, _) in MODEL.geography.facilities.items()}
-FACILITY_WEIGHTS = [weight for _, _, weight in MODEL.geography.facilities.values()]
-STREETS = ("N Mangum St", "E Main St", "W Chapel Hill St", "Fayetteville St", "N Roxboro St", "Holloway St",
-           "Alston Ave", "Angier Ave", "Guess Rd", "Hillandale Rd", "University Dr", "NC Hwy 55", "Miami Blvd",
-           "Broad St", "Duke St", "Morehead Ave", "Cornwallis Rd", "Riddle Rd", "Liberty St", "Hardee St",
-           "Club Blvd", "Ninth St", "Lakewood Ave", "Old Oxford Rd", "Geer St", "Driver St")
+class Calibration:
+    """One city's demo model: the names the demo's simulation and writer use."""
+
+    def __init__(self, city: str, model: CityModel, demo: DemoDoc) -> None:
+        self.city, self.MODEL, self.demo = city, model, demo
+        # --- calls ---
+        self.CALL_MIX: dict[str, float] = dict(model.calls.mix)
+        """Share of each type among the calls the alternative-response programs could take."""
+        self.HEART_CALLS_PER_YEAR = model.calls.heart_calls_per_year
+        self.OTHER_CALLS_PER_YEAR: dict[str, float] = dict(model.calls.other_calls_per_year)
+        self.CALLS_PER_YEAR: dict[str, float] = model.calls.per_year()
+        self.VOLUME_SCALE = model.calls.volume_scale
+        self.NATURE_CODES: dict[str, str] = dict(demo.nature_codes)
+        self.PRIORITIES = dict(model.calls.priorities)
+        self.SOURCES = dict(model.calls.sources)
+        self.SCREENING_YES: dict[str, dict[str, float]] = {kind: dict(answers)
+                                                          for kind, answers in model.calls.screening_yes.items()}
+        self.UNKNOWN_ANSWER = model.calls.unknown_answer
+        """Share of answers the call-taker could not get (unknown is never taken as no)."""
+        self.CALL_PROCESSING_MINUTES = (model.call_processing_minutes.mean, model.call_processing_minutes.spread)
+        """Call received → unit dispatched for a free unit: lognormal (mean, log-spread)."""
+        # --- responses ---
+        self.RESPONSE_MODELS: dict[str, ResponseModel] = {code: self._response_model(code, travel)
+                                                          for code, travel in demo.travel.items()}
+        self.PHONE_MINUTES = {code: (phone.minutes.mean, phone.minutes.spread) for code, phone in model.phone.items()}
+        self.PHONE_ESCALATES = {code: phone.escalates for code, phone in model.phone.items()}
+        """Share of a phone program's contacts after which its clinician sends the field team it escalates to."""
+        self.DISPOSITIONS = dict(demo.dispositions)
+        self.NEEDS = tuple(demo.needs)
+        self.SERVICES = tuple(demo.services)
+        self.CONSENT_TO_FOLLOW_UP = demo.consent_to_follow_up
+        self.TEAM_FELT_SAFE = demo.team_felt_safe
+        """Share of in-person responses after which the crew answers that the team felt safe."""
+        # --- geography ---
+        self.CITY_CENTER = model.geography.center
+        self.CITY_BOUNDS = model.geography.bounds
+        self.CALL_CLUSTERS = model.geography.clusters
+        """(lat, lon, weight, spread in km): where calls come from"""
+        self.FACILITIES = {name: (lat, lon) for name, (lat, lon, _) in model.geography.facilities.items()}
+        self.FACILITY_WEIGHTS = [weight for _, _, weight in model.geography.facilities.values()]
+        self.STREETS = tuple(demo.streets)
+
+    def _response_model(self, code: str, travel: Travel) -> ResponseModel:
+        times = self.MODEL.responses[code]
+        return ResponseModel(turnout_minutes=travel.turnout_minutes, travel_km_per_hour=travel.km_per_hour,
+                             travel_spread=travel.spread, on_scene_minutes=times.base_on_scene_minutes,
+                             on_scene_spread=times.on_scene_spread, transport_minutes=times.transport_minutes,
+                             ems_extra_minutes=times.ems_extra_minutes, transport=times.transport,
+                             pd_backup_for_safety=times.pd_backup_for_safety, ems_support=times.ems_support,
+                             cancelled=times.cancelled)
+
+
+def calibration(city: str | None = None) -> Calibration:
+    """The demo model of ``city`` (the city in force by default)."""
+    settings = city_settings(city)
+    return _load(settings.key, city_files(str(settings.folder)).model, settings.part("demo"))
+
+
+@lru_cache(maxsize=8)
+def _load(city: str, model_path: Path, demo_path: Path) -> Calibration:
+    model = load_model(model_path)
+    document = read_yaml(demo_path)
+    try:
+        demo = DemoDoc.model_validate(document.data or {})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = tuple(first["loc"])
+        raise YamlFileError(demo_path, document.line_of(where),
+                            f"{'.'.join(map(str, where)) or 'the file'}: {first['msg']}") from None
+    for code in demo.travel:
+        if code not in model.responses:
+            raise YamlFileError(demo_path, document.line_of(("travel", code)),
+                                f"travel.{code}: the model ({model_path.name}) has no responses of {code}")
+    for kind in (*model.calls.mix, *model.calls.other_calls_per_year):
+        if kind not in demo.nature_codes:
+            raise YamlFileError(demo_path, document.line_of(("nature_codes",)),
+                                f"nature_codes: no nature code for {kind!r}, a type the model's calls include")
+    return Calibration(city, model, demo)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -90,10 +90,50 @@ def build_care(*, session: Session, seed: int, now: datetime, rules: CareRules) 
     return summary
 
 
+@dataclass(frozen=True, slots=True)
+class _Words:
+    """The city's words for what the demo's navigators do (Durham's keys where the city has them, so a seeded Durham
+    demo draws the same; else the city's own, in its file's order)."""
+
+    reached: str
+    not_reached: tuple[str, ...]
+    unreachable: str
+    connected: str
+    closed: tuple[str, ...]
+    methods: tuple[str, str, str]
+    in_person: str
+
+    @classmethod
+    def of(cls, rules: CareRules) -> _Words:
+        config = rules.config
+        results, outcomes, methods = config.attempt_results, config.outcomes, config.contact_methods
+
+        def durham_or(wanted: tuple[str, ...], found: list[str], pool: Mapping[str, object]) -> tuple[str, ...]:
+            if all(w in pool for w in wanted) or not found:
+                return wanted
+            return tuple(found[i % len(found)] for i in range(len(wanted)))
+
+        reached = "reached" if "reached" in results else next(k for k, r in results.items() if r.reached)
+        on_reach = [k for k, o in outcomes.items() if o.when == "reached"]
+        connected = "connected" if "connected" in outcomes else on_reach[0]
+        phone = [k for k, m in methods.items() if m.needs_phone]
+        other = [k for k, m in methods.items() if not m.needs_phone and not m.by_role]
+        in_person = "visit" if "visit" in methods else (other or list(methods))[0]
+        chosen = durham_or(("phone", "text", "visit"), [*phone, in_person], methods)
+        return cls(reached=reached,
+                   not_reached=durham_or(("no_answer", "left_message", "no_answer", "wrong_number"),
+                                         [k for k, r in results.items() if not r.reached], results),
+                   unreachable=rules.outcome_for("unreachable"), connected=connected,
+                   closed=durham_or(("needs_met", "needs_met", "declined", "moved_away"),
+                                    [k for k in on_reach if k != connected] or on_reach, outcomes),
+                   methods=(chosen[0], chosen[1], chosen[2]), in_person=in_person)
+
+
 def _story(rng: random.Random, rules: CareRules, opened: datetime, needs: list[str],
            services: dict[str, list[tuple[str, str, str, str]]]) -> _Story:
     """A navigator's work on one follow-up, from its opening; times may run past now (they are cut later)."""
     story = _Story()
+    words = _Words.of(rules)
     hours = rules.config.follow_up_due_hours
     first = opened + timedelta(hours=rng.uniform(1, hours * 0.9) if rng.random() < 0.82
                                else rng.uniform(hours, hours * 2.5))
@@ -101,13 +141,12 @@ def _story(rng: random.Random, rules: CareRules, opened: datetime, needs: list[s
     at = first
     for n in range(1, rules.attempts_before_unreachable + 1):
         reached = reach_on == n
-        story.attempts.append((at, "reached" if reached else rng.choice(["no_answer", "left_message", "no_answer",
-                                                                         "wrong_number"])))
+        story.attempts.append((at, words.reached if reached else rng.choice(words.not_reached)))
         if reached:
             break
         at += timedelta(hours=rng.uniform(6, 30))
     if reach_on is None:
-        story.outcome = ("unreachable", at + timedelta(hours=rng.uniform(1, 24)))
+        story.outcome = (words.unreachable, at + timedelta(hours=rng.uniform(1, 24)))
         return story
     contact = story.attempts[-1][0]
     last = contact
@@ -128,7 +167,7 @@ def _story(rng: random.Random, rules: CareRules, opened: datetime, needs: list[s
             steps.append((ReferralStatus.NO_RESPONSE, made + timedelta(days=rng.uniform(5, 10))))
         story.referrals.append((need, made, steps))
         last = max([last, made, *(when for _, when in steps)])
-    outcome = "connected" if story.referrals else rng.choice(["needs_met", "needs_met", "declined", "moved_away"])
+    outcome = words.connected if story.referrals else rng.choice(words.closed)
     story.outcome = (outcome, last + timedelta(hours=rng.uniform(2, 72)))
     return story
 
@@ -137,7 +176,8 @@ def _add(writer: _Writer, rng: random.Random, rules: CareRules, story: _Story, n
          encounter_id: int, call_id: int, opened: datetime, needs: list[str],
          services: dict[str, list[tuple[str, str, str, str]]], record: dict[str, Any]) -> FollowUpStatus:
     """Write one follow-up as it stands at ``now`` (its neighbor's record as the responder wrote it); its status."""
-    method = rng.choices(["phone", "text", "visit"], weights=[70, 15, 15])[0] if record.get("phone") else "visit"
+    words = _Words.of(rules)
+    method = rng.choices(words.methods, weights=[70, 15, 15])[0] if record.get("phone") else words.in_person
     neighbor = writer.row(
         "neighbors", **record, language="Spanish" if rng.random() < 0.12 else None, contact_method=method,
         contact_times=rng.choice(TIMES), pronouns=rng.choice(PRONOUNS), created_at=opened, created_by_id=None,
@@ -150,7 +190,7 @@ def _add(writer: _Writer, rng: random.Random, rules: CareRules, story: _Story, n
                          provider_organization_id=None, encounter_id=encounter_id, given_at=opened,
                          recorded_by_id=None, withdrawn_at=None, withdrawn_by_id=None)
     attempts = [(at, result) for at, result in story.attempts if at <= now]
-    reached = any(result == "reached" for _, result in attempts)
+    reached = any(rules.reached(result) for _, result in attempts)
     closed = story.outcome if story.outcome and story.outcome[1] <= now else None
     status = FollowUpStatus.CLOSED if closed else (FollowUpStatus.IN_CONTACT if reached
                                                    else FollowUpStatus.AWAITING_CONTACT)

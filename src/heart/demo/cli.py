@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from heart.demo.care import CareSummary
     from heart.demo.familiar import FamiliarSummary
     from heart.demo.history import HistorySummary
+    from heart.demo.places import PlacesSummary
     from heart.navigation.resources.importer import ImportSummary
 
 LOGINS_FILE = Path(".heart-demo-logins")
@@ -31,7 +32,7 @@ def demo(
     if_empty: Annotated[bool, typer.Option("--if-empty", help="do nothing when the database has data")] = False,
     logins_file: Annotated[Path, typer.Option(help="where the demo passwords are kept")] = LOGINS_FILE,
 ) -> None:
-    """Build a Durham-like demo program (programs, units, crews, one login per role) and a simulated history."""
+    """Build the city's demo program (programs, units, crews, one login per role) and a simulated history."""
     from heart.console import console, database
     from heart.demo.setup import (
         create_demo_logins,
@@ -60,11 +61,12 @@ def demo(
         logins = create_demo_logins(session=session, now=now)
         pilots, familiar = _build_pilots_and_familiar(session, seed, now, care, console)
         logins += pilots
+        places = _load_places(session, now)
     write_logins(logins_file, logins)
     if history is not None:
         responses = ", ".join(f"{code} {count:,}" for code, count in sorted(history.responses.items()))
         console.print(f"history {history.start:%Y-%m-%d} to {history.end:%Y-%m-%d}: {history.calls:,} calls; "
-                      f"responses {responses}; {history.phone_contacts:,} CCD phone contacts; "
+                      f"responses {responses}; {history.phone_contacts:,} phone contacts; "
                       f"{history.cancelled:,} cancelled ({history.seconds:.1f} s)")
     if directory is not None:
         console.print(f"resource directory: {directory.total('added', 'service')} services of "
@@ -77,8 +79,23 @@ def demo(
                       f"linkage, {familiar.accepted:,} links accepted and {familiar.rejected:,} rejected by the demo's "
                       f"reviewer, {familiar.waiting:,} waiting; {familiar.flags:,} flags "
                       f"({familiar.reviewed:,} reviewed) — see `heart neighbors report`")
+    if places is not None:
+        console.print(f"address points: {places.addresses.added:,} (`heart addresses lookup \"…\"`); "
+                      f"{places.notes} location safety notes")
     console.print(f"demo program ready: {started} units on duty now")
     _print_logins(logins, console)
+
+
+def _load_places(session: Session, now: datetime) -> PlacesSummary | None:
+    """The demo city's address points and a few location safety notes (heart.demo.places)."""
+    from sqlalchemy import select
+
+    from heart.auth.models import User
+    from heart.config import get_settings
+    from heart.demo.places import load_places
+
+    author = session.scalars(select(User).where(User.username == "supervisor")).one()
+    return load_places(session=session, settings=get_settings(), now=now, author=author)
 
 
 def _build_history(session: Session, seed: int, years: float, console: Console) -> HistorySummary | None:

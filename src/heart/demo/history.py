@@ -20,22 +20,30 @@ import numpy as np
 from sqlalchemy import Table, func, insert, select, text
 from sqlalchemy.orm import Session
 
-from heart.calls.models import Call, CallSource, CallStatus
+from heart.calls.desk import desk_rules
+from heart.calls.models import Call, CallSource, CallStatus, IncidentSequence
+from heart.calls.numbers import continue_from
+from heart.city.programs import DAYS
 from heart.crosswalk.taxonomy import INCIDENT_TYPES
-from heart.demo import calibration as cal
+from heart.demo.calibration import Calibration, calibration
 from heart.demo.simulate import SimCall, SimResponse, Simulation, SimUnit
 from heart.demo.streams import BernoulliStream
 from heart.dispatch.models import Response
 from heart.encounters.models import Encounter
 from heart.events import REASON_GIVEN, Event, reason_given
 from heart.programs.models import Program, Shift, ShiftMember, Staff, Unit
-from heart.programs.schemas import DAYS
 from heart.triage.models import PolicyVersion, TriageDecision
-from heart.triage.policy import Policy, load_policy_by_name
+from heart.triage.policy import Policy, default_policy_name, load_policy_by_name
 
 BATCH = 5_000
-HANDED_OFF = ("PD", "EMS", "FIRE")
-ESCALATION_REASON = "The CCD clinician talked with the caller and sent a Community Response Team."
+
+
+def escalation_reason(policy: Policy, phone: str, team: str) -> str:
+    """The reason written when a phone program's clinician sent a field team (Durham: "The CCD clinician talked
+    with the caller and sent a Community Response Team.")."""
+    name = policy.programs[team].name
+    article = "an" if name[:1].lower() in "aeiou" else "a"
+    return f"The {phone} clinician talked with the caller and sent {article} {name.removesuffix('s')}."
 
 
 @dataclass
@@ -56,21 +64,23 @@ def build_history(*, session: Session, seed: int, years: float, end: date | None
                   policy: Policy | None = None) -> HistorySummary:
     """Simulate ``years`` of operation up to local midnight starting ``end`` (today by default) and write it."""
     began = time.perf_counter()
-    policy = policy or load_policy_by_name("durham")
+    policy = policy or load_policy_by_name(default_policy_name())
+    cal = calibration()
     programs = {p.code: p for p in session.scalars(select(Program))}
-    zone = ZoneInfo(programs["CRT"].timezone)
+    zone = policy.timezone
     end = end or datetime.now(zone).date()
     days = max(1, round(365 * years))
+    served = set(policy.codes("field", "phone"))
     units = [SimUnit(id=u.id, call_sign=u.call_sign, program=code, home=(u.home_lat or cal.CITY_CENTER[0],
                                                                          u.home_lon or cal.CITY_CENTER[1]),
                      position=(u.home_lat or cal.CITY_CENTER[0], u.home_lon or cal.CITY_CENTER[1]))
              for u in session.scalars(select(Unit).order_by(Unit.call_sign))
-             if (code := _code(programs, u.program_id)) in ("CRT", "COR", "CCD")]
+             if (code := _code(programs, u.program_id)) in served]
     simulation = Simulation(seed=seed, start=end - timedelta(days=days), days=days, zone=zone, units=units,
                             max_wait_minutes={code: p.max_wait_minutes for code, p in programs.items()},
-                            policy=policy)
+                            policy=policy, cal=cal)
     history = simulation.run()
-    writer = _Writer(session, programs, random.Random(seed), policy, seed)
+    writer = _Writer(session, programs, random.Random(seed), policy, seed, cal)
     writer.remember_policy(history.start)
     summary = HistorySummary(start=history.start, end=history.end)
     for call in history.calls:
@@ -105,13 +115,25 @@ class _Writer:
                                  Encounter.__table__, Shift.__table__, ShiftMember.__table__, Event.__table__)
 
     def __init__(self, session: Session, programs: dict[str, Program], rng: random.Random, policy: Policy,
-                 seed: int = 0) -> None:
-        self.session, self.programs, self.rng, self.policy = session, programs, rng, policy
+                 seed: int, cal: Calibration) -> None:
+        self.session, self.programs, self.rng, self.policy, self.cal = session, programs, rng, policy, cal
+        self.handed_off = frozenset(policy.codes("external"))
         self.rows: dict[str, list[dict[str, Any]]] = {table.name: [] for table in self.TABLES}
         self.next_id = {table.name: (session.scalar(select(func.max(table.c.id))) or 0) + 1 for table in self.TABLES}
         self.counts = {table.name: 0 for table in self.TABLES}
         # Its own stream, so adding the question moved none of the other draws of a seeded demo.
         self.felt_safe = BernoulliStream(np.random.default_rng([seed, 13]), cal.TEAM_FELT_SAFE)
+        # Incident numbers in the city's format, counted per year from where each year's count stands.
+        self.numbering = desk_rules().incident_number
+        self.numbers: dict[int, int] = {}
+
+    def incident_number(self, received: datetime) -> str:
+        year = received.astimezone(self.numbering.zone).year
+        if year not in self.numbers:
+            self.numbers[year] = self.session.scalar(
+                select(IncidentSequence.last).where(IncidentSequence.year == year)) or 0
+        self.numbers[year] += 1
+        return self.numbering.number(year, self.numbers[year])
 
     def row(self, table: str, **values: Any) -> int:
         identity = self.next_id[table]
@@ -142,17 +164,20 @@ class _Writer:
         kind = INCIDENT_TYPES.get(call.incident_type)
         status, closed = self.outcome(call)
         call_id = self.row(
-            "calls", external_id=f"D{received.year % 100:02d}-{call.number:07d}" if received else None,
-            source=CallSource(call.source), received_at=received, nature_code=cal.NATURE_CODES[call.incident_type],
+            "calls", external_id=f"{self.cal.demo.call_number_prefix}{received.year % 100:02d}-{call.number:07d}"
+            if received else None,
+            incident_number=self.incident_number(received) if received else None,
+            source=CallSource(call.source), received_at=received,
+            nature_code=self.cal.NATURE_CODES[call.incident_type],
             incident_type=call.incident_type, category=kind.category if kind else None, priority=call.priority,
             address=call.address, lat=round(call.location[0], 5), lon=round(call.location[1], 5), beat=call.beat,
             screening=call.screening, summary=None, status=status, pathway=decision.pathway if call.escalated_at
-            is None else "CRT", created_by_id=None, closed_at=closed)
+            is None else call.responses[0].program, created_by_id=None, closed_at=closed)
         self.event("call.received", "call", call_id, received, call_id,
-                   after={"source": call.source, "nature_code": cal.NATURE_CODES[call.incident_type],
+                   after={"source": call.source, "nature_code": self.cal.NATURE_CODES[call.incident_type],
                           "incident_type": call.incident_type, "priority": call.priority, "screening": call.screening})
         reasons = [{"rule": r.rule, "text": r.text} for r in decision.reasons]
-        handed_off = decision.pathway in HANDED_OFF
+        handed_off = decision.pathway in self.handed_off
         decision_id = self.row(
             "triage_decisions", call_id=call_id, policy_id=decision.policy, policy_version=decision.version,
             pathway=decision.pathway, recommended_pathway=decision.pathway, reasons=reasons,
@@ -177,7 +202,7 @@ class _Writer:
 
     def outcome(self, call: SimCall) -> tuple[CallStatus, datetime | None]:
         assert call.decision is not None
-        if call.decision.pathway in HANDED_OFF:
+        if call.decision.pathway in self.handed_off:
             return CallStatus.RESOLVED, _at(call.received)
         if call.responses:
             last = call.responses[-1]
@@ -192,17 +217,19 @@ class _Writer:
         assert call.phone is not None and call.decision is not None
         _, _, end = call.phone
         ended = _at(end)
-        self.add_encounter(call_id, None, "CCD", ended)
+        phone = call.decision.pathway
+        self.add_encounter(call_id, None, phone, ended)
         if call.escalated_at is not None:
+            team = call.responses[0].program
             decision_id = self.row(
                 "triage_decisions", call_id=call_id, policy_id=call.decision.policy,
-                policy_version=call.decision.version, pathway="CRT", recommended_pathway=call.decision.pathway,
+                policy_version=call.decision.version, pathway=team, recommended_pathway=call.decision.pathway,
                 reasons=reasons, unanswered=list(call.decision.unanswered), fallback=call.decision.fallback_reason,
-                decided_at=ended, decided_by_id=None, override_reason=ESCALATION_REASON,
+                decided_at=ended, decided_by_id=None, override_reason=escalation_reason(self.policy, phone, team),
                 eligible_pathway=call.decision.fallback_program or call.decision.pathway)
             self.event("triage.overridden", "triage_decision", decision_id, ended, call_id,
-                       before={"pathway": "CCD", "status": "triaged"},
-                       after={"pathway": "CRT", "status": "triaged", "override_reason": REASON_GIVEN,
+                       before={"pathway": phone, "status": "triaged"},
+                       after={"pathway": team, "status": "triaged", "override_reason": REASON_GIVEN,
                               "policy": f"{call.decision.policy} v{call.decision.version}"})
 
     def add_response(self, call_id: int, r: SimResponse) -> None:
@@ -235,9 +262,9 @@ class _Writer:
         self.add_encounter(call_id, response_id, r.program, values["cleared_at"])
 
     def add_encounter(self, call_id: int, response_id: int | None, program: str, at: datetime | None) -> None:
-        needs = sorted(self.rng.sample(cal.NEEDS, self.rng.randint(1, 3)))
-        services = sorted(self.rng.sample(cal.SERVICES, self.rng.randint(1, 3)))
-        consent = self.rng.random() < cal.CONSENT_TO_FOLLOW_UP
+        needs = sorted(self.rng.sample(self.cal.NEEDS, self.rng.randint(1, 3)))
+        services = sorted(self.rng.sample(self.cal.SERVICES, self.rng.randint(1, 3)))
+        consent = self.rng.random() < self.cal.CONSENT_TO_FOLLOW_UP
         encounter_id = self.row("encounters", call_id=call_id, response_id=response_id,
                                 program_id=self.programs[program].id, needs=needs, services=services,
                                 consent_to_follow_up=consent, created_at=at, created_by_id=None)
@@ -270,6 +297,9 @@ class _Writer:
                     self.session.execute(insert(table), chunk)
                 self.counts[table.name] += len(rows)
                 self.rows[table.name] = []
+        if final:
+            for year, last in self.numbers.items():
+                continue_from(session=self.session, year=year, last=last)
         if final and self.session.get_bind().dialect.name == "postgresql":
             for table in self.TABLES:  # explicit ids: move each sequence past them
                 self.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "

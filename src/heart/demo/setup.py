@@ -1,4 +1,4 @@
-"""The demo program's configuration, crews and logins."""
+"""The demo program's configuration (the city's ``programs.yaml``), crews and logins."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import Role, User
 from heart.auth.service import create_user
-from heart.config import SOURCE_ROOT
+from heart.city.folder import city_part
+from heart.demo.calibration import calibration
 from heart.programs.models import Program, Staff, Unit, UnitStatus
 from heart.programs.service import go_on_duty, is_open, load_programs, read_programs_file
 
-DEMO_CONFIG = SOURCE_ROOT / "config" / "durham.yaml"
 FIRST_NAMES = ["Avery", "Jordan", "Morgan", "Riley", "Casey", "Taylor", "Quinn", "Reese", "Harper", "Rowan",
                "Emerson", "Sage", "Dakota", "Hayden", "Skyler", "Parker", "Kendall", "Logan", "Jamie", "Cameron"]
 LAST_NAMES = ["Alston", "Barnes", "Carver", "Dunn", "Ellis", "Fowler", "Greene", "Hines", "Ivey", "Jeffries",
@@ -39,8 +39,8 @@ def database_is_empty(session: Session) -> bool:
 
 
 def load_demo_configuration(*, session: Session, now: datetime, rng: random.Random) -> None:
-    """Programs and units from the Durham file, and a named crew for every unit."""
-    load_programs(session=session, config=read_programs_file(DEMO_CONFIG), now=now, actor_id=None)
+    """Programs and units from the city's programs file, and a named crew for every unit."""
+    load_programs(session=session, config=read_programs_file(city_part("programs")), now=now, actor_id=None)
     for unit in session.scalars(select(Unit).order_by(Unit.call_sign)):
         program = session.get_one(Program, unit.program_id)
         for role in program.crew_roles:
@@ -75,16 +75,17 @@ def start_open_shifts(*, session: Session, now: datetime) -> int:
 
 
 def create_demo_logins(*, session: Session, now: datetime) -> list[DemoLogin]:
-    """One account per role with a fresh random password; the responder rides on CRT-1."""
-    crt_1 = session.scalar(select(Unit.id).where(Unit.call_sign == "CRT-1"))
+    """One account per role with a fresh random password; the responder rides on the city's demo unit (CRT-1)."""
+    call_sign = calibration().demo.responder_unit
+    unit = session.scalar(select(Unit.id).where(Unit.call_sign == call_sign))
     logins = []
     for role in Role:
         username = role.value.replace("-", "")
         password = secrets.token_urlsafe(12)
-        unit_id = crt_1 if role == Role.RESPONDER else None
+        unit_id = unit if role == Role.RESPONDER else None
         create_user(session=session, username=username, password=password, role=role, now=now,
                     display_name=f"Demo {role.value}", unit_id=unit_id)
-        logins.append(DemoLogin(username, role.value, password, "unit CRT-1" if unit_id else ""))
+        logins.append(DemoLogin(username, role.value, password, f"unit {call_sign}" if unit_id else ""))
     return logins
 
 

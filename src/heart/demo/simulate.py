@@ -3,7 +3,7 @@
 Calls arrive by hour of week (and season); each gets a call type from the mix, a priority and screening
 answers; the real policy engine decides the pathway given which programs have a unit free within their
 wait; a field unit is chosen by who can arrive first from where it is (at its last scene, on its way
-home, or home), travels, spends time on scene, and may transport; CCD clinicians take calls by phone and
+home, or home), travels, spends time on scene, and may transport; phone clinicians (Durham's CCD) take calls and
 sometimes send a team. Nothing here writes the target numbers: they emerge from the distributions in
 ``calibration.py``. Times are epoch seconds (UTC) until ``history.py`` writes the rows.
 """
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from heart.demo import calibration as cal
+from heart.demo.calibration import ROAD_FACTOR, Calibration, ResponseModel
 from heart.demo.streams import (
     BernoulliStream,
     CategoricalStream,
@@ -32,7 +32,6 @@ from heart.simulation.demand import expected_calls_per_day, hour_profile
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.policy import Policy
 
-FIELD_PROGRAMS = ("CRT", "COR")
 CANCEL_REASONS = ("the neighbor left before the team arrived", "police handled the call",
                   "caller says help is no longer needed")
 
@@ -75,12 +74,12 @@ class SimCall:
     priority: str
     source: str
     screening: dict[str, str]
-    location: tuple[float, float] = cal.CITY_CENTER
+    location: tuple[float, float] = (0.0, 0.0)  # drawn after triage (Simulation.locate)
     address: str = ""
     beat: str = ""
     decision: Decision | None = None
-    escalated_at: float | None = None  # a CCD clinician sent a team
-    phone: tuple[SimUnit, float, float] | None = None  # CCD clinician, start, end
+    escalated_at: float | None = None  # a phone program's clinician sent a team
+    phone: tuple[SimUnit, float, float] | None = None  # the phone clinician, start, end
     responses: list[SimResponse] = field(default_factory=list)
 
 
@@ -95,7 +94,8 @@ class Simulation:
     """One run of the model; ``run()`` returns every call with its decision, phone contact and responses."""
 
     def __init__(self, *, seed: int, start: date, days: int, zone: ZoneInfo, units: Sequence[SimUnit],
-                 max_wait_minutes: dict[str, int], policy: Policy) -> None:
+                 max_wait_minutes: dict[str, int], policy: Policy, cal: Calibration) -> None:
+        self.cal = cal
         self.rng = np.random.default_rng(seed)
         self.start, self.days, self.zone, self.policy = start, days, zone, policy
         self.units = {code: [u for u in units if u.program == code] for code in {u.program for u in units}}
@@ -112,11 +112,15 @@ class Simulation:
         self.places: dict[str, HaltonStream] = {}
         edges = np.cumsum([c[2] for c in cal.CALL_CLUSTERS])
         self.cluster_edges = [float(edge) for edge in edges / edges[-1]]
-        self.unknown = {q: BernoulliStream(rng, cal.UNKNOWN_ANSWER) for q in cal.QUESTIONS}
+        self.questions = policy.question_ids  # asked in the call-taker's order (Durham: weapon … phone_ok)
+        self.unknown = {q: BernoulliStream(rng, cal.UNKNOWN_ANSWER) for q in self.questions}
         self.yes: dict[tuple[str, str, int], BernoulliStream] = {}
         self.processing = ContinuousStream(rng, lognormal(*cal.CALL_PROCESSING_MINUTES))
-        self.phone_minutes = ContinuousStream(rng, lognormal(*cal.CCD_PHONE_MINUTES))
-        self.escalates = BernoulliStream(rng, cal.CCD_ESCALATES_TO_CRT)
+        phones = [code for code, p in policy.programs.items() if p.kind == "phone" and code in cal.PHONE_MINUTES]
+        self.phone_minutes = {code: ContinuousStream(rng, lognormal(*cal.PHONE_MINUTES[code])) for code in phones}
+        self.escalates = {code: BernoulliStream(rng, cal.PHONE_ESCALATES[code]) for code in phones}
+        self.field = frozenset(code for code, p in policy.programs.items() if p.kind == "field"
+                               and code in cal.RESPONSE_MODELS and code in self.units)
         self.facility_of = CategoricalStream(rng, list(cal.FACILITIES), cal.FACILITY_WEIGHTS)
         self.disposition_of = CategoricalStream(rng, list(cal.DISPOSITIONS), list(cal.DISPOSITIONS.values()))
         self.models = {code: _ProgramStreams(rng, model) for code, model in cal.RESPONSE_MODELS.items()}
@@ -126,15 +130,15 @@ class Simulation:
     def arrival_times(self) -> list[float]:
         """Epoch seconds of every call: a fixed expected count per day, spread over the day's hours (the same
         expected count and hour profile as the capacity simulator's arrivals, heart.simulation.demand)."""
-        per_year = sum(cal.CALLS_PER_YEAR.values()) * cal.VOLUME_SCALE
+        per_year = sum(self.cal.CALLS_PER_YEAR.values()) * self.cal.VOLUME_SCALE
         carry = float(self.rng.random())
         times: list[float] = []
         for offset in range(self.days):
             day = self.start + timedelta(days=offset)
-            expected = expected_calls_per_day(cal.MODEL, day, per_year) + carry
+            expected = expected_calls_per_day(self.cal.MODEL, day, per_year) + carry
             count = int(expected)
             carry = expected - count
-            hours = hour_profile(cal.MODEL, day)
+            hours = hour_profile(self.cal.MODEL, day)
             cumulative = np.cumsum((0.0, *hours)) / sum(hours)
             midnight = datetime(day.year, day.month, day.day)
             for u in sorted(spread(self.rng, count)):
@@ -151,8 +155,8 @@ class Simulation:
         band = bisect.bisect_right(self.band_starts, local.hour * 60 + local.minute) - 1
         incident_type = self.type_of[band]()
         answers: dict[str, str] = {}
-        chances = cal.SCREENING_YES.get(incident_type, cal.SCREENING_YES["other"])
-        for question in cal.QUESTIONS:
+        chances = self.cal.SCREENING_YES.get(incident_type, self.cal.SCREENING_YES["other"])
+        for question in self.questions:
             if self.unknown[question]():
                 continue  # not answered: unknown
             key = (incident_type, question, band)
@@ -168,20 +172,20 @@ class Simulation:
         if pathway not in self.places:
             self.places[pathway] = HaltonStream(self.rng, 3)
         u_cluster, u_radius, u_angle = self.places[pathway]()
-        index = min(bisect.bisect_right(self.cluster_edges, u_cluster), len(cal.CALL_CLUSTERS) - 1)
-        lat, lon, _, spread_km = cal.CALL_CLUSTERS[index]
+        index = min(bisect.bisect_right(self.cluster_edges, u_cluster), len(self.cal.CALL_CLUSTERS) - 1)
+        lat, lon, _, spread_km = self.cal.CALL_CLUSTERS[index]
         # distance from the cluster's centre: a Rayleigh distribution (a two-dimensional normal)
         distance = spread_km * math.sqrt(-2.0 * math.log1p(-min(u_radius, 1 - 1e-12)))
         angle = 2 * math.pi * u_angle
         north, east = distance * math.cos(angle), distance * math.sin(angle)
-        (south_edge, north_edge), (west_edge, east_edge) = cal.CITY_BOUNDS
+        (south_edge, north_edge), (west_edge, east_edge) = self.cal.CITY_BOUNDS
         call.location = (min(max(lat + north / 111.0, south_edge), north_edge),
                          min(max(lon + east / (111.0 * math.cos(math.radians(lat))), west_edge), east_edge))
-        call.address, call.beat = self.address(), _beat(call.location)
+        call.address, call.beat = self.address(), _beat(call.location, self.cal.CITY_CENTER)
 
     def address(self) -> str:
         block = int(self.rng.integers(1, 40)) * 100
-        return f"{block} block of {cal.STREETS[int(self.rng.integers(len(cal.STREETS)))]}"
+        return f"{block} block of {self.cal.STREETS[int(self.rng.integers(len(self.cal.STREETS)))]}"
 
     def available(self, at: float) -> dict[str, bool]:
         """Whether each program has a unit free now or within its maximum wait."""
@@ -194,30 +198,32 @@ class Simulation:
         call.decision = decide(facts, self.policy, at, self.available(call.received))
         pathway = call.decision.pathway
         self.locate(call, pathway)
-        if pathway in FIELD_PROGRAMS:
+        if pathway in self.field:
             ready = call.received + self.processing() * 60.0
             call.responses.append(self.dispatch(call, pathway, ready))
-        elif pathway == "CCD":
-            self.phone(call)
+        elif pathway in self.phone_minutes and self.units.get(pathway):
+            self.phone(call, pathway)
 
-    def phone(self, call: SimCall) -> None:
-        """A CCD clinician talks with the caller; sometimes the clinician then sends a CRT team."""
-        clinician = min(self.units["CCD"], key=lambda u: (u.free_at, u.id))
+    def phone(self, call: SimCall, code: str) -> None:
+        """A clinician of phone program ``code`` (Durham's CCD) talks with the caller; sometimes the clinician then
+        sends the field team the program escalates to (CRT)."""
+        clinician = min(self.units[code], key=lambda u: (u.free_at, u.id))
         start = max(call.received + 30.0, clinician.free_at)
-        end = start + self.phone_minutes() * 60.0
+        end = start + self.phone_minutes[code]() * 60.0
         clinician.free_at = end
         call.phone = (clinician, start, end)
-        if self.escalates():
+        target = self.policy.programs[code].escalates_to
+        if self.escalates[code]() and target is not None and target in self.field:
             at = datetime.fromtimestamp(end, UTC)
-            crt = self.policy.programs["CRT"]
+            team = self.policy.programs[target]
             local = at.astimezone(self.policy.timezone)
-            if crt.is_open(local.hour * 60 + local.minute) and self.available(end).get("CRT"):
+            if team.is_open(local.hour * 60 + local.minute) and self.available(end).get(target):
                 call.escalated_at = end
-                call.responses.append(self.dispatch(call, "CRT", end + 60.0))
+                call.responses.append(self.dispatch(call, target, end + 60.0))
 
     def dispatch(self, call: SimCall, program: str, ready: float) -> SimResponse:
         """Send the unit that can arrive first, from where it is; play its response to the end."""
-        model = cal.RESPONSE_MODELS[program]
+        model = self.cal.RESPONSE_MODELS[program]
         streams = self.models[program]
 
         def plan(unit: SimUnit) -> tuple[float, float, tuple[float, float]]:
@@ -248,14 +254,14 @@ class Simulation:
             response.destination = self.facility_of()
             response.cleared = response.transport_started + streams.transport_minutes() * 60.0
             response.disposition = "transported"
-            unit.position = cal.FACILITIES[response.destination]
+            unit.position = self.cal.FACILITIES[response.destination]
         else:
             response.cleared = response.on_scene + on_scene * 60.0
             unit.position = call.location
         unit.free_at = response.cleared
         return response
 
-    def position_of(self, unit: SimUnit, at: float, model: cal.ResponseModel) -> tuple[float, float]:
+    def position_of(self, unit: SimUnit, at: float, model: ResponseModel) -> tuple[float, float]:
         """Idle units drive home after a call: where this one is at ``at``."""
         if unit.free_at <= 0:
             return unit.home
@@ -277,7 +283,7 @@ class Simulation:
 class _ProgramStreams:
     """One field program's stratified draws."""
 
-    def __init__(self, rng: np.random.Generator, model: cal.ResponseModel) -> None:
+    def __init__(self, rng: np.random.Generator, model: ResponseModel) -> None:
         self.turnout = ContinuousStream(rng, lognormal(model.turnout_minutes, 0.4))
         self.travel_noise = ContinuousStream(rng, lognormal(1.0, model.travel_spread))
         self.on_scene = ContinuousStream(rng, lognormal(model.on_scene_minutes, model.on_scene_spread))
@@ -303,18 +309,18 @@ def _km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return math.hypot(north, east)
 
 
-def _travel_seconds(a: tuple[float, float], b: tuple[float, float], model: cal.ResponseModel) -> float:
-    return _km(a, b) * cal.ROAD_FACTOR / model.travel_km_per_hour * 3600.0
+def _travel_seconds(a: tuple[float, float], b: tuple[float, float], model: ResponseModel) -> float:
+    return _km(a, b) * ROAD_FACTOR / model.travel_km_per_hour * 3600.0
 
 
 def _between(a: tuple[float, float], b: tuple[float, float], share: float) -> tuple[float, float]:
     return (a[0] + (b[0] - a[0]) * share, a[1] + (b[1] - a[1]) * share)
 
 
-def _beat(location: tuple[float, float]) -> str:
+def _beat(location: tuple[float, float], center: tuple[float, float]) -> str:
     """A police beat from the position: district by compass sector around downtown, beat by distance."""
-    north = (location[0] - cal.CITY_CENTER[0]) * 111.0
-    east = (location[1] - cal.CITY_CENTER[1]) * 89.8
+    north = (location[0] - center[0]) * 111.0
+    east = (location[1] - center[1]) * 89.8
     district = int(((math.degrees(math.atan2(north, east)) + 360) % 360) // 72) + 1
     ring = min(int(math.hypot(north, east) // 2.5), 3) + 1
     return f"{district}{ring}{1 + int(abs(north * 7 + east * 3)) % 4}"

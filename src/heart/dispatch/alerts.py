@@ -97,10 +97,19 @@ def open_alerts(*, session: Session, kinds: tuple[str, ...] = BOARD_KINDS) -> li
 
 def crew_alerts(*, session: Session, unit_id: int) -> list[Alert]:
     """The unit's exclusion alerts that are not yet acknowledged by both the crew and the board, newest first."""
-    return list(session.scalars(select(Alert).where(
-        Alert.unit_id == unit_id, Alert.kind == AlertKind.EXCLUSION,
+    return crew_alerts_of(session=session, unit_ids={unit_id}).get(unit_id, [])
+
+
+def crew_alerts_of(*, session: Session, unit_ids: set[int]) -> dict[int, list[Alert]]:
+    """``crew_alerts`` of several units in one query (units without any are left out)."""
+    found: dict[int, list[Alert]] = {}
+    for alert in session.scalars(select(Alert).where(
+        Alert.unit_id.in_(unit_ids), Alert.kind == AlertKind.EXCLUSION,
         or_(Alert.acknowledged_at.is_(None), Alert.crew_acknowledged_at.is_(None)),
-    ).order_by(Alert.raised_at.desc(), Alert.id.desc())))
+    ).order_by(Alert.raised_at.desc(), Alert.id.desc())):
+        if alert.unit_id is not None:
+            found.setdefault(alert.unit_id, []).append(alert)
+    return found
 
 
 def raise_exclusion_alerts(*, session: Session, call: Call, policy: Policy, now: datetime, actor_id: int | None,

@@ -18,14 +18,17 @@ from heart.dispatch.schemas import (
     ClearResponse,
     Escalate,
     FallbackRequest,
+    OutOfServiceRequest,
     QueuedCallPublic,
     RecommendationPublic,
     ResponsePublic,
+    ServiceStatusPublic,
     StatusUpdate,
     TransportStart,
 )
 from heart.inputs import RowId
 from heart.neighbors.api import Rules
+from heart.programs.service import return_to_service
 from heart.triage.schemas import DecisionPublic
 
 router = APIRouter(tags=["dispatch"])
@@ -159,3 +162,19 @@ def acknowledge(alert_id: RowId, db: SessionDep, user: CurrentUser, now: Now) ->
 def acknowledge_as_crew(alert_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> AlertPublic:
     """The crew of the alert's unit has seen an exclusion alert; twice is once."""
     return AlertPublic.model_validate(alerts.acknowledge_as_crew(session=db, alert_id=alert_id, by=user, now=now))
+
+
+@router.post("/api/units/{unit_id}/out-of-service", dependencies=[allow("dispatch.assign")])
+def out_of_service(unit_id: RowId, body: OutOfServiceRequest, db: SessionDep, user: CurrentUser, now: Now
+                   ) -> ServiceStatusPublic:
+    """A free unit is not to be sent until it is back in service (409 for a unit on a call, unless the city's rules
+    allow it: then it is called off its call first and the call goes back to the queue)."""
+    unit = flows.take_out_of_service(session=db, unit_id=unit_id, reason=body.reason, now=now, by=user)
+    return ServiceStatusPublic.model_validate(unit)
+
+
+@router.post("/api/units/{unit_id}/in-service", dependencies=[allow("dispatch.assign")])
+def in_service(unit_id: RowId, db: SessionDep, user: CurrentUser, now: Now) -> ServiceStatusPublic:
+    """An out-of-service unit is free to send again (409 if it is not out of service)."""
+    return ServiceStatusPublic.model_validate(return_to_service(session=db, unit_id=unit_id, now=now,
+                                                                actor_id=user.id))

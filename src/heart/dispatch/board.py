@@ -12,7 +12,10 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from heart.calls.models import Call, CallStatus
+from heart.auth.models import User
+from heart.calls.desk import desk_rules
+from heart.calls.models import Call, CallNote, CallStatus
+from heart.calls.notes import notes_for_calls
 from heart.dispatch.alerts import open_alerts
 from heart.dispatch.models import Alert, AlertKind, Response
 from heart.dispatch.queue import (
@@ -40,12 +43,11 @@ from heart.programs.service import available_units
 from heart.triage.engine import NO_UNIT_IN_TIME, PROGRAM_CLOSED
 from heart.triage.policy import Policy
 
-SHOWN_RECOMMENDATIONS = 3
-
 
 @dataclass(frozen=True, slots=True)
 class QueueRow:
-    """A waiting call with its recommended units, the expected wait when none is free, and its prompt."""
+    """A waiting call with every free unit of its program (fastest first), the expected wait when none is free, and
+    its prompt."""
     queued: QueuedCall
     recommendations: list[Recommendation]
     expected: ExpectedWait | None
@@ -89,6 +91,12 @@ class ActiveRow:
     """Programs whose free units may be added to the call (the program of its pathway)."""
 
 
+@dataclass(frozen=True, slots=True)
+class NoteLimits:
+    notes: int
+    messages: int
+
+
 @dataclass
 class Board:
     """Everything one rendering of the board shows, as of ``now`` and event ``last_event_id``."""
@@ -106,6 +114,12 @@ class Board:
     """Units free to send now (for "add a unit" on a call already worked)."""
     exclusion_calls: set[int] = field(default_factory=set)
     """Calls with an exclusion alert not yet acknowledged by board and crew."""
+    notes: dict[int, list[CallNote]] = field(default_factory=dict)
+    """Each shown call's notes and messages, oldest first (every board viewer may read them)."""
+    limits: NoteLimits = field(default_factory=lambda: NoteLimits(2000, 280))
+    """How long a note and a message may be (the city's desk rules), for the inputs' maxlength."""
+    names: dict[int, str] = field(default_factory=dict)
+    """Who wrote a note (user id → name shown), and each unit's call sign under ``-unit_id``."""
 
 
 def build_board(*, session: Session, now: datetime, policy: Policy | None = None,
@@ -148,7 +162,19 @@ def build_board(*, session: Session, now: datetime, policy: Policy | None = None
     call_signs = {u.id: u.call_sign for u in units}
     board.alerts = [(a, call_signs.get(a.unit_id) if a.unit_id else None) for a in open_alerts(session=session)]
     board.exclusion_calls = {a.call_id for a, _ in board.alerts if a.kind == AlertKind.EXCLUSION and a.call_id}
+    _fill_notes(board, session, call_signs)
+    desk = desk_rules()
+    board.limits = NoteLimits(desk.notes.max_length, desk.messages.max_length)
     return board
+
+
+def _fill_notes(board: Board, session: Session, call_signs: dict[int, str]) -> None:
+    shown = [row.call.id for row in board.queue] + [row.call.id for row in board.active]
+    board.notes = notes_for_calls(session=session, call_ids=shown)
+    authors = {note.author_id for notes in board.notes.values() for note in notes if note.author_id is not None}
+    if authors:
+        board.names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(authors))).all())
+    board.names.update({-unit_id: call_sign for unit_id, call_sign in call_signs.items()})
 
 
 def _fill_queue(board: Board, session: Session, programs: list[Program], live_by_unit: dict[int, Response],
@@ -177,5 +203,5 @@ def _fill_queue(board: Board, session: Session, programs: list[Program], live_by
         alert = wait_alerts.get(item.call.id)
         check = None if policy is None else check_fallback(session=session, queued=item, now=board.now,
                                                            policy=policy, estimator=estimator, free=free)
-        board.queue.append(QueueRow(item, ranked[:SHOWN_RECOMMENDATIONS] if ranked else [], expected,
+        board.queue.append(QueueRow(item, ranked, expected,
                                     alert if alert is not None and alert.acknowledged_at is None else None, check))

@@ -6,21 +6,29 @@
   its single policy-version check (``triage.service.record_fallback``).
 - **Escalation**: a phone clinician (CCD) decides a visit is needed; the call joins the field queue as it stands,
   through the same safety check as any override.
+- **Out of service**: a unit on a call is called off first where the city's rules allow it, then set out of service.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
+from heart.calls.desk import OutOfService, desk_rules
 from heart.calls.models import CallStatus
 from heart.calls.service import get_call
+from heart.dispatch.models import Response
 from heart.dispatch.queue import check_fallback, queued_calls
 from heart.dispatch.recommend import DEFAULT_ESTIMATOR, TravelTimeEstimator
+from heart.dispatch.schemas import CancelResponse
+from heart.dispatch.service import cancel_response
 from heart.errors import ConfirmationNeeded, Conflict
 from heart.events import record_event
+from heart.programs import service as programs_service
+from heart.programs.models import Unit
 from heart.triage.engine import FALLBACK_REASONS
 from heart.triage.models import TriageDecision
 from heart.triage.policy import Policy
@@ -78,3 +86,22 @@ def escalate_to_field(*, session: Session, call_id: int, reason: str, now: datet
                  at=now, actor_id=by.id, before={"pathway": phone.code},
                  after={"pathway": phone.escalates_to, "decision_id": decision.id})
     return decision
+
+
+def take_out_of_service(*, session: Session, unit_id: int, reason: str, now: datetime, by: User,
+                        rules: OutOfService | None = None) -> Unit:
+    """Set a unit out of service from the board, with its reason.
+
+    A unit on a call stays on it unless the city's rules allow otherwise (``desk.yaml``: ``out_of_service.
+    while_on_call``); then it is called off first (the call goes back to the queue, the cancellation recorded with
+    the city's words) and goes out of service in the same transaction. The guard itself is the service's.
+    """
+    rules = rules or desk_rules().out_of_service
+    if rules.while_on_call:
+        live = session.scalar(select(Response).where(Response.unit_id == unit_id, Response.cleared_at.is_(None),
+                                                     Response.cancelled_at.is_(None)))
+        if live is not None:
+            cancel_response(session=session, response_id=live.id, at=now, now=now, by=by,
+                            data=CancelResponse(reason=rules.called_off_reason, call_still_needs_response=True))
+    return programs_service.take_out_of_service(session=session, unit_id=unit_id, reason=reason, now=now,
+                                                actor_id=by.id)

@@ -16,6 +16,7 @@ from markupsafe import escape
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
+from heart.calls import notes
 from heart.calls.service import get_call
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, WatchedSession, allow
@@ -28,6 +29,7 @@ from heart.errors import ConfirmationNeeded, DomainError, InvalidInput, http_sta
 from heart.inputs import RowId
 from heart.live import start as start_live
 from heart.programs.models import Unit
+from heart.programs.service import return_to_service
 from heart.realtime import sse
 from heart.templating import render, templates
 from heart.triage import service as triage_service
@@ -35,6 +37,7 @@ from heart.triage.engine import FALLBACK_REASONS
 from heart.triage.service import policy_named
 
 router = APIRouter(include_in_schema=False)
+TILES_ROUTE = "/map/tiles/{z}/{x}/{y}"  # tiles come through HEART (heart.places.pages), never from the browser
 Token = Annotated[str | None, Form()]
 
 
@@ -46,7 +49,8 @@ def board_page(request: Request, db: SessionDep) -> HTMLResponse:
              if row.unit.home_lat is not None and row.unit.home_lon is not None]
     center = [sum(lat for lat, _ in homes) / len(homes), sum(lon for _, lon in homes) / len(homes)] if homes else None
     return render(request, "dispatch/board.html", {
-        "parts": board_parts(board), "board": board, "tiles_url": request.app.state.settings.map_tiles_url,
+        "parts": board_parts(board), "board": board,
+        "tiles_url": TILES_ROUTE if request.app.state.settings.map_tiles_url else "",
         "center": center,
     })
 
@@ -167,6 +171,58 @@ def cancel(response_id: RowId, db: SessionDep, user: CurrentUser, reason: Annota
                 f"{service.call_state(session=db, call_id=response.call_id)}.")
 
     return _tap(db, user, token, f"cancel:{response_id}", act, "Already called off.")
+
+
+@router.post("/dispatch/calls/{call_id}/notes", dependencies=[allow("dispatch.board")])
+def add_note(call_id: RowId, db: SessionDep, user: CurrentUser, text: Annotated[str, Form(max_length=20000)] = "",
+             token: Token = None) -> HTMLResponse:
+    """An append-only note on a call, shown to the crew of every unit on it."""
+
+    def act() -> str:
+        note = notes.add_note(session=db, call_id=call_id, text=text, by=user, now=utcnow())
+        return f"Note added to call {_number(db, note.call_id)}."
+
+    return _tap(db, user, token, f"note:{call_id}", act, "Note already added.")
+
+
+@router.post("/dispatch/calls/{call_id}/messages", dependencies=[allow("dispatch.assign")])
+def send_message(call_id: RowId, db: SessionDep, user: CurrentUser, unit_id: Annotated[RowId, Form()],
+                 text: Annotated[str, Form(max_length=20000)] = "", token: Token = None) -> HTMLResponse:
+    """A short message to one unit on the call; it shows on the crew's phone and in the call's timeline."""
+
+    def act() -> str:
+        notes.send_message(session=db, call_id=call_id, unit_id=unit_id, text=text, by=user, now=utcnow())
+        return f"Message sent to {db.get_one(Unit, unit_id).call_sign}."
+
+    return _tap(db, user, token, f"message:{call_id}:{unit_id}", act, "Message already sent.")
+
+
+@router.post("/dispatch/units/{unit_id}/out-of-service", dependencies=[allow("dispatch.assign")])
+def out_of_service(unit_id: RowId, db: SessionDep, user: CurrentUser,
+                   reason: Annotated[str, Form(max_length=20000)] = "", token: Token = None) -> HTMLResponse:
+    """A unit is not to be sent until it is back in service (a unit on a call only where the city's rules allow)."""
+
+    def act() -> str:
+        unit = flows.take_out_of_service(session=db, unit_id=unit_id, reason=reason, now=utcnow(), by=user)
+        return f"{unit.call_sign} is out of service."
+
+    return _tap(db, user, token, f"oos:{unit_id}", act, "Already out of service.")
+
+
+@router.post("/dispatch/units/{unit_id}/in-service", dependencies=[allow("dispatch.assign")])
+def in_service(unit_id: RowId, db: SessionDep, user: CurrentUser, token: Token = None) -> HTMLResponse:
+    """An out-of-service unit is free to send again."""
+
+    def act() -> str:
+        unit = return_to_service(session=db, unit_id=unit_id, now=utcnow(), actor_id=user.id)
+        return f"{unit.call_sign} is back in service."
+
+    return _tap(db, user, token, f"in-service:{unit_id}", act, "Already back in service.")
+
+
+def _number(db: Session, call_id: int) -> str:
+    call = get_call(session=db, call_id=call_id)
+    return call.incident_number or call.external_id or str(call.id)
 
 
 @router.post("/dispatch/alerts/{alert_id}/acknowledge", dependencies=[allow("dispatch.board")])

@@ -8,7 +8,7 @@ Calibration of ``StraightLineEstimator`` (documented so it can be redone for ano
   Zdeb (2012, *Professional Geographer* 64:2) and urban trips sit a little lower;
 - 32 km/h — average urban driving speed without lights and sirens (the teams do not run hot);
 - 2 minutes of turnout between "dispatched" and wheels rolling.
-With Durham's five CRT home positions (config/durham.yaml), random points across the city lie 3.3 km from
+With Durham's five CRT home positions (cities/durham/programs.yaml), random points across the city lie 3.3 km from
 the nearest unit and 5.9 km from the second nearest; the estimate gives 10.7 and 15.5 minutes, bracketing the
 11.26-minute mean dispatch-to-scene time Durham published for CRT (a unit is sometimes not the nearest one
 because the nearest is busy).

@@ -22,10 +22,15 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.need_to_know import responses_visible_to
+from heart.calls import notes
+from heart.calls.desk import desk_rules
 from heart.calls.models import Call
+from heart.city.programs import Encounter as EncounterWords
+from heart.city.programs import city_programs
 from heart.db import utcnow
 from heart.deps import CurrentUser, SessionDep, WatchedSession, allow
 from heart.dispatch import alerts, service, timers
+from heart.dispatch.crew_states import CrewState, safety_banner_html
 from heart.dispatch.models import Response as Assignment
 from heart.dispatch.schemas import ClearResponse
 from heart.dispatch.taps import first_time, new_token
@@ -47,11 +52,6 @@ router = APIRouter(include_in_schema=False)
 Token = Annotated[str | None, Form()]
 RECENT = timedelta(hours=12)  # cleared responses the crew can still add narrative to from this screen
 
-SERVICES = ("de-escalation", "crisis counseling", "peer support", "safety planning", "resource referral",
-            "basic needs", "transport", "medical assessment")
-DISPOSITIONS = ("resolved on scene", "referred to services", "transported to care", "neighbor declined services",
-                "gone on arrival", "handed to PD", "handed to EMS", "other")
-SAFETY_QUESTIONS = ("weapon", "imminent_risk_to_others", "violent_history", "medical_intervention", "ivc_order")
 
 
 @dataclass
@@ -107,24 +107,50 @@ def responder_view(*, session: Session, user: User, now: datetime) -> ResponderV
     return view
 
 
+def encounter_words(session: Session, unit: Unit | None) -> EncounterWords:
+    """The clear form's words for the unit's program (its ``encounter`` in the city's ``programs.yaml``)."""
+    programs = city_programs()
+    code = session.scalar(select(Program.code).where(Program.id == unit.program_id)) if unit is not None else None
+    program = programs.programs.get(code or "")
+    if program is not None:
+        return program.encounter
+    return next((p.encounter for p in programs.of_kind("field")), EncounterWords())
+
+
 def _panel(request: Request, db: Session, user: User, *, error: str | None = None, status: int = 200
            ) -> HTMLResponse:
     view = responder_view(session=db, user=user, now=utcnow())
     care = care_rules(request.app.state.settings)
     approach = approach_notes_for_call(session=db, call_id=view.call.id, reader=user, at=utcnow()) if view.call \
         else []
+    words = encounter_words(db, view.unit)
     return render(request, "responder/_panel.html", {
-        "view": view, "error": error, "new_token": new_token, "needs": list(care.needs.needs), "services": SERVICES,
+        "view": view, "error": error, "new_token": new_token, "needs": list(words.needs or care.needs.needs),
+        "services": words.services,
         "approach": approach,
         "contact_methods": care.config.contact_methods,
-        "dispositions": DISPOSITIONS, "safety_questions": SAFETY_QUESTIONS, "now": utcnow(),
+        "dispositions": words.dispositions, "safety_questions": words.safety_questions, "now": utcnow(),
+        "messages": call_messages(db, user) if view.call is not None else "",
     }, status_code=status)
+
+
+def call_messages(session: Session, user: User, *, error: str | None = None, list_only: bool = False) -> str:
+    """The notes and messages of the unit's live call, as the phone shows them: the section with its message box,
+    or (``list_only``) the list the stream and a sent message redraw."""
+    response = live_response(session, user.unit_id) if user.unit_id is not None else None
+    call = session.get(Call, response.call_id) if response is not None else None
+    found = notes.notes_for_call(session=session, call_id=call.id, viewer=user) if call is not None else []
+    names = {-unit.id: unit.call_sign for unit in session.scalars(
+        select(Unit).where(Unit.id.in_({n.unit_id for n in found if n.unit_id is not None})))}
+    template = "responder/_message_list.html" if list_only else "responder/_messages.html"
+    return templates.env.get_template(template).render(
+        call=call, notes=found, names=names, can_write=response is not None, new_token=new_token, error=error,
+        max_length=desk_rules().messages.max_length)
 
 
 def safety_banner(session: Session, unit_id: int | None) -> str:
     """The crew's unacknowledged safety alerts, as the page shows them (empty when there are none)."""
-    found = alerts.crew_alerts(session=session, unit_id=unit_id) if unit_id is not None else []
-    return templates.env.get_template("responder/_safety.html").render(alerts=found)
+    return safety_banner_html(alerts.crew_alerts(session=session, unit_id=unit_id) if unit_id is not None else [])
 
 
 @router.get("/responder", dependencies=[allow("responder.view")])
@@ -146,6 +172,20 @@ def acknowledge_alert(alert_id: RowId, db: SessionDep, user: CurrentUser) -> HTM
     return HTMLResponse(safety_banner(db, user.unit_id))
 
 
+@router.post("/responder/calls/{call_id}/messages", dependencies=[allow("responder.view")])
+def message_dispatch(call_id: RowId, db: SessionDep, user: CurrentUser,
+                     text: Annotated[str, Form(max_length=20000)] = "", token: Token = None) -> HTMLResponse:
+    """A short message from the crew to dispatch on their call; answers the call's notes and messages."""
+    try:
+        notes.send_message(session=db, call_id=call_id, text=text, by=user, now=utcnow(), token=token)
+        db.flush()
+    except DomainError as error:
+        db.rollback()
+        return HTMLResponse(call_messages(db, user, error=str(error), list_only=True),
+                            status_code=http_status(error))
+    return HTMLResponse(call_messages(db, user, list_only=True))
+
+
 @router.get("/responder/panel", dependencies=[allow("responder.view")])
 def responder_panel(request: Request, db: SessionDep, user: CurrentUser) -> HTMLResponse:
     """The panel alone, for the page to redraw."""
@@ -157,37 +197,47 @@ async def responder_stream(request: Request, user: CurrentUser, watch: WatchedSe
     """Server-sent events: the unit's state (response and status) whenever it changes, while the crew member stays
     signed in (a ``signed_out`` event ends it)."""
     await start_live(request.app)
-    realtime, factory = request.app.state.realtime, request.app.state.read_sessionmaker
-    unit_id = user.unit_id
+    realtime, crews = request.app.state.realtime, request.app.state.crew_states
+    factory, unit_id = request.app.state.read_sessionmaker, user.unit_id
 
-    def state() -> tuple[str, str]:
-        if unit_id is None:
-            return "none", ""
+    def message_list() -> str:
         with factory() as session:
-            response = live_response(session, unit_id)
-            return (f"{response.id}:{response.status}" if response else "none"), safety_banner(session, unit_id)
+            return call_messages(session, user, list_only=True)
 
     async def body() -> AsyncIterator[bytes]:
         yield sse.retry(1000)
         seen = realtime.changes.generation
         lease = Lease(still_valid=watch.still_signed_in)
-        shown: str | None = None
-        while True:
-            current, banner = await anyio.to_thread.run_sync(state)
-            if banner != shown:  # the alert first: it is what the crew must see
-                yield sse.message("safety", banner)
-                shown = banner
-            yield sse.message("state", current)
-            if await lease.over():  # after sending, and on every change (see Feed.stream)
-                break
-            async for keepalive in keep_alive_until_change(realtime.changes, seen, lease):
-                yield keepalive
-            if realtime.changes.generation == seen:
-                break  # the server is stopping, the stream has run its time, or its sign-in ended
-            seen = realtime.changes.generation
-        farewell = lease.farewell()
-        if farewell is not None:
-            yield farewell
+        shown: CrewState | None = None
+        if unit_id is not None:
+            crews.watch(unit_id)
+        try:
+            while True:
+                # from the shared reading when it answers already (no thread, no database), else read it
+                current = CrewState("none", "") if unit_id is None else \
+                    crews.cached(unit_id, seen) or await anyio.to_thread.run_sync(crews.state, unit_id, seen)
+                if shown is None or current.banner != shown.banner:  # the alert first: what the crew must see
+                    yield sse.message("safety", current.banner)
+                if shown is None or current.response != shown.response:
+                    yield sse.message("state", current.response)
+                if shown is None or current.notes != shown.notes:  # a note or message written (the box keeps
+                    # what the crew is typing): only then is the list drawn, for this crew member
+                    yield sse.message("messages", await anyio.to_thread.run_sync(message_list)
+                                      if current.notes else "")
+                shown = current
+                if await lease.over():  # after sending, and on every change (see Feed.stream)
+                    break
+                async for keepalive in keep_alive_until_change(realtime.changes, seen, lease):
+                    yield keepalive
+                if realtime.changes.generation == seen:
+                    break  # the server is stopping, the stream has run its time, or its sign-in ended
+                seen = realtime.changes.generation
+            farewell = lease.farewell()
+            if farewell is not None:
+                yield farewell
+        finally:
+            if unit_id is not None:
+                crews.unwatch(unit_id)
 
     return sse.stream(body())
 

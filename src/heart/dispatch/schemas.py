@@ -9,6 +9,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from heart.inputs import Input, RowId
 from heart.navigation.followups.schemas import Handoff
+from heart.programs.models import UnitStatus
 
 
 class AssignUnit(Input):
@@ -136,3 +137,21 @@ class AlertPublic(BaseModel):
     raised_at: datetime
     acknowledged_at: datetime | None
     crew_acknowledged_at: datetime | None = None
+
+
+class OutOfServiceRequest(Input):
+    """Why a unit is out of service (a recorded reason, shown to the board)."""
+
+    reason: str = Field(min_length=1, max_length=256)
+
+
+class ServiceStatusPublic(BaseModel):
+    """A unit's status as the board sees it, with the reason it is out of service."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    call_sign: str
+    status: UnitStatus
+    status_reason: str | None
+    status_changed_at: datetime | None

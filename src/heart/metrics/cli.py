@@ -51,9 +51,9 @@ def metrics(
                                                           "yarn, k8s://…; or set SPARK_REMOTE")] = None,
 ) -> None:
     """Responses, minutes to and on scene, transports, backup and EMS shares, by program (period by cleared_at)."""
-    from heart.console import console, fail, settings
+    from heart.console import console, fail, migrated_database_url
 
-    database_url = settings().database_url
+    database_url = migrated_database_url()
     if by == GroupBy.AGENCY:
         _baseline(database_url, batch, output)
         return

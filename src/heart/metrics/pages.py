@@ -13,6 +13,7 @@ import plotly
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
+from heart.city.programs import city_programs
 from heart.deps import allow
 from heart.errors import DomainError
 from heart.metrics.backends import open_database
@@ -45,7 +46,14 @@ EXCEPTION_WORDS = {
     "cleared_and_cancelled": "both cleared and cancelled",
     "negative_received_to_scene": "arrival before the call was received (left out of call → on scene only)",
 }
-COLORS = {"CRT": "#1b6e3a", "COR": "#2f5fb3", "CCD": "#7a4a9e"}
+PALETTE = ("#1b6e3a", "#2f5fb3", "#7a4a9e", "#a65b00", "#8a1c3c", "#0f6b73", "#5a5a1e")
+"""Colours of the city's programs, in the order its programs file lists them (a program keeps its colour)."""
+
+
+def program_colors() -> dict[str, str]:
+    """Each program of the city and its colour on the charts."""
+    codes = city_programs().codes("field", "phone", "case")
+    return {code: PALETTE[i % len(PALETTE)] for i, code in enumerate(codes)}
 
 
 @router.get("/metrics", dependencies=[allow("metrics.read")])
@@ -113,9 +121,10 @@ def charts(report: MetricsReport, codes: list[str]) -> dict[str, dict[str, Any]]
     layout = {"barmode": "group", "height": 320, "margin": {"l": 50, "r": 10, "t": 10, "b": 40},
               "legend": {"orientation": "h", "y": 1.12}, "font": {"family": "system-ui, sans-serif"},
               "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "rgba(0,0,0,0)"}
-    by_month = [{"type": "bar", "name": code, "x": months, "marker": {"color": COLORS.get(code, "#888")},
+    colors = program_colors()
+    by_month = [{"type": "bar", "name": code, "x": months, "marker": {"color": colors.get(code, "#888")},
                  "y": [report.programs[code].responses_by_month.get(month, 0) for month in months]} for code in codes]
-    by_hour = [{"type": "bar", "name": code, "x": list(range(24)), "marker": {"color": COLORS.get(code, "#888")},
+    by_hour = [{"type": "bar", "name": code, "x": list(range(24)), "marker": {"color": colors.get(code, "#888")},
                 "y": report.programs[code].responses_by_hour} for code in codes]
     return {
         "by-month": {"data": by_month, "layout": {**layout, "xaxis": {"title": {"text": "month cleared"},

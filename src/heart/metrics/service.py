@@ -13,6 +13,7 @@ from typing import Any
 
 import ibis.expr.types as ir
 
+from heart.city.programs import city_programs
 from heart.errors import NotFound
 from heart.metrics import care as c
 from heart.metrics import definitions as d
@@ -244,7 +245,11 @@ def _program_exists(source: MetricsSource, code: str) -> bool:
         return bool(programs.filter(programs.code == code).count().execute())
 
 
-def report_programs(report: MetricsReport, order: Iterable[str] = ("CRT", "COR")) -> list[str]:
-    """Program codes in dashboard order: the published ones first, then the rest alphabetically."""
+def report_programs(report: MetricsReport, order: Iterable[str] | None = None) -> list[str]:
+    """Program codes in dashboard order: the city's programs in the order its programs file lists them (its field
+    teams first, ``order`` when given), then any other alphabetically."""
+    if order is None:
+        city = city_programs()
+        order = (*city.codes("field"), *city.codes("phone", "case"))
     first = [code for code in order if code in report.programs]
     return first + sorted(code for code in report.programs if code not in first)

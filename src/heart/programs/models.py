@@ -32,6 +32,7 @@ class UnitStatus(enum.StrEnum):
     EN_ROUTE = "en_route"
     ON_SCENE = "on_scene"
     TRANSPORTING = "transporting"
+    OUT_OF_SERVICE = "out_of_service"  # on shift but not to be sent (a breakdown, a meal, training): with a reason
 
 
 def _enum(cls: type[enum.Enum], length: int = 16) -> Enum:
@@ -83,6 +84,8 @@ class Unit(Base):
     program_id: Mapped[int] = mapped_column(ForeignKey("programs.id"), index=True)
     status: Mapped[UnitStatus] = mapped_column(_enum(UnitStatus), default=UnitStatus.OFF_DUTY, index=True)
     status_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Why the unit is out of service (a recorded reason: shown to the board, events say "(reason given)").
+    status_reason: Mapped[str | None] = mapped_column(String(256))
     home_lat: Mapped[float | None] = mapped_column(Float)
     home_lon: Mapped[float | None] = mapped_column(Float)
     lat: Mapped[float | None] = mapped_column(Float)

@@ -15,13 +15,13 @@ from sqlalchemy.orm import Session
 
 from heart.auth.models import User
 from heart.auth.permissions import allowed
+from heart.city.programs import DAYS, TIMED_STATUSES
 from heart.db import utcnow
 from heart.deps import CurrentUser, Now, SessionDep, allow
 from heart.errors import DomainError, InvalidInput, http_status
 from heart.inputs import RowId
 from heart.programs import service
 from heart.programs.models import Staff
-from heart.programs.schemas import DAYS, TIMED_STATUSES
 from heart.programs.shifts import schedule_shift, set_safety_timers, shifts_of
 from heart.templating import render
 

@@ -1,21 +1,22 @@
-"""Program configuration and program/unit API shapes."""
+"""Program and unit API shapes: what the admin API (``PUT /api/programs/{code}``) and ``heart config load`` write.
+
+A city's programs are written in its ``programs.yaml`` (THE program type: ``heart.city.programs``); this is the
+shape of the programs HEART runs (field, phone, case) as the database keeps them."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
+from heart.city.folder import city_settings
+from heart.city.programs import CODE_PATTERN, TIMED_STATUSES, normalise_week
 from heart.inputs import Input, RowId
 from heart.programs.models import ProgramAccess, ProgramKind, UnitStatus
 
-DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-TIMED_STATUSES = ("dispatched", "en_route", "on_scene", "transporting")
-_CLOCK = re.compile(r"^([01]\d|2[0-4]):[0-5]\d$")
-ProgramCode = Annotated[str, StringConstraints(min_length=2, max_length=16, pattern=r"^[A-Z][A-Z0-9_]*$")]
+ProgramCode = Annotated[str, StringConstraints(min_length=2, max_length=16, pattern=CODE_PATTERN)]
 
 
 class ProgramConfig(Input):
@@ -26,7 +27,7 @@ class ProgramConfig(Input):
     code: ProgramCode
     name: str = Field(min_length=1)
     kind: ProgramKind
-    timezone: str = "America/New_York"
+    timezone: str = Field(default_factory=lambda: city_settings().timezone, description="the city's by default")
     hours: dict[str, list[tuple[str, str]]] = Field(
         default_factory=dict, description="opening windows per day (mon..sun) or 'daily'; '24:00' ends a day"
     )
@@ -62,17 +63,7 @@ class ProgramConfig(Input):
     @field_validator("hours")
     @classmethod
     def _normalise_hours(cls, value: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
-        days: dict[str, list[tuple[str, str]]] = {}
-        for key, windows in value.items():
-            targets = DAYS if key == "daily" else (key,)
-            if key != "daily" and key not in DAYS:
-                raise ValueError(f"unknown day {key!r}; use mon..sun or daily")
-            for start, end in windows:
-                if not (_CLOCK.match(start) and _CLOCK.match(end)) or start >= end:
-                    raise ValueError(f"window {start}-{end} is not HH:MM-HH:MM with start before end")
-            for day in targets:
-                days.setdefault(day, []).extend(windows)
-        return days
+        return normalise_week(value)
 
 
 class UnitConfig(Input):

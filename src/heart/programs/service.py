@@ -13,11 +13,11 @@ from pydantic import ValidationError
 from sqlalchemy import exists, select, update
 from sqlalchemy.orm import Session
 
+from heart.city.programs import DAYS, city_programs, load_programs_file
 from heart.errors import Conflict, InvalidInput, NotFound
-from heart.events import record_event
+from heart.events import reason_given, record_event
 from heart.programs.models import Program, ProgramKind, Shift, ShiftMember, Staff, Unit, UnitStatus
-from heart.programs.schemas import DAYS, ProgramConfig, ProgramsFile, UnitConfig
-from heart.yamlfile import read_yaml
+from heart.programs.schemas import ProgramConfig, ProgramsFile, StaffConfig, UnitConfig
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,22 +29,25 @@ class LoadSummary:
     staff_added: int
 
 
-def read_programs_file(path: Path) -> ProgramsFile:
-    """Parse and validate a configuration file; errors name the file, line and field."""
-    document = read_yaml(path)
-    try:
-        parsed = ProgramsFile.model_validate(document.data or {})
-    except ValidationError as error:
-        first = error.errors()[0]
-        location = tuple(first["loc"])
-        field = ".".join(str(part) for part in location)
-        raise document.error(location, f"{field}: {first['msg']}") from None
-    codes = {program.code for program in parsed.programs}
-    for index, unit in enumerate(parsed.units):
-        if unit.program not in codes:
-            raise document.error(("units", index, "program"), f"unit {unit.call_sign} names unknown program "
-                                 f"{unit.program!r}; programs in this file: {', '.join(sorted(codes))}")
-    return parsed
+def read_programs_file(path: Path | None = None) -> ProgramsFile:
+    """The programs HEART runs (every kind but external), units and staff of a city's ``programs.yaml`` (the city's
+    in force by default), as ``heart config load`` writes them; errors name the file, line and field."""
+    city = load_programs_file(path) if path is not None else city_programs()
+    programs = []
+    for program in city.of_kind("field", "phone", "case"):
+        values = {"code": program.code, "name": program.name, "kind": program.kind, "timezone": program.timezone,
+                  "hours": {day: [list(w) for w in windows] for day, windows in program.week.items()},
+                  "max_wait_minutes": program.max_wait_minutes, "crew_roles": list(program.crew_roles),
+                  "safety_timers": dict(program.safety_timers) if program.safety_timers is not None else None,
+                  "access": program.access}
+        try:
+            programs.append(ProgramConfig.model_validate(values))
+        except ValidationError as error:
+            first = error.errors()[0]
+            raise city.document.error(("programs",), f"{program.code}: {first['msg']}") from None
+    return ProgramsFile(programs=programs,
+                        units=[UnitConfig.model_validate(u.model_dump()) for u in city.units],
+                        staff=[StaffConfig.model_validate(s.model_dump()) for s in city.staff])
 
 
 def load_programs(*, session: Session, config: ProgramsFile, now: datetime, actor_id: int | None) -> LoadSummary:
@@ -195,9 +198,10 @@ def go_on_duty(
 def go_off_duty(*, session: Session, unit_id: int, now: datetime, actor_id: int | None) -> Unit:
     """End the unit's shift; refused while it is on a call."""
     unit = get_unit(session=session, unit_id=unit_id)
+    was = unit.status if unit.status == UnitStatus.OUT_OF_SERVICE else UnitStatus.AVAILABLE
     claimed = session.execute(
-        update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.AVAILABLE)
-        .values(status=UnitStatus.OFF_DUTY, status_changed_at=now)
+        update(Unit).where(Unit.id == unit.id, Unit.status == was)
+        .values(status=UnitStatus.OFF_DUTY, status_changed_at=now, status_reason=None)
     ).rowcount  # type: ignore[attr-defined]
     if claimed != 1:
         session.refresh(unit)
@@ -210,7 +214,59 @@ def go_off_duty(*, session: Session, unit_id: int, now: datetime, actor_id: int 
     if shift is not None:
         shift.ends_at = max(now, shift.starts_at)
     record_event(session=session, kind="unit.off_duty", subject_type="unit", subject_id=unit.id, at=now,
-                 actor_id=actor_id, before={"status": "available"}, after={"status": "off_duty"})
+                 actor_id=actor_id, before={"status": was.value}, after={"status": "off_duty"})
+    session.refresh(unit)
+    return unit
+
+
+OUT_OF_SERVICE_REASON_LENGTH = 256
+
+
+def take_out_of_service(*, session: Session, unit_id: int, reason: str, now: datetime,
+                        actor_id: int | None) -> Unit:
+    """A free unit is not to be sent until it is back in service, for the reason given (a recorded fact).
+
+    The guard: only a free unit is claimed (``UPDATE … WHERE status = 'available'``), so a unit on a call is refused
+    here whatever the caller meant; where the city's rules let a unit on a call go out of service, the dispatch
+    flow (``heart.dispatch.flows.take_out_of_service``) calls it off its call first, in the same transaction.
+    """
+    cleaned = reason.strip()
+    if not cleaned:
+        raise InvalidInput("say why the unit is out of service", field="reason")
+    if len(cleaned) > OUT_OF_SERVICE_REASON_LENGTH:
+        raise InvalidInput(f"the reason holds at most {OUT_OF_SERVICE_REASON_LENGTH} characters", field="reason")
+    unit = get_unit(session=session, unit_id=unit_id)
+    claimed = session.execute(
+        update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.AVAILABLE)
+        .values(status=UnitStatus.OUT_OF_SERVICE, status_changed_at=now, status_reason=cleaned)
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed != 1:
+        session.refresh(unit)
+        if unit.status == UnitStatus.OUT_OF_SERVICE:
+            raise Conflict(f"{unit.call_sign} is already out of service")
+        if unit.status == UnitStatus.OFF_DUTY:
+            raise Conflict(f"{unit.call_sign} is off duty; only a unit on shift can be out of service")
+        raise Conflict(f"{unit.call_sign} is {unit.status.value.replace('_', ' ')} on a call and cannot be set out "
+                       "of service until it clears (the city's rules do not allow it on a call)")
+    record_event(session=session, kind="unit.out_of_service", subject_type="unit", subject_id=unit.id, at=now,
+                 actor_id=actor_id, before={"status": "available"},
+                 after={"status": "out_of_service", "reason": reason_given(cleaned)})
+    session.refresh(unit)
+    return unit
+
+
+def return_to_service(*, session: Session, unit_id: int, now: datetime, actor_id: int | None) -> Unit:
+    """An out-of-service unit is free to send again."""
+    unit = get_unit(session=session, unit_id=unit_id)
+    claimed = session.execute(
+        update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.OUT_OF_SERVICE)
+        .values(status=UnitStatus.AVAILABLE, status_changed_at=now, status_reason=None)
+    ).rowcount  # type: ignore[attr-defined]
+    if claimed != 1:
+        session.refresh(unit)
+        raise Conflict(f"{unit.call_sign} is not out of service (it is {unit.status.value.replace('_', ' ')})")
+    record_event(session=session, kind="unit.in_service", subject_type="unit", subject_id=unit.id, at=now,
+                 actor_id=actor_id, before={"status": "out_of_service"}, after={"status": "available"})
     session.refresh(unit)
     return unit
 

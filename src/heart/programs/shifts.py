@@ -73,14 +73,16 @@ def apply_schedule(*, session: Session, now: datetime) -> tuple[int, int]:
                          actor_id=None, before={"status": "off_duty"},
                          after={"status": "available", "shift_id": shift.id, "ends_at": shift.ends_at})
     ended = 0
-    for unit in session.scalars(select(Unit).where(Unit.status == UnitStatus.AVAILABLE, ~covering)):
-        claimed = session.execute(update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.AVAILABLE)
-                                  .values(status=UnitStatus.OFF_DUTY, status_changed_at=now)
+    idle = (UnitStatus.AVAILABLE, UnitStatus.OUT_OF_SERVICE)  # out of service ends with the shift too
+    for unit in session.scalars(select(Unit).where(Unit.status.in_(idle), ~covering)):
+        was = unit.status
+        claimed = session.execute(update(Unit).where(Unit.id == unit.id, Unit.status == was)
+                                  .values(status=UnitStatus.OFF_DUTY, status_changed_at=now, status_reason=None)
                                   ).rowcount  # type: ignore[attr-defined]
         if claimed == 1:
             ended += 1
             record_event(session=session, kind="unit.off_duty", subject_type="unit", subject_id=unit.id, at=now,
-                         actor_id=None, before={"status": "available"},
+                         actor_id=None, before={"status": was.value},
                          after={"status": "off_duty", "reason": "shift ended"})
     return started, ended
 

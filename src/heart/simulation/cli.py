@@ -111,7 +111,7 @@ def compare(
 @app.command("fit")
 def fit_command(
     output: Annotated[Path, typer.Option(help="the model file to write (a scenario names it with `model:`)")],
-    city: Annotated[str, typer.Option(help="the city whose policy and base model to use")] = "durham",
+    city: Annotated[str | None, typer.Option(help="the city whose policy and base model to use [HEART_CITY]")] = None,
     batch: Annotated[str | None, typer.Option(help="fit arrivals and call mix from this imported CAD batch "
                                                    "(default: HEART's own calls)")] = None,
     agency: Annotated[str | None, typer.Option(help="with --batch: only this agency's calls")] = None,
@@ -121,20 +121,22 @@ def fit_command(
     """Fit arrivals by hour of week, the call mix and response times from history into a model file."""
     from datetime import date
 
-    from heart.console import settings
+    from heart.city.folder import city_settings
+    from heart.console import migrated_database_url
     from heart.db import make_engine
     from heart.simulation import fit
     from heart.simulation.model import city_files, load_model
-    from heart.triage.policy import load_policy_by_name
+    from heart.triage.policy import load_policy
 
-    files = city_files(city)
+    files = city_files(city or city_settings().key)
     try:
         first, last = (date.fromisoformat(d) if d else None for d in (since, until))
     except ValueError:
         raise fail("--since and --until are dates written YYYY-MM-DD") from None
-    engine = make_engine(settings().database_url)
+    engine = make_engine(migrated_database_url())
     try:
-        base, policy = load_model(files.model), load_policy_by_name(files.policy)
+        base, policy = load_model(files.model), load_policy(files.policies / f"{files.policy}.yaml",
+                                                            programs=files.config)
         zone = policy.timezone
         if batch:
             calls = fit.imported_calls(engine, batch, agency, policy, first, last, zone)

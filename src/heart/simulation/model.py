@@ -13,11 +13,11 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from heart.config import SOURCE_ROOT
+from heart.city.folder import CITIES_DIR, city_dir, city_part, city_settings
 from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
-CITIES_DIR = SOURCE_ROOT / "cities"
+__all__ = ["CITIES_DIR", "CityFiles", "CityModel", "city_files", "load_city_model", "load_model"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,9 +26,11 @@ class CityFiles:
 
     city: str
     config: Path
-    """programs, hours, units (``heart config load``)"""
+    """programs, hours, units (``programs.yaml``)"""
     policy: str
-    """the triage policy's name (``heart.triage.policy.load_policy_by_name``)"""
+    """the triage policy's name (its file is ``policies / f"{policy}.yaml"``)"""
+    policies: Path
+    """the city's policies folder"""
     model: Path
     """demand and response times (this module)"""
     scenarios: Path
@@ -36,11 +38,17 @@ class CityFiles:
 
 
 def city_files(city: str) -> CityFiles:
-    """The files of ``city``. Today programs are in ``config/<city>.yaml`` and the policy in ``policies/``;
-    when a city's configuration moves into ``cities/<city>/`` only this function changes."""
-    folder = CITIES_DIR / city
-    return CityFiles(city=city, config=SOURCE_ROOT / "config" / f"{city}.yaml", policy=city,
-                     model=folder / "scenarios" / "model.yaml", scenarios=folder / "scenarios")
+    """The files of ``city`` (``cities/<city>/``, ``heart.city``); for the city in force (``HEART_CITY``) the override
+    settings apply too (``HEART_PROGRAMS_FILE``, ``HEART_POLICIES_DIR`` …)."""
+    in_force = city_dir(city) == city_dir()
+    settings = city_settings(city)
+
+    def part(name: str) -> Path:
+        return city_part(name) if in_force else settings.part(name)
+
+    scenarios = part("scenarios")
+    return CityFiles(city=city, config=part("programs"), policy=settings.key, policies=part("policies"),
+                     model=scenarios / "model.yaml", scenarios=scenarios)
 
 
 class _Strict(BaseModel):

@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from heart.city.folder import city_settings
 from heart.simulation.jobs import SimulatorBusy, start_run
 from heart.simulation.report import FIELD_FIGURES, PHONE_FIGURES, number
 from heart.simulation.scenario import (
@@ -41,9 +42,14 @@ class FormError(ValueError):
         self.field = field
 
 
+def city_scenarios() -> list[str]:
+    """The scenarios of the city in force (every shipped one when it has none)."""
+    return list(scenario_paths(city_settings().key) or scenario_paths())
+
+
 def planner_page(request: Request, scenario: str | None) -> HTMLResponse:
     """The form, filled in with the chosen scenario's hours and shifts."""
-    names = list(scenario_paths())
+    names = city_scenarios()
     chosen = scenario if scenario in names else (names[0] if names else None)
     compiled, error = _compiled(chosen)
     return _form(request, names, chosen, compiled, values=None, errors={}, error=error)
@@ -51,7 +57,7 @@ def planner_page(request: Request, scenario: str | None) -> HTMLResponse:
 
 def start_from_form(request: Request, values: dict[str, str]) -> Response:
     """Check the form, queue the run, and answer its page (303), or the form again with what is wrong."""
-    names = list(scenario_paths())
+    names = city_scenarios()
     chosen = values.get("scenario")
     if chosen not in names:
         first = names[0] if names else None

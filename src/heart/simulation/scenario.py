@@ -32,7 +32,7 @@ from heart.simulation.inputs import (
     SimulationInput,
 )
 from heart.simulation.model import CITIES_DIR, CityModel, city_files, load_model
-from heart.triage.policy import Policy, load_policy_by_name, parse_hours
+from heart.triage.policy import Policy, load_policy, parse_hours
 from heart.yamlfile import YamlFileError, read_yaml
 
 
@@ -162,9 +162,10 @@ class Scenario(BaseModel):
 
 # --- finding and reading -------------------------------------------------------------------------------------
 
-def scenario_paths() -> dict[str, Path]:
-    """Every shipped scenario by name (``cities/*/scenarios/*.yaml``, the model files aside)."""
-    return {path.stem: path for path in sorted(CITIES_DIR.glob("*/scenarios/*.yaml")) if path.stem != "model"}
+def scenario_paths(city: str | None = None) -> dict[str, Path]:
+    """Every shipped scenario by name (``cities/*/scenarios/*.yaml``, the model files aside), or only ``city``'s."""
+    pattern = f"{city or '*'}/scenarios/*.yaml"
+    return {path.stem: path for path in sorted(CITIES_DIR.glob(pattern)) if path.stem != "model"}
 
 
 def find_scenario(name_or_file: str) -> Path:
@@ -237,7 +238,7 @@ def compile_scenario(scenario: Scenario) -> CompiledScenario:
     source = scenario.source or scenario.scenario
     try:
         config = read_programs_file(files.config)
-        policy = load_policy_by_name(files.policy)
+        policy = load_policy(files.policies / f"{files.policy}.yaml", programs=files.config)
         model = load_model(_model_path(scenario, files.model))
     except YamlFileError as error:
         raise ScenarioError(error.path, error.line, f"{error.reason} (city {scenario.city!r} of {source})") from None

@@ -3,7 +3,7 @@
     heart triage decide --policy durham --at 2025-06-03T14:00 --json '{"nature_code": "SUICIDE THREAT"}'
     heart triage decide --json @call.json
     heart triage policies
-    heart triage check policies/durham.yaml
+    heart triage check cities/durham/policies/durham.yaml
     heart triage replay --policy durham --batch alexandria --agency POLICE --assume-screened
     heart triage replay --batch alexandria --compare durham-expanded --format json
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from datetime import datetime, time
 from pathlib import Path
 from typing import Annotated, Any
@@ -22,15 +23,15 @@ from pydantic import ValidationError
 from rich.table import Table
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
-from heart.config import InsecureSettings, get_settings
-from heart.console import OutputFormat, console, fail
+from heart.config import InsecureSettings
+from heart.console import OutputFormat, console, fail, migrated_database_url
 from heart.errors import InvalidInput
 from heart.triage.engine import CallFacts, decide
 from heart.triage.policy import (
-    PATHWAYS,
     Policy,
     PolicyError,
     available_policies,
+    default_policy_name,
     load_policy,
     load_policy_by_name,
     policies_dir,
@@ -41,20 +42,20 @@ app = typer.Typer(help="Triage policies: decide one call, list and check policie
                   no_args_is_help=True)
 
 
-HEART_PATHWAYS = ("CCD", "CRT", "COR")
 
 
-
-
-PolicyOption = Annotated[str, typer.Option("--policy", help="policy name, NAME@VERSION, or a .yaml file")]
+PolicyOption = Annotated[str | None, typer.Option(
+    "--policy", help="policy name, NAME@VERSION, or a .yaml file [the city's policy]")]
 FormatOption = Annotated[OutputFormat, typer.Option("--format", help="table or json")]
 
 
-def policy_from_spec(spec: str) -> Policy:
+def policy_from_spec(spec: str | None) -> Policy:
     """'durham' (the current version), 'durham@1' (a kept older version) or a draft's file (ending in .yaml).
 
     A name is chosen from the policies directory, never read as a path: '../x' is an unknown name.
     """
+    if spec is None:
+        return load_policy_by_name(default_policy_name())
     if spec.endswith((".yaml", ".yml")):
         return load_policy(Path(spec))
     name, _, version = spec.partition("@")
@@ -103,7 +104,7 @@ def read_doc(text: str) -> dict[str, Any]:
 def decide_command(
     doc: Annotated[str, typer.Option("--json", help="the call as JSON (nature_code or incident_type, priority, "
                                                     "screening), or @FILE")],
-    policy: PolicyOption = "durham",
+    policy: PolicyOption = None,
     at: Annotated[str | None, typer.Option(help="when, local time of the policy's city (ISO; HH:MM = today) "
                                                 "[now]")] = None,
 ) -> None:
@@ -157,7 +158,7 @@ def check_command(file: Annotated[Path, typer.Argument(help="a policy file (YAML
 @app.command("replay")
 def replay_command(
     batch: Annotated[str, typer.Option(help="label of an import batch (`heart cad import --batch`)")],
-    policy: PolicyOption = "durham",
+    policy: PolicyOption = None,
     compare: Annotated[str | None, typer.Option(help="a second policy: what changes between the two")] = None,
     agency: Annotated[str | None, typer.Option(help="only this agency's calls, e.g. POLICE")] = None,
     assume_screened: Annotated[bool, typer.Option(
@@ -179,7 +180,7 @@ def replay_command(
     try:
         loaded = policy_from_spec(policy)
         other = policy_from_spec(compare) if compare else None
-        database_url = get_settings().database_url
+        database_url = migrated_database_url()
     except PolicyError as error:
         raise fail(str(error)) from None
     except (InsecureSettings, ValidationError) as error:
@@ -226,19 +227,21 @@ def print_report(report: ReplayReport, *, top: int = 25) -> None:
     for policy in policies:
         for result in report.results:
             table.add_column(f"{policy.id} v{policy.version} · {result.scenario.label}", justify="right")
-    for pathway in PATHWAYS:
+    for pathway in dict.fromkeys(code for policy in policies for code in policy.codes()):
         cells = [f"{n:,} ({_share(n, report.calls)})" for column in ("pathway", "other_pathway")[:len(policies)]
                  for n in (result.pathways(column)[pathway] for result in report.results)]
         table.add_row(pathway, *cells)
     console.print(table)
     _print_hours(report)
     last = report.results[-1]
+    codes = report.policy.codes()
+    heart = report.policy.codes("phone", "field")
     _print_breakdown(last.by("incident_type"), f"By incident type · {last.scenario.label} (HEART's first, top {top})",
-                     "incident type", top=top)
+                     "incident type", codes, heart, top=top)
     hours = last.by("local_hour")
     ordered = {("no time" if h is None else f"{h:02d}:00"): hours[h] for h in sorted(hours, key=lambda h: (h is None,
                                                                                                        h or 0))}
-    _print_breakdown(ordered, f"By hour of day · {last.scenario.label}", "hour", sort=False)
+    _print_breakdown(ordered, f"By hour of day · {last.scenario.label}", "hour", codes, heart, sort=False)
     if report.compare is not None:
         for result in report.results:
             _print_transitions(report, result.transitions() or {}, result.scenario.label)
@@ -256,14 +259,14 @@ def _print_hours(report: ReplayReport) -> None:
     console.print(table)
 
 
-def _print_breakdown(rows: dict[Any, dict[str, int]], title: str, key: str, *, top: int | None = None,
-                     sort: bool = True) -> None:
+def _print_breakdown(rows: dict[Any, dict[str, int]], title: str, key: str, codes: Sequence[str],
+                     heart: Sequence[str], *, top: int | None = None, sort: bool = True) -> None:
     items = list(rows.items())
-    if sort:  # the types HEART's teams would take first, then by volume
-        items.sort(key=lambda item: (-sum(item[1].get(p, 0) for p in HEART_PATHWAYS), -sum(item[1].values())))
-    table = Table(key, "calls", *PATHWAYS, title=title)
+    if sort:  # the types HEART's teams (the policy's phone and field programs) would take first, then by volume
+        items.sort(key=lambda item: (-sum(item[1].get(p, 0) for p in heart), -sum(item[1].values())))
+    table = Table(key, "calls", *codes, title=title)
     for name, counts in items[:top]:
-        cells = (f"{counts[p]:,}" if counts.get(p) else "·" for p in PATHWAYS)
+        cells = (f"{counts[p]:,}" if counts.get(p) else "·" for p in codes)
         table.add_row(str(name), f"{sum(counts.values()):,}", *cells)
     console.print(table)
 
@@ -272,9 +275,10 @@ def _print_transitions(report: ReplayReport, matrix: dict[str, dict[str, int]], 
     assert report.compare is not None
     first, second = report.policy, report.compare
     changed = sum(n for before, row in matrix.items() for after, n in row.items() if before != after)
-    table = Table(f"{first.id} v{first.version} ↓ / {second.id} v{second.version} →", *PATHWAYS,
+    codes = list(dict.fromkeys((*first.codes(), *second.codes())))
+    table = Table(f"{first.id} v{first.version} ↓ / {second.id} v{second.version} →", *codes,
                   title=f"What changes · {label}: {changed:,} calls ({_share(changed, report.calls)}) change pathway")
-    for before in PATHWAYS:
+    for before in codes:
         row = matrix.get(before, {})
-        table.add_row(before, *(f"{row.get(after, 0):,}" for after in PATHWAYS))
+        table.add_row(before, *(f"{row.get(after, 0):,}" for after in codes))
     console.print(table)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from heart.calls.models import Call
 from heart.calls.service import get_call
+from heart.city.programs import city_programs
 from heart.events import REASON_GIVEN
 from heart.triage.engine import (
     NO_UNIT_AVAILABLE,
@@ -62,7 +63,7 @@ def explain_decision(*, session: Session, call_id: int, show_reasons: bool = Tru
     policy = _policy_version(decision, stored)
     screening = screening_at(session=session, call_id=call.id, at=decision.decided_at)
     passed_over = _passed_over(call, decision, policy, screening)
-    heart = {code for code, p in policy.programs.items() if not p.always_open} if policy else {"CCD", "CRT", "COR"}
+    heart = set(policy.codes("phone", "field") if policy else city_programs().codes("phone", "field"))
     questions = {q.id: q.prompt for q in policy.questions} if policy else {}
     return Explanation(call, decisions, _headline(decision, policy, passed_over, heart, show_reasons),
                        heart_came=decision.pathway in heart, passed_over=passed_over, screening=screening,

@@ -45,7 +45,8 @@ from heart.triage import service
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.explain import explain_decision
 from heart.triage.flows import change_call_facts, change_screening
-from heart.triage.policy import PATHWAYS, PRIORITIES, Policy
+from heart.triage.policy import PRIORITIES, Policy
+from heart.triage.service import OVERRIDE_REASON_MAX
 
 router = APIRouter(include_in_schema=False)
 ANSWERS = ("yes", "no", "unknown")
@@ -78,7 +79,7 @@ def recommend(db: Session, policy: Policy, facts: CallFacts, now: datetime) -> D
 
 def screen_context(policy: Policy) -> dict[str, Any]:
     """What every screen that asks the policy's questions shows: the questions, answers, types and phrases."""
-    return {"policy": policy, "answers_choice": ANSWERS, "priorities": PRIORITIES, "pathways": PATHWAYS,
+    return {"policy": policy, "answers_choice": ANSWERS, "priorities": PRIORITIES, "pathways": policy.codes(),
             "incident_types": sorted(INCIDENT_TYPES.values(), key=lambda t: (t.category, t.label)),
             "nature_phrases": sorted({p for phrases in call_type_words().phrases.values() for p in phrases})}
 
@@ -93,7 +94,7 @@ def call_triage_page(call_id: RowId, request: Request, db: SessionDep, user: Cur
 
 def _screen(request: Request, db: Session, user: User, call_id: int, now: datetime, *,
             answers: dict[str, str] | None = None, error: str | None = None, status_code: int = 200,
-            confirm_send: bool = False) -> HTMLResponse:
+            confirm_send: bool = False, typed: dict[str, str] | None = None) -> HTMLResponse:
     call = get_call(session=db, call_id=call_id, viewer=user)
     policy = service.policy_named(None)
     answers = answers or {q: call.screening.get(q, "unknown") for q in policy.question_ids}
@@ -119,7 +120,13 @@ def _screen(request: Request, db: Session, user: User, call_id: int, now: dateti
         "can_override": decision is not None and allowed("triage.override", user.role)
         and (open_call or (call.status == CallStatus.RESOLVED and service.is_outside_agency(policy, call.pathway))),
         "can_explain": allowed("audit.read", user.role), "outcomes": service.PHONE_OUTCOMES,
+        "typed": typed or {},  # what a refused action's form held: shown again, never lost
+        "limits": REASON_LIMITS,
     }, status_code=status_code)
+
+
+REASON_LIMITS = {"override": OVERRIDE_REASON_MAX, "note": 2000, "escalate": 200}
+"""The longest reason each form takes (the inputs' maxlength; the services refuse longer)."""
 
 
 @router.post("/calls/{call_id}/triage/preview", dependencies=[allow("triage.decide")])
@@ -202,7 +209,7 @@ async def override(call_id: RowId, request: Request, db: SessionDep, user: Curre
                                   reason=values.get("reason", ""), now=now, actor_id=user.id)
         return get_call(session=db, call_id=call_id)
 
-    return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage")
+    return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage", typed=values)
 
 
 @router.post("/calls/{call_id}/triage/hand-off", dependencies=[allow("triage.decide")])
@@ -225,7 +232,7 @@ async def resolve(call_id: RowId, request: Request, db: SessionDep, user: Curren
         return service.resolve_by_phone(session=db, call_id=call_id, outcome=values.get("outcome", ""),
                                         note=values.get("note"), now=now, actor_id=user.id)
 
-    return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}")
+    return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}", typed=values)
 
 
 @router.post("/calls/{call_id}/triage/escalate", dependencies=[allow("triage.decide")])
@@ -237,11 +244,11 @@ async def escalate(call_id: RowId, request: Request, db: SessionDep, user: Curre
         escalate_to_field(session=db, call_id=call_id, reason=values.get("reason", ""), now=now, by=user)
         return get_call(session=db, call_id=call_id)
 
-    return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage")
+    return await _act(request, db, user, call_id, now, work, back=f"/calls/{call_id}/triage", typed=values)
 
 
 async def _act(request: Request, db: Session, user: User, call_id: int, now: datetime, work: Any, *, back: str,
-               values: dict[str, str] | None = None) -> Response:
+               values: dict[str, str] | None = None, typed: dict[str, str] | None = None) -> Response:
     """Run ``work``; on a refusal show the screen again with the reason, else go to ``back``."""
     def run() -> Response:
         try:
@@ -253,7 +260,7 @@ async def _act(request: Request, db: Session, user: User, call_id: int, now: dat
             policy = service.policy_named(None)
             answers = answers_from(values, policy) if values is not None else None
             return _screen(request, db, user, call_id, now, answers=answers, error=str(error),
-                           status_code=http_status(error))
+                           status_code=http_status(error), typed=typed)
         return RedirectResponse(back, status_code=303)
 
     return await run_in_threadpool(run)

@@ -1,9 +1,13 @@
 """Triage policies: versioned YAML documents a program manager can read, checked on load.
 
-The format is described at the top of ``policies/durham.yaml``. Loading refuses a file with an
-unknown incident type or screening question, a pathway with no program, hours that do not parse,
-a rule that would send an unarmed team without every exclusion answered "no", or a rule that an
-earlier rule makes unreachable; the error names the file, the line and the reason.
+A policy holds rules only (the format is described at the top of ``cities/durham/policies/durham.yaml``); the
+programs it sends calls to are the city's (``heart.city.programs``: kind, unarmed, hours, escalates_to), named by
+code. Loading refuses a file with an unknown incident type or screening question, a pathway that is not a field,
+phone or external program of the city, a rule that would send an unarmed team without every exclusion answered
+"no", or a rule that an earlier rule makes unreachable; the error names the file, the line and the field.
+
+The policies folder is the city's (``cities/<city>/policies``, ``HEART_POLICIES_DIR`` overrides it); the programs
+file is the city's too (``HEART_PROGRAMS_FILE`` overrides it).
 """
 
 from __future__ import annotations
@@ -18,11 +22,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from heart.city.folder import city_part
+from heart.city.programs import CityPrograms, Program, load_programs_file
 from heart.crosswalk.taxonomy import INCIDENT_TYPES
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
-PATHWAYS: tuple[str, ...] = ("CCD", "CRT", "COR", "PD", "EMS", "FIRE")
-"""Where a call can be sent; each pathway a policy uses must be one of its programs."""
+PATHWAY_KINDS: tuple[str, ...] = ("phone", "field", "external")
+"""The kinds of program a call can be sent to (a case program takes cases, not calls), in the order pathways are
+listed: the phone programs, the field teams, the outside services (each in the programs file's order)."""
 
 PRIORITIES: tuple[str, ...] = ("P", "1", "2", "3", "4")
 ANSWERS: tuple[str, ...] = ("yes", "no", "unknown")
@@ -40,33 +47,6 @@ class UnknownPolicy(PolicyError):
     def __init__(self, name: str, known: list[str], folder: Path) -> None:
         super().__init__(folder, None, f"there is no policy named {name!r} (known: {', '.join(known) or 'none'})")
         self.name, self.known = name, known
-
-
-@dataclass(frozen=True, slots=True)
-class Program:
-    """A team or service a call can go to, and when it works.
-
-    External services (police, EMS, fire) are always open and always have a unit.
-    """
-
-    code: str
-    name: str
-    kind: str
-    unarmed: bool
-    hours: tuple[tuple[int, int], ...]  # [start, end) minute-of-day windows; empty for external
-    hours_text: str
-    escalates_to: str | None = None
-
-    @property
-    def always_open(self) -> bool:
-        """True for external services, which are never closed nor busy."""
-        return self.kind == "external"
-
-    def is_open(self, minute_of_day: int) -> bool:
-        """Whether the program works at this local minute of the day (0–1439)."""
-        if self.always_open:
-            return True
-        return any(start <= minute_of_day < end for start, end in self.hours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,14 +134,14 @@ class Policy:
         program = self.programs.get(program_code)
         return program is None or program.unarmed
 
-
-SHIPPED_POLICIES = Path(__file__).resolve().parents[3] / "policies"
+    def codes(self, *kinds: str) -> tuple[str, ...]:
+        """The codes of the programs of these kinds a call can go to (every one when none is named)."""
+        return tuple(code for code, p in self.programs.items() if not kinds or p.kind in kinds)
 
 
 def policies_dir() -> Path:
-    """Where policy files live: $HEART_POLICIES_DIR, else ``<repo>/policies``."""
-    configured = os.environ.get("HEART_POLICIES_DIR")
-    return Path(configured) if configured else SHIPPED_POLICIES
+    """Where policy files live: $HEART_POLICIES_DIR, else the city's ``policies/`` folder."""
+    return city_part("policies")
 
 
 def _policy_name(file_name: str) -> str | None:
@@ -187,6 +167,28 @@ def policy_stamps() -> tuple[tuple[str, int], ...]:
     return tuple(sorted(found))
 
 
+def default_policy_name() -> str:
+    """The policy a call is decided by when none is named: the city's own (the policy named like its folder, e.g.
+    ``durham``), else the only one, else the first by name."""
+    folder = policies_dir()
+    city = folder.parent.name
+    if os.path.isfile(folder / f"{city}.yaml"):  # one look, not a listing: every decision asks
+        return city
+    known = available_policies()
+    if not known:
+        raise UnknownPolicy("(the default)", known, policies_dir())
+    return known[0]
+
+
+def programs_stamp() -> tuple[str, int]:
+    """(path, modification time) of the city's programs file: with ``policy_stamps``, what a policy cache keys on."""
+    path = city_part("programs")
+    try:
+        return str(path), path.stat().st_mtime_ns
+    except OSError:
+        return str(path), -1
+
+
 def load_policy_by_name(name: str, *, version: int | None = None) -> Policy:
     """Load the policy ``name`` of the policies directory; an older version is kept as ``<name>.v<N>.yaml``.
 
@@ -205,23 +207,30 @@ def load_policy_by_name(name: str, *, version: int | None = None) -> Policy:
     return load_policy(older)
 
 
-def load_policy(path: Path | str) -> Policy:
-    """Read and check one policy file (cached while the file is unchanged)."""
+def load_policy(path: Path | str, *, programs: Path | str | None = None) -> Policy:
+    """Read and check one policy file with the city's programs (``programs``: another programs file), cached while
+    both files are unchanged."""
     path = Path(path)
+    programs_file = Path(programs) if programs is not None else city_part("programs")
     try:
         stamp = path.stat().st_mtime_ns
     except OSError as error:
         raise PolicyError(path, None, f"cannot be read ({error.strerror})") from None
-    return _load_cached(path.resolve(), stamp)
+    try:
+        programs_stamp = programs_file.stat().st_mtime_ns
+    except OSError as error:
+        raise PolicyError(programs_file, None, f"cannot be read ({error.strerror})") from None
+    return _load_cached(path.resolve(), stamp, programs_file, programs_stamp)
 
 
 @lru_cache(maxsize=32)
-def _load_cached(path: Path, stamp: int) -> Policy:
+def _load_cached(path: Path, stamp: int, programs_file: Path, programs_stamp: int) -> Policy:
     try:
         document = read_yaml(path)
+        city = load_programs_file(programs_file)
     except YamlFileError as error:
         raise PolicyError(error.path, error.line, error.reason) from None
-    return _build(document)
+    return _build(document, city)
 
 
 def parse_hours(text: str) -> tuple[tuple[int, int], ...]:
@@ -249,20 +258,12 @@ def _minute(text: str) -> int:
 
 # --- reading and checking a policy file ---------------------------------------------------------
 Where = tuple[int | str, ...]
-Pathway = Literal["CCD", "CRT", "COR", "PD", "EMS", "FIRE"]
+Pathway = str  # a program code of the city, checked against its programs on load
 Priority = Literal["P", "1", "2", "3", "4"]
 
 
 class _Doc(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _ProgramDoc(_Doc):
-    kind: Literal["field", "phone", "external"]
-    name: str | None = None
-    unarmed: bool = False
-    hours: list[str] = []
-    escalates_to: str | None = None
 
 
 class _QuestionDoc(_Doc):
@@ -301,9 +302,8 @@ class _PolicyDoc(_Doc):
     id: str
     version: int = Field(ge=1)
     name: str | None = None
-    timezone: str
+    timezone: str | None = None  # the city's when omitted
     max_wait_minutes: int = Field(default=15, ge=0)
-    programs: dict[str, _ProgramDoc]
     questions: list[_QuestionDoc]
     exclusions: list[_ExclusionDoc]
     type_sets: dict[str, list[str]] = {}
@@ -312,13 +312,17 @@ class _PolicyDoc(_Doc):
     safety_alert_unanswered: str | None = None
 
 
-def _build(document: LocatedYaml) -> Policy:
+def _build(document: LocatedYaml, city: CityPrograms) -> Policy:
     """Check the shape with Pydantic, then every reference and contradiction, naming the line."""
     if isinstance(document.data, dict) and "nature_codes" in document.data:
         raise PolicyError(document.path, document.line_of(("nature_codes",)),
                           "nature_codes: a policy no longer reads call types itself; every intake path reads "
-                          "them through policies/crosswalks/call_type_words.yaml (move the phrases to its "
+                          "them through the city's crosswalks/call_type_words.yaml (move the phrases to its "
                           "`phrases` section)")
+    if isinstance(document.data, dict) and "programs" in document.data:
+        raise PolicyError(document.path, document.line_of(("programs",)),
+                          f"programs: a policy holds rules only; the programs (kind, unarmed, hours, escalates_to) "
+                          f"are the city's ({city.path}), named here by code")
     try:
         doc = _PolicyDoc.model_validate(document.data)
     except ValidationError as error:
@@ -326,8 +330,8 @@ def _build(document: LocatedYaml) -> Policy:
         where = tuple(step for step in first["loc"] if not str(step).startswith(("function-", "literal[")))
         named = ".".join(map(str, where)) or "the file"
         raise PolicyError(document.path, document.line_of(where), f"{named}: {first['msg']}") from None
-    check = _Checker(doc, document)
-    programs = {code: check.program(code, item) for code, item in doc.programs.items()}
+    check = _Checker(doc, document, city)
+    programs = check.programs()
     questions = tuple(Question(q.id, q.prompt) for q in doc.questions)
     rules = [check.rule(("rules", i), item, programs) for i, item in enumerate(doc.rules)]
     rules.append(check.rule(("default",), doc.default, programs))
@@ -346,7 +350,7 @@ def _build(document: LocatedYaml) -> Policy:
         type_sets=check.type_sets,
         rules=tuple(rules),
         source=str(document.path),
-        text=document.path.read_text(encoding="utf-8"),
+        text=document.path.read_text(encoding="utf-8") + _programs_text(city, programs),
         question_ids=tuple(q.id for q in questions),
         exclusion_questions=tuple(ex.question for ex in exclusions if ex.question),
         excluded_priorities=frozenset().union(*(ex.priorities for ex in exclusions)),
@@ -357,8 +361,8 @@ def _build(document: LocatedYaml) -> Policy:
 class _Checker:
     """The checks Pydantic cannot make: references between sections, hours, contradictions."""
 
-    def __init__(self, doc: _PolicyDoc, document: LocatedYaml) -> None:
-        self.doc, self.document = doc, document
+    def __init__(self, doc: _PolicyDoc, document: LocatedYaml, city: CityPrograms) -> None:
+        self.doc, self.document, self.city = doc, document, city
         self.questions = [q.id for q in doc.questions]
         for i, question in enumerate(doc.questions):
             if question.id in self.questions[:i]:
@@ -374,26 +378,26 @@ class _Checker:
 
     def zone(self) -> ZoneInfo:
         try:
-            return ZoneInfo(self.doc.timezone)
+            return ZoneInfo(self.doc.timezone or self.city.timezone)
         except (ZoneInfoNotFoundError, ValueError):
             self.fail(("timezone",), f"unknown time zone {self.doc.timezone!r} (a name like America/New_York)")
 
-    def program(self, code: str, item: _ProgramDoc) -> Program:
-        where: Where = ("programs", code)
-        if item.kind == "external" and item.hours:
-            self.fail((*where, "hours"), "external services are always open; remove their hours")
-        if item.kind != "external" and not item.hours:
-            self.fail(where, f"program {code} has no hours")
-        if item.escalates_to is not None and item.escalates_to not in self.doc.programs:
-            self.fail((*where, "escalates_to"), f"{code} escalates to {item.escalates_to}, which is not a program")
-        windows: list[tuple[int, int]] = []
-        for i, text in enumerate(item.hours):
-            try:
-                windows.extend(parse_hours(text))
-            except ValueError as error:
-                self.fail((*where, "hours", i), str(error))
-        hours_text = ", ".join(item.hours) or "always"
-        return Program(code, item.name or code, item.kind, item.unarmed, tuple(windows), hours_text, item.escalates_to)
+    def programs(self) -> dict[str, Program]:
+        """The city's programs a call can go to; one whose hours differ by day, or whose encounter asks an unknown
+        screening question, is refused with its place in the programs file."""
+        found = {}
+        for program in (p for kind in PATHWAY_KINDS for p in self.city.of_kind(kind)):
+            if not program.daily:
+                raise PolicyError(self.city.path, program.line,
+                                  f"{program.code}: triage decides by the time of day, so a {program.kind} program "
+                                  f"has the same hours every day (it has {program.hours_text})")
+            for question in program.encounter.safety_questions:
+                if question not in self.questions:
+                    raise PolicyError(self.city.path, program.line,
+                                      f"{program.code}: encounter.safety_questions: {question!r} is not a screening "
+                                      f"question of policy {self.doc.id} ({', '.join(self.questions)})")
+            found[program.code] = program
+        return found
 
     def exclusions(self) -> tuple[Exclusion, ...]:
         found = []
@@ -447,7 +451,8 @@ class _Checker:
     def rule(self, where: Where, item: _RuleDoc | _DefaultDoc, programs: Mapping[str, Program]) -> Rule:
         line = self.document.line_of(where)
         if item.send not in programs:
-            self.fail((*where, "send"), f"pathway {item.send} has no program: add it under 'programs'")
+            self.fail((*where, "send"), f"send: {item.send!r} is not a field, phone or external program of the city "
+                                        f"({self.city.path.name}: {', '.join(programs)})")
         if isinstance(item, _DefaultDoc):
             if not programs[item.send].always_open:
                 self.fail((*where, "send"), f"the default must be an always-open external service, not {item.send}")
@@ -512,3 +517,13 @@ def _overlap(earlier: frozenset[str] | None, later: frozenset[str] | None) -> st
         return None
     common = sorted(earlier & later)
     return f"incident type {common[0]!r}" if common else None
+
+
+def _programs_text(city: CityPrograms, programs: Mapping[str, Program]) -> str:
+    """What of the city's programs this policy decides with, appended to its kept text: a change of hours, kind or
+    escalation changes the decisions, so it needs a new policy version like an edit of the rules."""
+    lines = [f"\n# --- the programs this version decided with ({city.path.name}, time zone {city.timezone}) ---"]
+    for p in programs.values():
+        lines.append(f"# {p.code}: {p.kind}{', unarmed' if p.unarmed else ''}, hours {p.hours_text}"
+                     f"{f', escalates to {p.escalates_to}' if p.escalates_to else ''}")
+    return "\n".join(lines) + "\n"

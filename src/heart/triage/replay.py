@@ -43,7 +43,7 @@ from heart.crosswalk.mapper import resolve_nature_code
 from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
 from heart.triage.compiler import compile_policy
 from heart.triage.engine import PROGRAM_CLOSED, CallFacts, decide
-from heart.triage.policy import PATHWAYS, Policy
+from heart.triage.policy import Policy
 
 
 class ReplayError(Exception):
@@ -202,11 +202,13 @@ class ScenarioResult:
 
     scenario: Scenario
     counts: pd.DataFrame
+    codes: tuple[str, ...] = ()
+    """every pathway of the policies replayed (``Policy.codes``), in their order"""
 
     def pathways(self, column: str = "pathway") -> dict[str, int]:
         """Calls per pathway, every pathway listed (0 when none)."""
         totals = self.counts.groupby(column)["calls"].sum()
-        return {pathway: int(totals.get(pathway, 0)) for pathway in PATHWAYS}
+        return {pathway: int(totals.get(pathway, 0)) for pathway in self.codes or sorted(totals.index)}
 
     def by(self, key: str) -> dict[Any, dict[str, int]]:
         """Calls per pathway for each value of ``key`` (incident_type or local_hour; None for no time)."""
@@ -261,7 +263,8 @@ def replay_calls(
         keys = [*GROUP_KEYS, *(["other_pathway"] if compare else [])]
         counts = con.execute(decided.group_by(keys).agg(calls=decided.weight.sum()))
         counts["calls"] = counts["calls"].astype("int64")
-        results.append(ScenarioResult(scenario, counts))
+        codes = tuple(dict.fromkeys(code for p in policies for code in p.codes()))
+        results.append(ScenarioResult(scenario, counts, codes))
     return results
 
 

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from heart.inputs import Input
 
-Pathway = Literal["CCD", "CRT", "COR", "PD", "EMS", "FIRE"]
+Pathway = Annotated[str, Field(min_length=2, max_length=16, pattern=r"^[A-Z][A-Z0-9_]*$",
+                                description="a program code of the city (checked against its programs)")]
 
 
 class ReasonPublic(BaseModel):

@@ -25,10 +25,9 @@ from heart.programs.models import Program
 from heart.programs.service import unit_availability
 from heart.triage.engine import CallFacts, Decision, decide
 from heart.triage.models import PolicyVersion, TriageDecision
-from heart.triage.policy import Policy, UnknownPolicy, load_policy_by_name
+from heart.triage.policy import Policy, UnknownPolicy, default_policy_name, load_policy_by_name
 from heart.triage.safety import call_blockers, describe
 
-DEFAULT_POLICY = "durham"
 # Policy versions this process has already stored, per database: saves two statements per decision.
 _STORED: WeakKeyDictionary[Engine, set[tuple[str, int, str]]] = WeakKeyDictionary()
 DECIDABLE = (CallStatus.OPEN, CallStatus.TRIAGED)
@@ -37,7 +36,7 @@ DECIDABLE = (CallStatus.OPEN, CallStatus.TRIAGED)
 def policy_named(name: str | None) -> Policy:
     """The policy to decide with (the default when no name is given); an unknown name is NotFound."""
     try:
-        return load_policy_by_name(name or DEFAULT_POLICY)
+        return load_policy_by_name(name or default_policy_name())
     except UnknownPolicy as error:
         # The name sent is not echoed back: an error answer never repeats what a request carried.
         raise NotFound("the policy", "named in the request", field="policy", known=error.known) from None
@@ -212,6 +211,10 @@ def record_fallback(
     return decision
 
 
+OVERRIDE_REASON_MAX = 1000
+"""The longest override reason (the API's schema and the screen's input say the same)."""
+
+
 def override_decision(
     *,
     session: Session,
@@ -231,6 +234,8 @@ def override_decision(
         raise Conflict(f"call {call.id} is {call.status.value}; its pathway can no longer change")
     if not reason.strip():
         raise InvalidInput("an override needs a reason", field="reason")
+    if len(reason.strip()) > OVERRIDE_REASON_MAX:
+        raise InvalidInput(f"an override's reason holds at most {OVERRIDE_REASON_MAX} characters", field="reason")
     current = current_decision(session=session, call_id=call.id)
     if current is None:
         raise Conflict(f"call {call.id} has no triage decision to override yet")

@@ -48,13 +48,15 @@ def test_a_call_transfer_makes_the_call_and_the_cads_update_adds_the_incident(si
     body = transfer.json()
     call = body["call"]
     assert (body["created"], body["stale"], body["notices"]) == (True, False, [])
-    assert body["not_kept"] == ["personComponent", "callbackComponent"]  # waits for the restricted caller record
+    assert body["not_kept"] == []  # the caller goes to the call's restricted caller record (below)
     assert (call["external_id"], call["source"], call["status"]) == (EXTERNAL_ID, "cad", "open")
     assert call["received_at"].startswith("2025-10-01T14:01:30")  # the call's start, not the document's time
     assert call["address"] == "410 W Main Street, Durham, NC"  # the routing location; the caller's is a URL
     assert (call["lat"], call["nature_code"], call["incident_type"], call["priority"], call["summary"]) == (
         None, None, None, None, None)  # an unknown type until the CAD says what the incident is
     assert not any(value in transfer.text for value in (CALLER_GIVEN, CALLER_SURNAME, CALLBACK_NUMBER))
+    caller = client.get(f"/api/calls/{call['id']}/caller").json()  # kept apart, read by the call-taker (logged)
+    assert caller == {"name": f"{CALLER_GIVEN} {CALLER_SURNAME}", "callback": f"+1{CALLBACK_NUMBER}", "withheld": []}
 
     update = post(client, incident_update())
     assert update.status_code == 200 and update.json()["call"]["id"] == call["id"]

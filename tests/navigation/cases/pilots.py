@@ -1,4 +1,4 @@
-"""The two pilots as a city configures them (config/durham.yaml, cities/durham/care_navigation.yaml): the Office of
+"""The two pilots as a city configures them (cities/durham/programs.yaml and care_navigation.yaml): the Office of
 Survivor Care (cases from a referral, seen by its own staff only) and the Involuntary Commitment unit (cases from a
 petition, a first examination by a certified examiner, criteria met → a facility, not met → a plan)."""
 
@@ -18,7 +18,7 @@ from heart.programs.members import add_member
 from heart.programs.service import read_programs_file, upsert_program
 from tests.conftest import Account, login
 
-DURHAM = SOURCE_ROOT / "config" / "durham.yaml"
+DURHAM = SOURCE_ROOT / "cities" / "durham" / "programs.yaml"
 SURVIVOR = {"first_name": "Imani", "last_name": "Okafor-Blackwell", "phone": "919-555-0177",
             "contact_method": "text", "contact_times": "only weekday mornings, never evenings",
             "note": "Referred by the forensic nurse; partner checks her phone in the evening."}

@@ -31,7 +31,7 @@ from heart.calls.cad.profiles import (
     profiles_dir,
 )
 from heart.config import InsecureSettings, get_settings
-from heart.console import OutputFormat, console, err, fail
+from heart.console import OutputFormat, console, err, fail, migrated_database_url
 from heart.db import make_engine, utcnow
 
 app = typer.Typer(help="Import CAD history through import profiles.", no_args_is_help=True)
@@ -57,7 +57,7 @@ def import_command(
     label = batch or f"{loaded.name}-{utcnow():%Y%m%d-%H%M%S}"
     rejects_path = rejects or Path(f"{label}-rejects.csv")
     try:
-        database_url = get_settings().database_url
+        database_url = migrated_database_url()
     except (InsecureSettings, ValidationError) as error:
         raise fail(str(error).splitlines()[-1]) from None
     engine = make_engine(database_url)

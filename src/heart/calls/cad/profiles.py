@@ -2,7 +2,7 @@
 
 A profile names the export's columns for each HEART field, the local time zone, how times and dates are
 written, which cell values mean "missing", what a time in a clock-change hour means, and which columns
-identify an incident. The format is described at the top of ``profiles/alexandria-decc.yaml``.
+identify an incident. The format is described at the top of ``cad/profiles/alexandria-decc.yaml``.
 Loading refuses a profile that HEART could not apply; the error names the file, the line and the reason.
 """
 
@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from heart.city.folder import CAD_DIR
 from heart.yamlfile import LocatedYaml, YamlFileError, read_yaml
 
 MILESTONES: tuple[str, ...] = ("received_at", "dispatched_at", "en_route_at", "on_scene_at", "cleared_at")
@@ -101,9 +102,9 @@ class Profile:
 
 
 def profiles_dir() -> Path:
-    """Where profiles live: $HEART_PROFILES_DIR, else ``<repo>/profiles``."""
+    """Where profiles live: $HEART_PROFILES_DIR, else ``cad/profiles`` (other agencies' CAD data, not one city's)."""
     configured = os.environ.get("HEART_PROFILES_DIR")
-    return Path(configured) if configured else Path(__file__).resolve().parents[4] / "profiles"
+    return Path(configured) if configured else CAD_DIR / "profiles"
 
 
 def available_profiles() -> list[str]:

@@ -20,8 +20,13 @@ A PSAP's first document is usually a call transfer: call, location, callback and
 
 A field the document says nothing about is not in ``fields``: it leaves the call's value as it is. A part HEART
 cannot use (a location that is not PIDF-LO, a reference to nothing, a priority it does not know) is a ``notice``
-naming the place and why, and the rest of the document is used. Person and callback components are personal data
-that HEART has no restricted record for yet: they are checked against the schema and not kept (``not_kept``).
+naming the place and why, and the rest of the document is used.
+
+The caller is personal data and goes to the call's restricted caller record (``heart.calls.callers``), never to a
+field of the call or an event: the person whose ``personIncidentRoleRegistryText`` says "Caller" (given names and
+surname) and the callback number of the callback component that person references (else the first), from its
+``tel:`` URI (else the user part of a ``sip:`` URI). Other persons and callback components HEART cannot read are
+checked against the schema and not kept (``not_kept``).
 """
 
 from __future__ import annotations
@@ -40,7 +45,6 @@ from heart.crosswalk.mapper import NatureCodeMapper
 
 INCIDENT_URN = "urn:emergency:uid:incidentid:"
 PRIORITIES = ("P", "1", "2", "3", "4")
-NOT_KEPT = ("personComponent", "callbackComponent")
 LIMITS = {"nature_code": 128, "beat": 32, "address": 256, "summary": 4000}
 _LOCATION_RANK = {"incident": 0, "caller": 1}
 _NATURE_FIELDS = ("incidentTypeInternalText", "incidentTypeInternalCode", "incidentTypeCommonRegistryText")
@@ -67,6 +71,45 @@ class DocumentFacts:
     fields: dict[str, Any]
     notices: tuple[Notice, ...]
     not_kept: tuple[str, ...]
+    caller_name: str | None = None
+    caller_callback: str | None = None
+
+
+def _caller(document: Component) -> tuple[str | None, str | None, tuple[str, ...]]:
+    """The caller's name and callback number, and which of the person and callback components were not kept."""
+    persons = list(document.get("personComponent") or [])
+    callbacks = list(document.get("callbackComponent") or [])
+    caller = next((p for p in persons if any(str(role).strip().lower() == "caller"
+                                             for role in p.get("personIncidentRoleRegistryText") or [])), None)
+    name = callback = None
+    if caller is not None:
+        names = ((caller.get("ncPersonComponent") or {}).get("name") or [{}])[0]
+        words = [str(part.get("value", "")).strip() for key in ("personGivenName", "personMiddleName", "personSurName")
+                 for part in names.get(key) or [] if isinstance(part, Mapping)]
+        name = " ".join(word for word in words if word)[:120] or None
+        wanted = (caller.get("callBackReference") or {}).get("$ref")
+        callbacks.sort(key=lambda c: c.get("$id") != wanted)
+    for component in callbacks:
+        callback = _callback_number(component.get("callBackInformationUri") or [])
+        if callback:
+            break
+    not_kept = []
+    if any(p is not caller for p in persons):
+        not_kept.append("personComponent")
+    if callbacks and callback is None:
+        not_kept.append("callbackComponent")
+    return name, callback, tuple(not_kept)
+
+
+def _callback_number(uris: Iterable[Any]) -> str | None:
+    """A phone number from ``tel:`` URIs first, else the digits of a ``sip:`` URI's user part."""
+    found = [str(uri).strip() for uri in uris]
+    for uri in sorted(found, key=lambda u: not u.lower().startswith("tel:")):
+        scheme, _, rest = uri.partition(":")
+        number = rest.split(";")[0].split("@")[0] if scheme.lower() in ("tel", "sip", "sips") else ""
+        if sum(ch.isdigit() for ch in number) >= 3 and len(number) <= 32 and set(number) <= set("0123456789+()-."):
+            return number
+    return None
 
 
 def read_document(document: Component, *, mapper: NatureCodeMapper) -> DocumentFacts:
@@ -84,9 +127,10 @@ def read_document(document: Component, *, mapper: NatureCodeMapper) -> DocumentF
     summary = _summary(document, incident)
     if summary:
         fields["summary"] = _fit("summary", summary, "/notesComponent", notices)
+    caller_name, caller_callback, not_kept = _caller(document)
     return DocumentFacts(incident_id=incident_id_of(document["$id"]), stamp=stamp, received_at=received_at,
-                         received_path=received_path, fields=fields, notices=tuple(notices),
-                         not_kept=tuple(name for name in NOT_KEPT if document.get(name)))
+                         received_path=received_path, fields=fields, notices=tuple(notices), not_kept=not_kept,
+                         caller_name=caller_name, caller_callback=caller_callback)
 
 
 def incident_id_of(document_id: str) -> str:

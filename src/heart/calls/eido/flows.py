@@ -31,10 +31,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from heart.calls.callers import Caller, record_caller
 from heart.calls.eido.document import DocumentFacts, Notice, nul_problems, read_document
 from heart.calls.eido.standard import EidoRefused, EidoSchema, SchemaProblem
 from heart.calls.models import Call, CallSource
-from heart.calls.schemas import CallCreate
+from heart.calls.schemas import CallCreate, CallerCreate
 from heart.calls.service import FACT_FIELDS, MAX_CLOCK_SKEW, DuplicateCall, create_call, get_call
 from heart.crosswalk.mapper import live_mapper
 from heart.events import Event, record_event
@@ -93,6 +94,8 @@ def receive_eido(*, session: Session, document: Mapping[str, Any], schema: EidoS
                                not_kept=facts.not_kept)
     call = get_call(session=session, call_id=call.id, for_update=True)  # the facts a unit is sent on wait for us
     history = _history(session, call.id)
+    if history.stamp is None or facts.stamp >= history.stamp:
+        _keep_caller(session, call.id, facts, now, actor_id)
     newer = {name: value for name, value in facts.fields.items() if history.newer(name, facts.stamp)}
     if not newer and history.stamp is not None and facts.stamp <= history.stamp:
         return EidoOutcome(call, created=False, changed=(), stale=facts.stamp < history.stamp,
@@ -110,13 +113,25 @@ def receive_eido(*, session: Session, document: Mapping[str, Any], schema: EidoS
     return EidoOutcome(call, created=False, changed=tuple(changed), notices=facts.notices, not_kept=facts.not_kept)
 
 
+def _keep_caller(session: Session, call_id: int, facts: DocumentFacts, now: datetime, actor_id: int | None) -> None:
+    """The caller a newer document names goes to the call's restricted caller record (what it leaves out stays)."""
+    if facts.caller_name is None and facts.caller_callback is None:
+        return
+    current = session.scalar(select(Caller).where(Caller.call_id == call_id))
+    record_caller(session=session, call_id=call_id, name=facts.caller_name or (current.name if current else None),
+                  callback=facts.caller_callback or (current.callback if current else None), now=now,
+                  actor_id=actor_id)
+
+
 def _create(session: Session, facts: DocumentFacts, now: datetime, actor_id: int | None) -> Call:
     if facts.received_at > now + MAX_CLOCK_SKEW:
         why = "is in the future: the call cannot have been received then"
         raise EidoRefused([SchemaProblem(facts.received_path, why, "")], kind="eido.unusable")
     fields = facts.fields
+    caller = (CallerCreate(name=facts.caller_name, callback=facts.caller_callback)
+              if facts.caller_name or facts.caller_callback else None)
     data = CallCreate(external_id=facts.incident_id, source=CallSource.CAD, received_at=min(facts.received_at, now),
-                      **{name: value for name, value in fields.items() if name != "category"})
+                      caller=caller, **{name: value for name, value in fields.items() if name != "category"})
     call = create_call(session=session, data=data, now=now, actor_id=actor_id)
     if "category" in fields:
         call.category = fields["category"]

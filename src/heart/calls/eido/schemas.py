@@ -21,6 +21,7 @@ class EidoReceipt(BaseModel):
     changed: list[str] = Field(description="the call's fields the document changed")
     stale: bool = Field(description="older than the last document applied: nothing changed")
     notices: list[EidoNotice] = Field(description="parts of the document HEART could not use")
-    not_kept: list[str] = Field(description="components checked but not kept: personal data that waits for "
-                                            "HEART's restricted caller record")
+    not_kept: list[str] = Field(description="components checked but not kept: persons other than the caller, and "
+                                            "callback components with no readable number (the caller's name and "
+                                            "callback number go to the call's restricted caller record)")
     call: CallPublic

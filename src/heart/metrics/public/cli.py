@@ -23,12 +23,12 @@ SparkMaster = Annotated[str | None, typer.Option(help="--engine spark: local[*] 
 @app.command("history")
 def history_command(out: Annotated[Path, typer.Option(help="the folder to write (created if needed)")]) -> None:
     """Responses, eligible calls and phone calls of the operational database as Parquet (the analytics history)."""
-    from heart.console import console, fail, settings
+    from heart.console import console, fail, migrated_database_url
     from heart.metrics.backends import open_database
     from heart.metrics.history import export_history
 
     try:
-        with open_database(settings().database_url) as source:
+        with open_database(migrated_database_url()) as source:
             written = export_history(source, out)
     except (ValueError, OSError) as error:
         raise fail(str(error)) from None
@@ -43,13 +43,13 @@ def open_data_command(
     history: History = None, engine: EngineOption = None, spark_master: SparkMaster = None,
 ) -> None:
     """Response-level open data for whole years: responses.csv, responses.parquet and datapackage.json."""
-    from heart.console import console, fail, settings
+    from heart.console import console, fail, migrated_database_url
     from heart.metrics.history import metrics_source
     from heart.metrics.public.opendata import write_open_data
 
     try:
         first, last = whole_years(since, until, today=date.today())
-        with metrics_source(database_url=settings().database_url, history=history, engine=engine,
+        with metrics_source(database_url=migrated_database_url(), history=history, engine=engine,
                             spark_master=spark_master) as source:
             summary = write_open_data(source=source, first=first, last=last, out=out)
     except (ValueError, DomainError, OSError) as error:
@@ -64,12 +64,12 @@ def public_figures_command(
     history: History = None, engine: EngineOption = None, spark_master: SparkMaster = None,
 ) -> None:
     """Every program's published figures for the year, suppression applied, as JSON (what a public page shows)."""
-    from heart.console import fail, settings
+    from heart.console import fail, migrated_database_url
     from heart.metrics.history import metrics_source
     from heart.metrics.public.service import public_figures
 
     try:
-        with metrics_source(database_url=settings().database_url, history=history, engine=engine,
+        with metrics_source(database_url=migrated_database_url(), history=history, engine=engine,
                             spark_master=spark_master) as source:
             report = public_figures(source=source, year=year, today=date.today())
     except (ValueError, DomainError, OSError) as error:

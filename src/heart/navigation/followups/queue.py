@@ -29,6 +29,7 @@ from heart.navigation.followups.models import (
     FollowUpStatus,
     Referral,
 )
+from heart.navigation.followups.rules import care_rules
 from heart.navigation.followups.service import get_follow_up
 from heart.neighbors import service as neighbors
 from heart.neighbors.models import Consent, Neighbor, NeighborLink
@@ -181,8 +182,9 @@ def _entries(links: list[NeighborLink], calls: dict[int, Call], encounters: dict
         if encounter is not None:
             entries.append((encounter.created_at, "encounter", f"Encounter on call {call.external_id or call.id}",
                             f"/calls/{call.id}"))
+    cases = care_rules().case_programs()  # programs whose cases a person opens (not a follow-up of an encounter)
     for item in items:
-        kind = "follow-up" if item.case_program in ("", "CN") or item.call is not None else "case"
+        kind = "case" if item.case_program in cases and item.call is None else "follow-up"
         entries.append((item.follow_up.opened_at, kind, f"{item.case_program or 'Follow-up'} {kind} "
                         f"{item.follow_up.id} opened", f"/follow-ups/{item.follow_up.id}"))
         if item.follow_up.closed_at is not None:

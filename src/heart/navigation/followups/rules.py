@@ -19,7 +19,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from heart.config import Settings, get_settings
+from heart.city.folder import city_part
+from heart.city.programs import city_programs
+from heart.config import Settings
 from heart.errors import InvalidInput
 from heart.navigation.resources.needs import NeedsMap, city_needs
 from heart.yamlfile import LocatedYaml, read_yaml
@@ -173,6 +175,11 @@ class CareRules:
                                field="familiar_neighbors")
         return self.familiar_neighbors
 
+    @property
+    def follow_up_program(self) -> str:
+        """The code of the program follow-ups after an encounter belong to (Durham's Care Navigation, CN)."""
+        return next(iter(self.programs))
+
     def of(self, program: str | None) -> CareRules:
         """The rules of case program ``program`` (Care Navigation's for an unknown or missing one)."""
         config = self.programs.get(program or "", self.config)
@@ -247,6 +254,7 @@ def load_care_rules(path: Path, resources_dir: Path) -> CareRules:
         parsed = CareFile.model_validate(document.data or {})
     except ValidationError as error:
         raise _located(document, error, ()) from None
+    _check_programs(document, parsed)
     programs = {parsed.care_navigation.program: parsed.care_navigation}
     base = parsed.care_navigation.model_dump()
     for code, changes in parsed.case_programs.items():
@@ -257,6 +265,16 @@ def load_care_rules(path: Path, resources_dir: Path) -> CareRules:
     return CareRules(parsed.care_navigation, resources_dir, programs, parsed.familiar_neighbors)
 
 
+def _check_programs(document: LocatedYaml, parsed: CareFile) -> None:
+    """Every program code the file names is a case program of the city's programs file (file, line, field)."""
+    city = city_programs()
+    city.check_code(parsed.care_navigation.program, document.path,
+                    document.line_of((SECTION, "program")), f"{SECTION}.program", kinds=("case",))
+    for code in parsed.case_programs:
+        city.check_code(code, document.path, document.line_of_key(("case_programs", code)), f"case_programs.{code}",
+                        kinds=("case",))
+
+
 def _located(document: LocatedYaml, error: ValidationError, prefix: tuple[str | int, ...]) -> Exception:
     first = error.errors()[0]
     location = prefix + tuple(first["loc"])
@@ -265,14 +283,16 @@ def _located(document: LocatedYaml, error: ValidationError, prefix: tuple[str | 
 
 
 def care_rules(settings: Settings | None = None) -> CareRules:
-    """The rules in force for ``settings`` (the process's settings by default), re-read when the file changes."""
-    settings = settings or get_settings()
-    file = settings.care_navigation_file
+    """The rules in force for ``settings`` (the city's files by default), re-read when the file changes."""
+    if settings is not None:
+        file, resources = settings.care_navigation_file, settings.resources_dir
+    else:  # the city's files (their settings, HEART_CARE_NAVIGATION_FILE …, still point elsewhere when set)
+        file, resources = city_part("care_navigation"), city_part("resources")
     try:
         stamp = file.stat().st_mtime_ns
     except OSError:
         stamp = -1  # load_care_rules names the missing file
-    return _cached(file, stamp, settings.resources_dir)
+    return _cached(file, stamp, resources)
 
 
 @lru_cache(maxsize=8)

@@ -34,14 +34,10 @@
     var known = center.length === 2 && !isNaN(center[0]) && !isNaN(center[1]);
     map = L.map(el, {zoomControl: true, attributionControl: true})
       .setView(known ? center : [20, 0], known ? 12 : 2);  // the program's units' homes, else the world
-    var tiles = board.getAttribute("data-tiles");
-    if (tiles) {
-      // Tiles are a convenience: without them (offline, blocked) the markers still show on a blank map.
-      var tileLayer = L.tileLayer(tiles, {maxZoom: 19, attribution: "&copy; OpenStreetMap contributors"});
-      tileLayer.on("tileerror", function () { el.classList.add("no-tiles"); });
-      tileLayer.addTo(map);
-    } else {
-      el.classList.add("no-tiles");
+    // Tiles (through HEART), the city's outline and beats (heart.places, basemap.js): without tiles (offline,
+    // blocked) the markers still show over the outline, and the map says so once.
+    if (window.HeartBasemap) {
+      window.HeartBasemap.add(map, board.getAttribute("data-tiles"), document.getElementById("map-note"), false);
     }
     layer = L.layerGroup().addTo(map);
     drawMarkers();
