@@ -5,6 +5,7 @@ download never reads a half-written file, and two processes writing at once both
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import threading
 import time
@@ -37,9 +38,12 @@ def year_folder(*, settings: Settings, year: int, today: date) -> Path:
         with open_database(settings.database_url) as source:
             write_open_data(source=source, first=year, last=year, out=fresh)
         old = root / f".{year}-old-{uuid.uuid4().hex[:8]}"
-        if folder.exists():
+        with contextlib.suppress(FileNotFoundError):  # none yet, or another process moved it first
             folder.rename(old)
-        fresh.rename(folder)
+        try:
+            fresh.rename(folder)
+        except OSError:  # another process put its whole folder there first: keep that one
+            shutil.rmtree(fresh, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
         return folder
 
