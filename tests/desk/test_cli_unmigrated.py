@@ -13,7 +13,7 @@ from tests.test_cli import run
 COMMANDS = [
     ("demo", "--years", "0"),
     ("users", "list"),
-    ("config", "load", str(REPO_ROOT / "config" / "durham.yaml")),
+    ("config", "load", str(REPO_ROOT / "cities" / "durham" / "programs.yaml")),
     ("metrics",),
     ("cad", "import", "--profile", "alexandria-decc", str(REPO_ROOT / "README.md")),
     ("triage", "replay", "--batch", "none"),

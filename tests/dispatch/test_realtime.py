@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import psycopg
 import pytest
@@ -16,6 +18,13 @@ from heart.realtime import sse
 from heart.realtime.feed import Feed, Rendered
 from heart.realtime.hub import Realtime
 from heart.realtime.notify import CHANNEL, enable_notifications
+
+
+def _run(coroutine: Any) -> Any:
+    """``asyncio.run`` in a thread of its own: a browser test earlier in this process leaves its event loop running
+    in the main thread (Playwright's sync API), where ``asyncio.run`` refuses to start."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 def _append(session: Session, kind: str = "unit.created", call_id: int | None = None) -> None:
@@ -89,7 +98,7 @@ def test_a_feed_renders_once_per_change_however_many_watch_and_sends_only_what_c
         await feed.stop()
         return received
 
-    received = asyncio.run(scenario())
+    received = _run(scenario())
     assert len(renders) == 2  # the first subscriber's render, then one for the change
     for messages in received:
         assert messages[0] == sse.retry(1000)
@@ -124,7 +133,7 @@ def test_a_render_that_changes_nothing_still_tells_the_board_which_event_it_is_c
         await feed.stop()
         return received
 
-    received = asyncio.run(scenario())
+    received = _run(scenario())
     assert received[1] == sse.message("queue", "the same queue", ident=11)
     assert received[2] == b"event: seen\nid: 12\ndata: \n\n"
 
@@ -139,5 +148,5 @@ def test_a_stream_ends_after_its_lifetime_so_the_browser_signs_in_again() -> Non
         await feed.stop()
         return received
 
-    received = asyncio.run(asyncio.wait_for(scenario(), 5))
+    received = _run(asyncio.wait_for(scenario(), 5))
     assert received == [sse.retry(1000), sse.message("queue", "q", ident=1)]

@@ -25,7 +25,7 @@ from heart.db import transaction
 from heart.dispatch import service
 from tests.conftest import PASSWORD, Account, LiveServer
 from tests.dispatch.scenario import DOWNTOWN, NORTH, SOUTH, world
-from tests.factories import write_all_day_policy
+from tests.factories import all_day_env, write_all_day_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 DESK: dict[str, Any] = {"viewport": {"width": 1400, "height": 1000}}
@@ -43,7 +43,8 @@ def app_settings(database_url: str) -> Settings:
 
 @pytest.fixture(autouse=True)
 def all_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HEART_POLICIES_DIR", str(write_all_day_policy(tmp_path / "policies").parent))
+    for name, value in all_day_env(write_all_day_policy(tmp_path / "policies")).items():
+        monkeypatch.setenv(name, value)
 
 
 @contextmanager

@@ -28,7 +28,7 @@ from heart.places.rules import place_rules
 from heart.places.service import add_note
 from tests import factories
 from tests.conftest import Account, LiveServer, sign_in_page
-from tests.factories import write_all_day_policy
+from tests.factories import all_day_env, write_all_day_policy
 
 pytestmark = [pytest.mark.browser, pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)]
 DESK = {"viewport": {"width": 1400, "height": 1000}}
@@ -40,7 +40,8 @@ TYPED = "1209 west petigrew stret"
 
 @pytest.fixture(autouse=True)
 def all_day(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("HEART_POLICIES_DIR", str(write_all_day_policy(tmp_path / "policies").parent))
+    for name, value in all_day_env(write_all_day_policy(tmp_path / "policies")).items():
+        monkeypatch.setenv(name, value)
 
 
 @pytest.fixture(params=sorted(SIZES))
