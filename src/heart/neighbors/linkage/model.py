@@ -61,6 +61,7 @@ def _first_name() -> cl.CustomComparison:
             cll.ArrayIntersectLevel("name_forms", min_intersection=1).configure(
                 label_for_charts="nickname of the same name"),
             cll.JaroWinklerLevel("first_name", 0.92),
+            cll.CustomLevel("first_sound_l = first_sound_r", label_for_charts="sounds the same (Soundex)"),
             cll.JaroWinklerLevel("first_name", 0.80),
             cll.ElseLevel(),
         ],
@@ -78,6 +79,8 @@ def _date_of_birth() -> cl.CustomComparison:
             cll.CustomLevel(swapped, label_for_charts="day and month swapped"),
             cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="one digit wrong or two swapped"),
             cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7)", label_for_charts="same year and month"),
+            cll.DamerauLevenshteinLevel("dob", 2).configure(label_for_charts="two digits wrong"),
+            cll.CustomLevel("substr(dob_l, 6, 5) = substr(dob_r, 6, 5)", label_for_charts="same day and month"),
             cll.ElseLevel(),
         ],
     )
@@ -93,7 +96,10 @@ def _surname_and_home() -> cl.CustomComparison:
     phone_exact, address_exact = cll.ExactMatchLevel("phone"), cll.ExactMatchLevel("address")
     phone_close = cll.Or(cll.DamerauLevenshteinLevel("phone", 1),
                          cll.CustomLevel("substr(phone_l, -7) = substr(phone_r, -7)"))  # fmt: skip
-    address_close = cll.JaroWinklerLevel("address", 0.90)
+    # the same street and house number, or one of them left the number off ("leven st", "202 leven st")
+    same_street = cll.CustomLevel("street_l = street_r and (house_number_l = house_number_r or house_number_l is null "
+                                  "or house_number_r is null)")  # fmt: skip
+    address_close = cll.Or(cll.JaroWinklerLevel("address", 0.90), same_street)
     same_home = cll.Or(phone_exact, address_exact)
     # Both records give a phone, or both an address (and, further up, neither matched): a home to tell them apart.
     known_home = cll.CustomLevel("(phone_l is not null and phone_r is not null) "
@@ -102,8 +108,7 @@ def _surname_and_home() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="surname_home",
         comparison_levels=[
-            cll.And(cll.NullLevel("last_name"), cll.NullLevel("phone"), cll.NullLevel("address"),
-                    cll.NullLevel("postcode")),
+            cll.And(cll.NullLevel("last_name"), cll.NullLevel("phone"), cll.NullLevel("address")),
             cll.And(last_exact, phone_exact, address_exact).configure(
                 label_for_charts="same surname, phone and address"),
             cll.And(last_exact, same_home).configure(label_for_charts="same surname and phone or address"),
@@ -124,7 +129,24 @@ def _surname_and_home() -> cl.CustomComparison:
             address_exact.configure(tf_adjustment_column="address", label_for_charts="same address, another surname"),
             cll.Or(near_home, cll.JaroWinklerLevel("last_name", 0.80)).configure(
                 label_for_charts="surname, phone or address somewhat alike"),
-            cll.ExactMatchLevel("postcode").configure(label_for_charts="same postcode only"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _postcode() -> cl.CustomComparison:
+    """The postcode, weighed by how common it is here: one of forty ZIPs in a city, one of thousands in a country.
+
+    When the addresses are the same the postcode adds nothing (the address already counted), so that level has
+    no weight.
+    """
+    return cl.CustomComparison(
+        output_column_name="postcode",
+        comparison_levels=[
+            cll.Or(cll.NullLevel("postcode"), cll.CustomLevel("address_l = address_r")).configure(
+                is_null_level=True, label_for_charts="no postcode, or the same address"),
+            cll.ExactMatchLevel("postcode").configure(tf_adjustment_column="postcode",
+                                                      label_for_charts="same postcode, another address"),
             cll.ElseLevel(),
         ],
     )
@@ -146,6 +168,8 @@ BLOCKING_RULES = (
     block_on("address", "first_initial"),
     block_on("address", "last_name"),  # Liz for Elizabeth at the same home, birthday mistyped
     block_on("dob", "postcode"),  # a whole name replaced or misheard, same birthday and area
+    block_on("first_sound", "last_sound"),  # both names misspelt, sounding the same
+    block_on("house_number", "substr(street, 1, 4)"),  # the same home, names and birthday mistyped or replaced
     CustomRule("l.first_name = r.last_name and l.last_name = r.first_name"),  # first and last name swapped
     CustomRule("l.dob = r.dob and l.first_initial = r.last_initial"),  # swapped, and one of them misspelt
 )
@@ -163,7 +187,7 @@ def settings_creator(*, probability_two_random_records_match: float = 1e-4) -> S
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=[_first_name(), _date_of_birth(), _surname_and_home(), _sex()],
+        comparisons=[_first_name(), _date_of_birth(), _surname_and_home(), _postcode(), _sex()],
         blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
         probability_two_random_records_match=probability_two_random_records_match,
         retain_matching_columns=True,
