@@ -86,6 +86,12 @@ def _date_of_birth() -> cl.CustomComparison:
     )
 
 
+def _same_street() -> cll.CustomLevel:
+    """The same street and house number, or one of them left the number off ("leven st", "202 leven st")."""
+    return cll.CustomLevel("street_l = street_r and (house_number_l = house_number_r or house_number_l is null "
+                           "or house_number_r is null)")  # fmt: skip
+
+
 def _surname_and_home() -> cl.CustomComparison:
     """Last name, phone and address in one comparison.
 
@@ -96,10 +102,7 @@ def _surname_and_home() -> cl.CustomComparison:
     phone_exact, address_exact = cll.ExactMatchLevel("phone"), cll.ExactMatchLevel("address")
     phone_close = cll.Or(cll.DamerauLevenshteinLevel("phone", 1),
                          cll.CustomLevel("substr(phone_l, -7) = substr(phone_r, -7)"))  # fmt: skip
-    # the same street and house number, or one of them left the number off ("leven st", "202 leven st")
-    same_street = cll.CustomLevel("street_l = street_r and (house_number_l = house_number_r or house_number_l is null "
-                                  "or house_number_r is null)")  # fmt: skip
-    address_close = cll.Or(cll.JaroWinklerLevel("address", 0.90), same_street)
+    address_close = cll.Or(cll.JaroWinklerLevel("address", 0.90), _same_street())
     same_home = cll.Or(phone_exact, address_exact)
     # Both records give a phone, or both an address (and, further up, neither matched): a home to tell them apart.
     known_home = cll.CustomLevel("(phone_l is not null and phone_r is not null) "
@@ -137,14 +140,14 @@ def _surname_and_home() -> cl.CustomComparison:
 def _postcode() -> cl.CustomComparison:
     """The postcode, weighed by how common it is here: one of forty ZIPs in a city, one of thousands in a country.
 
-    When the addresses are the same the postcode adds nothing (the address already counted), so that level has
-    no weight.
+    When the addresses are the same or nearly (the same street) the postcode adds nothing — the address was
+    counted already, and a street lies in one postcode — so that level has no weight.
     """
     return cl.CustomComparison(
         output_column_name="postcode",
         comparison_levels=[
-            cll.Or(cll.NullLevel("postcode"), cll.CustomLevel("address_l = address_r")).configure(
-                is_null_level=True, label_for_charts="no postcode, or the same address"),
+            cll.Or(cll.NullLevel("postcode"), cll.JaroWinklerLevel("address", 0.90), _same_street()).configure(
+                is_null_level=True, label_for_charts="no postcode, or the same address or nearly"),
             cll.ExactMatchLevel("postcode").configure(tf_adjustment_column="postcode",
                                                       label_for_charts="same postcode, another address"),
             cll.ElseLevel(),
@@ -175,7 +178,7 @@ BLOCKING_RULES = (
 )
 
 # Rules for expectation maximisation on the data at hand (each leaves the compared fields of the other free).
-EM_BLOCKING_RULES = (block_on("dob"), block_on("first_name", "last_name"))
+EM_BLOCKING_RULES = (block_on("dob"), block_on("first_name", "last_name"), block_on("postcode"))
 
 # Rules that admit almost no false pairs, to count sure matches and so estimate the prior at each run.
 DETERMINISTIC_RULES = (block_on("first_name", "last_name", "dob"), block_on("first_name", "last_name", "phone"))
