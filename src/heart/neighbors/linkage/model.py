@@ -3,21 +3,25 @@
 Comparisons (each a Splink comparison; the first level that holds decides):
 
 - first name: exact (weighted by how common the name is) · a known name or alias of one is a known name of the
-  other · nickname-equivalent through the nickname table (Jon/Jonathan) · Jaro-Winkler ≥ 0.92 · ≥ 0.80 · otherwise;
+  other · nickname-equivalent through the nickname table (Jon/Jonathan) · Jaro-Winkler ≥ 0.92 · the same
+  Soundex code · Jaro-Winkler ≥ 0.80 · otherwise;
 - date of birth: exact (frequency-weighted: 1 January is typed for "unknown") · day and month swapped · one
-  digit wrong or two transposed · same year and month · otherwise;
-- surname and home, together (see ``_surname_and_home``): the surname with the phone and the address, first and
-  last name swapped (exactly, or each spelt nearly alike), the surname alone — with another home, or with no home
-  on one of the records to compare — the phone or the address alone, the postcode alone · otherwise;
-  the swap is counted here only, once (version 2025.1 counted it in the first name too, and a namesake written
-  "Lee John" became certain);
+  digit wrong or two transposed · same year and month · two digits wrong · same day and month · otherwise;
+- surname and home, together (see ``_surname_and_home``): the surname with the phone and the address (an
+  address is "nearly the same" at Jaro-Winkler ≥ 0.90 or on the same street and house number, or with the
+  number left off one), first and last name swapped (exactly, or each spelt nearly alike), the surname alone —
+  with another home, or with no home on one of the records to compare — the phone or the address alone ·
+  otherwise; the swap is counted here only, once (version 2025.1 counted it in the first name too, and a
+  namesake written "Lee John" became certain);
+- postcode, when the addresses differ (frequency-weighted: one of forty ZIPs in a city says little, one of
+  thousands in a country a lot) · otherwise; when the addresses are the same or nearly, it adds nothing;
 - sex: equal · otherwise.
 
 Pairs are scored only when a blocking rule brings them together (same date of birth and a first or last
 initial; same phone; same first and last name; same first name, last initial and birth year; same address and
-first initial or last name; same date of birth and postcode; first and last name swapped; same date of
-birth and one's first initial the other's last), so a million
-records need a few million comparisons, not half a trillion.
+first initial or last name; same date of birth and postcode; both names sounding the same (Soundex); the same
+house number and street; first and last name swapped; same date of birth and one's first initial the other's
+last), so a million records need a few million comparisons, not half a trillion.
 
 Parameters: m and u probabilities are *shipped* (``data/model.json``, versioned, fitted by
 ``heart.neighbors.linkage.train`` on generated records with known identities — m from the labels, u by random
@@ -43,7 +47,7 @@ from splink.blocking_rule_library import CustomRule
 
 from heart.neighbors.linkage.nicknames import data_dir
 
-MODEL_VERSION = "2025.2"
+MODEL_VERSION = "2025.3"
 
 
 def model_path() -> Path:
