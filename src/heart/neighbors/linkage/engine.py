@@ -164,6 +164,8 @@ def _estimate_prior(linker: Linker, n_records: int) -> float:
 
 
 TF_PSEUDO_RECORDS = 10_000  # term frequencies lean on the model's u until a run has tens of thousands of records
+# A place has a few dozen postcodes where it has thousands of names: their shares settle after a few hundred records.
+TF_PSEUDO_RECORDS_BY_COLUMN = {"postcode": 500}
 
 
 def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFrame, settings: dict[str, Any]) -> None:
@@ -185,7 +187,8 @@ def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFra
     for column, u in expected.items():
         identities = prepared[list(dict.fromkeys(["first_name", "last_name", "dob", column]))].drop_duplicates()
         counts = identities[column].dropna().value_counts()
-        shares = (counts.to_numpy() + TF_PSEUDO_RECORDS * u) / (n + TF_PSEUDO_RECORDS)
+        pseudo = TF_PSEUDO_RECORDS_BY_COLUMN.get(column, TF_PSEUDO_RECORDS)
+        shares = (counts.to_numpy() + pseudo * u) / (n + pseudo)
         table = pd.DataFrame({column: counts.index.astype(str), f"tf_{column}": shares})
         name = f"tf_lookup_{column}_{linker._settings_obj._cache_uid}"
         registered = db_api.register(table, dataset_display_name=name)

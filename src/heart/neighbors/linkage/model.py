@@ -3,21 +3,25 @@
 Comparisons (each a Splink comparison; the first level that holds decides):
 
 - first name: exact (weighted by how common the name is) · a known name or alias of one is a known name of the
-  other · nickname-equivalent through the nickname table (Jon/Jonathan) · Jaro-Winkler ≥ 0.92 · ≥ 0.80 · otherwise;
+  other · nickname-equivalent through the nickname table (Jon/Jonathan) · Jaro-Winkler ≥ 0.92 · the same
+  Soundex code · Jaro-Winkler ≥ 0.80 · otherwise;
 - date of birth: exact (frequency-weighted: 1 January is typed for "unknown") · day and month swapped · one
-  digit wrong or two transposed · same year and month · otherwise;
-- surname and home, together (see ``_surname_and_home``): the surname with the phone and the address, first and
-  last name swapped (exactly, or each spelt nearly alike), the surname alone — with another home, or with no home
-  on one of the records to compare — the phone or the address alone, the postcode alone · otherwise;
-  the swap is counted here only, once (version 2025.1 counted it in the first name too, and a namesake written
-  "Lee John" became certain);
+  digit wrong or two transposed · same year and month · two digits wrong · same day and month · otherwise;
+- surname and home, together (see ``_surname_and_home``): the surname with the phone and the address (an
+  address is "nearly the same" at Jaro-Winkler ≥ 0.90 or on the same street and house number, or with the
+  number left off one), first and last name swapped (exactly, or each spelt nearly alike), the surname alone —
+  with another home, or with no home on one of the records to compare — the phone or the address alone ·
+  otherwise; the swap is counted here only, once (version 2025.1 counted it in the first name too, and a
+  namesake written "Lee John" became certain);
+- postcode, when the addresses differ (frequency-weighted: one of forty ZIPs in a city says little, one of
+  thousands in a country a lot) · otherwise; when the addresses are the same or nearly, it adds nothing;
 - sex: equal · otherwise.
 
 Pairs are scored only when a blocking rule brings them together (same date of birth and a first or last
 initial; same phone; same first and last name; same first name, last initial and birth year; same address and
-first initial or last name; same date of birth and postcode; first and last name swapped; same date of
-birth and one's first initial the other's last), so a million
-records need a few million comparisons, not half a trillion.
+first initial or last name; same date of birth and postcode; both names sounding the same (Soundex); the same
+house number and street; first and last name swapped; same date of birth and one's first initial the other's
+last), so a million records need a few million comparisons, not half a trillion.
 
 Parameters: m and u probabilities are *shipped* (``data/model.json``, versioned, fitted by
 ``heart.neighbors.linkage.train`` on generated records with known identities — m from the labels, u by random
@@ -43,7 +47,7 @@ from splink.blocking_rule_library import CustomRule
 
 from heart.neighbors.linkage.nicknames import data_dir
 
-MODEL_VERSION = "2025.2"
+MODEL_VERSION = "2025.3"
 
 
 def model_path() -> Path:
@@ -61,6 +65,7 @@ def _first_name() -> cl.CustomComparison:
             cll.ArrayIntersectLevel("name_forms", min_intersection=1).configure(
                 label_for_charts="nickname of the same name"),
             cll.JaroWinklerLevel("first_name", 0.92),
+            cll.CustomLevel("first_sound_l = first_sound_r", label_for_charts="sounds the same (Soundex)"),
             cll.JaroWinklerLevel("first_name", 0.80),
             cll.ElseLevel(),
         ],
@@ -78,9 +83,17 @@ def _date_of_birth() -> cl.CustomComparison:
             cll.CustomLevel(swapped, label_for_charts="day and month swapped"),
             cll.DamerauLevenshteinLevel("dob", 1).configure(label_for_charts="one digit wrong or two swapped"),
             cll.CustomLevel("substr(dob_l, 1, 7) = substr(dob_r, 1, 7)", label_for_charts="same year and month"),
+            cll.DamerauLevenshteinLevel("dob", 2).configure(label_for_charts="two digits wrong"),
+            cll.CustomLevel("substr(dob_l, 6, 5) = substr(dob_r, 6, 5)", label_for_charts="same day and month"),
             cll.ElseLevel(),
         ],
     )
+
+
+def _same_street() -> cll.CustomLevel:
+    """The same street and house number, or one of them left the number off ("leven st", "202 leven st")."""
+    return cll.CustomLevel("street_l = street_r and (house_number_l = house_number_r or house_number_l is null "
+                           "or house_number_r is null)")  # fmt: skip
 
 
 def _surname_and_home() -> cl.CustomComparison:
@@ -93,7 +106,7 @@ def _surname_and_home() -> cl.CustomComparison:
     phone_exact, address_exact = cll.ExactMatchLevel("phone"), cll.ExactMatchLevel("address")
     phone_close = cll.Or(cll.DamerauLevenshteinLevel("phone", 1),
                          cll.CustomLevel("substr(phone_l, -7) = substr(phone_r, -7)"))  # fmt: skip
-    address_close = cll.JaroWinklerLevel("address", 0.90)
+    address_close = cll.Or(cll.JaroWinklerLevel("address", 0.90), _same_street())
     same_home = cll.Or(phone_exact, address_exact)
     # Both records give a phone, or both an address (and, further up, neither matched): a home to tell them apart.
     known_home = cll.CustomLevel("(phone_l is not null and phone_r is not null) "
@@ -102,8 +115,7 @@ def _surname_and_home() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="surname_home",
         comparison_levels=[
-            cll.And(cll.NullLevel("last_name"), cll.NullLevel("phone"), cll.NullLevel("address"),
-                    cll.NullLevel("postcode")),
+            cll.And(cll.NullLevel("last_name"), cll.NullLevel("phone"), cll.NullLevel("address")),
             cll.And(last_exact, phone_exact, address_exact).configure(
                 label_for_charts="same surname, phone and address"),
             cll.And(last_exact, same_home).configure(label_for_charts="same surname and phone or address"),
@@ -124,7 +136,24 @@ def _surname_and_home() -> cl.CustomComparison:
             address_exact.configure(tf_adjustment_column="address", label_for_charts="same address, another surname"),
             cll.Or(near_home, cll.JaroWinklerLevel("last_name", 0.80)).configure(
                 label_for_charts="surname, phone or address somewhat alike"),
-            cll.ExactMatchLevel("postcode").configure(label_for_charts="same postcode only"),
+            cll.ElseLevel(),
+        ],
+    )
+
+
+def _postcode() -> cl.CustomComparison:
+    """The postcode, weighed by how common it is here: one of forty ZIPs in a city, one of thousands in a country.
+
+    When the addresses are the same or nearly (the same street) the postcode adds nothing — the address was
+    counted already, and a street lies in one postcode — so that level has no weight.
+    """
+    return cl.CustomComparison(
+        output_column_name="postcode",
+        comparison_levels=[
+            cll.Or(cll.NullLevel("postcode"), cll.JaroWinklerLevel("address", 0.90), _same_street()).configure(
+                is_null_level=True, label_for_charts="no postcode, or the same address or nearly"),
+            cll.ExactMatchLevel("postcode").configure(tf_adjustment_column="postcode",
+                                                      label_for_charts="same postcode, another address"),
             cll.ElseLevel(),
         ],
     )
@@ -146,12 +175,14 @@ BLOCKING_RULES = (
     block_on("address", "first_initial"),
     block_on("address", "last_name"),  # Liz for Elizabeth at the same home, birthday mistyped
     block_on("dob", "postcode"),  # a whole name replaced or misheard, same birthday and area
+    block_on("first_sound", "last_sound"),  # both names misspelt, sounding the same
+    block_on("house_number", "substr(street, 1, 4)"),  # the same home, names and birthday mistyped or replaced
     CustomRule("l.first_name = r.last_name and l.last_name = r.first_name"),  # first and last name swapped
     CustomRule("l.dob = r.dob and l.first_initial = r.last_initial"),  # swapped, and one of them misspelt
 )
 
 # Rules for expectation maximisation on the data at hand (each leaves the compared fields of the other free).
-EM_BLOCKING_RULES = (block_on("dob"), block_on("first_name", "last_name"))
+EM_BLOCKING_RULES = (block_on("dob"), block_on("first_name", "last_name"), block_on("postcode"))
 
 # Rules that admit almost no false pairs, to count sure matches and so estimate the prior at each run.
 DETERMINISTIC_RULES = (block_on("first_name", "last_name", "dob"), block_on("first_name", "last_name", "phone"))
@@ -163,7 +194,7 @@ def settings_creator(*, probability_two_random_records_match: float = 1e-4) -> S
     return SettingsCreator(
         link_type="dedupe_only",
         unique_id_column_name="unique_id",
-        comparisons=[_first_name(), _date_of_birth(), _surname_and_home(), _sex()],
+        comparisons=[_first_name(), _date_of_birth(), _surname_and_home(), _postcode(), _sex()],
         blocking_rules_to_generate_predictions=list(BLOCKING_RULES),
         probability_two_random_records_match=probability_two_random_records_match,
         retain_matching_columns=True,

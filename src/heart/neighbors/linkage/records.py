@@ -23,7 +23,8 @@ from heart.neighbors.linkage.nicknames import forms_of
 INPUT_COLUMNS = ("record_id", "first_name", "last_name", "aliases", "date_of_birth", "phone", "address",
                  "postcode", "sex")  # fmt: skip
 MODEL_COLUMNS = ("unique_id", "first_name", "last_name", "name_forms", "full_names", "dob", "phone", "address",
-                 "postcode", "sex", "first_initial", "last_initial")  # fmt: skip
+                 "postcode", "sex", "first_initial", "last_initial", "first_sound", "last_sound", "house_number",
+                 "street")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +132,48 @@ def normalise_dob(value: object) -> str | None:
     return parsed.isoformat()
 
 
+_SOUNDEX_CODES = {**dict.fromkeys("bfpv", "1"), **dict.fromkeys("cgjkqsxz", "2"), **dict.fromkeys("dt", "3"),
+                  "l": "4", **dict.fromkeys("mn", "5"), "r": "6"}  # fmt: skip
+
+
+def soundex(name: object) -> str | None:
+    """American Soundex of a normalised name ("smith" and "smyth" → "s530"; spaces ignored: "braid en" → "b635").
+
+    Blocking on it brings together names a typo made unequal in both first and last name at once.
+    """
+    if not isinstance(name, str):
+        return None
+    letters = name.replace(" ", "")
+    if not letters:
+        return None
+    code, previous = letters[0], _SOUNDEX_CODES.get(letters[0], "")
+    for letter in letters[1:]:
+        digit = _SOUNDEX_CODES.get(letter, "")
+        if digit and digit != previous:
+            code += digit
+        if letter not in "hw":
+            previous = digit
+    return (code + "000")[:4]
+
+
+_HOUSE_NUMBER = re.compile(r"^(\d+)\s*(.*)$")
+_UNIT = re.compile(r"\s*\b(apt|ste|lot|rm|flat)\b.*$")
+
+
+def house_and_street(address: object) -> tuple[str | None, str | None]:
+    """A normalised address split into its house number and its street ("12 oak st apt 3" → "12", "oak st").
+
+    Either may be missing ("oak st", "12"); the street has no unit and no spaces ("poyntonstreet" and "poynton st"
+    differ only by the street word then), for blocking and for partial agreement between two addresses.
+    """
+    if not isinstance(address, str):
+        return None, None
+    found = _HOUSE_NUMBER.match(address)
+    number, rest = (found.group(1), found.group(2)) if found else (None, address)
+    street = _UNIT.sub("", rest).replace(" ", "")
+    return number, street or None
+
+
 def _per_distinct(column: pd.Series, function: Callable[[object], object]) -> pd.Series:
     """Apply a Python function once per distinct value (names and addresses repeat a lot)."""
     if column.empty:
@@ -208,4 +251,8 @@ def prepare(records: pd.DataFrame | Iterable[PersonRecord]) -> pd.DataFrame:
     out["sex"] = _per_distinct(column("sex"), normalise_sex).to_numpy()
     out["first_initial"] = out["first_name"].str[:1]
     out["last_initial"] = out["last_name"].str[:1]
+    out["first_sound"] = _per_distinct(out["first_name"], soundex).to_numpy()
+    out["last_sound"] = _per_distinct(out["last_name"], soundex).to_numpy()
+    out["house_number"] = _per_distinct(out["address"], lambda address: house_and_street(address)[0]).to_numpy()
+    out["street"] = _per_distinct(out["address"], lambda address: house_and_street(address)[1]).to_numpy()
     return out[list(MODEL_COLUMNS)]

@@ -4,8 +4,9 @@
 
 m probabilities come from the labels (for each comparison, the share of true pairs at each level), u
 probabilities from random pairs (almost all of them different people), the prior from the deterministic rules.
-Levels the generated records never reach get the documented floors below, so no weight is left to Splink's
-defaults. A refit is a reviewed commit: the diff of model.json shows every weight that moved, and
+Levels the generated records never reach, or hardly, get the documented floors below, so no weight is left to
+Splink's defaults and no weight rests on a handful of generated pairs. A refit is a reviewed commit: the diff of
+model.json shows every weight that moved, and
 ``benchmarks/linkage.py`` gives the figures the new model reaches.
 """
 
@@ -29,7 +30,7 @@ from heart.neighbors.linkage.model import (
 from heart.neighbors.linkage.records import prepare
 from heart.neighbors.linkage.synthetic import generate_records
 
-M_FLOOR = 0.001  # a level true pairs never reached in training: rare, not impossible
+M_FLOOR = 0.001  # a level true pairs never or hardly reached in training: rare, not impossible
 U_FLOOR = 1e-7  # a level random pairs never reached: about one in ten million
 SEX_DIFFERS_M = 0.01  # the same person recorded with another sex: the generator never does it; records do
 
@@ -66,6 +67,9 @@ def _fill_untrained(settings: dict[str, Any]) -> None:
             if level.get("m_probability") is None:
                 differs = comparison["output_column_name"] == "sex"
                 level["m_probability"] = SEX_DIFFERS_M if differs else M_FLOOR
+            # A level a few true pairs reached gets no less than one it never saw: the generator's errors are a
+            # floor of what records carry (a birth date wholly wrong, which it never writes, is one in a thousand).
+            level["m_probability"] = max(level["m_probability"], M_FLOOR)
             if level.get("u_probability") is None:
                 level["u_probability"] = U_FLOOR
 
