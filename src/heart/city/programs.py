@@ -54,6 +54,16 @@ Kind = Literal["field", "phone", "case", "external"]
 Week = Mapping[str, tuple[tuple[str, str], ...]]
 
 
+def check_safety_timers(value: dict[str, int] | None) -> dict[str, int] | None:
+    """A program's safety timers: minutes per timed status, each between 1 and a day."""
+    for status, minutes in (value or {}).items():
+        if status not in TIMED_STATUSES:
+            raise ValueError(f"unknown status {status!r}; use {', '.join(TIMED_STATUSES)}")
+        if not 1 <= minutes <= MINUTES_PER_DAY:
+            raise ValueError(f"the {status} timer must be between 1 and 1440 minutes")
+    return value
+
+
 @dataclass(frozen=True, slots=True)
 class Encounter:
     """The words of a program's encounters: what the crew's clear form offers."""
@@ -168,12 +178,7 @@ class ProgramDoc(_Doc):
     @field_validator("safety_timers")
     @classmethod
     def _known_statuses(cls, value: dict[str, int] | None) -> dict[str, int] | None:
-        for status, minutes in (value or {}).items():
-            if status not in TIMED_STATUSES:
-                raise ValueError(f"unknown status {status!r}; use {', '.join(TIMED_STATUSES)}")
-            if not 1 <= minutes <= 24 * 60:
-                raise ValueError(f"the {status} timer must be between 1 and 1440 minutes")
-        return value
+        return check_safety_timers(value)
 
     @field_validator("hours")
     @classmethod

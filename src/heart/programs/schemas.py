@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from heart.city.folder import city_settings
-from heart.city.programs import CODE_PATTERN, TIMED_STATUSES, normalise_week
+from heart.city.programs import CODE_PATTERN, check_safety_timers, normalise_week
 from heart.inputs import Input, RowId
 from heart.programs.models import ProgramAccess, ProgramKind, UnitStatus
 
@@ -42,14 +42,7 @@ class ProgramConfig(Input):
     @field_validator("safety_timers")
     @classmethod
     def _known_statuses(cls, value: dict[str, int] | None) -> dict[str, int] | None:
-        if value is None:
-            return None
-        for status, minutes in value.items():
-            if status not in TIMED_STATUSES:
-                raise ValueError(f"unknown status {status!r}; use {', '.join(TIMED_STATUSES)}")
-            if not 1 <= minutes <= 24 * 60:
-                raise ValueError(f"the {status} timer must be between 1 and 1440 minutes")
-        return value
+        return check_safety_timers(value)
 
     @field_validator("timezone")
     @classmethod
