@@ -69,11 +69,13 @@ def reach_of(connection: BaseBackend) -> ir.Table:
         fallback=decisions.fallback, excluded_from=decisions.excluded_pathway,
         by_person=decisions.decided_by_id.notnull() & decisions.override_reason.notnull())
     as_eligible = latest.select(
-        decision_call=latest.decision_call, program_code=latest.eligible, fallback=latest.fallback,
+        decision_call=latest.decision_call, program_code=latest.eligible.cast("string"),
+        fallback=latest.fallback.cast("string"),
         overridden=latest.by_person & (latest.pathway != latest.eligible), excluded=ibis.literal(False))
     kept_away = latest.filter(latest.excluded_from.notnull()
                               & (latest.excluded_from != latest.eligible.fill_null(""))).select(
-        decision_call=latest.decision_call, program_code=latest.excluded_from, fallback=ibis.null("string"),
+        decision_call=latest.decision_call, program_code=latest.excluded_from.cast("string"),
+        fallback=ibis.null("string"),
         overridden=ibis.literal(False), excluded=ibis.literal(True))
     both = as_eligible.union(kept_away)
     field = programs.filter(programs.kind == "field").select(code=programs.code, zone=programs.timezone)
