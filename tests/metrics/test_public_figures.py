@@ -57,7 +57,8 @@ def test_shown_figures_are_the_internal_dashboards_and_reach_adds_up_to_its_reas
     assert shown == {"reached": 268, "program_closed": 30, "not_dispatched_in_time": 0, "exclusion": 14,
                      "sent_elsewhere": 0, "called_off": 0, "other": 0}
     words = {row.key: row.label for row in reach.tables["outcomes"].rows}
-    assert words["exclusion"] == "missed: an exclusion: the call had a weapon, a risk or a priority the team cannot take"
+    assert words["exclusion"] == ("missed: an exclusion: the call had a weapon, a risk or a priority the team "
+                                  "cannot take")
     assert expected.reached_calls + sum(expected.missed.values()) == expected.eligible_calls  # one reason each
     assert reach.figures["pct_reached"].text == "81.46%"
     phone = public24.programs["CCD"].groups["phone"]
