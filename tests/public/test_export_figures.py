@@ -24,6 +24,8 @@ FAMILIAR, OTHERS, CALLS_EACH = 7, 200, 6
 """Seven neighbors named on six calls each (five make a familiar neighbor in Durham), two hundred on one."""
 IN_TIME, LATE = 36, 4
 """Consented encounters whose first attempt came before its due time, and after."""
+JAN_1, JAN_2, DEC_31 = (datetime(2024, 1, 1, tzinfo=UTC), datetime(2024, 1, 2, tzinfo=UTC),
+                        datetime(2024, 12, 31, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -31,18 +33,18 @@ def planted_url(sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[st
     engine = make_engine(sqlite_url)
     plant(engine)
     with transaction(make_sessionmaker(engine)) as session:
-        calls = list(session.scalars(select(Call.id).where(Call.received_at >= datetime(2024, 1, 2, tzinfo=UTC),
-                                                           Call.received_at < datetime(2024, 12, 31, tzinfo=UTC))
+        calls = list(session.scalars(select(Call.id).where(Call.received_at >= JAN_2,
+                                                           Call.received_at < DEC_31)
                                      .order_by(Call.id)))
-        people = [Neighbor(created_at=datetime(2024, 1, 1, tzinfo=UTC)) for _ in range(FAMILIAR + OTHERS)]
+        people = [Neighbor(created_at=JAN_1) for _ in range(FAMILIAR + OTHERS)]
         session.add_all(people)
         session.flush()
         named = iter(calls)
         for index, person in enumerate(people):
             for _ in range(CALLS_EACH if index < FAMILIAR else 1):
-                session.add(NeighborLink(neighbor_id=person.id, call_id=next(named), linked_at=datetime(2024, 1, 1, tzinfo=UTC)))
+                session.add(NeighborLink(neighbor_id=person.id, call_id=next(named), linked_at=JAN_1))
         encounters = list(session.scalars(select(Encounter).join(Call, Call.id == Encounter.call_id)
-                                          .where(Call.received_at >= datetime(2024, 1, 2, tzinfo=UTC)).order_by(Encounter.id)
+                                          .where(Call.received_at >= JAN_2).order_by(Encounter.id)
                                           .limit(IN_TIME + LATE)))
         for index, encounter in enumerate(encounters):
             encounter.consent_to_follow_up = True
