@@ -132,6 +132,13 @@ def test_duckdb_over_a_parquet_export_counts_reach_the_same(reach_url: str, tmp_
     with open_parquet(str(tmp_path / "history.parquet"), reach=str(tmp_path / "reach.parquet")) as source:
         duck = compute_metrics(source=source, period=d.Period())
     assert duck.model_dump() == report(reach_url).model_dump()
+    import pyarrow.parquet as pq
+
+    older = pq.read_table(tmp_path / "reach.parquet").drop_columns(["excluded"])  # exported before it was kept
+    pq.write_table(older, tmp_path / "older.parquet")
+    with open_parquet(str(tmp_path / "history.parquet"), reach=str(tmp_path / "older.parquet")) as source:
+        reach = compute_metrics(source=source, period=d.Period()).programs["CRT"].reach
+    assert reach is not None and (reach.missed["exclusion"], reach.missed["other"]) == (0, 1)  # read as not known
 
 
 @pytest.fixture
