@@ -235,12 +235,14 @@ def _decision(
 def _kept_from_team(policy: Policy, facts: CallFacts, incident_type: str, priority: str | None,
                     answers: Mapping[str, str]) -> tuple[str | None, tuple[str, ...]]:
     """The unarmed team an exclusion that held kept from the call, and those exclusions; (None, ()) if none."""
+    team = type_eligible_team(policy, incident_type, priority, answers)  # a few rules: cheaper first
+    if team is None:
+        return None, ()
     held = tuple(dict.fromkeys(
         b.exclusion.id for b in blocking_exclusions(policy, screening=facts.screening, priority=priority,
                                                     incident_type=incident_type, nature_code=facts.nature_code)
         if b.holds))
-    team = type_eligible_team(policy, incident_type, priority, answers) if held else None
-    return (team, held) if team is not None else (None, ())
+    return (team, held) if held else (None, ())
 
 
 def type_eligible_team(policy: Policy, incident_type: str, priority: str | None, answers: Mapping[str, str]
