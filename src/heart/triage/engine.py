@@ -160,6 +160,7 @@ def decide(
             answers[found.exclusion.question] = "yes"
         steps.append(Reason("call_type_says", _implied_text(found)))
     excluded_by_words = any(found.exclusion.question is None for found in implied)
+
     passed_over: list[tuple[Rule, str]] = []
     for rule in policy.rules:
         fit, unknown = _fits(rule, incident_type, priority, answers, policy, excluded_by_words)
