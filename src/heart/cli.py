@@ -205,11 +205,15 @@ def _register_domain_commands() -> None:
     from heart.neighbors.familiar.cli import app as neighbors_app
     from heart.places.cli import app as addresses_app
     from heart.programs.cli import app as programs_app
+    from heart.public.cli import public_figures_command
     from heart.simulation.cli import app as simulate_app
     from heart.triage.cli import app as triage_app
 
     app.command("demo")(demo)
     app.command("metrics")(metrics)
+    # The metrics' export commands, and the public figures with the groups other domains add (metrics may not
+    # import them).
+    export_app.command("public-figures")(public_figures_command)
     app.add_typer(export_app, name="export")
     app.add_typer(cad_app, name="cad")
     app.add_typer(resources_app, name="resources")

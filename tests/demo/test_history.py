@@ -155,7 +155,19 @@ def test_the_history_tells_a_consistent_story(database_url: str) -> None:
         session.add(added)
         session.flush()
         assert added.id > max(calls)
+        # calls of CRT's types that screening kept from it: recorded as facts of the call as it stood
+        kept = session.execute(select(TriageDecision.call_id, TriageDecision.exclusions)
+                               .where(TriageDecision.excluded_pathway == "CRT")).all()
+        assert kept
+        for call_id, held in kept:
+            holding = [b.exclusion.id for b in call_blockers(policy, calls[call_id]) if b.holds]
+            assert held and set(held) == set(holding), (call_id, held, holding)
     engine.dispose()
+    with open_database(database_url) as source:
+        reach = compute_metrics(source=source, period=Period()).programs["CRT"].reach
+    assert reach is not None and reach.reached_calls + sum(reach.missed.values()) == reach.eligible_calls
+    assert 0.05 * reach.eligible_calls <= reach.missed["exclusion"] <= 0.25 * reach.eligible_calls  # 13 % in a
+    # tenth of a year (seed 5): CRT's types with a weapon, a risk to others, medical care or Priority P
 
 
 @pytest.fixture

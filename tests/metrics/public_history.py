@@ -10,7 +10,8 @@ Written straight to the tables (like conftest.py). Per year and program, in New 
 - the team did not feel safe: 7 times in 2024 (a small rest), 20 times in 2023;
 - SML, a tiny program: 8 responses in 2024 (the whole program-year is hidden);
 - reach, CRT eligible calls received in 2024: the responses above, plus missed ones — program closed 30,
-  no unit available 5 (small), no free unit in time 12, sent elsewhere 0;
+  no unit available 5 (small), no free unit in time 12, an exclusion 14 (welfare checks with a weapon: the police
+  went), sent elsewhere 0; in 2023 the only missed ones are 6 calls kept from CRT by an exclusion (small);
 - CCD resolved 40 calls by phone in 2024, two of them for a rare call type.
 
 Every call carries an address, a summary and a resolution note, every response a destination, disposition and
@@ -69,10 +70,12 @@ class Planter:
         self.session.flush()
         return call
 
-    def decide(self, call: Call, pathway: str, eligible: str, fallback: str | None = None) -> None:
+    def decide(self, call: Call, pathway: str, eligible: str, fallback: str | None = None,
+               excluded: str | None = None) -> None:
         self.session.add(TriageDecision(call_id=call.id, policy_id="durham", policy_version=1, pathway=pathway,
                                         recommended_pathway=pathway, reasons=[], unanswered=[], fallback=fallback,
-                                        eligible_pathway=eligible, decided_at=call.received_at))
+                                        eligible_pathway=eligible, decided_at=call.received_at,
+                                        excluded_pathway=excluded, exclusions=["weapon"] if excluded else []))
 
     def response(self, code: str, at: datetime, incident_type: str, beat: str, *, pd: bool = False,
                  ems: bool = False, safe: bool = True) -> None:
@@ -98,6 +101,11 @@ class Planter:
     def missed(self, at: datetime, fallback: str | None) -> None:
         call = self.call(at, "welfare_check", "PD", CallStatus.RESOLVED, "B1")
         self.decide(call, "PD", "CRT", fallback)
+
+    def excluded(self, at: datetime) -> None:
+        """A welfare check (CRT's type) with a weapon answered yes: the police went."""
+        call = self.call(at, "welfare_check", "PD", CallStatus.RESOLVED, "B3")
+        self.decide(call, "PD", "PD", excluded="CRT")
 
     def phone(self, at: datetime, incident_type: str) -> None:
         call = self.call(at, incident_type, "CCD", CallStatus.RESOLVED, "B2")
@@ -131,5 +139,8 @@ def plant(engine: Engine) -> None:
         for fallback, n in (("program_closed", 30), ("no_unit_available", 5), ("no_unit_in_time", 12)):
             for _ in range(n):
                 p.missed(p.when(2024, p.rng.randint(1, 12)), fallback)
+        for year, n in ((2024, 14), (2023, 6)):
+            for _ in range(n):
+                p.excluded(p.when(year, p.rng.randint(1, 12)))
         for i in range(40):
             p.phone(p.when(2024, 1 + i % 12), "suicide_threat" if i < 2 else "mental_health_crisis")

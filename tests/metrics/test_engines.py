@@ -52,6 +52,8 @@ def test_every_engine_gives_identical_figures(history: str, sqlite_url: str, pos
             assert source.name == engine_name.value
             assert figures(source, history) == expected, engine_name
     assert expected[0]["programs"]["CRT"]["responses"] == (6 if history == "hand-checked" else 556)
+    if history == "planted":  # welfare checks with a weapon: CRT's eligible calls, missed for an exclusion
+        assert expected[0]["programs"]["CRT"]["reach"]["missed"]["exclusion"] == 14 + 6
 
 
 def test_a_folder_of_parquet_files_reads_as_one_history(sqlite_url: str, tmp_path: Path) -> None:

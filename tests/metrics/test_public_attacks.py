@@ -78,6 +78,14 @@ def test_the_planted_small_cells_are_hidden(published: Any) -> None:
     reach = reports[2024].programs["CRT"].groups["reach"]
     outcomes = {row.key: row.cells["count"] for row in reach.tables["outcomes"].rows}
     assert outcomes["no_unit_available"].suppressed and outcomes["no_unit_in_time"].suppressed
+    assert outcomes["exclusion"].text == "14"
+    # 2023's only missed calls: 6 kept from CRT by an exclusion; neither the cell, its rest nor the share shows it
+    reach23 = reports[2023].programs["CRT"].groups["reach"]
+    outcomes23 = {row.key: row.cells["count"] for row in reach23.tables["outcomes"].rows}
+    assert outcomes23["exclusion"].suppressed and outcomes23["exclusion"].text == "fewer than 11"
+    assert reach23.figures["pct_reached"].suppressed
+    assert reach23.total_hidden or sum(cell.suppressed for cell in outcomes23.values()) >= 2
+    assert truth[("CRT", 2023, "reach")].tables["outcomes"].cells["exclusion"] == 6
     phone = {row.key: row.cells["count"] for row in
              reports[2024].programs["CCD"].groups["phone"].tables["phone_by_call_type"].rows}
     assert phone["suicide_threat"].suppressed and phone["mental_health_crisis"].suppressed  # 2 and its rest

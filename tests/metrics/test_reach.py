@@ -1,8 +1,8 @@
 """Reach: calls eligible for a field program that got its response, every missed one under its one true reason.
 
 The calls are made through the real services — intake, triage, hand-off, dispatch, the four fallbacks, an
-override, a cancellation — so each reason counted is the one recorded when it happened; the same numbers come
-out of SQLite, PostgreSQL and DuckDB over a Parquet export.
+exclusion found by screening, an override, a cancellation — so each reason counted is the one recorded when it
+happened; the same numbers come out of SQLite, PostgreSQL and DuckDB over a Parquet export.
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from heart.triage.service import override_decision, send_to_agency
 from tests.dispatch.scenario import NORTH, World, always_open, world
 
 CLEAR = ClearResponse(pd_backup_for_safety=False, ems_support=False, disposition="resolved on scene")
-EXPECTED_CRT = {"eligible_calls": 7, "reached_calls": 1, "pct_reached": 14.29, "in_progress": 2, "missed": {
+EXPECTED_CRT = {"eligible_calls": 8, "reached_calls": 1, "pct_reached": 12.5, "in_progress": 3, "missed": {
     "program_closed": 1, "no_unit_available": 1, "no_unit_in_time": 1, "not_dispatched_in_time": 1,
-    "sent_elsewhere": 1, "called_off": 1, "other": 0}}
+    "exclusion": 1, "sent_elsewhere": 1, "called_off": 1, "other": 0}}
 
 
 def _send(w: World, call_id: int, unit: str) -> int:
@@ -53,7 +53,9 @@ def _fall_back(w: World, call_id: int, **options: object) -> None:
 
 
 def build_history(sessions: sessionmaker[Session]) -> World:
-    """Nine CRT-eligible calls and one for Co-Response, each ending a different way (see EXPECTED_CRT)."""
+    """Eleven calls of CRT's types, each ending a different way (see EXPECTED_CRT): two of them kept from CRT by an
+    exclusion — a welfare check with a weapon, sent to the police, and a crisis with a weapon, Co-Response's and still
+    open."""
     w = world(sessions, "CRT", "COR")
     w.add_unit("CRT", "CRT-1", home=NORTH)
     w.add_unit("CRT", "CRT-2", home=NORTH)
@@ -92,6 +94,9 @@ def build_history(sessions: sessionmaker[Session]) -> World:
         override_decision(session=session, call_id=elsewhere, pathway="PD", reason="caller asked for police",
                           now=w.now, actor_id=w.dispatcher.id, policy=policy)
         send_to_agency(session=session, call_id=elsewhere, now=w.now, actor_id=w.dispatcher.id, policy=policy)
+    weapon = w.add_call(screening={"weapon": "yes", "medical_intervention": "no", "imminent_risk_to_others": "no"})
+    with transaction(sessions) as session:  # the police went: closed on HEART's side
+        send_to_agency(session=session, call_id=weapon, now=w.now, actor_id=w.dispatcher.id, policy=policy)
     w.add_call(nature_code="MENTAL HEALTH CASE", screening={"weapon": "yes", "medical_intervention": "no",
                                                            "imminent_risk_to_others": "no"})  # COR's, open
     return w
@@ -123,10 +128,17 @@ def test_every_missed_eligible_call_counts_under_its_one_recorded_reason(reach_u
 def test_duckdb_over_a_parquet_export_counts_reach_the_same(reach_url: str, tmp_path: Path) -> None:
     with open_database(reach_url) as source:
         export_history(source, tmp_path / "history.parquet")
-        assert export_reach(source, tmp_path / "reach.parquet") == 10
+        assert export_reach(source, tmp_path / "reach.parquet") == 12  # the open crisis is CRT's and COR's
     with open_parquet(str(tmp_path / "history.parquet"), reach=str(tmp_path / "reach.parquet")) as source:
         duck = compute_metrics(source=source, period=d.Period())
     assert duck.model_dump() == report(reach_url).model_dump()
+    import pyarrow.parquet as pq
+
+    older = pq.read_table(tmp_path / "reach.parquet").drop_columns(["excluded"])  # exported before it was kept
+    pq.write_table(older, tmp_path / "older.parquet")
+    with open_parquet(str(tmp_path / "history.parquet"), reach=str(tmp_path / "older.parquet")) as source:
+        reach = compute_metrics(source=source, period=d.Period()).programs["CRT"].reach
+    assert reach is not None and (reach.missed["exclusion"], reach.missed["other"]) == (0, 1)  # read as not known
 
 
 @pytest.fixture
@@ -146,8 +158,10 @@ def test_heart_metrics_and_the_dashboard_show_reach_by_reason(
     document = json.loads(runner.invoke(app, ["metrics", "--format", "json"]).stdout)
     assert document["programs"]["CRT"]["reach"] == EXPECTED_CRT
     table = runner.invoke(app, ["metrics", "--program", "CRT"]).stdout
-    assert "Reach" in table and "14.29%" in table and "not dispatched in time while units were free" in table
+    assert "Reach" in table and "12.50%" in table and "not dispatched in time while units were free" in table
     page = signed_in(Role.SUPERVISOR).get("/metrics", headers={"accept": "text/html"}).text
-    assert 'data-program="CRT" data-figure="pct_reached">14.29%<' in page
+    assert 'data-program="CRT" data-figure="pct_reached">12.50%<' in page
     assert 'data-figure="missed:not_dispatched_in_time">1<' in page
     assert 'data-figure="missed:no_unit_available">1<' in page
+    assert 'data-figure="missed:exclusion">1<' in page
+    assert "an exclusion: the call had a weapon" in table  # (the table wraps the rest of the words)

@@ -104,7 +104,8 @@ def test_why_no_team_came_every_missed_call_has_one_reason_and_they_add_up(
     assert [key for key, _, _ in crt.reasons] == list(MISSED_REASONS)
     reasons = {key: int(count.value or 0) for key, count, in ((k, c) for k, _, c in crt.reasons)}
     assert reasons["program_closed"] == 30 and reasons["no_unit_available"] == 5 and reasons["no_unit_in_time"] == 12
-    assert int(crt.reached.value or 0) + sum(reasons.values()) == int(crt.total.value or 0) == 268 + 47
+    assert reasons["exclusion"] == 14  # welfare checks with a weapon: eligible by type, the police went
+    assert int(crt.reached.value or 0) + sum(reasons.values()) == int(crt.total.value or 0) == 268 + 47 + 14
 
     page = client.get("/public/faq")
     assert page.status_code == 200
@@ -112,11 +113,14 @@ def test_why_no_team_came_every_missed_call_has_one_reason_and_they_add_up(
     shown = dict(re.findall(r'data-reason="([a-z_]+)">([^<]*)<', table))
     assert set(shown) == {"reached", "total", *MISSED_REASONS}
     assert shown["no_unit_available"] == "fewer than 11"  # 5 calls
-    assert shown["total"] == "315"
+    assert shown["total"] == "329"
+    assert shown["exclusion"] == "14"
+    exclusion_row = text_of(table.split('data-reason="exclusion"')[0].rsplit("<tr>", 1)[1] + ">")
+    assert exclusion_row == "No team: an exclusion: the call had a weapon, a risk or a priority the team cannot take"
     visible = [int(v.replace(",", "")) for k, v in shown.items() if k != "total" and v != "fewer than 11"]
     hidden = [k for k, v in shown.items() if v == "fewer than 11"]
     assert len(hidden) != 1  # one hidden cell alone could be worked out from the total
-    assert sum(visible) + sum(exact_value for key, exact_value in reasons.items() if key in hidden) == 315
+    assert sum(visible) + sum(exact_value for key, exact_value in reasons.items() if key in hidden) == 329
 
 
 def test_the_faq_gives_the_live_share_of_police_backup_and_the_citys_answers(

@@ -218,3 +218,26 @@ def test_decisions_are_fast(policy: Policy) -> None:
         timings.append(time.perf_counter() - began)
     timings.sort()
     assert timings[int(len(timings) * 0.99)] < 0.001
+
+
+@pytest.mark.parametrize(("facts", "excluded", "held"), [
+    (call("welfare_check", **{**ALL_NO, "weapon": "yes"}), "CRT", ("weapon",)),
+    (call("mental_health_crisis", **{**ALL_NO, "weapon": "yes", "imminent_risk_to_others": "yes"}), "CRT",
+     ("weapon", "imminent_risk_to_others")),
+    (call("panhandling", priority="P", **ALL_NO), "CRT", ("priority_p",)),
+    (CallFacts(nature_code="TRESPASS WITH KNIFE", incident_type="trespass_unwanted", priority="3", screening=ALL_NO),
+     "CRT", ("weapon",)),  # the words name a weapon whatever the screening says
+    (CallFacts(nature_code="TRESPASS WITH KNIFE", priority="3", screening=ALL_NO), None, ()),  # a weapon call type
+    (call("welfare_check", **{**ALL_NO, "weapon": "unknown"}), None, ()),  # unknown is not an exclusion held
+    (call("welfare_check", **ALL_NO), None, ()),  # nothing held: CRT takes it
+    (call("person_with_weapon", **{**ALL_NO, "weapon": "yes"}), None, ()),  # never CRT's type
+    (call("welfare_check", **{**ALL_NO, "weapon": "yes", "phone_ok": "yes"}), "CCD", ("weapon",)),
+])
+def test_a_decision_records_the_unarmed_team_an_exclusion_kept_from_the_call(
+    policy: Policy, facts: CallFacts, excluded: str | None, held: tuple[str, ...],
+) -> None:
+    """The team whose rule takes the call's type, and the exclusions that held — at any hour (hours aside)."""
+    for clock in ("13:00", "03:00"):
+        decision = decide(facts, policy, local(clock))
+        assert (decision.excluded_pathway, decision.exclusions) == (excluded, held), clock
+        assert decision.pathway not in ("CRT", "CCD") or excluded is None

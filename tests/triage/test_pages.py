@@ -262,6 +262,15 @@ def test_why_explains_unknown_answers_overrides_and_a_heart_response(
     assert "knife" not in admin.get(f"/calls/{overridden}/why").text
 
 
+def test_why_names_the_exclusion_that_kept_the_team_away(
+    signed_in: Callable[..., TestClient], sessions: sessionmaker[Session]
+) -> None:
+    armed = decided_call(sessions, "13:00", screening={**ALL_NO, "weapon": "yes"})
+    assert why(signed_in(Role.SUPERVISOR), armed) == (
+        "CRT takes this kind of call, but an exclusion held when it was decided (Someone has a weapon), so no unarmed "
+        "team could go and the call went to PD.")
+
+
 def test_the_answers_shown_are_those_the_decision_was_made_on(sessions: sessionmaker[Session]) -> None:
     call_id = decided_call(sessions, "13:00")
     with transaction(sessions) as session:

@@ -183,7 +183,8 @@ class _Writer:
             pathway=decision.pathway, recommended_pathway=decision.pathway, reasons=reasons,
             unanswered=list(decision.unanswered), fallback=decision.fallback_reason, decided_at=received,
             decided_by_id=None, override_reason=None,
-            eligible_pathway=decision.fallback_program or decision.pathway)
+            eligible_pathway=decision.fallback_program or decision.pathway,
+            excluded_pathway=decision.excluded_pathway, exclusions=list(decision.exclusions))
         self.event("triage.decided", "triage_decision", decision_id, received, call_id,
                    before={"pathway": None, "status": "open"},
                    after={"pathway": decision.pathway, "status": "triaged",
@@ -226,7 +227,8 @@ class _Writer:
                 policy_version=call.decision.version, pathway=team, recommended_pathway=call.decision.pathway,
                 reasons=reasons, unanswered=list(call.decision.unanswered), fallback=call.decision.fallback_reason,
                 decided_at=ended, decided_by_id=None, override_reason=escalation_reason(self.policy, phone, team),
-                eligible_pathway=call.decision.fallback_program or call.decision.pathway)
+                eligible_pathway=call.decision.fallback_program or call.decision.pathway,
+                excluded_pathway=call.decision.excluded_pathway, exclusions=list(call.decision.exclusions))
             self.event("triage.overridden", "triage_decision", decision_id, ended, call_id,
                        before={"pathway": phone, "status": "triaged"},
                        after={"pathway": team, "status": "triaged", "override_reason": REASON_GIVEN,

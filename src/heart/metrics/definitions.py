@@ -24,11 +24,15 @@ exceptions (by kind). Cancelled responses are counted by ``cancelled_at`` in the
 
 **Reach**, for a field program and a period by the call's ``received_at`` (local days): the calls *eligible* for
 the program — those the policy recommends it for before hours and unit availability (the latest decision's
-``eligible_pathway``) — and, of those that are closed, the share that got the program's response (a response of
-the program that reached the scene). Every closed eligible call missed is counted under exactly one reason: the
-fallback recorded at that moment (the program was closed; no unit of it on duty and free; no free unit could
-arrive within the maximum wait; not dispatched within the maximum wait while units were free), else sent
-elsewhere by a person, else its unit was called off, else other. Eligible calls still open are counted apart.
+``eligible_pathway``), and those whose type the program's rule takes but that an exclusion kept from it (a weapon, a
+risk to others, a priority the team cannot take: the latest decision's ``excluded_pathway``, with the exclusions
+that held when it was decided) — and, of those that are closed, the share that got the program's response (a
+response of the program that reached the scene). Every closed eligible call missed is counted under exactly one
+reason: the fallback recorded at that moment (the program was closed; no unit of it on duty and free; no free unit
+could arrive within the maximum wait; not dispatched within the maximum wait while units were free), else an
+exclusion, else sent elsewhere by a person, else its unit was called off, else other. Eligible calls still open are
+counted apart. A call kept from an unarmed team by an exclusion usually goes to another field program (Co-Response)
+and then counts in that program's reach too, as eligible for it.
 """
 
 from __future__ import annotations
@@ -77,11 +81,13 @@ REACH_SCHEMA = ibis.schema({
     "fallback": "string",  # the latest decision's fallback reason, if any
     "overridden": "boolean",  # a person sent the call to another pathway
     "called_off": "boolean",  # a response of the program was cancelled
+    "excluded": "boolean",  # an exclusion that held kept the program (whose rule takes the call's type) from it
 })
 """One row per call eligible for a field program: what every backend provides for reach."""
 
 REACHED, IN_PROGRESS = "reached", "in_progress"
-MISSED_REASONS: tuple[str, ...] = (*FALLBACK_REASONS, "sent_elsewhere", "called_off", "other")
+EXCLUSION = "exclusion"
+MISSED_REASONS: tuple[str, ...] = (*FALLBACK_REASONS, EXCLUSION, "sent_elsewhere", "called_off", "other")
 """Why an eligible, closed call did not get the program's response; each missed call has exactly one."""
 
 TIMESTAMPS = ("received_at", "dispatched_at", "on_scene_at", "cleared_at", "cancelled_at")
@@ -424,6 +430,7 @@ def reach_outcomes(reach: ir.Table, epoch_micros: EpochMicros, clock: LocalClock
         (calls.reached, REACHED),
         (~calls.closed, IN_PROGRESS),
         (calls.fallback.isin(list(FALLBACK_REASONS)), calls.fallback),
+        (calls.excluded.fill_null(False), EXCLUSION),
         (calls.overridden, "sent_elsewhere"),
         (calls.called_off, "called_off"),
         else_="other",

@@ -47,14 +47,17 @@ MEANINGS: dict[str, Meaning] = {
     "by_beat": Meaning("Responses by beat", "Responses by the police beat of the call's location."),
     "eligible_calls": Meaning(
         "Eligible calls", "Calls received in the period (local date) that the triage policy found eligible for the "
-                          "program before its hours and unit availability, and that are closed."),
+                          "program before its hours and unit availability, or whose type the program takes but that "
+                          "an exclusion kept from it (a weapon, a risk or a priority the team cannot take, as "
+                          "screened when the call was decided), and that are closed."),
     "reached_calls": Meaning("Reached", "Eligible calls that a unit of the program reached on scene."),
     "pct_reached": Meaning("Reach", "Reached ÷ eligible calls."),
     "outcomes": Meaning("Eligible calls by outcome", "Reached, or missed under exactly one reason: the one "
                                                      "recorded when it happened (the program was closed; no unit "
                                                      "on duty and free; no free unit could arrive in time; not "
-                                                     "dispatched in time while units were free), else sent "
-                                                     "elsewhere by a person, else its unit was called off, else "
+                                                     "dispatched in time while units were free), else an "
+                                                     "exclusion that held (the team cannot take such a call), else "
+                                                     "sent elsewhere by a person, else its unit was called off, else "
                                                      "other."),
     "in_progress": Meaning("Eligible calls still open", "Eligible calls not yet closed (in no figure above)."),
     "resolved_by_phone": Meaning(

@@ -67,6 +67,7 @@ MISSED_WORDS: dict[str, str] = {
     "no_unit_available": "no unit on duty and free",
     "no_unit_in_time": "no free unit could arrive in time",
     "not_dispatched_in_time": "not dispatched in time while units were free",
+    "exclusion": "an exclusion: the call had a weapon, a risk or a priority the team cannot take",
     "sent_elsewhere": "a person sent the call elsewhere",
     "called_off": "the unit was called off",
     "other": "other",

@@ -11,6 +11,12 @@ pathway.
 The call type is read through the one resolver every intake path uses (``heart.crosswalk.mapper``). When its
 words name danger that the policy says implies an exclusion (``implied_by_words``), that exclusion counts as
 "yes" whatever the screening says, and the first reason says so ("The call type says: weapon").
+
+A decision also records, when it holds, that an unarmed team's rule would have taken the call but for an exclusion
+(``excluded_pathway`` and the ``exclusions`` that held): the program the call's type and other answers make it
+eligible for were every exclusion clear, worked out by the same rules with the exclusions cleared. Reach counts such
+a call as eligible for that program and missed because of an exclusion. An exclusion merely unanswered is not one
+that held (it is in ``unanswered`` when answering could change the pathway).
 """
 
 from __future__ import annotations
@@ -101,6 +107,10 @@ class Decision:
     """The program that was passed over (for "Why didn't HEART come?")."""
     escalates_to: str | None = None
     """A phone pathway's field team, if the clinician decides a visit is needed (CCD → CRT)."""
+    excluded_pathway: str | None = None
+    """The unarmed team whose rule the call would have fitted were every exclusion clear, when one held."""
+    exclusions: tuple[str, ...] = ()
+    """The ids of the policy's exclusions that held (met, not merely unanswered), in the policy's order."""
 
     @property
     def fallback(self) -> str | None:
@@ -163,7 +173,10 @@ def decide(
         why_not = _why_not_open(program, minute, availability)
         if why_not is None:
             can_send = _Openness(policy, minute, availability)
-            return _decision(policy, rule, incident_type, steps, passed_over, can_send)
+            # A call an unarmed team's rule takes has every exclusion clear; only another needs asking why.
+            excluded = (None, ()) if rule.exclusions_clear else _kept_from_team(
+                policy, facts, incident_type, priority, answers)
+            return _decision(policy, rule, incident_type, steps, passed_over, can_send, excluded)
         passed_over.append((rule, why_not))
         steps.append(Reason(rule.id, _passed_over_text(rule, program, why_not, local.strftime("%H:%M"))))
     raise AssertionError("a policy always ends with a default rule that fits every call")
@@ -191,6 +204,7 @@ def _decision(
     steps: list[Reason | _Blocked],
     passed_over: list[tuple[Rule, str]],
     can_send: _Openness,
+    excluded: tuple[str | None, tuple[str, ...]] = (None, ()),
 ) -> Decision:
     """Assemble the decision; keep only the unanswered questions that could change the pathway."""
     reasons: list[Reason] = []
@@ -214,7 +228,39 @@ def _decision(
         fallback_reason=first_passed[1] if first_passed else None,
         fallback_program=first_passed[0].send if first_passed else None,
         escalates_to=policy.programs[rule.send].escalates_to,
+        excluded_pathway=excluded[0],
+        exclusions=excluded[1],
     )
+
+
+def _kept_from_team(policy: Policy, facts: CallFacts, incident_type: str, priority: str | None,
+                    answers: Mapping[str, str]) -> tuple[str | None, tuple[str, ...]]:
+    """The unarmed team an exclusion that held kept from the call, and those exclusions; (None, ()) if none."""
+    team = type_eligible_team(policy, incident_type, priority, answers)  # a few rules: cheaper first
+    if team is None:
+        return None, ()
+    held = tuple(dict.fromkeys(
+        b.exclusion.id for b in blocking_exclusions(policy, screening=facts.screening, priority=priority,
+                                                    incident_type=incident_type, nature_code=facts.nature_code)
+        if b.holds))
+    return (team, held) if held else (None, ())
+
+
+def type_eligible_team(policy: Policy, incident_type: str, priority: str | None, answers: Mapping[str, str]
+                       ) -> str | None:
+    """The unarmed team the call would go to were every exclusion clear (hours and units aside), else None.
+
+    The rules are tried in order with every exclusion question answered "no" and no excluded priority; the first
+    that fits decides. Only a rule that needs the exclusions clear names a team here: a call whose type goes to
+    another response anyway (a fire, a shooting) was never eligible for an unarmed team.
+    """
+    cleared = {**answers, **dict.fromkeys(policy.exclusion_questions, "no")}
+    level = None if priority in policy.excluded_priorities else priority
+    for rule in policy.rules:
+        fit, _ = _fits(rule, incident_type, level, cleared, policy)
+        if fit == _FITS:
+            return rule.send if rule.exclusions_clear else None
+    return None
 
 
 def _answer(value: str | None) -> str:
@@ -331,3 +377,53 @@ def _passed_over_text(rule: Rule, program: Program, why: str, clock: str) -> str
 def _unknown_text(program: Program, unknown: tuple[str, ...]) -> str:
     asked = ", ".join(unknown)
     return f"Not sent to {program.code}: not answered yet: {asked} (an unknown answer never counts as no)."
+
+
+HOLDS = ("yes", "priority", "words", "type")
+"""Causes that mean the exclusion is met; "unanswered" means it is not known to be clear."""
+
+
+@dataclass(frozen=True, slots=True)
+class Blocking:
+    """One exclusion that is not clear, why, and the words that say so."""
+
+    exclusion: Exclusion
+    cause: str  # "yes", "unanswered", "priority", "words" or "type"
+    text: str
+
+    @property
+    def holds(self) -> bool:
+        """True when the exclusion is met (not merely unanswered)."""
+        return self.cause in HOLDS
+
+    def alert(self, policy: Policy) -> str:
+        """The policy's words for this on every board and on the crew's phone."""
+        if self.holds:
+            return self.exclusion.alert
+        question = (self.exclusion.question or self.exclusion.id).replace("_", " ")
+        return policy.safety_alert_unanswered.format(question=question[:1].upper() + question[1:])
+
+
+def blocking_exclusions(
+    policy: Policy, *, screening: Mapping[str, str], priority: str | None, incident_type: str | None,
+    nature_code: str | None,
+) -> list[Blocking]:
+    """Every exclusion the facts do not clear, in the policy's order (empty: an unarmed team may go)."""
+    found: list[Blocking] = []
+    implied = {item.exclusion.id: item for item in implied_exclusions(policy, nature_code)}
+    level = None if priority is None else str(priority).strip().upper()
+    for exclusion in policy.exclusions:
+        if exclusion.question is not None:
+            answer = str(screening.get(exclusion.question) or "").strip().lower()
+            named = exclusion.question.replace("_", " ")
+            if answer == "yes":
+                found.append(Blocking(exclusion, "yes", f"{named}: yes"))
+            elif answer != "no":
+                found.append(Blocking(exclusion, "unanswered", f"{named}: {answer or 'not asked'} (not answered no)"))
+        if level is not None and level in exclusion.priorities:
+            found.append(Blocking(exclusion, "priority", f"priority {level}"))
+        if exclusion.id in implied:
+            found.append(Blocking(exclusion, "words", f"the call type says: {implied[exclusion.id].said}"))
+        if incident_type is not None and incident_type in exclusion.implied_by_types:
+            found.append(Blocking(exclusion, "type", f"the incident type is {INCIDENT_TYPES[incident_type].label}"))
+    return found

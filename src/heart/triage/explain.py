@@ -1,6 +1,7 @@
 """"Why didn't HEART come?" for one call: the decision in force, the policy version that made it, and why, in
 plain words. A fallback is named for what it was at that moment (closed; no unit on duty and free; no free unit
-could arrive in time; not dispatched within the maximum wait while units were free)."""
+could arrive in time; not dispatched within the maximum wait while units were free), and so is an exclusion that kept
+the unarmed team whose rule takes the call's type away (recorded with the decision)."""
 
 from __future__ import annotations
 
@@ -123,6 +124,11 @@ def _headline(decision: TriageDecision, policy: Policy | None, passed_over: str 
     if decision.override_reason:
         reason = decision.override_reason if show_reasons else REASON_GIVEN
         return f"A person sent the call to {pathway} instead of {decision.recommended_pathway}: {reason}"
+    if decision.excluded_pathway and decision.exclusions:
+        said = {exclusion.id: exclusion.text.rstrip(".") for exclusion in policy.exclusions} if policy else {}
+        held = "; ".join(said.get(held_id, held_id.replace("_", " ")) for held_id in decision.exclusions)
+        return (f"{decision.excluded_pathway} takes this kind of call, but an exclusion held when it was decided "
+                f"({held}), so no unarmed team could go and the call went to {pathway}.")
     exclusions = set(policy.exclusion_questions) if policy else set()
     unknown = [q.replace("_", " ") for q in decision.unanswered if q in exclusions]
     if unknown:

@@ -40,6 +40,12 @@ class TriageDecision(Base):
     # What the policy recommends before hours and unit availability: the program the call is eligible for
     # (reach counts a call against it). None on decisions recorded before it was kept.
     eligible_pathway: Mapped[str | None] = mapped_column(String(8))
+    # The unarmed team the call's type would have gone to but for an exclusion that held when it was decided, and the
+    # ids of those exclusions (reach counts the call as eligible for that team and missed: an exclusion). Exclusions:
+    # [] when none held; None when not known (decisions recorded before it was kept that migration 0013 could not
+    # work out again).
+    excluded_pathway: Mapped[str | None] = mapped_column(String(8))
+    exclusions: Mapped[list[str] | None] = mapped_column(JSONType)
     decided_at: Mapped[datetime] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     override_reason: Mapped[str | None] = mapped_column(Text)

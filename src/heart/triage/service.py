@@ -152,6 +152,7 @@ def _decision(call: Call, policy: Policy, result: Decision, now: datetime, *,
     return TriageDecision(
         call_id=call.id, policy_id=policy.id, policy_version=policy.version, pathway=result.pathway,
         recommended_pathway=result.pathway, eligible_pathway=result.fallback_program or result.pathway,
+        excluded_pathway=result.excluded_pathway, exclusions=list(result.exclusions),
         reasons=reasons_before + [{"rule": r.rule, "text": r.text} for r in result.reasons],
         unanswered=list(result.unanswered), fallback=result.fallback_reason, decided_at=now, decided_by_id=None,
     )
@@ -195,6 +196,7 @@ def record_fallback(
         call_id=call.id, policy_id=policy.id, policy_version=policy.version, pathway=result.pathway,
         recommended_pathway=from_program,  # the team that did not come
         eligible_pathway=(current.eligible_pathway if current else None) or from_program,
+        excluded_pathway=result.excluded_pathway, exclusions=list(result.exclusions),
         reasons=[{"rule": r.rule, "text": r.text} for r in result.reasons], unanswered=list(result.unanswered),
         fallback=reason, decided_at=now, decided_by_id=actor_id, override_reason=words,
     )
@@ -249,7 +251,8 @@ def override_decision(
     decision = TriageDecision(
         call_id=call.id, policy_id=current.policy_id, policy_version=current.policy_version, pathway=pathway,
         recommended_pathway=current.recommended_pathway, eligible_pathway=current.eligible_pathway,
-        reasons=current.reasons, unanswered=current.unanswered, fallback=current.fallback, decided_at=now,
+        excluded_pathway=current.excluded_pathway, exclusions=current.exclusions, reasons=current.reasons,
+        unanswered=current.unanswered, fallback=current.fallback, decided_at=now,
         decided_by_id=actor_id, override_reason=reason.strip(),
     )
     _apply(session, call, decision, now, actor_id, kind="triage.overridden")

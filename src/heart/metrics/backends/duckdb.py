@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import ibis
+import ibis.expr.schema as sch
 import ibis.expr.types as ir
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -33,7 +34,8 @@ def open_duckdb_parquet(path: str | Path, *, threads: int | None = None,
     connection = ibis.duckdb.connect(threads=threads) if threads else ibis.duckdb.connect()
     with quiet():
         history = with_every_column(connection.read_parquet(str(path), table_name="history"))
-        reach = connection.read_parquet(str(reach_path), table_name="reach") if reach_path else None
+        reach = (with_every_column(connection.read_parquet(str(reach_path), table_name="reach"), REACH_SCHEMA)
+                 if reach_path else None)
     return MetricsSource("duckdb", connection, history, duckdb_epoch_micros, native_quantiles=True,
                          materialize=False, reach=reach)
 
@@ -53,9 +55,10 @@ def _glob(path: str) -> str:
     return str(Path(path) / "*.parquet") if Path(path).is_dir() else path
 
 
-def with_every_column(history: ir.Table) -> ir.Table:
-    """A history exported before a column was added (``team_felt_safe``, ``beat``) reads it as null."""
-    missing = {name: ibis.null(kind) for name, kind in HISTORY_SCHEMA.items() if name not in history.columns}
+def with_every_column(history: ir.Table, schema: sch.Schema = HISTORY_SCHEMA) -> ir.Table:
+    """A part exported before a column was added (``team_felt_safe`` and ``beat`` of the responses, ``excluded`` of
+    reach) reads it as null."""
+    missing = {name: ibis.null(kind) for name, kind in schema.items() if name not in history.columns}
     return history.mutate(**missing) if missing else history
 
 

@@ -54,9 +54,11 @@ def history_of(connection: BaseBackend) -> ir.Table:
 
 
 def reach_of(connection: BaseBackend) -> ir.Table:
-    """Calls eligible for a field program (their latest decision's ``eligible_pathway``), in
-    ``definitions.REACH_SCHEMA``: whether closed, whether the program's response reached the scene, and the
-    facts that say why not (the latest decision's fallback, an override, a unit called off)."""
+    """Calls eligible for a field program, in ``definitions.REACH_SCHEMA``: one row for the program of the latest
+    decision's ``eligible_pathway``, and one for the program of its ``excluded_pathway`` (the team whose rule takes the
+    call's type, kept from it by an exclusion that held). Each says whether the call is closed, whether the program's
+    response reached the scene, and the facts that say why not (the latest decision's fallback and an override, which
+    concern the eligible program only; an exclusion; a unit called off)."""
     calls = connection.table("calls")
     decisions = connection.table("triage_decisions")
     programs = connection.table("programs")
@@ -64,10 +66,20 @@ def reach_of(connection: BaseBackend) -> ir.Table:
     last = decisions.group_by("call_id").aggregate(last_id=decisions.id.max())
     latest = decisions.join(last, decisions.id == last.last_id).select(
         decision_call=decisions.call_id, eligible=decisions.eligible_pathway, pathway=decisions.pathway,
-        fallback=decisions.fallback,
+        fallback=decisions.fallback, excluded_from=decisions.excluded_pathway,
         by_person=decisions.decided_by_id.notnull() & decisions.override_reason.notnull())
+    as_eligible = latest.select(
+        decision_call=latest.decision_call, program_code=latest.eligible.cast("string"),
+        fallback=latest.fallback.cast("string"),
+        overridden=latest.by_person & (latest.pathway != latest.eligible), excluded=ibis.literal(False))
+    kept_away = latest.filter(latest.excluded_from.notnull()
+                              & (latest.excluded_from != latest.eligible.fill_null(""))).select(
+        decision_call=latest.decision_call, program_code=latest.excluded_from.cast("string"),
+        fallback=ibis.null("string"),
+        overridden=ibis.literal(False), excluded=ibis.literal(True))
+    both = as_eligible.union(kept_away)
     field = programs.filter(programs.kind == "field").select(code=programs.code, zone=programs.timezone)
-    eligible = latest.join(field, latest.eligible == field.code)
+    eligible = both.join(field, both.program_code == field.code)
     facts = calls.select(fact_call=calls.id, received=calls.received_at, status=calls.status)
     eligible = eligible.join(facts, eligible.decision_call == facts.fact_call)
     sent = responses.join(programs, responses.program_id == programs.id).select(
@@ -81,8 +93,8 @@ def reach_of(connection: BaseBackend) -> ir.Table:
     return joined.select(
         program=joined.code, timezone=joined.zone, received_at=joined.received,
         closed=joined.status.isin(["resolved", "cancelled"]), reached=joined.arrived.fill_null(0) == 1,
-        fallback=joined.fallback, overridden=joined.by_person & (joined.pathway != joined.code),
-        called_off=joined.cancelled.fill_null(0) == 1,
+        fallback=joined.fallback, overridden=joined.overridden,
+        called_off=joined.cancelled.fill_null(0) == 1, excluded=joined.excluded,
     )
 
 

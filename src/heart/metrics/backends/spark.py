@@ -17,6 +17,7 @@ import ibis.expr.types as ir
 
 from heart.metrics.backends.duckdb import with_every_column
 from heart.metrics.backends.source import MetricsSource, quiet
+from heart.metrics.definitions import REACH_SCHEMA
 
 if TYPE_CHECKING:
     from heart.metrics.backends.files import HistoryFiles
@@ -80,7 +81,7 @@ def open_spark_parquet(files: HistoryFiles, *, session: Any) -> MetricsSource:
     connection = ibis.pyspark.connect(session)
     with quiet():
         history = with_every_column(connection.read_parquet(files.responses))
-        reach = connection.read_parquet(files.reach) if files.reach else None
+        reach = with_every_column(connection.read_parquet(files.reach), REACH_SCHEMA) if files.reach else None
         phone = connection.read_parquet(files.phone) if files.phone else None
     # Exact quantiles from ranks (Spark's own percentile is approximate through Ibis); no temporary tables.
     return MetricsSource("spark", connection, history, spark_epoch_micros, native_quantiles=False,

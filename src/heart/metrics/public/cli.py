@@ -1,8 +1,8 @@
-"""`heart export`: a history folder for the analytics engines, the open data, and the public figures as JSON."""
+"""`heart export`: a history folder for the analytics engines and the open data (the public figures as JSON are
+``heart.public.cli``'s, put here by the app)."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Annotated
@@ -14,6 +14,7 @@ from heart.metrics.engines import Engine
 
 app = typer.Typer(help="Export the history (Parquet), the open data (CSV, Parquet, data package) or the public "
                        "figures (JSON).", no_args_is_help=True)
+# `public-figures` is added by the app (heart.public.cli): it includes the groups other domains provide.
 
 History = Annotated[Path | None, typer.Option(help="read a history folder instead of the operational database")]
 EngineOption = Annotated[Engine | None, typer.Option(help="with --history: duckdb (default), postgres or spark")]
@@ -56,25 +57,6 @@ def open_data_command(
         raise fail(str(error)) from None
     left_out = f"; left out (fewer than 11 responses): {', '.join(summary['left_out'])}" if summary["left_out"] else ""
     console.print(f"{summary['rows']:,} responses written to {out}{left_out}", soft_wrap=True)
-
-
-@app.command("public-figures")
-def public_figures_command(
-    year: Annotated[int, typer.Option(help="a calendar year that has ended")],
-    history: History = None, engine: EngineOption = None, spark_master: SparkMaster = None,
-) -> None:
-    """Every program's published figures for the year, suppression applied, as JSON (what a public page shows)."""
-    from heart.console import fail, migrated_database_url
-    from heart.metrics.history import metrics_source
-    from heart.metrics.public.service import public_figures
-
-    try:
-        with metrics_source(database_url=migrated_database_url(), history=history, engine=engine,
-                            spark_master=spark_master) as source:
-            report = public_figures(source=source, year=year, today=date.today())
-    except (ValueError, DomainError, OSError) as error:
-        raise fail(str(error)) from None
-    typer.echo(json.dumps(report.model_dump(mode="json"), indent=2))
 
 
 def whole_years(since: str, until: str, *, today: date) -> tuple[int, int]:
