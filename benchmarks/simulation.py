@@ -100,12 +100,131 @@ def timed(run: Callable[[int], Any], count: int) -> tuple[float, float, list[Any
 
 
 
+# --- the benchmark report (benchmarks/report.py) -------------------------------------------------------------
+
+REPORT_SIZES = [(100, 1), (1000, 10)]  # replications of the six-team year, scale (memory with size: 1× and 10×)
+SHORT_SIZES = [(20, 1)]
+VALIDATION_RUNS = 20  # the answers are checked on the first 20 replications (seeds 1..20) at every size
+VALIDATION_FIGURES = ("p_wait", "mean_wait", "utilization")
+_COMPILED: list[Any] = []
+
+
+def prepare_product() -> None:
+    """In the product's process, untimed: the scenario compiled (what ``heart simulate`` loads once)."""
+    _COMPILED.append(six_team_year())
+
+
+def product_replications(replications: int, workers: int) -> dict[str, Any]:
+    """The product: ``replications`` replications of the full model on ``workers`` processes, summarised."""
+    summary = summarise(replicate(_COMPILED[-1].simulation, replications=replications, seed=2025, workers=workers))
+    return {name: summary.estimate(name).to_json() for name in ("CRT.reach_pct", "CRT.avg_minutes_to_scene")}
+
+
+def floor_replications(queue: dict[str, Any], replications: int, workers: int) -> list[dict[str, float]]:
+    """The floor: as many replications of a bare SimPy M/M/c of the same volume on as many processes (seeds
+    1..``replications``, in order)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    seeds = range(1, replications + 1)
+    arguments = [(queue["rate"], queue["service"], queue["servers"], queue["calls"], seed) for seed in seeds]
+    if workers <= 1:
+        return [simpy_mmc(*a) for a in arguments]
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        return list(pool.map(_simpy_mmc, arguments, chunksize=max(1, min(8, replications // (workers * 8)))))
+
+
+def _simpy_mmc(arguments: tuple[float, float, int, int, int]) -> dict[str, float]:
+    return simpy_mmc(*arguments)
+
+
+def erlang_peer(queue: dict[str, Any]) -> dict[str, float]:
+    """The peer: Erlang C's formula for the same queue (what a planner's spreadsheet computes)."""
+    theory = erlang_c(queue["rate"], 1 / queue["service"], queue["servers"])
+    return {"p_wait": theory.p_wait, "mean_wait": theory.mean_wait, "utilization": theory.utilization}
+
+
+def heart_as_mmc(queue: dict[str, Any]) -> dict[str, Any]:
+    """The simulator run as the same M/M/c (heart.simulation.theory): the Erlang validation case."""
+    summary = summarise(replicate(queue_input(calls_per_minute=queue["rate"], service_minutes=queue["service"],
+                                              servers=queue["servers"], days=365, warmup_days=1),
+                                  replications=VALIDATION_RUNS, seed=7, workers=1))
+    return {"p_wait": summary.estimate("CRT.p_wait"), "mean_wait": summary.estimate("CRT.avg_wait_minutes"),
+            "utilization": summary.estimate("CRT.utilization_pct")}
+
+
+def the_queue() -> dict[str, Any]:
+    """The M/M/c of the six-team year's volume: calls a year, field teams, mean busy minutes per response."""
+    simulation = six_team_year().simulation
+    run = run_replication(simulation, 0)
+    codes = [p.code for p in simulation.field_programs]
+    responses = sum(float(run[f"{c}.dispatched"]) for c in codes)
+    busy_hours = sum(float(run[f"{c}.utilization_pct"]) / 100 * float(run[f"{c}.team_hours"]) for c in codes)
+    calls = int(run["calls"])
+    return {"calls": calls, "rate": calls / MINUTES_PER_YEAR, "service": busy_hours * 60 / responses,
+            "servers": sum(s.teams for p in simulation.field_programs for s in p.shifts)}
+
+
+def report(args: argparse.Namespace) -> int:
+    """``--report``: the product's replications beside the floor's and Erlang C's, each in its own process."""
+    from common import emit_report, measure_child, path_entry
+
+    sizes = SHORT_SIZES if args.short else [(count, scale) for count, scale in REPORT_SIZES
+                                            if args.sizes is None or count in args.sizes]
+    workers = default_workers()
+    queue = the_queue()
+    print(f"M/M/{queue['servers']} of the six-team year: {queue['calls']:,} calls, {queue['service']:.1f} min of "
+          f"service per response; {workers} worker processes", flush=True)
+    theory = erlang_peer(queue)
+    ours = heart_as_mmc(queue)
+    product_misses = [f"HEART as M/M/c {name} {ours[name].mean:.4f} ±{ours[name].half_width:.4f} vs Erlang C "
+                      f"{theory[name] * (100 if name == 'utilization' else 1):.4f}"
+                      for name in VALIDATION_FIGURES
+                      if not ours[name].contains(theory[name] * (100 if name == "utilization" else 1))]
+    paths = []
+    for replications, scale in sizes:
+        product = measure_child(product_replications, replications, workers, prepare=prepare_product)
+        floor = measure_child(floor_replications, queue, replications, workers)
+        peer = measure_child(erlang_peer, queue)
+        floor_runs = floor.result[:VALIDATION_RUNS]
+        intervals = {name: t_interval([run[name] for run in floor_runs]) for name in VALIDATION_FIGURES}
+        floor_misses = [f"SimPy {name} {intervals[name].mean:.4f} ±{intervals[name].half_width:.4f} vs Erlang C "
+                        f"{theory[name]:.4f}" for name in VALIDATION_FIGURES
+                        if not intervals[name].contains(peer.result[name])]
+        misses = product_misses + floor_misses
+        for miss in misses:
+            print("  disagreement:", miss)
+        for name, measured in (("full model (product)", product), ("bare SimPy M/M/c (floor)", floor),
+                               ("Erlang C (peer)", peer)):
+            print(f"{replications:>6,} replications  {name:<26} {measured.seconds:8.3f} s  "
+                  f"{measured.cpu_seconds:8.2f} CPU s  {measured.peak_mb:7,.0f} MB", flush=True)
+        reach = product.result["CRT.reach_pct"]
+        paths.append(path_entry(
+            "simulation", f"{replications:,} replications of a {queue['calls']:,}-call year", scale, product, floor,
+            f"a bare SimPy M/M/{queue['servers']} of the same calls and mean service, as many replications on as "
+            "many processes (no policy, shifts, travel or fallback)", peer, "Erlang C's formula for that queue",
+            not misses,
+            f"on the Erlang validation case (the same M/M/{queue['servers']}): P(wait), mean wait and utilization "
+            f"of HEART's simulator ({VALIDATION_RUNS} replications) and of the floor's first {VALIDATION_RUNS} "
+            f"replications each contain Erlang C's figure in their 95 % interval ({len(misses)} misses); "
+            f"full model CRT reach {reach['mean']:.2f} % [{reach['low']:.2f}, {reach['high']:.2f}]",
+            product_what="replications of the full model (policy, shifts, queues, travel) on every core"))
+    return emit_report(paths)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replications", type=int, default=1000)
     parser.add_argument("--timed", type=int, default=10, help="replications timed one by one")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--report", action="store_true", help="product, floor and peer for benchmarks/report.py "
+                        f"({' and '.join(f'{r:,}' for r, _ in REPORT_SIZES)} replications)")
+    parser.add_argument("--short", action="store_true", help=f"with --report: {SHORT_SIZES[0][0]} replications")
+    parser.add_argument("--sizes", type=int, nargs="+", help="with --report: only these replication counts")
     args = parser.parse_args()
+    if args.report:
+        raise SystemExit(report(args))
     load_before = os.getloadavg()[0]
 
     compiled = six_team_year()
