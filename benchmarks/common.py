@@ -8,13 +8,15 @@ likes, and ends with ``emit_report(paths)``: one JSON object on the last line of
 its time, CPU time and peak memory are its own and not those of whatever ran before it:
 
 - a function: started with ``multiprocessing``'s *spawn* (a new interpreter, nothing inherited), timed inside
-  the child around the call only (imports and start-up excluded); its return value comes back to the caller;
+  the child around the call only (imports and start-up excluded; CPU time: the child's, and its children's, from
+  the call on to its exit); its return value comes back to the caller;
 - a command: timed from start to exit (start-up included); its last line of output, if JSON, comes back.
 
-Peak memory is the largest resident set of the child (``ru_maxrss``, which the kernel also keeps for the
-child's own children); when the child starts processes of its own (a pool of workers), the resident sets of
-the whole process tree are also summed every 50 ms and the larger figure is kept — pages the processes share
-then count once per process, so it is an upper bound.
+Peak memory is the high-water mark of the child's resident set (``VmHWM``, not ``ru_maxrss``: Linux carries a
+forking parent's resident set over into the child's ``ru_maxrss``, so a large parent would inflate a small
+child); when the child starts processes of its own (a pool of workers), the resident sets of the whole process
+tree are also summed every 50 ms and the larger figure is kept — pages the processes share then count once per
+process, so it is an upper bound.
 """
 
 from __future__ import annotations
@@ -94,7 +96,9 @@ def _measure_command(command: list[str], *, cwd: str | Path | None, env: dict[st
             result = json.loads(lines[-1])
         except ValueError:
             result = None
-    peak = max(usage.ru_maxrss / 1024, sampler.peak_mb)
+    # ru_maxrss would be no good here: the kernel carries the parent's resident set over into the child it forks
+    # and keeps it across exec. A command gone before the first look (50 ms) falls back on it.
+    peak = sampler.peak_mb or usage.ru_maxrss / 1024
     return Measurement(seconds, usage.ru_utime + usage.ru_stime, peak, result)
 
 
@@ -107,19 +111,28 @@ def _measure_function(function: Callable[..., Any], args: tuple[Any, ...], prepa
     process = context.Process(target=_child, args=(send, function, args, prepare))
     process.start()
     send.close()
+    assert process.pid is not None
     sampler = TreeSampler(process.pid)
     sampler.start()
     try:
         message = receive.recv()
     except EOFError:
         message = {"error": "the child died without an answer"}
-    process.join()
+    # Reaped here rather than by join(): the rusage of the child then includes every process it waited for.
+    _, status, usage = os.wait4(process.pid, 0)
     sampler.stop()
     receive.close()
+    if process._popen is not None:  # what join() would have recorded
+        process._popen.returncode = os.waitstatus_to_exitcode(status)
     if "error" in message:
         raise ChildFailed(f"{getattr(function, '__name__', function)}: {message['error']}")
-    peak = max(float(message["peak_mb"]), sampler.peak_mb)
-    return Measurement(message["seconds"], message["cpu_seconds"], peak, message["result"])
+    # The process tree's CPU time read from /proc when the call returned: it also counts the workers of a pool
+    # whose own process (a forkserver) outlives the call and is never waited for; else the rusage at exit.
+    cpu_seconds = message["tree_cpu"]
+    if cpu_seconds is None:
+        cpu_seconds = usage.ru_utime + usage.ru_stime - message["cpu_before"]
+    peak = max(message["high_water_mb"], sampler.tree_peak_mb)
+    return Measurement(message["seconds"], cpu_seconds, peak, message["result"])
 
 
 def _child(send: Any, function: Callable[..., Any], args: tuple[Any, ...], prepare: Callable[[], Any] | None
@@ -127,14 +140,18 @@ def _child(send: Any, function: Callable[..., Any], args: tuple[Any, ...], prepa
     try:
         if prepare is not None:
             prepare()
-        began, cpu = time.perf_counter(), time.process_time()
+        before = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_before = sum(usage.ru_utime + usage.ru_stime for usage in before)
+        tree_before = tree_cpu_seconds(os.getpid())
+        began = time.perf_counter()
         result = function(*args)
         seconds = time.perf_counter() - began
-        children = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu_seconds = time.process_time() - cpu + children.ru_utime + children.ru_stime
-        peak_kb = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, children.ru_maxrss)
-        send.send({"seconds": seconds, "cpu_seconds": cpu_seconds, "peak_mb": peak_kb / 1024, "result": result})
-    except BaseException:  # noqa: BLE001 — whatever failed goes back to the parent, which raises it there
+        tree_after = tree_cpu_seconds(os.getpid())
+        tree = tree_after - tree_before if tree_after is not None and tree_before is not None else None
+        high_water_mb = status_mb(os.getpid(), "VmHWM") or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        send.send({"seconds": seconds, "cpu_before": cpu_before, "tree_cpu": tree, "high_water_mb": high_water_mb,
+                   "result": result})
+    except BaseException:  # whatever failed goes back to the parent, which raises it there
         send.send({"error": traceback.format_exc(limit=8)})
     finally:
         send.close()
@@ -143,14 +160,20 @@ def _child(send: Any, function: Callable[..., Any], args: tuple[Any, ...], prepa
 # --- the resident set of a process tree ------------------------------------------------------------------------
 
 class TreeSampler:
-    """Sums the resident set of a process and its descendants every 50 ms (Linux /proc) and keeps the largest;
-    0 where /proc is not there."""
+    """Watches a process every 50 ms (Linux /proc): the high-water mark of its own resident set since it started
+    its program (``VmHWM``: exact, as of the last look), and the largest sum of the resident sets of it and its
+    descendants when it has any. Everything stays 0 where /proc is not there."""
 
     def __init__(self, pid: int) -> None:
         self.pid = pid
-        self.peak_mb = 0.0
+        self.high_water_mb = 0.0
+        self.tree_peak_mb = 0.0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @property
+    def peak_mb(self) -> float:
+        return max(self.high_water_mb, self.tree_peak_mb)
 
     def start(self) -> None:
         if Path(f"/proc/{self.pid}").exists():
@@ -163,9 +186,10 @@ class TreeSampler:
 
     def _run(self) -> None:
         while not self._stop.is_set():
+            self.high_water_mb = max(self.high_water_mb, status_mb(self.pid, "VmHWM"))
             pids = descendants(self.pid)
-            if len(pids) > 1:  # one process alone: its ru_maxrss is exact, sampling adds nothing
-                self.peak_mb = max(self.peak_mb, sum(resident_mb(pid) for pid in pids))
+            if len(pids) > 1:
+                self.tree_peak_mb = max(self.tree_peak_mb, sum(status_mb(pid, "VmRSS") for pid in pids))
             self._stop.wait(SAMPLE_SECONDS)
 
 
@@ -187,11 +211,30 @@ def descendants(pid: int) -> list[int]:
     return found
 
 
-def resident_mb(pid: int) -> float:
-    """The current resident set of a process, in MB (0 once it is gone)."""
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds used so far by a process and every process below it, including the processes they have
+    already waited for (/proc/<pid>/stat: utime, stime, cutime, cstime); None without /proc."""
+    if not Path(f"/proc/{pid}/stat").exists():
+        return None
+    ticks = 0
+    for member in descendants(pid):
+        try:
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # fields 14-17 of stat; [0] here is field 3
+    return ticks / CLOCK_TICKS
+
+
+def status_mb(pid: int, field: str = "VmRSS") -> float:
+    """A memory figure of /proc/<pid>/status in MB: ``VmRSS`` (resident now) or ``VmHWM`` (the most resident
+    since the process started its program); 0 once it is gone."""
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     except OSError:
         pass

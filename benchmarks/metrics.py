@@ -318,7 +318,7 @@ def published(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return result
 
 
-def report(args: argparse.Namespace) -> int:
+def run_report(args: argparse.Namespace) -> int:
     """``--report``: each size's product, floor and peer, each in its own process; the contract's last line."""
     from common import emit_report, measure_child, path_entry
 
@@ -374,7 +374,7 @@ def main() -> None:
         child(args.child, args.parquet, args.threads)
         return
     if args.report:
-        raise SystemExit(report(args))
+        raise SystemExit(run_report(args))
     args.rows = args.rows or [rows for rows, _ in REPORT_SIZES]
     with tempfile.TemporaryDirectory() as scratch:
         directory = args.data_dir or Path(scratch)

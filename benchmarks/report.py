@@ -147,8 +147,11 @@ def rows(outcomes: list[Outcome]) -> list[dict[str, Any]]:
                 "product_cpu_seconds": product.get("cpu_seconds"),
                 "floor_what": floor.get("what"), "floor_seconds": floor.get("seconds"),
                 "floor_peak_mb": floor.get("peak_mb"),
+                "floor_cpu_seconds": floor.get("cpu_seconds"),
                 "times_floor": ratio(product.get("seconds"), floor.get("seconds")),
+                "times_floor_cpu": ratio(product.get("cpu_seconds"), floor.get("cpu_seconds")),
                 "peer_what": peer.get("what"), "peer_seconds": peer.get("seconds"), "peer_peak_mb": peer.get("peak_mb"),
+                "peer_cpu_seconds": peer.get("cpu_seconds"),
                 "times_peer": ratio(product.get("seconds"), peer.get("seconds")),
                 "answers_match": entry.get("answers_match") is True, "answer_note": entry.get("answer_note", ""),
             })
@@ -181,9 +184,10 @@ def _times(value: float | None) -> str:
 def print_table(outcomes: list[Outcome], skipped: dict[str, str], load: tuple[list[float], list[float]],
                 out: TextIO = sys.stdout) -> None:
     table = rows(outcomes)
-    head = ["path", "size", "product s", "product MB", "floor s", "×floor", "peer s", "×peer", "answers"]
+    head = ["path", "size", "product s", "product MB", "floor s", "×floor", "×floor CPU", "peer s", "×peer", "answers"]
     lines = [[row["path"], row["size"], _number(row["product_seconds"]), _number(row["product_peak_mb"], 0),
-              _number(row["floor_seconds"]), _times(row["times_floor"]), _number(row["peer_seconds"]),
+              _number(row["floor_seconds"]), _times(row["times_floor"]), _times(row["times_floor_cpu"]),
+              _number(row["peer_seconds"]),
               _times(row["times_peer"]), "agree" if row["answers_match"] else "DIFFER"] for row in table]
     print("", file=out)
     print("=" * 100, file=out)
@@ -192,7 +196,9 @@ def print_table(outcomes: list[Outcome], skipped: dict[str, str], load: tuple[li
     print(f"load average {' '.join(f'{x:.2f}' for x in load[0])} at the start, "
           f"{' '.join(f'{x:.2f}' for x in load[1])} at the end ({os.cpu_count()} cores)", file=out)
     _columns(head, lines, out, right_from=2)
-    print("×floor, ×peer: the product's seconds divided by the floor's or the peer's (under 1: faster).", file=out)
+    print("×floor, ×peer: the product's seconds divided by the floor's or the peer's (under 1: faster); ×floor CPU: "
+          "the same with CPU seconds (all threads and processes), steadier when other work shares the machine.",
+          file=out)
     legend = {}
     for row in table:
         legend.setdefault(row["path"], (row["floor_what"], row["peer_what"], row["answer_note"]))

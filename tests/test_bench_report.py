@@ -23,6 +23,7 @@ def load(name: str) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCHMARKS / f"{name}.py")
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
     spec.loader.exec_module(module)
     return module
 
@@ -60,8 +61,8 @@ def fake_script(folder: Path, name: str, body: str) -> Path:
 
 def entry(path: str, scale: int, product_mb: float, answers_match: bool = True) -> dict[str, Any]:
     return {"path": path, "size": f"{scale} rows", "scale": scale,
-            "product": {"seconds": 2.0 * scale, "peak_mb": product_mb},
-            "floor": {"what": "a bare scan", "seconds": 1.0 * scale, "peak_mb": 50.0},
+            "product": {"seconds": 2.0 * scale, "cpu_seconds": 3.0 * scale, "peak_mb": product_mb},
+            "floor": {"what": "a bare scan", "seconds": 1.0 * scale, "cpu_seconds": 1.0 * scale, "peak_mb": 50.0},
             "peer": {"what": "pandas", "seconds": 8.0 * scale, "peak_mb": 400.0},
             "answers_match": answers_match, "answer_note": "totals compared"}
 
@@ -83,9 +84,15 @@ def test_the_report_tables_each_path_with_its_ratios_and_memory_at_both_sizes(tm
                               timeout=120)
     assert finished.returncode == 0, finished.stdout + finished.stderr
     assert "human-readable figures first" in finished.stdout  # the script's own output stays visible
-    table = finished.stdout.split("Benchmark report")[1]
-    assert "figures | 1 rows  |      2.00 |        100 |    1.00 |  2.00× |   8.00 |  0.25× |   agree" in table
-    assert "figures | 1 rows  |     100 | 10 rows  |     110 |    1.10×" in table
+    cells = [[cell.strip() for cell in line.split(" | ")] for line in finished.stdout.split("Benchmark report")[1]
+             .splitlines() if " | " in line]
+    assert cells == [
+        ["path", "size", "product s", "product MB", "floor s", "×floor", "×floor CPU", "peer s", "×peer", "answers"],
+        ["figures", "1 rows", "2.00", "100", "1.00", "2.00×", "3.00×", "8.00", "0.25×", "agree"],
+        ["figures", "10 rows", "20.00", "110", "10.00", "2.00×", "3.00×", "80.00", "0.25×", "agree"],
+        ["path", "size 1×", "MB 1×", "size 10×", "MB 10×", "10× / 1×"],
+        ["figures", "1 rows", "100", "10 rows", "110", "1.10×"],
+    ]
 
     _, document = run_report("--short", str(script))
     assert [(p["scale"], p["times_floor"], p["times_peer"]) for p in document["paths"]] == [(1, 2.0, 0.25),
