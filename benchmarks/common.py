@@ -122,8 +122,9 @@ def _measure_function(function: Callable[..., Any], args: tuple[Any, ...], prepa
     _, status, usage = os.wait4(process.pid, 0)
     sampler.stop()
     receive.close()
-    if process._popen is not None:  # what join() would have recorded
-        process._popen.returncode = os.waitstatus_to_exitcode(status)
+    popen = getattr(process, "_popen", None)
+    if popen is not None:  # what join() would have recorded (multiprocessing forgets the process then)
+        popen.returncode = os.waitstatus_to_exitcode(status)
     if "error" in message:
         raise ChildFailed(f"{getattr(function, '__name__', function)}: {message['error']}")
     # The process tree's CPU time read from /proc when the call returned: it also counts the workers of a pool

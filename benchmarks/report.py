@@ -13,7 +13,8 @@ With ``--format json`` the same goes to standard output as one JSON document (th
 to standard error).
 
 The exit status is 1 when a path's answer differs from its floor's or its peer's, or a script fails or prints no
-report; never because of a time.
+report; never because of a time. A script listed in ``NOT_YET_REPORTING`` is skipped with ``--short`` and runs as it
+is (its own output, outside the table) without it; either way the report names it.
 """
 
 from __future__ import annotations
@@ -70,7 +71,7 @@ def run_script(script: Path, *, short: bool, python: str = sys.executable, echo:
     command = [python, str(script), *([] if plain else ["--report", *(["--short"] if short else [])])]
     began = time.perf_counter()
     outcome = Outcome(script.stem)
-    last = ""
+    lines: list[str] = []
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, bufsize=1,
                                cwd=cwd, start_new_session=True)
     assert process.stdout is not None
@@ -88,7 +89,7 @@ def run_script(script: Path, *, short: bool, python: str = sys.executable, echo:
             echo.write(f"  {line}" if line.strip() else line)
             echo.flush()
             if line.strip():
-                last = line.strip()
+                lines.append(line.strip())
         process.wait()
     except KeyboardInterrupt:
         os.killpg(process.pid, signal.SIGKILL)
@@ -106,26 +107,44 @@ def run_script(script: Path, *, short: bool, python: str = sys.executable, echo:
         outcome.detail = "not in the table (no --report yet)" + (
             f"; exited with {process.returncode}" if process.returncode else "")
         return outcome
-    try:
-        report = json.loads(last)
-        paths = report["paths"]
-        if not isinstance(paths, list) or not all(isinstance(p, dict) and "path" in p for p in paths):
-            raise ValueError("paths is not a list of paths")
-    except (ValueError, KeyError, TypeError) as error:
+    report, after = last_report(lines)
+    if report is None:
         outcome.status = "error"
         outcome.detail = (f"exited with {process.returncode}, " if process.returncode else "") + (
-            f"no report on its last line ({type(error).__name__}: {str(error)[:120]})")
+            "no report on its last line" + (f" (it ends: {lines[-1][:120]!r})" if lines else " (it printed nothing)"))
         return outcome
+    paths = report["paths"]
+    if after:  # the contract wants it last; a line printed after it (a failure's message) is kept in the detail
+        outcome.detail = f"printed after its report: {after[0][:120]!r}"
     outcome.paths = [{"script": script.stem, **entry} for entry in paths]
     outcome.load_average = report.get("load_average")
     differing = [entry["path"] for entry in paths if entry.get("answers_match") is not True]
     if differing:
-        outcome.status, outcome.detail = "mismatch", "answers differ: " + ", ".join(differing)
+        outcome.status, outcome.detail = "mismatch", "; ".join(["answers differ: " + ", ".join(differing),
+                                                                 *([outcome.detail] if outcome.detail else [])])
     elif not paths:
         outcome.status, outcome.detail = "error", "reported no path"
     elif process.returncode != 0:
-        outcome.status, outcome.detail = "error", f"exited with {process.returncode} though every answer agreed"
+        outcome.status = "error"
+        outcome.detail = "; ".join([f"exited with {process.returncode} though every answer agreed",
+                                    *([outcome.detail] if outcome.detail else [])])
     return outcome
+
+
+def last_report(lines: list[str]) -> tuple[dict[str, Any] | None, list[str]]:
+    """The report a script printed — the JSON object with a list of paths nearest the end of its output — and the
+    lines it printed after it (none, when it keeps the contract)."""
+    for index in range(len(lines) - 1, -1, -1):
+        if not lines[index].startswith("{"):
+            continue
+        try:
+            report = json.loads(lines[index])
+        except ValueError:
+            continue
+        paths = report.get("paths") if isinstance(report, dict) else None
+        if isinstance(paths, list) and all(isinstance(entry, dict) and "path" in entry for entry in paths):
+            return report, lines[index + 1:]
+    return None, []
 
 
 def ratio(numerator: float | None, denominator: float | None) -> float | None:
@@ -199,7 +218,7 @@ def print_table(outcomes: list[Outcome], skipped: dict[str, str], load: tuple[li
     print("×floor, ×peer: the product's seconds divided by the floor's or the peer's (under 1: faster); ×floor CPU: "
           "the same with CPU seconds (all threads and processes), steadier when other work shares the machine.",
           file=out)
-    legend = {}
+    legend: dict[str, tuple[str | None, str | None, str]] = {}
     for row in table:
         legend.setdefault(row["path"], (row["floor_what"], row["peer_what"], row["answer_note"]))
     for path, (floor_what, peer_what, note) in legend.items():
