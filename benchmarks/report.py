@@ -44,7 +44,6 @@ NOT_YET_REPORTING: dict[str, str] = {
     "cad_import": "CAD import on SQLite and PostgreSQL: --report being added on the cadfast branch",
     "linkage": "linkage: --report being added on the linkage2 branch",
     "lifecycle": "the call lifecycle: --report being added on the lifecycle branch",
-    "board": "board fan-out: --report being added on the lifecycle branch",
 }
 """Scripts of ``SCRIPTS`` that do not yet accept ``--report``, and why: skipped, and the report says so. Emptied as
 each one learns to report; a script that is neither here nor able to report fails the report."""

@@ -67,13 +67,14 @@ def entry(path: str, scale: int, product_mb: float, answers_match: bool = True) 
             "answers_match": answers_match, "answer_note": "totals compared"}
 
 
-def reporting_script(folder: Path, name: str, paths: list[dict[str, Any]], status: int = 0) -> Path:
+def reporting_script(folder: Path, name: str, paths: list[dict[str, Any]], status: int = 0, after: str = "") -> Path:
     document = json.dumps({"paths": paths, "load_average": [0.5, 0.5, 0.5]})
     return fake_script(folder, name, f"""
         import sys
         assert sys.argv[1:] == ["--report", "--short"], sys.argv
         print("human-readable figures first")
         print({document!r})
+        print({after!r})
         sys.exit({status})
     """)
 
@@ -103,12 +104,14 @@ def test_the_report_tables_each_path_with_its_ratios_and_memory_at_both_sizes(tm
 
 
 def test_the_report_fails_when_an_answer_differs_and_says_which(tmp_path: Path) -> None:
-    differs = reporting_script(tmp_path, "differs", [entry("figures", 1, 100.0, answers_match=False)], status=1)
+    differs = reporting_script(tmp_path, "differs", [entry("figures", 1, 100.0, answers_match=False)], status=1,
+                               after="FAILED: the figures differ")  # a message after the report still fails it
     fine = reporting_script(tmp_path, "fine", [entry("other figures", 1, 100.0)])
     finished, document = run_report("--short", str(differs), str(fine))
     assert finished.returncode == 1
     assert [(s["script"], s["status"]) for s in document["scripts"]] == [("differs", "mismatch"), ("fine", "ok")]
-    assert "figures" in document["scripts"][0]["detail"]
+    assert document["scripts"][0]["detail"] == ("answers differ: figures; printed after its report: "
+                                                "'FAILED: the figures differ'")
     assert document["ok"] is False
     table = subprocess.run([sys.executable, str(REPORT), "--short", str(differs)], capture_output=True, text=True,
                            timeout=120).stdout
