@@ -157,6 +157,8 @@ async def run(port: int, url: str, unit_ids: list[int], args: argparse.Namespace
     boards, tasks = await connect_boards(port, cookie, args.boards, stop)
     connected = sum(1 for b in boards if b.arrivals)
     print(f"{connected} of {len(boards)} boards connected and received the board")
+    await driver.close()  # idle while the boards connected: longer than the server keeps a connection alive
+    await driver.connect()
 
     events = await psycopg.AsyncConnection.connect(url, autocommit=True)
     per_board: list[float] = []
@@ -220,6 +222,8 @@ async def run_floor(port: int, boards_count: int, changes: int, interval: float
     await driver.connect()
     stop = asyncio.Event()
     boards, tasks = await connect_boards(port, "", boards_count, stop, path="/stream")
+    await driver.close()  # as in ``run``: a fresh connection once the boards are connected
+    await driver.connect()
     per_board: list[float] = []
     per_change: list[float] = []
     missed = 0
