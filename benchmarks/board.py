@@ -211,7 +211,7 @@ async def run(port: int, url: str, unit_ids: list[int], args: argparse.Namespace
 
 # --- the benchmark report (benchmarks/report.py): HEART's fan-out beside a bare one -----------------------------
 
-SHORT = {"boards": 20, "changes": 10, "interval": 0.1}
+SHORT = {"boards": 20, "changes": 10, "interval": 0.1, "workers": 1}  # one worker: half the start-up
 FLOOR_STARTUP_SECONDS = 120
 
 
@@ -283,7 +283,8 @@ def served(server: subprocess.Popen[bytes], work: Any) -> tuple[Any, float, floa
 def run_report(args: argparse.Namespace) -> int:
     """``--report``: HEART's fan-out, then the floor's with as many boards and changes, on one database."""
     if args.short:
-        args.boards, args.changes, args.interval = SHORT["boards"], SHORT["changes"], SHORT["interval"]
+        args.boards, args.changes, args.interval, args.workers = (SHORT["boards"], SHORT["changes"],
+                                                                  SHORT["interval"], SHORT["workers"])
     name, url = create_database()
     try:
         unit_ids = arrange(url, UNITS, spread=0.01)
@@ -307,7 +308,7 @@ def run_report(args: argparse.Namespace) -> int:
     floor = Measurement(percentile(floor_change, 0.95) / 1000, floor_cpu, floor_peak)
     agree = (missed == errors == floor_missed == floor_errors == 0 and len(per_change) == len(floor_change) > 0)
     return emit_report([{
-        "path": "board fan-out", "size": f"{args.boards} boards, {len(per_change)} changes, {args.workers} workers",
+        "path": "board fan-out", "size": f"{args.boards} boards, {len(per_change)} changes, {args.workers} worker(s)",
         "scale": 1,
         "product": {**product.figures("HEART's /dispatch/stream: the p95 of change → every board; the server "
                                       "processes' CPU and memory"), "p50_seconds": percentile(per_change, 0.5) / 1000},
@@ -330,7 +331,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=90, help="stop measuring after this long")
     parser.add_argument("--report", action="store_true", help="beside the floor (board_floor.py), for report.py")
     parser.add_argument("--short", action="store_true", help=f"with --report: {SHORT['boards']} boards, "
-                        f"{SHORT['changes']} changes")
+                        f"{SHORT['changes']} changes, {SHORT['workers']} worker")
     args = parser.parse_args()
     if args.report:
         raise SystemExit(run_report(args))
