@@ -64,24 +64,19 @@ lint: install
 test: install lint
 	$(BIN)/pytest -n 2 --dist loadgroup -q
 
+# The benchmarks that measure no data path against a floor run first, each printing its figures; then
+# benchmarks/report.py runs every data path's benchmark (--report, each in its own process) and ends with one
+# report: the product beside its floor and its naive peer, measured in the same run, and memory at 1x and 10x.
 bench: install
-	$(BIN)/python benchmarks/lifecycle.py
-	$(BIN)/python benchmarks/metrics.py
-	$(BIN)/python benchmarks/analytics.py
-	$(BIN)/python benchmarks/triage.py
-	$(BIN)/python benchmarks/cad_import.py
 	$(BIN)/python benchmarks/eido.py
-	$(BIN)/python benchmarks/crosswalk.py
-	$(BIN)/python benchmarks/board.py
 	$(BIN)/python benchmarks/durability.py
 	$(BIN)/python benchmarks/load.py
-	$(BIN)/python benchmarks/simulation.py
-	$(BIN)/python benchmarks/linkage.py
 	$(BIN)/python benchmarks/fuzz.py --examples 60
 	$(BIN)/python benchmarks/login_flood.py
 	$(BIN)/python benchmarks/responder_calls.py
 	$(BIN)/python benchmarks/care_queue.py
 	$(BIN)/python benchmarks/geocode.py
+	$(BIN)/python benchmarks/report.py
 
 $(TOOLS)/.installed: $(TOOLS_LOCK)
 	test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)

@@ -8,6 +8,12 @@ from the moment the driver sends the request (so it includes the request itself)
 by --seconds.
 
     .venv/bin/python benchmarks/board.py [--boards 200] [--changes 80] [--interval 0.25] [--workers 2]
+    .venv/bin/python benchmarks/board.py --report [--short]
+
+``--report`` (benchmarks/report.py) measures the same boards and changes against a floor in the same run: a bare
+server (``board_floor.py``, as many uvicorn workers, the same PostgreSQL) whose change is one row written and
+NOTIFYed in a transaction and pushed as ``id: <n>`` to every open stream — no sign-in, permission or rendering.
+Its time is the p95 of change → every board; CPU and memory are the server processes'.
 """
 
 from __future__ import annotations
@@ -15,19 +21,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
+import os
+import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
+import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
+from common import Measurement, TreeSampler, emit_report, tree_cpu_seconds  # noqa: E402
 from lifecycle import (  # noqa: E402
     PASSWORD,
     SCREENING,
@@ -35,6 +45,7 @@ from lifecycle import (  # noqa: E402
     arrange,
     create_database,
     drop_database,
+    free_port,
     percentile,
     start_server,
     stop_server,
@@ -88,9 +99,9 @@ async def messages(reader: asyncio.StreamReader) -> AsyncIterator[tuple[float, b
             yield arrived, message
 
 
-async def watch(port: int, cookie: str, board: Board, stop: asyncio.Event) -> None:
-    """Read /dispatch/stream and note when each event id arrives."""
-    reader, writer, error = await open_stream(port, "/dispatch/stream", cookie)
+async def watch(port: int, cookie: str, board: Board, stop: asyncio.Event, path: str = "/dispatch/stream") -> None:
+    """Read the board's stream and note when each event id arrives."""
+    reader, writer, error = await open_stream(port, path, cookie)
     try:
         if error:
             board.error = error
@@ -107,6 +118,32 @@ async def watch(port: int, cookie: str, board: Board, stop: asyncio.Event) -> No
         writer.close()
 
 
+async def every_board(boards: list[Board], event_id: int, started: float) -> tuple[list[float], int]:
+    """Wait until the change ``event_id`` reached every connected board (at most ``WAIT_FOR_BOARDS``): the
+    milliseconds from ``started`` to each arrival, and how many boards it did not reach."""
+    waited_until = time.monotonic() + WAIT_FOR_BOARDS
+    while True:
+        arrivals = [board.arrival_of(event_id) for board in boards if not board.error]
+        if all(at is not None for at in arrivals) or time.monotonic() > waited_until:
+            break
+        await asyncio.sleep(0.005)
+    latencies = [(at - started) * 1000 for at in arrivals if at is not None]
+    return latencies, len(arrivals) - len(latencies)
+
+
+async def connect_boards(port: int, cookie: str, count: int, stop: asyncio.Event, path: str = "/dispatch/stream"
+                         ) -> tuple[list[Board], list[asyncio.Task[None]]]:
+    """``count`` boards reading the stream, once each has received the board or failed (at most 30 s)."""
+    boards = [Board() for _ in range(count)]
+    tasks = [asyncio.create_task(watch(port, cookie, board, stop, path)) for board in boards]
+    deadline = time.monotonic() + 30
+    while sum(1 for b in boards if b.arrivals or b.error) < len(boards):
+        if time.monotonic() > deadline:
+            raise SystemExit("not every board connected within 30 s")
+        await asyncio.sleep(0.05)
+    return boards, tasks
+
+
 async def run(port: int, url: str, unit_ids: list[int], args: argparse.Namespace
               ) -> tuple[list[float], list[float], int, list[Board]]:
     driver = RawClient(port)
@@ -117,15 +154,11 @@ async def run(port: int, url: str, unit_ids: list[int], args: argparse.Namespace
     driver.headers = f"Cookie: {cookie}\r\nX-CSRF-Token: {signed['csrf_token']}\r\n"
 
     stop = asyncio.Event()
-    boards = [Board() for _ in range(args.boards)]
-    tasks = [asyncio.create_task(watch(port, cookie, board, stop)) for board in boards]
-    deadline = time.monotonic() + 30
-    while sum(1 for b in boards if b.arrivals or b.error) < len(boards):
-        if time.monotonic() > deadline:
-            raise SystemExit("not every board connected within 30 s")
-        await asyncio.sleep(0.05)
+    boards, tasks = await connect_boards(port, cookie, args.boards, stop)
     connected = sum(1 for b in boards if b.arrivals)
     print(f"{connected} of {len(boards)} boards connected and received the board")
+    await driver.close()  # idle while the boards connected: longer than the server keeps a connection alive
+    await driver.connect()
 
     events = await psycopg.AsyncConnection.connect(url, autocommit=True)
     per_board: list[float] = []
@@ -144,15 +177,9 @@ async def run(port: int, url: str, unit_ids: list[int], args: argparse.Namespace
         cursor = await events.execute("select max(id) from events")
         row = await cursor.fetchone()
         event_id = int(row[0]) if row and row[0] is not None else 0
-        waited_until = time.monotonic() + WAIT_FOR_BOARDS
-        while True:
-            arrivals = [board.arrival_of(event_id) for board in boards if not board.error]
-            if all(at is not None for at in arrivals) or time.monotonic() > waited_until:
-                break
-            await asyncio.sleep(0.005)
+        latencies, not_arrived = await every_board(boards, event_id, started)
         measured += 1
-        latencies = [(at - started) * 1000 for at in arrivals if at is not None]
-        missed += len(arrivals) - len(latencies)
+        missed += not_arrived
         per_board.extend(latencies)
         if latencies:
             per_change.append(max(latencies))
@@ -182,6 +209,119 @@ async def run(port: int, url: str, unit_ids: list[int], args: argparse.Namespace
     return per_board, per_change, missed, boards
 
 
+# --- the benchmark report (benchmarks/report.py): HEART's fan-out beside a bare one -----------------------------
+
+SHORT = {"boards": 20, "changes": 10, "interval": 0.1, "workers": 1}  # one worker: half the start-up
+FLOOR_STARTUP_SECONDS = 120
+
+
+async def run_floor(port: int, boards_count: int, changes: int, interval: float
+                    ) -> tuple[list[float], list[float], int, list[Board]]:
+    """The floor's boards and changes: ``changes`` POST /change, each waited for on every board."""
+    driver = RawClient(port)
+    await driver.connect()
+    stop = asyncio.Event()
+    boards, tasks = await connect_boards(port, "", boards_count, stop, path="/stream")
+    await driver.close()  # as in ``run``: a fresh connection once the boards are connected
+    await driver.connect()
+    per_board: list[float] = []
+    per_change: list[float] = []
+    missed = 0
+    for _ in range(changes):
+        started = time.perf_counter()
+        status, answer, _ = await driver.post("/change", {})
+        if status != 201:
+            raise SystemExit(f"floor /change: {status} {str(answer)[:200]}")
+        latencies, not_arrived = await every_board(boards, int(str(answer["id"])), started)
+        missed += not_arrived
+        per_board.extend(latencies)
+        if latencies:
+            per_change.append(max(latencies))
+        await asyncio.sleep(max(interval - (time.perf_counter() - started), 0))
+    stop.set()
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    await driver.close()
+    return per_board, per_change, missed, boards
+
+
+def start_floor(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
+    """board_floor.py on uvicorn with ``workers`` workers, in a process group of its own."""
+    with psycopg.connect(url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE IF NOT EXISTS board_floor_events (id bigserial PRIMARY KEY)")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "board_floor:app", "--app-dir", str(ROOT / "benchmarks"), "--host",
+         "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
+        env={**os.environ, "BOARD_FLOOR_DATABASE_URL": url}, start_new_session=True)
+    deadline = time.monotonic() + FLOOR_STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.2)
+    stop_server(process, grace=0)
+    raise SystemExit("the floor's server did not start")
+
+
+def served(server: subprocess.Popen[bytes], work: Any) -> tuple[Any, float, float]:
+    """Run ``work`` (a coroutine) against a started server: its result, the server processes' CPU seconds during
+    it, and their largest summed resident memory (MB). Stops the server."""
+    sampler = TreeSampler(server.pid)
+    sampler.start()
+    try:
+        before = tree_cpu_seconds(server.pid) or 0.0
+        result = asyncio.run(work)
+        cpu = (tree_cpu_seconds(server.pid) or 0.0) - before
+    finally:
+        sampler.stop()
+        stop_server(server)
+    return result, cpu, sampler.peak_mb
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``--report``: HEART's fan-out, then the floor's with as many boards and changes, on one database."""
+    if args.short:
+        args.boards, args.changes, args.interval, args.workers = (SHORT["boards"], SHORT["changes"],
+                                                                  SHORT["interval"], SHORT["workers"])
+    name, url = create_database()
+    try:
+        unit_ids = arrange(url, UNITS, spread=0.01)
+        port = free_port()
+        (per_board, per_change, missed, boards), cpu, peak = served(
+            start_server(url, port, args.workers), run(port, url, unit_ids, args))
+        errors = sum(1 for board in boards if board.error)
+        port = free_port()
+        (floor_board, floor_change, floor_missed, floor_boards), floor_cpu, floor_peak = served(
+            start_floor(url, port, args.workers), run_floor(port, args.boards, len(per_change), args.interval))
+        floor_errors = sum(1 for board in floor_boards if board.error)
+    finally:
+        drop_database(name)
+    for label, board_ms, change_ms, server_cpu, server_mb in (("HEART", per_board, per_change, cpu, peak),
+                                                              ("floor", floor_board, floor_change, floor_cpu,
+                                                               floor_peak)):
+        print(f"{label:<6} change → a board p50 {percentile(board_ms, 0.5):6.1f} ms p95 "
+              f"{percentile(board_ms, 0.95):6.1f} ms; → every board p95 {percentile(change_ms, 0.95):6.1f} ms; "
+              f"server {server_cpu:.2f} CPU s, {server_mb:,.0f} MB ({len(change_ms)} changes)", flush=True)
+    product = Measurement(percentile(per_change, 0.95) / 1000, cpu, peak)
+    floor = Measurement(percentile(floor_change, 0.95) / 1000, floor_cpu, floor_peak)
+    agree = (missed == errors == floor_missed == floor_errors == 0 and len(per_change) == len(floor_change) > 0)
+    return emit_report([{
+        "path": "board fan-out", "size": f"{args.boards} boards, {len(per_change)} changes, {args.workers} worker(s)",
+        "scale": 1,
+        "product": {**product.figures("HEART's /dispatch/stream: the p95 of change → every board; the server "
+                                      "processes' CPU and memory"), "p50_seconds": percentile(per_change, 0.5) / 1000},
+        "floor": {**floor.figures("board_floor.py: the change written and NOTIFYed in one transaction and pushed as "
+                                  "an event id to every stream, no sign-in, permission or rendering"),
+                  "p50_seconds": percentile(floor_change, 0.5) / 1000},
+        "peer": None, "answers_match": agree,
+        "answer_note": f"every change reached every board: HEART {len(per_change)} changes × {args.boards} boards, "
+                       f"{missed} missed, {errors} board errors; floor {len(floor_change)} changes, {floor_missed} "
+                       f"missed, {floor_errors} board errors",
+    }])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--boards", type=int, default=200)
@@ -189,14 +329,17 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=0.25, help="seconds between changes")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=90, help="stop measuring after this long")
+    parser.add_argument("--report", action="store_true", help="beside the floor (board_floor.py), for report.py")
+    parser.add_argument("--short", action="store_true", help=f"with --report: {SHORT['boards']} boards, "
+                        f"{SHORT['changes']} changes, {SHORT['workers']} worker")
     args = parser.parse_args()
+    if args.report:
+        raise SystemExit(run_report(args))
 
     name, url = create_database()
     try:
         unit_ids = arrange(url, UNITS, spread=0.01)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         server = start_server(url, port, args.workers)
         try:
             started = time.monotonic()

@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +82,11 @@ def synthesize(path: Path, rows: int, seed: int = 7) -> None:
 
 # --- the two engines (each in its own process) ---------------------------------------------------------------
 
-def run_duckdb(path: Path, threads: int | None) -> dict[str, dict[str, Any]]:
-    """The product's definitions, on DuckDB over the Parquet file."""
+def duckdb_rows(path: Path, threads: int | None) -> list[dict[str, Any]]:
+    """The product's exact totals per program and local month: its definitions on DuckDB over the Parquet file."""
     from heart.metrics import definitions as d
     from heart.metrics.backends import quiet
     from heart.metrics.backends.duckdb import open_duckdb_parquet
-    from heart.metrics.service import Totals, figures, quantile_minutes
 
     with open_duckdb_parquet(path, threads=threads) as source, quiet():
         span = d.time_span(source.history).to_pyarrow().to_pylist()[0]  # from the Parquet statistics
@@ -96,9 +96,15 @@ def run_duckdb(path: Path, threads: int | None) -> dict[str, dict[str, Any]]:
         assert clock is not None, "the history is empty"
         facts = d.response_facts(source.history, source.epoch_micros)
         classified = d.classify(facts, clock, d.Period())
-        rows = d.summary(classified, ["program", "month"], native_quantiles=d.QUANTILES).to_pyarrow().to_pylist()
+        return list(d.summary(classified, ["program", "month"], native_quantiles=d.QUANTILES).to_pyarrow().to_pylist())
+
+
+def run_duckdb(path: Path, threads: int | None) -> dict[str, dict[str, Any]]:
+    """The product's definitions, on DuckDB over the Parquet file: the dashboard's figures."""
+    from heart.metrics.service import Totals, figures, quantile_minutes
+
     result = {}
-    for row in rows:
+    for row in duckdb_rows(path, threads):
         totals = Totals(**{name: int(row[name] or 0) for name in Totals.__dataclass_fields__})
         month = int(row["month"])
         result[f"{row['program']} {month // 100}-{month % 100:02d}"] = {
@@ -201,18 +207,175 @@ def disagreements(first: dict[str, Any], second: dict[str, Any]) -> list[str]:
     return problems
 
 
+# --- the benchmark report (benchmarks/report.py): the product beside a bare DuckDB scan and pandas ------------
+
+REPORT_SIZES = [(1_000_000, 1), (10_000_000, 10)]  # responses, scale (memory with size: 1× and 10×)
+SHORT_SIZES = [(50_000, 1)]
+TOTALS = ("responses", "sum_us_to_scene", "sum_us_on_scene", "transported", "pd_backup_for_safety", "ems_support",
+          "cancelled_responses", "excluded")
+QUANTILE_NAMES = ("median", "p90")
+
+# The floor: one hand-written DuckDB query over the same Parquet columns computing the same sums and counts per
+# program and local month (DuckDB's own time zone conversion, FILTER clauses, native quantile_cont): what the
+# product's Ibis definitions should approach.
+FLOOR_SQL = """
+WITH closed AS (
+    SELECT program, transported, pd_backup_for_safety, ems_support,
+           epoch_us(received_at) AS r, epoch_us(dispatched_at) AS d, epoch_us(on_scene_at) AS s,
+           epoch_us(cleared_at) AS c, cancelled_at IS NOT NULL AS x,
+           timezone(timezone, coalesce(cleared_at, cancelled_at)) AS local_closed
+    FROM read_parquet('{path}')
+    WHERE coalesce(cleared_at, cancelled_at) IS NOT NULL
+), marked AS (
+    SELECT *, coalesce(c IS NOT NULL AND NOT x AND s - d >= 0 AND c - s >= 0, false) AS counted FROM closed
+)
+SELECT program, year(local_closed) * 100 + month(local_closed) AS month,
+       count(*) FILTER (counted) AS responses,
+       coalesce(sum(s - d) FILTER (counted), 0) AS sum_us_to_scene,
+       coalesce(sum(c - s) FILTER (counted), 0) AS sum_us_on_scene,
+       count(*) FILTER (counted AND transported) AS transported,
+       count(*) FILTER (counted AND pd_backup_for_safety) AS pd_backup_for_safety,
+       count(*) FILTER (counted AND ems_support) AS ems_support,
+       count(*) FILTER (c IS NULL) AS cancelled_responses,
+       count(*) FILTER (c IS NOT NULL AND NOT counted) AS excluded,
+       quantile_cont(s - r, 0.5) FILTER (counted AND s - r >= 0) AS median,
+       quantile_cont(s - r, 0.9) FILTER (counted AND s - r >= 0) AS p90
+FROM marked
+GROUP BY ALL
+"""
+
+
+def group_key(program: str, month: int) -> str:
+    return f"{program} {month // 100}-{month % 100:02d}"
+
+
+def product_totals(path: Path, threads: int | None) -> dict[str, dict[str, Any]]:
+    """The product: the dashboard's exact totals and quantiles (microseconds) per program and month."""
+    return {group_key(row["program"], int(row["month"])): {
+        **{name: int(row["exceptions_excluded" if name == "excluded" else name] or 0) for name in TOTALS},
+        **{name: None if not row["n"] else float(row[name]) for name in QUANTILE_NAMES},
+    } for row in duckdb_rows(path, threads)}
+
+
+def floor_totals(path: Path, threads: int | None) -> dict[str, dict[str, Any]]:
+    """The floor: the same totals from one bare DuckDB query (``FLOOR_SQL``)."""
+    import duckdb
+
+    connection = duckdb.connect(config={"threads": threads} if threads else {})
+    try:
+        cursor = connection.execute(FLOOR_SQL.format(path=str(path).replace("'", "''")))
+        names = [column[0] for column in cursor.description]
+        rows = [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
+    finally:
+        connection.close()
+    return {group_key(row["program"], int(row["month"])): {
+        **{name: int(row[name]) for name in TOTALS},
+        **{name: None if row[name] is None else float(row[name]) for name in QUANTILE_NAMES},
+    } for row in rows}
+
+
+def warm_product() -> None:
+    warm_up("duckdb")
+
+
+def warm_floor() -> None:
+    import duckdb
+
+    duckdb.connect().execute("SELECT timezone('America/New_York', now())").fetchall()  # loads ICU
+
+
+def warm_peer() -> None:
+    warm_up("pandas")
+
+
+def totals_disagreements(product: dict[str, Any], floor: dict[str, Any]) -> list[str]:
+    """Totals that differ at all between the product and the floor, and quantiles that differ by more than a
+    rounding of the published minutes (both compute DuckDB's quantile_cont of the same microseconds)."""
+    problems = [f"groups differ: {sorted(set(product) ^ set(floor))[:3]}"] if set(product) != set(floor) else []
+    for key in sorted(set(product) & set(floor)):
+        for name in TOTALS:
+            if product[key][name] != floor[key][name]:
+                problems.append(f"{key} {name}: {product[key][name]} vs {floor[key][name]}")
+        for name in QUANTILE_NAMES:
+            ours, theirs = product[key][name], floor[key][name]
+            if (ours is None) != (theirs is None) or (
+                    ours is not None and theirs is not None and abs(ours - theirs) / 60_000_000 > 0.005):
+                problems.append(f"{key} {name}: {ours} vs {theirs} µs")
+    return problems
+
+
+def published(totals: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The dashboard's figures from the product's totals, in ``run_pandas``'s shape."""
+    from heart.metrics.service import Totals, figures, round_half_up
+
+    result = {}
+    for key, row in totals.items():
+        exact = Totals(**{name: row[name] for name in Totals.__dataclass_fields__ if name in row})
+        result[key] = {"responses": exact.responses, **figures(exact), **{
+            f"{name}_minutes_received_to_scene": None if row[name] is None else round_half_up(
+                Fraction(row[name]) / 60_000_000) for name in QUANTILE_NAMES},
+            "cancelled_responses": row["cancelled_responses"], "excluded": row["excluded"]}
+    return result
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``--report``: each size's product, floor and peer, each in its own process; the contract's last line."""
+    from common import emit_report, measure_child, path_entry
+
+    sizes = SHORT_SIZES if args.short else [(rows, scale) for rows, scale in REPORT_SIZES
+                                            if not args.rows or rows in args.rows]
+    paths = []
+    with tempfile.TemporaryDirectory() as scratch:
+        directory = args.data_dir or Path(scratch)
+        directory.mkdir(parents=True, exist_ok=True)
+        for rows, scale in sizes:
+            path = directory / f"history_{rows}.parquet"
+            if not path.exists():
+                began = time.perf_counter()
+                synthesize(path, rows)
+                print(f"wrote {rows:,} responses to {path.name} in {time.perf_counter() - began:.1f} s", flush=True)
+            product = measure_child(product_totals, path, args.threads, prepare=warm_product)
+            floor = measure_child(floor_totals, path, args.threads, prepare=warm_floor)
+            peer = measure_child(run_pandas, path, prepare=warm_peer)
+            against_floor = totals_disagreements(product.result, floor.result)
+            against_peer = disagreements(published(product.result), peer.result)
+            for problem in (against_floor + against_peer)[:10]:
+                print("  disagreement:", problem)
+            groups = len(product.result)
+            for name, measured in (("DuckDB + Ibis (product)", product), ("bare DuckDB SQL (floor)", floor),
+                                   ("pandas (peer)", peer)):
+                print(f"{rows:>12,} responses  {name:<24} {measured.seconds:7.2f} s  {measured.cpu_seconds:7.2f} CPU s"
+                      f"  {measured.peak_mb:7,.0f} MB", flush=True)
+            paths.append(path_entry(
+                "dashboard figures", f"{rows:,} responses", scale, product, floor,
+                "one hand-written DuckDB SQL query over the same Parquet columns: the same sums, counts and "
+                "quantile_cont per program and local month", peer, "pandas: read the file, local time, filter, "
+                "groupby", not against_floor and not against_peer,
+                f"{groups} program-months: every total (responses, duration sums, counts, cancelled, excluded) equal "
+                f"to the floor's, quantiles within 0.005 min; every published figure within rounding of pandas' "
+                f"({len(against_floor)} + {len(against_peer)} differences)",
+                product_what="the dashboard's Ibis definitions on DuckDB over Parquet"))
+    return emit_report(paths)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
+    parser.add_argument("--rows", type=int, nargs="+", help="responses per size (default 1,000,000 and 10,000,000)")
     parser.add_argument("--data-dir", type=Path, help="keep the Parquet files here (reused when present)")
     parser.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     parser.add_argument("--json", action="store_true", help="print the measurements as JSON")
+    parser.add_argument("--report", action="store_true", help="product, floor and peer for benchmarks/report.py "
+                        f"({', '.join(f'{r:,}' for r, _ in REPORT_SIZES)} responses unless --rows names some)")
+    parser.add_argument("--short", action="store_true", help=f"with --report: {SHORT_SIZES[0][0]:,} responses")
     parser.add_argument("--child", choices=["duckdb", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--parquet", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.parquet, args.threads)
         return
+    if args.report:
+        raise SystemExit(run_report(args))
+    args.rows = args.rows or [rows for rows, _ in REPORT_SIZES]
     with tempfile.TemporaryDirectory() as scratch:
         directory = args.data_dir or Path(scratch)
         directory.mkdir(parents=True, exist_ok=True)

@@ -100,12 +100,150 @@ def timed(run: Callable[[int], Any], count: int) -> tuple[float, float, list[Any
 
 
 
+# --- the benchmark report (benchmarks/report.py) -------------------------------------------------------------
+
+REPORT_SIZES = [(100, 1), (1000, 10)]  # replications of the six-team year, scale (memory with size: 1× and 10×)
+SHORT_SIZES = [(5, 1)]  # in one process each (a pool's start-up would be most of the time)
+# The answers are compared on the Erlang validation case of tests/simulation/test_erlang.py (an M/M/5 at 80 %
+# utilization, where waiting matters: the six-team year's queue is so lightly loaded that waits are rare), run by
+# the product's simulator and by the floor's bare SimPy queue, 12 replications each, against Erlang C.
+VALIDATION = {"rate": 1.0, "service": 4.0, "servers": 5, "days": 3.0}
+VALIDATION_RUNS = 12
+VALIDATION_FIGURES = ("p_wait", "mean_wait", "utilization")
+_COMPILED: list[Any] = []
+
+
+def prepare_product() -> None:
+    """In the product's process, untimed: the scenario compiled (what ``heart simulate`` loads once)."""
+    _COMPILED.append(six_team_year())
+
+
+def product_replications(replications: int, workers: int) -> dict[str, Any]:
+    """The product: ``replications`` replications of the full model on ``workers`` processes, summarised."""
+    summary = summarise(replicate(_COMPILED[-1].simulation, replications=replications, seed=2025, workers=workers))
+    return {name: summary.estimate(name).to_json() for name in ("CRT.reach_pct", "CRT.avg_minutes_to_scene")}
+
+
+def floor_replications(queue: dict[str, Any], replications: int, workers: int) -> list[dict[str, float]]:
+    """The floor: as many replications of a bare SimPy M/M/c of the same volume on as many processes (seeds
+    1..``replications``, in order)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    seeds = range(1, replications + 1)
+    arguments = [(queue["rate"], queue["service"], queue["servers"], queue["calls"], seed) for seed in seeds]
+    if workers <= 1:
+        return [simpy_mmc(*a) for a in arguments]
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context(method)) as pool:
+        return list(pool.map(_simpy_mmc, arguments, chunksize=max(1, min(8, replications // (workers * 8)))))
+
+
+def _simpy_mmc(arguments: tuple[float, float, int, int, int]) -> dict[str, float]:
+    return simpy_mmc(*arguments)
+
+
+def erlang_peer(queue: dict[str, Any]) -> dict[str, float]:
+    """The peer: Erlang C's formula for the same queue (what a planner's spreadsheet computes)."""
+    theory = erlang_c(queue["rate"], 1 / queue["service"], queue["servers"])
+    return {"p_wait": theory.p_wait, "mean_wait": theory.mean_wait, "utilization": theory.utilization}
+
+
+def heart_as_mmc(queue: dict[str, Any]) -> dict[str, Any]:
+    """The product's simulator run as an M/M/c (heart.simulation.theory): its 95 % intervals."""
+    summary = summarise(replicate(queue_input(calls_per_minute=queue["rate"], service_minutes=queue["service"],
+                                              servers=queue["servers"], days=queue["days"]),
+                                  replications=VALIDATION_RUNS, seed=14, workers=1))
+    return {"p_wait": summary.estimate("CRT.p_wait"), "mean_wait": summary.estimate("CRT.avg_wait_minutes"),
+            "utilization": summary.estimate("CRT.utilization_pct")}
+
+
+def simpy_as_mmc(queue: dict[str, Any]) -> dict[str, Any]:
+    """The floor's bare SimPy queue on the same M/M/c: its 95 % intervals (utilization in %, as HEART's)."""
+    calls = int(queue["rate"] * queue["days"] * 1440)
+    runs = [simpy_mmc(queue["rate"], queue["service"], queue["servers"], calls, seed)
+            for seed in range(1, VALIDATION_RUNS + 1)]
+    return {name: t_interval([run[name] * (100 if name == "utilization" else 1) for run in runs])
+            for name in VALIDATION_FIGURES}
+
+
+def validation_misses() -> list[str]:
+    """Figures of the validation case whose 95 % interval (the product's, the floor's) misses Erlang C's."""
+    theory = erlang_peer(VALIDATION)
+    expected = {name: theory[name] * (100 if name == "utilization" else 1) for name in VALIDATION_FIGURES}
+    misses = []
+    for who, intervals in (("HEART's simulator", heart_as_mmc(VALIDATION)), ("bare SimPy", simpy_as_mmc(VALIDATION))):
+        for name in VALIDATION_FIGURES:
+            interval = intervals[name]
+            print(f"  validation M/M/{VALIDATION['servers']}: {who:<17} {name:<11} {interval.mean:9.4f} "
+                  f"±{interval.half_width:.4f}  Erlang C {expected[name]:9.4f}", flush=True)
+            if not interval.contains(expected[name]):
+                misses.append(f"{who} {name} {interval.mean:.4f} ±{interval.half_width:.4f} vs Erlang C "
+                              f"{expected[name]:.4f}")
+    return misses
+
+
+def the_queue() -> dict[str, Any]:
+    """The M/M/c of the six-team year's volume: calls a year, field teams, mean busy minutes per response."""
+    simulation = six_team_year().simulation
+    run = run_replication(simulation, 0)
+    codes = [p.code for p in simulation.field_programs]
+    responses = sum(float(run[f"{c}.dispatched"]) for c in codes)
+    busy_hours = sum(float(run[f"{c}.utilization_pct"]) / 100 * float(run[f"{c}.team_hours"]) for c in codes)
+    calls = int(run["calls"])
+    return {"calls": calls, "rate": calls / MINUTES_PER_YEAR, "service": busy_hours * 60 / responses,
+            "servers": sum(s.teams for p in simulation.field_programs for s in p.shifts)}
+
+
+def run_report(args: argparse.Namespace) -> int:
+    """``--report``: the product's replications beside the floor's and Erlang C's, each in its own process."""
+    from common import emit_report, measure_child, path_entry
+
+    sizes = SHORT_SIZES if args.short else [(count, scale) for count, scale in REPORT_SIZES
+                                            if args.sizes is None or count in args.sizes]
+    workers = 1 if args.short else default_workers()
+    queue = the_queue()
+    print(f"M/M/{queue['servers']} of the six-team year: {queue['calls']:,} calls, {queue['service']:.1f} min of "
+          f"service per response; replications on {workers} process(es)", flush=True)
+    misses = validation_misses()
+    for miss in misses:
+        print("  disagreement:", miss)
+    paths = []
+    for replications, scale in sizes:
+        product = measure_child(product_replications, replications, workers, prepare=prepare_product)
+        floor = measure_child(floor_replications, queue, replications, workers)
+        peer = measure_child(erlang_peer, queue)
+        for name, measured in (("full model (product)", product), ("bare SimPy M/M/c (floor)", floor),
+                               ("Erlang C (peer)", peer)):
+            print(f"{replications:>6,} replications  {name:<26} {measured.seconds:8.3f} s  "
+                  f"{measured.cpu_seconds:8.2f} CPU s  {measured.peak_mb:7,.0f} MB", flush=True)
+        reach = product.result["CRT.reach_pct"]
+        paths.append(path_entry(
+            "simulation", f"{replications:,} replications of a {queue['calls']:,}-call year", scale, product, floor,
+            f"a bare SimPy M/M/{queue['servers']} of the same calls and mean service, as many replications on as "
+            "many processes (no policy, shifts, travel or fallback)", peer, "Erlang C's formula for that queue",
+            not misses,
+            f"on the Erlang validation case (M/M/{VALIDATION['servers']}, {VALIDATION['rate']:g} call a minute, "
+            f"{VALIDATION['service']:g} min, {VALIDATION['days']:g} days), the 95 % intervals of P(wait), mean wait "
+            f"and utilization over {VALIDATION_RUNS} replications of HEART's simulator and of the floor's SimPy "
+            f"queue each contain Erlang C's figure ({len(misses)} misses); full model CRT reach "
+            f"{reach['mean']:.2f} % [{reach['low']:.2f}, {reach['high']:.2f}]",
+            product_what=f"replications of the full model (policy, shifts, queues, travel) on {workers} process(es)"))
+    return emit_report(paths)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--replications", type=int, default=1000)
     parser.add_argument("--timed", type=int, default=10, help="replications timed one by one")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--report", action="store_true", help="product, floor and peer for benchmarks/report.py "
+                        f"({' and '.join(f'{r:,}' for r, _ in REPORT_SIZES)} replications)")
+    parser.add_argument("--short", action="store_true", help=f"with --report: {SHORT_SIZES[0][0]} replications")
+    parser.add_argument("--sizes", type=int, nargs="+", help="with --report: only these replication counts")
     args = parser.parse_args()
+    if args.report:
+        raise SystemExit(run_report(args))
     load_before = os.getloadavg()[0]
 
     compiled = six_team_year()
