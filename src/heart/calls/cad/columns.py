@@ -20,11 +20,10 @@ import codecs
 import csv
 import hashlib
 import io
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cache, partial
+from functools import partial
 from typing import Any, BinaryIO
 
 import numpy as np
@@ -53,10 +52,9 @@ _ISO_SHAPE = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$"  # a sub
 _UTF8 = {"utf_8", "utf_8_sig"}
 
 
-@cache
-def _whitespace() -> str:
-    """Every character ``str.strip()`` removes (so Arrow trims exactly what the row-by-row reader trims)."""
-    return "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
+              "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+"""Every character ``str.strip()`` removes (so Arrow trims exactly what the row-by-row reader trims)."""
 
 
 def output_schema(profile: Profile, *, mapped: bool) -> pa.Schema:
@@ -109,6 +107,7 @@ class BlockReader:
         self.schema, self.block_bytes = schema, block_bytes
         self.delimiter = ord(self.profile.delimiter) if len(self.profile.delimiter.encode()) == 1 else -1
         self.names = [f"c{i}" for i in range(parser.width)]
+        self._hours: dict[int, int] = {}  # local hour (since 1970) -> UTC offset in µs, or -1: a clock change
 
     def blocks(self) -> Iterator[Block]:
         """Blocks in file order; raises Legacy where the row-by-row reader must take over."""
@@ -134,17 +133,19 @@ class BlockReader:
         spans = _spans(data, self.delimiter)
         if spans is None:
             raise Legacy(start_offset, start_line)
-        starts, ends, widths, newlines = spans
+        starts, ends, newlines, quotes = spans
         lines = start_line + np.searchsorted(newlines, starts)
         self.offset += len(data)
         self.line += len(newlines)
         keep = ends > starts  # blank lines are not rows
-        starts, ends, widths, lines = starts[keep], ends[keep], widths[keep], lines[keep]
+        starts, ends, lines = starts[keep], ends[keep], lines[keep]
         count = len(starts)
-        exact = widths != self.parser.width
-        exact |= _rows_with(data, starts, 0)  # NUL
+        exact = _rows_with(data, starts, 0)  # NUL
         exact |= _rows_not_utf8(data, starts, ends)
         table = self._read(data, starts, ends, exact)
+        if table is None:  # a row with too many or too few values, probably: find them, and read the others
+            exact |= _widths(data, self.delimiter, starts, ends, quotes) != self.parser.width
+            table = self._read(data, starts, ends, exact)
         if table is None:
             raise Legacy(start_offset, start_line)
         converted, bad = self._convert(table, lines[~exact])
@@ -224,7 +225,7 @@ class BlockReader:
 
         def column(position: int) -> pa.Array:
             if position not in trimmed:
-                trimmed[position] = pc.utf8_trim(table[f"c{position}"].combine_chunks(), characters=_whitespace())
+                trimmed[position] = pc.utf8_trim(table[f"c{position}"].combine_chunks(), characters=WHITESPACE)
             return trimmed[position]
 
         out: dict[str, Any] = {
@@ -321,12 +322,18 @@ class BlockReader:
         distinct, inverse = np.unique(hours, return_inverse=True)
         offsets = np.zeros(len(distinct), np.int64)
         irregular = np.zeros(len(distinct), bool)
+        known = self._hours
         for i, hour in enumerate(distinct.tolist()):
-            found = self.parser._hour_offset(EPOCH + timedelta(hours=hour))
-            if found is _IRREGULAR:
+            found = known.get(hour)
+            if found is None:
+                offset = self.parser._hour_offset(EPOCH + timedelta(hours=hour))
+                found = -1 if offset is _IRREGULAR else offset // timedelta(microseconds=1)
+                if len(known) < 200_000:
+                    known[hour] = found
+            if found == -1:
                 irregular[i] = True
             else:
-                offsets[i] = found // timedelta(microseconds=1)
+                offsets[i] = found
         return offsets[inverse], irregular[inverse] & present
 
 
@@ -401,18 +408,30 @@ _DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], n
 def _iso_micros(values: pa.Array, shaped: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """'YYYY-MM-DD[T ]HH:MM[:SS[.f…]]' as microseconds since 1970, and which are real dates and times."""
     safe = pc.if_else(pa.array(shaped), values, pa.scalar("1970-01-01 00:00:00", pa.string()))
-    length = pc.utf8_length(safe).to_numpy(zero_copy_only=False)
+    if isinstance(safe, pa.ChunkedArray):
+        safe = safe.combine_chunks()
+    # the digits are at fixed places (the shape says so): read them straight from Arrow's buffers
+    offsets = np.frombuffer(safe.buffers()[1], np.int32)[safe.offset: safe.offset + len(safe) + 1]
+    data = np.frombuffer(safe.buffers()[2], np.uint8)
+    starts = offsets[:-1].astype(np.int64)
+    length = offsets[1:] - starts
+    last = len(data) - 1
 
-    def number(start: int, stop: int) -> np.ndarray:
-        sliced = pc.utf8_slice_codeunits(safe, start, stop)
-        return np.asarray(pc.cast(pc.if_else(pc.equal(sliced, ""), "0", sliced), pa.int64()), dtype=np.int64)
+    def digit(at: int) -> np.ndarray:
+        return data[np.minimum(starts + at, last)].astype(np.int64) - 48
 
-    year, month, day = number(0, 4), number(5, 7), number(8, 10)
-    hour, minute, second = number(11, 13), number(14, 16), number(17, 19)
-    fraction = pc.utf8_rpad(pc.utf8_slice_codeunits(safe, 20, 26), width=6, padding="0")
-    micro = np.asarray(pc.cast(fraction, pa.int64()), dtype=np.int64)
-    second = np.where(length >= 19, second, 0)
-    micro = np.where(length >= 21, micro, 0)
+    def number(at: int, width: int) -> np.ndarray:
+        value = np.zeros(len(starts), np.int64)
+        for place in range(at, at + width):
+            value = value * 10 + digit(place)
+        return value
+
+    year, month, day = number(0, 4), number(5, 2), number(8, 2)
+    hour, minute = number(11, 2), number(14, 2)
+    second = np.where(length >= 19, number(17, 2), 0)
+    micro = np.zeros(len(starts), np.int64)
+    for place in range(20, 26):  # the fraction of a second, 1 to 6 digits
+        micro = micro * 10 + np.where(length > place, digit(place), 0)
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     month_ok = (month >= 1) & (month <= 12)
     days_in = _DAYS_IN_MONTH[np.where(month_ok, month, 1)] + ((month == 2) & leap)
@@ -459,27 +478,26 @@ def _last_row_end(data: bytes) -> int:
     return int(breaks[-1]) + 1
 
 
-def _spans(data: bytes, delimiter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """Each row's start, end (before its line break), number of values; every line break. None if irregular.
+def _spans(data: bytes, delimiter: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None] | None:
+    """Each row's start and end (before its line break); every line break; the quotes (None if there are none).
 
-    Irregular means Python's csv module might cut or split the rows otherwise than Arrow: a lone carriage
-    return, or a quote that does not open or close a value.
+    None if irregular: Python's csv module might cut or split the rows otherwise than Arrow (a lone carriage
+    return, or a quote that does not open or close a value).
     """
     b = np.frombuffer(data, np.uint8)
     newlines = np.flatnonzero(b == 10)
-    returns = np.flatnonzero(b == 13)
-    if len(returns):
+    if b"\r" in data:
+        returns = np.flatnonzero(b == 13)
         after = returns + 1
         if (after >= len(b)).any() or (b[after[after < len(b)]] != 10).any():
             return None
-    delimiters = np.flatnonzero(b == delimiter)
     breaks = newlines
+    quotes = None
     if b'"' in data:
         quotes = np.flatnonzero(b == 34)
         if not _standard_quotes(b, quotes, delimiter):
             return None
         breaks = newlines[(np.searchsorted(quotes, newlines) & 1) == 0]
-        delimiters = delimiters[(np.searchsorted(quotes, delimiters) & 1) == 0]
     ends = breaks
     if not len(b) or b[-1] != 10:
         ends = np.append(ends, len(b))
@@ -487,8 +505,15 @@ def _spans(data: bytes, delimiter: int) -> tuple[np.ndarray, np.ndarray, np.ndar
     content_ends = ends.copy()
     crlf = (content_ends > starts) & (b[np.maximum(content_ends - 1, 0)] == 13)
     content_ends[crlf] -= 1
-    widths = np.searchsorted(delimiters, content_ends) - np.searchsorted(delimiters, starts) + 1
-    return starts, content_ends, widths, newlines
+    return starts, content_ends, newlines, quotes
+
+
+def _widths(data: bytes, delimiter: int, starts: np.ndarray, ends: np.ndarray, quotes: np.ndarray | None) -> np.ndarray:
+    """How many values each row has (delimiters outside quotes, plus one)."""
+    delimiters = np.flatnonzero(np.frombuffer(data, np.uint8) == delimiter)
+    if quotes is not None:
+        delimiters = delimiters[(np.searchsorted(quotes, delimiters) & 1) == 0]
+    return np.asarray(np.searchsorted(delimiters, ends) - np.searchsorted(delimiters, starts) + 1)
 
 
 def _standard_quotes(b: np.ndarray, quotes: np.ndarray, delimiter: int) -> bool:

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any, BinaryIO, TextIO
 
 import pyarrow as pa
-import pyarrow.compute as pc
 from psycopg.errors import UniqueViolation
 from pyarrow import csv as pacsv
 from sqlalchemy import Connection, Engine, select
@@ -45,7 +44,7 @@ from heart.db import make_sessionmaker, transaction
 from heart.errors import DomainError
 from heart.events import record_event
 
-CHUNK_ROWS = 50_000  # rows per transaction
+CHUNK_ROWS = 100_000  # rows per transaction
 LEGACY_PIECE_ROWS = 5_000  # rows the row-by-row reader hands on at a time
 KEPT_REJECTS = 1_000  # rejects kept in memory for the summary; all of them go to on_reject
 
@@ -365,14 +364,20 @@ def _insert_sqlite(connection: Connection, chunk: pa.Table, batch_id: int) -> in
             columns.append(repeat(values[0].as_py()))
             continue
         if pa.types.is_timestamp(values.type):
-            values = pc.strftime(values, format="%Y-%m-%d %H:%M:%S")
+            values = values.cast(pa.string())  # YYYY-MM-DD HH:MM:SS.ffffff
         columns.append(values.to_pylist())
     sql = (f"INSERT INTO cad_records (batch_id, {', '.join(names)}) VALUES ({', '.join('?' * (len(names) + 1))}) "
            "ON CONFLICT (profile, row_key) DO NOTHING")
-    # Keys that are hashes land all over the unique index: give it room in memory (64 MB).
-    connection.exec_driver_sql("PRAGMA cache_size = -65536")
-    rows = list(zip(repeat(batch_id, chunk.num_rows), *columns, strict=False))  # constants repeat
-    return int(connection.exec_driver_sql(sql, rows).rowcount)  # sqlite3 sums executemany's rowcounts
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    cursor = driver.cursor()
+    try:
+        # Keys that are hashes land all over the unique index: give it room in memory (64 MB).
+        cursor.execute("PRAGMA cache_size = -65536")
+        cursor.executemany(sql, zip(repeat(batch_id, chunk.num_rows), *columns, strict=False))  # constants repeat
+        return int(cursor.rowcount)  # sqlite3 sums executemany's rowcounts
+    finally:
+        cursor.close()
 
 
 def _insert_postgres(connection: Connection, chunk: pa.Table, batch_id: int) -> int:
