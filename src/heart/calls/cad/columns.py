@@ -20,11 +20,13 @@ import codecs
 import csv
 import hashlib
 import io
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
-from typing import Any, BinaryIO
+from queue import Full, Queue
+from typing import Any, BinaryIO, TypeVar
 
 import numpy as np
 import pyarrow as pa
@@ -45,6 +47,7 @@ from heart.calls.cad.parse import (
 from heart.calls.cad.profiles import ISO, Profile
 from heart.crosswalk.mapper import NatureCodeMapper
 
+T = TypeVar("T")
 BLOCK_BYTES = 16 * 1024 * 1024
 EPOCH = datetime(1970, 1, 1)
 US_PER_HOUR = 3_600_000_000
@@ -561,6 +564,51 @@ def _rows_not_utf8(data: bytes, starts: np.ndarray, ends: np.ndarray) -> np.ndar
     return found
 
 
+# --- reading ahead ----------------------------------------------------------------------------------------------
+_DONE = object()
+
+
+def prefetched(items: Iterator[T], depth: int = 1) -> Iterator[T]:
+    """The items of ``items``, the next ``depth`` made meanwhile in a thread of their own (Arrow and NumPy let go
+    of the interpreter while they work, so reading the next block overlaps writing this one). An exception of
+    ``items`` is raised here, after the items before it."""
+    queue: Queue[tuple[Any, BaseException | None]] = Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Any, error: BaseException | None = None) -> bool:
+        while not stop.is_set():
+            try:
+                queue.put((item, error), timeout=0.1)
+                return True
+            except Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in items:
+                if not put(item):
+                    return
+        except BaseException as error:  # handed to the reader, who decides
+            put(_DONE, error)
+            return
+        put(_DONE)
+
+    thread = threading.Thread(target=run, name="cad-read-ahead", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, error = queue.get()
+            if error is not None:
+                raise error
+            if item is _DONE:
+                return
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+
+
 # --- the row-by-row reader -------------------------------------------------------------------------------------
 def printable(value: str) -> str:
     return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace").replace("\x00", "\\0")
@@ -644,4 +692,4 @@ def _first_row_end(data: bytes) -> int:
 
 
 __all__ = ["BLOCK_BYTES", "Block", "BlockReader", "EmptyFile", "Legacy", "MissingColumns", "is_utf8", "legacy_rows",
-           "output_schema", "printable", "read_header", "records_table"]
+           "output_schema", "prefetched", "printable", "read_header", "records_table"]

@@ -33,6 +33,7 @@ from heart.calls.cad.columns import (
     is_utf8,
     legacy_rows,
     output_schema,
+    prefetched,
     read_header,
     records_table,
 )
@@ -45,6 +46,7 @@ from heart.errors import DomainError
 from heart.events import record_event
 
 CHUNK_ROWS = 100_000  # rows per transaction
+SQLITE_SLICE_ROWS = 10_000  # rows turned into Python tuples at a time
 LEGACY_PIECE_ROWS = 5_000  # rows the row-by-row reader hands on at a time
 KEPT_REJECTS = 1_000  # rejects kept in memory for the summary; all of them go to on_reject
 
@@ -256,7 +258,7 @@ class _FileReader:
                                      schema=self.schema, block_bytes=self.block_bytes)
                 try:
                     done = offset
-                    for block in reader.blocks():
+                    for block in prefetched(reader.blocks()):
                         yield from self._pieces(block.table, block.rejects, block.rows, done, block.end_offset)
                         done = block.end_offset
                     return
@@ -357,25 +359,29 @@ def _insert_sqlite(connection: Connection, chunk: pa.Table, batch_id: int) -> in
     if not chunk.num_rows:
         return 0
     names = chunk.column_names
-    columns: list[Iterable[Any]] = []
-    for name in names:
-        values = chunk[name]
-        if name in _CONSTANT:
-            columns.append(repeat(values[0].as_py()))
-            continue
-        if pa.types.is_timestamp(values.type):
-            values = values.cast(pa.string())  # YYYY-MM-DD HH:MM:SS.ffffff
-        columns.append(values.to_pylist())
     sql = (f"INSERT INTO cad_records (batch_id, {', '.join(names)}) VALUES ({', '.join('?' * (len(names) + 1))}) "
            "ON CONFLICT (profile, row_key) DO NOTHING")
     driver = connection.connection.driver_connection
     assert driver is not None
     cursor = driver.cursor()
+    inserted = 0
     try:
         # Keys that are hashes land all over the unique index: give it room in memory (64 MB).
         cursor.execute("PRAGMA cache_size = -65536")
-        cursor.executemany(sql, zip(repeat(batch_id, chunk.num_rows), *columns, strict=False))  # constants repeat
-        return int(cursor.rowcount)  # sqlite3 sums executemany's rowcounts
+        for start in range(0, chunk.num_rows, SQLITE_SLICE_ROWS):  # Python's tuples for a slice at a time
+            part = chunk.slice(start, SQLITE_SLICE_ROWS)
+            columns: list[Iterable[Any]] = []
+            for name in names:
+                values = part[name]
+                if name in _CONSTANT:
+                    columns.append(repeat(values[0].as_py()))
+                    continue
+                if pa.types.is_timestamp(values.type):
+                    values = values.cast(pa.string())  # YYYY-MM-DD HH:MM:SS.ffffff
+                columns.append(values.to_pylist())
+            cursor.executemany(sql, zip(repeat(batch_id, part.num_rows), *columns, strict=False))  # constants repeat
+            inserted += cursor.rowcount  # sqlite3 sums executemany's rowcounts
+        return inserted
     finally:
         cursor.close()
 
