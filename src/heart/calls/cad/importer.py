@@ -388,51 +388,70 @@ def _insert_sqlite(connection: Connection, chunk: pa.Table, batch_id: int) -> in
 
 
 def _insert_postgres(connection: Connection, chunk: pa.Table, batch_id: int) -> int:
-    """``COPY`` of the chunk's new rows: rows whose key is stored already, or repeated in the chunk, are left out.
+    """``COPY`` of the chunk's rows (a key repeated within the chunk: its first row), answering how many were new.
 
-    If another import stores one of the same keys meanwhile, the chunk goes through a temporary table and
-    ``INSERT … ON CONFLICT DO NOTHING`` instead.
+    A first import copies straight into the table. If a key is stored already (the same file again, an overlapping
+    export), that copy is undone and the rows whose key is not stored are copied; if another import stores one
+    of them meanwhile, the chunk goes through a temporary table and ``INSERT … ON CONFLICT DO NOTHING``.
     """
     if not chunk.num_rows:
         return 0
     keys = chunk["row_key"].to_pylist()
-    profile = chunk["profile"][0].as_py()
-    # the keys as one text (they are hexadecimal, or absent for no row): quicker to send than an array of them
+    seen: set[str] = set()
+    first: list[bool] = []
+    for key in keys:
+        first.append(key not in seen)
+        seen.add(key)
+    rows = chunk.filter(pa.array(first)) if len(seen) < len(keys) else chunk
+    text = _copy_text(rows, batch_id)
+    names = ", ".join(["batch_id", *rows.column_names])
+    if _copied(connection, names, text):
+        return rows.num_rows
+    # the keys as one text (hexadecimal): quicker to send than an array of them
     known = set(connection.exec_driver_sql(
         "SELECT row_key FROM cad_records WHERE profile = %(profile)s "
         "AND row_key = ANY(string_to_array(%(keys)s, ','))",
-        {"profile": profile, "keys": ",".join(keys)}).scalars())
-    keep: list[bool] = []
-    for key in keys:
-        keep.append(key not in known)
-        known.add(key)
-    new = chunk.filter(pa.array(keep)) if not all(keep) else chunk
-    if not new.num_rows:
+        {"profile": rows["profile"][0].as_py(), "keys": ",".join(rows["row_key"].to_pylist())}).scalars())
+    rows = rows.filter(pa.array([key not in known for key in rows["row_key"].to_pylist()]))
+    if not rows.num_rows:
         return 0
-    new = new.add_column(0, "batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), new.num_rows))
-    for position, kind in enumerate(new.schema):
-        if pa.types.is_timestamp(kind.type):  # 'YYYY-MM-DD HH:MM:SS.ffffff+00' (quicker than Arrow's zoned text)
-            text = pc.binary_join_element_wise(new[kind.name].cast(pa.string()), pa.scalar("+00"), "")
-            new = new.set_column(position, kind.name, text)
+    text = _copy_text(rows, batch_id)
+    if _copied(connection, names, text):
+        return rows.num_rows
+    driver = connection.connection.driver_connection
+    assert driver is not None
+    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS cad_import_chunk ON COMMIT DROP "
+                               f"AS SELECT {names} FROM cad_records WITH NO DATA")
+    with driver.cursor() as cursor, cursor.copy(f"COPY cad_import_chunk ({names}) FROM STDIN (FORMAT csv)") as copy:
+        copy.write(text)
+    return int(connection.exec_driver_sql(
+        f"INSERT INTO cad_records ({names}) SELECT {names} FROM cad_import_chunk "
+        "ON CONFLICT (profile, row_key) DO NOTHING").rowcount)
+
+
+def _copy_text(rows: pa.Table, batch_id: int) -> memoryview:
+    """The rows as CSV for ``COPY``, the batch first; times as 'YYYY-MM-DD HH:MM:SS.ffffff+00'."""
+    rows = rows.add_column(0, "batch_id", pa.repeat(pa.scalar(batch_id, pa.int64()), rows.num_rows))
+    for position, kind in enumerate(rows.schema):
+        if pa.types.is_timestamp(kind.type):  # quicker than Arrow's own text of a zoned time
+            text = pc.binary_join_element_wise(rows[kind.name].cast(pa.string()), pa.scalar("+00"), "")
+            rows = rows.set_column(position, kind.name, text)
     sink = io.BytesIO()
-    pacsv.write_csv(new, sink, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
-    names = ", ".join(new.column_names)
+    pacsv.write_csv(rows, sink, pacsv.WriteOptions(include_header=False, quoting_style="all_valid"))
+    return sink.getbuffer()
+
+
+def _copied(connection: Connection, names: str, text: memoryview) -> bool:
+    """``COPY`` into ``cad_records`` under a savepoint; False (and nothing copied) if a key is stored already."""
     driver = connection.connection.driver_connection
     assert driver is not None
     try:
         with connection.begin_nested(), driver.cursor() as cursor, \
                 cursor.copy(f"COPY cad_records ({names}) FROM STDIN (FORMAT csv)") as copy:
-            copy.write(sink.getbuffer())
-        return new.num_rows
+            copy.write(text)
     except UniqueViolation:
-        pass
-    connection.exec_driver_sql(f"CREATE TEMPORARY TABLE IF NOT EXISTS cad_import_chunk ON COMMIT DROP "
-                               f"AS SELECT {names} FROM cad_records WITH NO DATA")
-    with driver.cursor() as cursor, cursor.copy(f"COPY cad_import_chunk ({names}) FROM STDIN (FORMAT csv)") as copy:
-        copy.write(sink.getbuffer())
-    return int(connection.exec_driver_sql(
-        f"INSERT INTO cad_records ({names}) SELECT {names} FROM cad_import_chunk "
-        "ON CONFLICT (profile, row_key) DO NOTHING").rowcount)
+        return False
+    return True
 
 
 def _open_batch(engine: Engine, label: str, profile: Profile, now: datetime) -> int:
