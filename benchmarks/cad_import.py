@@ -271,6 +271,17 @@ class Databases:
             self.drop(self._url(name))
 
 
+def postgres_reachable() -> bool:
+    import psycopg
+
+    try:
+        psycopg.connect(POSTGRES, connect_timeout=5).close()
+    except psycopg.OperationalError as error:
+        print(f"PostgreSQL at {POSTGRES} not reachable ({str(error).strip()[:80]}): SQLite only")
+        return False
+    return True
+
+
 def load_average() -> list[float]:
     return [round(value, 2) for value in os.getloadavg()]
 
@@ -352,12 +363,13 @@ def main() -> None:
     else:
         sizes = [(100_000, 1), (1_000_000, 10)]  # 10 M rows (5 GB) is too slow to write and load four times here
     paths: list[dict[str, Any]] = []
+    postgres = not args.no_postgres and postgres_reachable()
     with tempfile.TemporaryDirectory(prefix="heart-cadbench-") as name:
         folder = Path(name)
-        databases = Databases(folder, postgres=not args.no_postgres)
+        databases = Databases(folder, postgres=postgres)
         try:
             for rows, scale in sizes:
-                paths += run_size(rows, scale, databases, folder, postgres=not args.no_postgres,
+                paths += run_size(rows, scale, databases, folder, postgres=postgres,
                                   with_peer=not args.no_peer and scale == 1, again=args.again)  # peer: scale 1
         finally:
             databases.close()
