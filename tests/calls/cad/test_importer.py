@@ -346,3 +346,53 @@ def test_the_cad_commands_as_an_operator_uses_them(cli_env: None, tmp_path: Path
     assert figures["batch"] == "ops" and set(figures["agencies"]) <= {"POLICE", "EMS", "FIRE"}
     unknown = runner.invoke(app, ["cad", "import", "--profile", "nope", str(truncated)])
     assert unknown.exit_code == 1 and "no import profile named 'nope'" in unknown.output
+
+
+def test_two_imports_of_the_same_rows_at_once_on_postgresql_store_them_once(
+    postgres_url: str, alexandria: Profile, tmp_path: Path
+) -> None:
+    """A key stored by another import between the check of stored keys and the COPY is not doubled, nor an error."""
+    import threading
+    import time
+
+    from sqlalchemy import text
+
+    from heart.calls.cad.importer import FileSummary as Summary
+    from heart.calls.cad.importer import _FileReader, _insert_postgres, _open_batch
+    from heart.crosswalk.mapper import nature_mapper
+
+    header, rows = read_csv(ALEXANDRIA / "week36.csv")
+    path = write_csv(tmp_path / "race.csv", header, rows[:300])
+    reader = _FileReader(path, alexandria, nature_mapper(), Summary(str(path)), lambda _: None, lambda *_: None,
+                         10_000, 1 << 20)
+    [chunk] = list(reader.chunks())
+    engine = make_engine(postgres_url)
+    try:
+        batch = _open_batch(engine, "race", alexandria, NOW)
+        with engine.begin() as connection:  # the first row is stored: the second import's first COPY fails at once
+            assert _insert_postgres(connection, chunk.slice(0, 1), batch) == 1
+        first = engine.connect()
+        transaction = first.begin()
+        assert _insert_postgres(first, chunk.slice(1), batch) == 299  # not committed yet
+        second: list[int] = []
+        thread = threading.Thread(target=lambda: second.append(_insert_in_own_transaction(engine, chunk, batch)))
+        thread.start()
+        deadline = time.monotonic() + 10
+        with engine.connect() as watcher:  # the second COPY waits for the first transaction's keys
+            while time.monotonic() < deadline and not watcher.scalar(text(
+                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock'")):
+                time.sleep(0.02)
+        transaction.commit()
+        first.close()
+        thread.join(timeout=20)
+        assert second == [0]
+        assert count(engine) == 300
+    finally:
+        engine.dispose()
+
+
+def _insert_in_own_transaction(engine: Engine, chunk: object, batch: int) -> int:
+    from heart.calls.cad.importer import _insert_postgres
+
+    with engine.begin() as connection:
+        return _insert_postgres(connection, chunk, batch)  # type: ignore[arg-type]

@@ -84,6 +84,8 @@ class RowParser:
         self.times = [(f, index[f.column]) for f in profile.time_fields]
         self.dates = [(f, index[f.column]) for f in profile.date_fields]
         self.required = profile.required
+        self.needed_columns = sorted({position for _, position in (*self.key_columns, *self.texts, *self.times,
+                                                                   *self.dates) if position >= 0})
         self.column_of: dict[str, str] = {f.name: f.column or "" for f in profile.text_fields}
         self.column_of.update({f.name: f.column for f in profile.time_fields})
         self.column_of.update({f.name: f.column for f in profile.date_fields})
