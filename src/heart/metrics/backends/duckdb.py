@@ -4,18 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import ibis
 import ibis.expr.types as ir
 import pyarrow as pa
-import pyarrow.parquet as pq
 
+from heart.metrics.backends.files import HistoryFiles, write_part
 from heart.metrics.backends.source import MetricsSource, quiet
 from heart.metrics.definitions import HISTORY_SCHEMA, REACH_SCHEMA
-
-if TYPE_CHECKING:
-    from heart.metrics.backends.files import HistoryFiles
 
 
 @ibis.udf.scalar.builtin(name="epoch_us")
@@ -64,8 +60,7 @@ def export_history(source: MetricsSource, path: str | Path) -> int:
     with quiet():
         table = source.history.to_pyarrow()
     table = table.cast(arrow_schema(), safe=False) if table.num_rows else arrow_schema().empty_table()
-    pq.write_table(table, str(path), compression="zstd")
-    return int(table.num_rows)
+    return write_part(table, path)
 
 
 def export_reach(source: MetricsSource, path: str | Path) -> int:
@@ -77,8 +72,7 @@ def export_reach(source: MetricsSource, path: str | Path) -> int:
         with quiet():
             table = source.reach.to_pyarrow()
         table = table.cast(schema, safe=False) if table.num_rows else schema.empty_table()
-    pq.write_table(table, str(path), compression="zstd")
-    return int(table.num_rows)
+    return write_part(table, path)
 
 
 def arrow_schema() -> pa.Schema:
