@@ -203,14 +203,20 @@ def warm_up(engine: str) -> None:
 
 # --- the parent: fresh processes, peak memory of the process tree ----------------------------------------------
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants (Linux /proc), in kB."""
+def tree_rss_kb(pid: int, cpu: dict[int, float] | None = None) -> int:
+    """Resident memory of a process and all its descendants (Linux /proc), in kB; with ``cpu``, also records each
+    descendant's CPU seconds so far (Spark's JVM does the work in a child the child process cannot time)."""
     total, stack = 0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
     while stack:
         current = stack.pop()
         try:
             with open(f"/proc/{current}/status", encoding="ascii") as status:
                 total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            if cpu is not None and current != pid:
+                with open(f"/proc/{current}/stat", encoding="ascii") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                cpu[current] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
                     stack.extend(int(child) for child in children.read().split())
@@ -225,10 +231,11 @@ def measure(engine: str, folder: Path, threads: int | None, timeout: float) -> d
         command += ["--threads", str(threads)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     peak = [0]
+    descendants_cpu: dict[int, float] = {}
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], tree_rss_kb(process.pid))
+            peak[0] = max(peak[0], tree_rss_kb(process.pid, descendants_cpu))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -244,6 +251,8 @@ def measure(engine: str, folder: Path, threads: int | None, timeout: float) -> d
         return {"engine": engine, "failed": process.returncode}
     answer = dict(json.loads(output.strip().splitlines()[-1]))
     answer["peak_mb"] = peak[0] / 1024
+    if descendants_cpu:  # Spark's JVM, from its start (last sample: up to 50 ms short)
+        answer["cpu_seconds"] += sum(descendants_cpu.values())
     return answer
 
 

@@ -63,6 +63,9 @@ def test_a_folder_of_parquet_files_reads_as_one_history(sqlite_url: str, tmp_pat
     import pyarrow.parquet as pq
 
     table = pq.read_table(tmp_path / "one" / "responses.parquet")
+    # Stored as the history grew, in the order calls were received (what lets the files encode time compactly).
+    received = table.column("received_at").to_pylist()
+    assert received == sorted(received) and len(set(received)) > 1
     (tmp_path / "many" / "responses").mkdir(parents=True)
     pq.write_table(table.slice(0, 7), tmp_path / "many" / "responses" / "part-0.parquet")
     pq.write_table(table.slice(7), tmp_path / "many" / "responses" / "part-1.parquet")
