@@ -72,6 +72,9 @@ def test_a_folder_of_parquet_files_reads_as_one_history(sqlite_url: str, tmp_pat
     assert HistoryFiles.at(tmp_path / "many").responses == str(tmp_path / "many" / "responses")
     with open_history(tmp_path / "one") as one, open_history(tmp_path / "many") as many:
         assert compute_metrics(source=one, period=MARCH) == compute_metrics(source=many, period=MARCH)
+        # The span DuckDB takes from the files' statistics is the one a scan finds.
+        scanned = d.time_span(many.history).to_pyarrow().to_pylist()[0]
+        assert one.span == many.span == scanned and scanned["first_received_at"] is not None
     with pytest.raises(FileNotFoundError, match="no history at"):
         HistoryFiles.at(tmp_path / "nowhere")
 
