@@ -28,11 +28,12 @@ set of the process and its children, sampled every 50 ms. Goals on the 2-core ma
 
 Measured on the shared 2-core machine, 6 December 2026, with five other helpers' tests and benchmarks running
 (load average 14-20 on 2 cores: wall times are 4-10x the CPU time and say little; CPU seconds are the measure;
-floor and product back to back in each run). The final code (run 3, RUN4):
+floor and product back to back in each run). The final code (runs 3 and 4):
 
-    responses | floor: wall, CPU, peak        | public figures, DuckDB        | x floor (wall / CPU) | Spark local
-    10 M      | 26.5 s, 2.0 CPU-s, 0.27 GB    | 22.9 s, 3.0 CPU-s, 0.38 GB    | 0.86x / 1.53x        | see below
-    100 M     | 110.8 s, 16.2 CPU-s, 0.41 GB  | 172.8 s, 24.0 CPU-s, 0.44 GB  | 1.56x / 1.48x        | not run
+    responses | floor: wall, CPU, peak             | public figures, DuckDB             | x floor (wall / CPU)   | Spark
+    10 M      | 26.5 s, 2.0 CPU-s, 0.27 GB         | 22.9 s, 3.0 CPU-s, 0.38 GB         | 0.86x / 1.53x          | below
+    100 M     | 110.8-147.2 s, 16.2-16.4 CPU-s,    | 131.0-172.8 s, 23.5-24.0 CPU-s,    | 0.89-1.56x /           | not run
+              | 0.41-0.43 GB                       | 0.44-0.48 GB                       | 1.43-1.48x             |
 
 Before the span came from the files' statistics (runs 1 and 2; the span query scanned every timestamp): 10 M
 floor 9.7-20.9 s, 1.9-2.5 CPU-s; figures 16.9-28.3 s, 2.7-2.8 CPU-s; Spark local 502 s, 1.2 GB (its JVM's CPU
@@ -50,7 +51,7 @@ noise: integer division instead of Ibis's ``FLOOR(a / b)``, no local-hour tree (
 condition when the period covers the data, ``preserve_insertion_order=false``.
 
 Memory (under 0.5 GB) and the ratio to the floor meet the goals; 10 s at 100 M does not: the figures take 24
-CPU-seconds at 100 M, so 12 s at best on 2 idle cores, and the floor alone 13.5-16 CPU-seconds (7-8 s).
+CPU-seconds at 100 M, so 12 s at best on 2 idle cores, and the floor alone 13.5-16.4 CPU-seconds (7-8 s).
 """
 
 from __future__ import annotations
