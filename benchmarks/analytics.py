@@ -1,32 +1,59 @@
 """Analytics benchmark: every public figure over 10 M and 100 M responses, on DuckDB and on Spark.
 
     .venv/bin/python benchmarks/analytics.py [--rows 10000000 100000000] [--data-dir DIR] [--spark-rows N ...]
-                                             [--threads N] [--keep] [--json]
+                                             [--threads N] [--keep] [--json] [--report [--short]]
 
-For each size a synthetic history (``benchmarks/metrics.py``'s generator: two programs, ten years, call types,
-beats, about 4 % cancelled) is written as a history folder, ``responses/part-*.parquet`` in parts of at most
-10 M rows, generated 2 M rows at a time. Each measurement runs in a fresh process, timed after imports:
+For each size a synthetic history (``benchmarks/metrics.py``'s responses: two programs, ten years, call types,
+beats, about 4 % cancelled) is written as ``heart export history`` writes one (``heart.metrics.backends.files``):
+``responses/part-*.parquet`` in parts of at most 10 M rows, rows in the order calls were received, timestamps
+delta-encoded, zstd; generated 2 M rows at a time, each chunk the calls of the next slice of the ten years.
+Each measurement runs in a fresh process, timed after imports:
 
-- duckdb: ``heart.metrics.public.service.protected_groups`` over the whole ten years — the public cube by
-  program × local month × call type × local hour (the product's Ibis definitions: local time of the program's
-  zone, the counted rule), summed per program-year and protected: every public figure of the issue's panel,
-  months, call types and hours (responses by beat, a second scan, are left out, as the public page does);
-- floor: a bare DuckDB ``GROUP BY`` over the same columns the figures read (program, call type, dispatch /
-  arrival / clear / cancel times, the four outcomes), by program, call type, UTC month and UTC hour with the same
-  sums and counts, in integer arithmetic, without local time or the counted rule: what reading the data costs;
-- spark: the same ``protected_groups`` on PySpark in local mode (all cores), for the sizes in ``--spark-rows``.
+- duckdb (the product): ``heart.metrics.public.service.protected_groups`` over the whole ten years — the public
+  cube by program × local month × call type × local hour (the product's Ibis definitions: local time of the
+  program's zone, the counted rule), summed per program-year and protected: every public figure of the issue's
+  panel, months, call types and hours (responses by beat, a second scan, are left out, as the public page does);
+- floor: a bare DuckDB ``GROUP BY`` over the same columns and files (program, call type, dispatch / arrival /
+  clear / cancel times, the four outcomes): the responses that count (not cancelled, times in order) by program,
+  call type, UTC month and UTC hour with the same sums and counts, in integer arithmetic, without local time;
+- spark (peer): the same ``protected_groups`` on PySpark in local mode (all cores), for the sizes in
+  ``--spark-rows``; pandas (plain ``tz_convert`` and ``groupby``) is the peer of ``--short`` (200 k rows).
 
-Peak memory is the largest resident set of the process and its children (Spark's JVM included), sampled every
-50 ms. Goals on the 2-core machine: 100 M in under 10 s and 4 GB, within 2x of the floor.
+Answers are compared exactly: the product's responses by program and call type and the counts behind its shares
+(transport, PD backup, EMS, felt safe, answered) over the ten years equal the floor's; every cell of every public
+table equals the peer's. ``--report`` ends with one JSON line (BENCH_CONTRACT); a mismatch exits 1.
+CPU seconds are the child's (all DuckDB threads) plus, for Spark, its JVM's; peak memory is the largest resident
+set of the process and its children, sampled every 50 ms. Goals on the 2-core machine: 100 M in under 10 s and
+4 GB, within 2x of the floor.
 
-Measured on the shared 2-core machine (December 2026, other developers' work running; two runs each):
+Measured on the shared 2-core machine, 6 December 2026, with five other helpers' tests and benchmarks running
+(load average 14-20 on 2 cores: wall times are 4-10x the CPU time and say little; CPU seconds are the measure;
+floor and product back to back in each run). The final code (runs 3 and 4):
 
-    responses | floor (bare scan)        | public figures, DuckDB   | x floor   | Spark local
-    10 M      | 2.3-2.9 s, 0.4 GB        | 3.3-5.9 s, 0.5 GB        | 1.4-2.0x  | 50 s, 1.3 GB
-    100 M     | 15-18 s, 0.5 GB          | 24.5-27.6 s, 0.6 GB      | 1.4-1.8x  | 311 s, 1.5 GB
+    responses | floor: wall, CPU, peak            | public figures, DuckDB            | x floor (wall / CPU)
+    10 M      | 26.5 s, 2.0 CPU-s, 0.27 GB        | 22.9 s, 3.0 CPU-s, 0.38 GB        | 0.86x / 1.53x
+    100 M     | 110.8-147.2 s, 16.2-16.4 CPU-s,   | 131.0-172.8 s, 23.5-24.0 CPU-s,   | 0.89-1.56x / 1.43-1.48x
+              | 0.41-0.43 GB                      | 0.44-0.48 GB                      |
 
-Memory and the ratio to the floor meet the goals; 10 s at 100 M does not: the bare scan alone takes 15 s
-(19-21 CPU-seconds to decode 4 timestamp columns of 100 M random instants), so no plan over these files can.
+Spark local (the peer) was run at 10 M only (run 1, below); not at 100 M (311 s with the former layout, quieter day).
+
+Before the span came from the files' statistics (runs 1 and 2; the span query scanned every timestamp): 10 M
+floor 9.7-20.9 s, 1.9-2.5 CPU-s; figures 16.9-28.3 s, 2.7-2.8 CPU-s; Spark local 502 s, 1.2 GB (its JVM's CPU
+not yet counted); 100 M floor 70.8-113.9 s, 13.5-16.1 CPU-s; figures 157.6-157.8 s, 27.8-28.5 CPU-s, 0.48 GB
+(x floor 1.38-2.23 wall, 1.77-2.06 CPU).
+
+What changed, measured in the same runs at 10 M (CPU seconds): the storage layout — rows in random order with
+plain 8-byte timestamps (the former generator, snappy, 334 MiB) took 3.3-3.9 CPU-s for the floor and 5.7 for
+the figures; in time order with delta-encoded timestamps (168 MiB) 1.7-2.5 and 2.5-2.8 (sorted data also keeps
+the grouping's working set small). Then the span of the timestamps (to bound the local clock) read from the
+Parquet footers instead of a scan: 7 CPU-s at 100 M alone, 28 -> 24 CPU-s in the runs. Decoding is no longer the
+cost: the four timestamps of 10 M rows decode in 0.4 CPU-s; the grouped sums (eight per group, 58 k groups of
+program x month x call type x hour) are about half of the floor. Tried and not kept, no difference beyond the
+noise: integer division instead of Ibis's ``FLOOR(a / b)``, no local-hour tree (UTC hour instead), no period
+condition when the period covers the data, ``preserve_insertion_order=false``.
+
+Memory (under 0.5 GB) and the ratio to the floor meet the goals; 10 s at 100 M does not: the figures take 24
+CPU-seconds at 100 M, so 12 s at best on 2 idle cores, and the floor alone 13.5-16.4 CPU-seconds (7-8 s).
 """
 
 from __future__ import annotations
@@ -43,26 +70,47 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from benchmarks.metrics import START, YEARS, synthesize
+from benchmarks.metrics import CHUNK, SPAN_US, START, YEARS, responses
 
 PART = 10_000_000
 MONTH_US = 2_629_746_000_000  # an average month: the floor groups by UTC time without a calendar
 FIRST_YEAR = int(str(START)[:4])
 
 
-def write_history(folder: Path, rows: int) -> None:
-    """A history folder of ``rows`` responses in parts of at most 10 M (each written 2 M rows at a time)."""
+def write_history(folder: Path, rows: int, seed: int = 7) -> None:
+    """A history folder of ``rows`` responses over ten years, written as ``heart export history`` writes one (rows
+    in the order calls were received, ``heart.metrics.backends.files.write_part``'s layout) in parts of at most
+    10 M rows, generated 2 M rows at a time (each chunk the calls of the next slice of the ten years)."""
+    from heart.metrics.backends.duckdb import arrow_schema
+    from heart.metrics.backends.files import part_writer
+
+    schema = arrow_schema()
     parts = folder / "responses"
     parts.mkdir(parents=True, exist_ok=True)
-    for index, offset in enumerate(range(0, rows, PART)):
-        synthesize(parts / f"part-{index:03d}.parquet", min(PART, rows - offset), seed=7 + index)
+    rng = np.random.default_rng(seed)
+    for index, first in enumerate(range(0, rows, PART)):
+        with part_writer(parts / f"part-{index:03d}.parquet", schema) as writer:
+            for offset in range(first, min(first + PART, rows), CHUNK):
+                n = min(CHUNK, rows - offset)
+                # Uniform instants over the slice of the span that this chunk's share of the rows covers, sorted.
+                low, high = SPAN_US * offset // rows, SPAN_US * (offset + n) // rows
+                received = START + np.sort(rng.integers(low, high, n)).astype("timedelta64[us]")
+                program = np.where(rng.random(n) < 0.69, "CRT", "COR")
+                writer.write_table(responses(rng, program, received).cast(schema))
 
 
 # --- what each child process runs ------------------------------------------------------------------------------
 
+OUTCOMES = ("transported", "pd_backup_for_safety", "ems_support", "team_felt_safe", "team_safety_answered")
+"""The counts behind the panel's shares, compared per program between the product and the floor."""
+
+
 def run_public(engine: str, folder: Path, threads: int | None) -> dict[str, Any]:
-    """Every public figure of every program-year, on the engine; returns a digest to compare engines by."""
+    """Every public figure of every program-year, on the engine, with what to compare it by: every cell of every
+    table, and per program the responses by call type and the counts behind the shares over the ten years."""
     from heart.metrics.engines import Engine
     from heart.metrics.history import open_history
     from heart.metrics.public.service import protected_groups
@@ -77,14 +125,25 @@ def run_public(engine: str, folder: Path, threads: int | None) -> dict[str, Any]
                                      beats=False)
     groups = [group for group, _ in protected]
     hidden = sum(len(keys) for _, protection in protected for keys in protection.hidden.values())
-    digest = {f"{g.program} {g.year} {g.group}": [g.total, *(sorted(t.cells.items())[:3] for t in g.tables.values())]
-              for g in groups}
-    return {"program_years": len(groups), "hidden_cells": hidden,
-            "responses": sum(g.total for g in groups if g.group == "responses"), "digest": digest}
+    cells = {f"{g.program} {g.year} {name} {key}": value for g in groups for name, table in g.tables.items()
+             for key, value in table.cells.items()}
+    by_type: dict[str, int] = {}
+    outcomes: dict[str, list[int]] = {}
+    for g in groups:
+        for key, value in g.tables["by_call_type"].cells.items():
+            by_type[f"{g.program} {key}"] = by_type.get(f"{g.program} {key}", 0) + value
+        found = outcomes.setdefault(g.program, [0] * len(OUTCOMES))
+        parts = [g.shares["pct_needed_transport"].part, g.shares["pct_needed_pd_backup_for_team_safety"].part,
+                 g.shares["pct_needed_ems_support"].part, g.shares["pct_team_felt_safe"].part,
+                 g.parts["team_safety_answered"]]
+        outcomes[g.program] = [a + b for a, b in zip(found, parts, strict=True)]
+    return {"program_years": len(groups), "hidden_cells": hidden, "responses": sum(g.total for g in groups),
+            "cells": cells, "by_type": {k: v for k, v in by_type.items() if v}, "outcomes": outcomes}
 
 
 def run_floor(folder: Path, threads: int | None) -> dict[str, Any]:
-    """A bare DuckDB GROUP BY over the same columns (UTC month and hour, no counted rule)."""
+    """A bare DuckDB GROUP BY over the same columns: the responses that count (not cancelled, times in order) by
+    program, call type, UTC month and UTC hour, with the same sums, in integer arithmetic, without local time."""
     import duckdb
 
     connection = duckdb.connect(config={"threads": threads} if threads else {})
@@ -92,19 +151,61 @@ def run_floor(folder: Path, threads: int | None) -> dict[str, Any]:
         SELECT program, incident_type, epoch_us(cleared_at) // {MONTH_US} AS month,
                epoch_us(dispatched_at) // 3600000000 % 24 AS hour, count(*) AS responses,
                sum(epoch_us(on_scene_at) - epoch_us(dispatched_at)) AS to_scene,
-               sum(epoch_us(cleared_at) - epoch_us(on_scene_at)) AS on_scene, count(cancelled_at) AS cancelled,
+               sum(epoch_us(cleared_at) - epoch_us(on_scene_at)) AS on_scene,
                sum(transported::INT) AS transported, sum(pd_backup_for_safety::INT) AS pd,
                sum(ems_support::INT) AS ems, sum(team_felt_safe::INT) AS safe, count(team_felt_safe) AS answered
         FROM read_parquet('{folder}/responses/*.parquet')
+        WHERE cancelled_at IS NULL AND dispatched_at <= on_scene_at AND on_scene_at <= cleared_at
         GROUP BY ALL
     """).fetchall()
-    return {"groups": len(rows), "responses": sum(row[4] for row in rows)}
+    by_type: dict[str, int] = {}
+    outcomes: dict[str, list[int]] = {}
+    for row in rows:
+        by_type[f"{row[0]} {row[1]}"] = by_type.get(f"{row[0]} {row[1]}", 0) + row[4]
+        found = outcomes.setdefault(row[0], [0] * len(OUTCOMES))
+        outcomes[row[0]] = [a + int(b or 0) for a, b in zip(found, row[7:12], strict=True)]
+    return {"groups": len(rows), "responses": sum(row[4] for row in rows), "by_type": by_type,
+            "outcomes": outcomes}
+
+
+def run_pandas(folder: Path) -> dict[str, Any]:
+    """The public tables' cells in plain pandas (local time by ``tz_convert``), for the short run's peer."""
+    import pandas as pd
+
+    from heart.metrics.public.groups import HOURS, MONTHS
+
+    frame = pd.read_parquet(folder / "responses", columns=[
+        "program", "timezone", "incident_type", "dispatched_at", "on_scene_at", "cleared_at", "cancelled_at"])
+    counted = frame[frame["cancelled_at"].isna() & (frame["dispatched_at"] <= frame["on_scene_at"])
+                    & (frame["on_scene_at"] <= frame["cleared_at"])]
+    zone = str(counted["timezone"].iloc[0])
+    assert (counted["timezone"] == zone).all(), "the pandas peer handles one time zone"
+    cleared = counted["cleared_at"].dt.tz_convert(zone)
+    table = pd.DataFrame({"program": counted["program"], "year": cleared.dt.year,
+                          "month": cleared.dt.month.map(lambda m: f"{m:02d}"),
+                          "hour": counted["dispatched_at"].dt.tz_convert(zone).dt.hour.astype(str),
+                          "type": counted["incident_type"]})
+    cells: dict[str, int] = {}
+    for name, column, keys in (("by_month", "month", MONTHS), ("by_call_type", "type", None),
+                               ("by_hour", "hour", HOURS)):
+        found = table.groupby(["program", "year", column]).size()
+        for program, year in table[["program", "year"]].drop_duplicates().itertuples(index=False):
+            for key in keys or []:
+                cells[f"{program} {year} {name} {key}"] = 0
+        for (program, year, key), count in found.items():
+            cells[f"{program} {year} {name} {key}"] = int(count)
+    return {"cells": cells, "responses": len(table)}
 
 
 def child(engine: str, folder: Path, threads: int | None) -> None:
     warm_up(engine)
     began, cpu = time.perf_counter(), time.process_time()
-    result = run_floor(folder, threads) if engine == "floor" else run_public(engine, folder, threads)
+    if engine == "floor":
+        result = run_floor(folder, threads)
+    elif engine == "pandas":
+        result = run_pandas(folder)
+    else:
+        result = run_public(engine, folder, threads)
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu
     print(json.dumps({"engine": engine, "seconds": seconds, "cpu_seconds": cpu_seconds, "result": result}))
 
@@ -118,6 +219,10 @@ def warm_up(engine: str) -> None:
     from heart.metrics.public import service  # noqa: F401
 
     duckdb.connect().execute("SELECT 1").fetchall()
+    if engine == "pandas":
+        import pandas as pd
+
+        pd.DataFrame({"x": [1]}).groupby("x").size()
     if engine == "duckdb":
         with quiet():
             ibis.duckdb.connect().to_pyarrow(ibis.memtable({"x": [1]}).x.sum().as_table())
@@ -125,14 +230,20 @@ def warm_up(engine: str) -> None:
 
 # --- the parent: fresh processes, peak memory of the process tree ----------------------------------------------
 
-def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants (Linux /proc), in kB."""
+def tree_rss_kb(pid: int, cpu: dict[int, float] | None = None) -> int:
+    """Resident memory of a process and all its descendants (Linux /proc), in kB; with ``cpu``, also records each
+    descendant's CPU seconds so far (Spark's JVM does the work in a child the child process cannot time)."""
     total, stack = 0, [pid]
+    tick = os.sysconf("SC_CLK_TCK")
     while stack:
         current = stack.pop()
         try:
             with open(f"/proc/{current}/status", encoding="ascii") as status:
                 total += next((int(line.split()[1]) for line in status if line.startswith("VmRSS:")), 0)
+            if cpu is not None and current != pid:
+                with open(f"/proc/{current}/stat", encoding="ascii") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+                cpu[current] = (int(fields[11]) + int(fields[12])) / tick  # utime + stime
             for task in os.listdir(f"/proc/{current}/task"):
                 with open(f"/proc/{current}/task/{task}/children", encoding="ascii") as children:
                     stack.extend(int(child) for child in children.read().split())
@@ -147,10 +258,11 @@ def measure(engine: str, folder: Path, threads: int | None, timeout: float) -> d
         command += ["--threads", str(threads)]
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     peak = [0]
+    descendants_cpu: dict[int, float] = {}
 
     def sample() -> None:
         while process.poll() is None:
-            peak[0] = max(peak[0], tree_rss_kb(process.pid))
+            peak[0] = max(peak[0], tree_rss_kb(process.pid, descendants_cpu))
             time.sleep(0.05)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -166,12 +278,17 @@ def measure(engine: str, folder: Path, threads: int | None, timeout: float) -> d
         return {"engine": engine, "failed": process.returncode}
     answer = dict(json.loads(output.strip().splitlines()[-1]))
     answer["peak_mb"] = peak[0] / 1024
+    if descendants_cpu:  # Spark's JVM, from its start (last sample: up to 50 ms short)
+        answer["cpu_seconds"] += sum(descendants_cpu.values())
     return answer
+
+
+SHORT_ROWS = 200_000
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rows", type=int, nargs="+", default=[10_000_000, 100_000_000])
+    parser.add_argument("--rows", type=int, nargs="+", help="sizes (default 10 M and 100 M; 200 k with --short)")
     parser.add_argument("--spark-rows", type=int, nargs="*", default=[10_000_000],
                         help="sizes also run on Spark (local mode); 100 M takes minutes on 2 cores")
     parser.add_argument("--spark-timeout", type=float, default=1800)
@@ -179,37 +296,110 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the histories written to --data-dir")
     parser.add_argument("--threads", type=int, help="DuckDB threads (default: all cores)")
     parser.add_argument("--json", action="store_true")
-    parser.add_argument("--child", choices=["duckdb", "floor", "spark"], help=argparse.SUPPRESS)
+    parser.add_argument("--report", action="store_true", help="end with one JSON line (benchmarks/report.py)")
+    parser.add_argument("--short", action="store_true", help=f"{SHORT_ROWS:,} responses, pandas as the peer")
+    parser.add_argument("--child", choices=["duckdb", "floor", "spark", "pandas"], help=argparse.SUPPRESS)
     parser.add_argument("--history", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(args.child, args.history, args.threads)
         return
+    sizes = args.rows or ([SHORT_ROWS] if args.short else [10_000_000, 100_000_000])
     scratch = Path(tempfile.mkdtemp(prefix="heart-analytics-"))
     directory = args.data_dir or scratch
     report = []
     try:
-        for rows in args.rows:
+        for rows in sizes:
             folder = directory / f"history_{rows}"
             if not (folder / "responses").exists():
                 began = time.perf_counter()
                 write_history(folder, rows)
                 size = sum(f.stat().st_size for f in (folder / "responses").iterdir()) / 2**30
-                print(f"wrote {rows:,} responses ({size:.1f} GiB) in {time.perf_counter() - began:.0f} s", flush=True)
-            line: dict[str, Any] = {"rows": rows}
-            engines = ["floor", "duckdb"] + (["spark"] if rows in args.spark_rows else [])
-            for engine in engines:
+                print(f"wrote {rows:,} responses ({size:.2f} GiB) in {time.perf_counter() - began:.0f} s", flush=True)
+            line: dict[str, Any] = {"rows": rows, "load_before": os.getloadavg()}
+            peer = "pandas" if args.short else ("spark" if rows in args.spark_rows else None)
+            for engine in ["floor", "duckdb", *([peer] if peer else [])]:
                 result = measure(engine, folder, args.threads, args.spark_timeout if engine == "spark" else 600)
                 line[engine] = result
                 print(f"  {rows:>12,} {engine:>7}: {_cell(result)}", flush=True)
-            if "spark" in line and "result" in line["spark"]:
-                line["spark_agrees"] = line["spark"]["result"]["digest"] == line["duckdb"]["result"]["digest"]
+            line["load_after"] = os.getloadavg()
+            line["problems"] = disagreements(line)
+            for problem in line["problems"][:10]:
+                print(f"  DISAGREEMENT at {rows:,}: {problem}", flush=True)
             report.append(line)
             if not (args.keep and args.data_dir):
                 shutil.rmtree(folder, ignore_errors=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     _print(report, args.json)
+    if args.report:
+        print(json.dumps(contract(report, sizes)))
+    if any(line["problems"] for line in report):
+        sys.exit(1)
+
+
+def disagreements(line: dict[str, Any]) -> list[str]:
+    """Where the product's answer differs from the floor's (responses by program and call type, and the counts
+    behind the shares, over the ten years) or from the peer's (every cell of every public table)."""
+    duck = line["duckdb"].get("result")
+    if duck is None:
+        return ["the product did not finish"]
+    problems = []
+    floor = line["floor"].get("result")
+    if floor is None:
+        problems.append("the floor did not finish")
+    else:
+        for name in ("by_type", "outcomes"):
+            if duck[name] != floor[name]:
+                keys = sorted(k for k in set(duck[name]) | set(floor[name])
+                              if duck[name].get(k) != floor[name].get(k))
+                problems += [f"{name} {k}: product {duck[name].get(k)}, floor {floor[name].get(k)}" for k in keys]
+    for peer in ("spark", "pandas"):
+        found = line.get(peer, {}).get("result")
+        if found is not None and found["cells"] != duck["cells"]:
+            keys = sorted(k for k in set(duck["cells"]) | set(found["cells"])
+                          if duck["cells"].get(k) != found["cells"].get(k))
+            problems += [f"{k}: product {duck['cells'].get(k)}, {peer} {found['cells'].get(k)}" for k in keys]
+    return problems
+
+
+def contract(report: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
+    """The benchmark report contract's JSON object (BENCH_CONTRACT: product, floor, peer, answers)."""
+    paths = []
+    smallest = min(sizes)
+    for line in report:
+        peer_engine = "spark" if "spark" in line else "pandas" if "pandas" in line else None
+        peer = None
+        if peer_engine:
+            found = line[peer_engine]
+            peer = {"what": ("the same Ibis definitions on PySpark, local mode (all cores)" if peer_engine == "spark"
+                             else "plain pandas: local time by tz_convert, groupby"),
+                    **_measured(found)}
+        duck = line["duckdb"].get("result") or {}
+        compared = "responses by program and call type and the counts behind the shares vs the floor"
+        if peer_engine:
+            compared += f"; every public table cell vs {peer_engine}"
+        paths.append({
+            "path": "public figures with suppression",
+            "size": f"{line['rows']:,} responses",
+            "scale": max(1, round(line["rows"] / smallest)),
+            "product": {"what": "heart.metrics.public.service.protected_groups on DuckDB (Ibis), every program-year",
+                        **_measured(line["duckdb"])},
+            "floor": {"what": "bare DuckDB GROUP BY of the same columns and sums (UTC month and hour)",
+                      **_measured(line["floor"])},
+            "peer": peer,
+            "answers_match": not line["problems"],
+            "answer_note": f"{duck.get('responses', 0):,} responses counted in {duck.get('program_years', 0)} "
+                           f"program-years, {duck.get('hidden_cells', 0)} cells hidden; {compared}",
+        })
+    return {"paths": paths, "load_average": list(os.getloadavg())}
+
+
+def _measured(result: dict[str, Any]) -> dict[str, Any]:
+    if "seconds" not in result:
+        return {"seconds": None, "peak_mb": None, "note": _cell(result)}
+    return {"seconds": round(result["seconds"], 2), "peak_mb": round(result["peak_mb"], 1),
+            "cpu_seconds": round(result["cpu_seconds"], 2)}
 
 
 def _cell(result: dict[str, Any]) -> str:
@@ -223,24 +413,25 @@ def _cell(result: dict[str, Any]) -> str:
 def _print(report: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         for line in report:
-            for engine in ("floor", "duckdb", "spark"):
-                line.get(engine, {}).get("result", {}).pop("digest", None)
+            for engine in ("floor", "duckdb", "spark", "pandas"):
+                for bulky in ("cells", "by_type", "outcomes"):
+                    line.get(engine, {}).get("result", {}).pop(bulky, None)
         print(json.dumps(report, indent=2))
         return
     print(f"\n{'responses':>12} | {'DuckDB floor (bare scan)':>34} | {'public figures, DuckDB':>34} | "
-          f"{'x floor':>7} | {'public figures, Spark local':>34}")
+          f"{'x floor':>7} | {'peer':>42} | load before/after")
     for line in report:
         floor, duck = line["floor"], line["duckdb"]
         ratio = duck["seconds"] / floor["seconds"] if "seconds" in duck and "seconds" in floor else float("nan")
-        spark = _cell(line["spark"]) if "spark" in line else "not run"
-        if line.get("spark_agrees") is False:
-            spark += " (DISAGREES)"
-        print(f"{line['rows']:>12,} | {_cell(floor):>34} | {_cell(duck):>34} | {ratio:>6.2f}x | {spark:>34}")
+        peer = next((f"{name} {_cell(line[name])}" for name in ("spark", "pandas") if name in line), "not run")
+        load = f"{line['load_before'][0]:.1f} / {line['load_after'][0]:.1f}"
+        print(f"{line['rows']:>12,} | {_cell(floor):>34} | {_cell(duck):>34} | {ratio:>6.2f}x | {peer:>42} | {load}")
     for line in report:
         if "result" in line["duckdb"]:
             found = line["duckdb"]["result"]
+            agree = "answers agree" if not line["problems"] else f"{len(line['problems'])} DISAGREEMENTS"
             print(f"{line['rows']:,}: {found['program_years']} program-years, {found['responses']:,} responses "
-                  f"counted, {found['hidden_cells']} cells hidden")
+                  f"counted, {found['hidden_cells']} cells hidden; {agree}")
 
 
 if __name__ == "__main__":

@@ -44,40 +44,48 @@ BEATS = [f"{district}{number}" for district in "ABCDE" for number in range(1, 11
 
 
 def synthesize(path: Path, rows: int, seed: int = 7) -> None:
-    """Write ``rows`` synthetic responses to ``path`` in chunks (memory stays flat at any size)."""
+    """Write ``rows`` synthetic responses to ``path`` in chunks (memory stays flat at any size), the calls received
+    at random instants of the ten years, in no order."""
     from heart.metrics.backends.duckdb import arrow_schema
 
     schema = arrow_schema()
     rng = np.random.default_rng(seed)
-    span_us = int(YEARS * 365.25 * 86_400 * 1_000_000)
-    minute = 60_000_000
     with pq.ParquetWriter(str(path), schema, compression="snappy") as writer:
         for offset in range(0, rows, CHUNK):
             n = min(CHUNK, rows - offset)
             program = np.where(rng.random(n) < 0.69, "CRT", "COR")
-            received = START + rng.integers(0, span_us, n).astype("timedelta64[us]")
-            dispatched = received + (rng.lognormal(np.log(2.4), 0.45, n) * minute).astype("timedelta64[us]")
-            on_scene = dispatched + (rng.lognormal(np.log(10.5), 0.5, n) * minute).astype("timedelta64[us]")
-            cleared = on_scene + (rng.lognormal(np.log(30.0), 0.55, n) * minute).astype("timedelta64[us]")
-            cancelled_rows = rng.random(n) < 0.04
-            cancelled = np.where(cancelled_rows, dispatched + np.timedelta64(5 * minute, "us"),
-                                 np.datetime64("NaT", "us"))
-            missing = rng.random(n) < 0.002
-            backwards = rng.random(n) < 0.001  # cleared before arrival: a negative time on scene
-            cleared = np.where(backwards, on_scene - np.timedelta64(3 * minute, "us"), cleared)
-            table = pa.table({
-                "program": program, "timezone": np.full(n, ZONE), "incident_type": rng.choice(TYPES, n),
-                "received_at": received, "dispatched_at": dispatched,
-                "on_scene_at": pa.array(on_scene, mask=cancelled_rows | missing),
-                "cleared_at": pa.array(cleared, mask=cancelled_rows), "cancelled_at": pa.array(cancelled,
-                                                                                              mask=~cancelled_rows),
-                "transported": pa.array(rng.random(n) < 0.075, mask=cancelled_rows),
-                "pd_backup_for_safety": pa.array(rng.random(n) < 0.0005, mask=cancelled_rows),
-                "ems_support": pa.array(rng.random(n) < 0.01, mask=cancelled_rows),
-                "team_felt_safe": pa.array(rng.random(n) < 0.99, mask=cancelled_rows),
-                "beat": rng.choice(BEATS, n),
-            })
-            writer.write_table(table.cast(schema))
+            received = START + rng.integers(0, SPAN_US, n).astype("timedelta64[us]")
+            writer.write_table(responses(rng, program, received).cast(schema))
+
+
+SPAN_US = int(YEARS * 365.25 * 86_400 * 1_000_000)
+
+
+def responses(rng: np.random.Generator, program: np.ndarray, received: np.ndarray) -> pa.Table:
+    """Synthetic responses to calls of ``program`` received at ``received`` (datetime64[us]): dispatch, arrival and
+    clear a few minutes apart (lognormal), about 4 % cancelled, a few missing or negative times."""
+    n = len(received)
+    minute = 60_000_000
+    dispatched = received + (rng.lognormal(np.log(2.4), 0.45, n) * minute).astype("timedelta64[us]")
+    on_scene = dispatched + (rng.lognormal(np.log(10.5), 0.5, n) * minute).astype("timedelta64[us]")
+    cleared = on_scene + (rng.lognormal(np.log(30.0), 0.55, n) * minute).astype("timedelta64[us]")
+    cancelled_rows = rng.random(n) < 0.04
+    cancelled = np.where(cancelled_rows, dispatched + np.timedelta64(5 * minute, "us"), np.datetime64("NaT", "us"))
+    missing = rng.random(n) < 0.002
+    backwards = rng.random(n) < 0.001  # cleared before arrival: a negative time on scene
+    cleared = np.where(backwards, on_scene - np.timedelta64(3 * minute, "us"), cleared)
+    return pa.table({
+        "program": program, "timezone": np.full(n, ZONE), "incident_type": rng.choice(TYPES, n),
+        "received_at": received, "dispatched_at": dispatched,
+        "on_scene_at": pa.array(on_scene, mask=cancelled_rows | missing),
+        "cleared_at": pa.array(cleared, mask=cancelled_rows),
+        "cancelled_at": pa.array(cancelled, mask=~cancelled_rows),
+        "transported": pa.array(rng.random(n) < 0.075, mask=cancelled_rows),
+        "pd_backup_for_safety": pa.array(rng.random(n) < 0.0005, mask=cancelled_rows),
+        "ems_support": pa.array(rng.random(n) < 0.01, mask=cancelled_rows),
+        "team_felt_safe": pa.array(rng.random(n) < 0.99, mask=cancelled_rows),
+        "beat": rng.choice(BEATS, n),
+    })
 
 
 # --- the two engines (each in its own process) ---------------------------------------------------------------

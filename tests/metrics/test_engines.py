@@ -65,12 +65,18 @@ def test_a_folder_of_parquet_files_reads_as_one_history(sqlite_url: str, tmp_pat
     import pyarrow.parquet as pq
 
     table = pq.read_table(tmp_path / "one" / "responses.parquet")
+    # Stored as the history grew, in the order calls were received (what lets the files encode time compactly).
+    received = table.column("received_at").to_pylist()
+    assert received == sorted(received) and len(set(received)) > 1
     (tmp_path / "many" / "responses").mkdir(parents=True)
     pq.write_table(table.slice(0, 7), tmp_path / "many" / "responses" / "part-0.parquet")
     pq.write_table(table.slice(7), tmp_path / "many" / "responses" / "part-1.parquet")
     assert HistoryFiles.at(tmp_path / "many").responses == str(tmp_path / "many" / "responses")
     with open_history(tmp_path / "one") as one, open_history(tmp_path / "many") as many:
         assert compute_metrics(source=one, period=MARCH) == compute_metrics(source=many, period=MARCH)
+        # The span DuckDB takes from the files' statistics is the one a scan finds.
+        scanned = d.time_span(many.history).to_pyarrow().to_pylist()[0]
+        assert one.span == many.span == scanned and scanned["first_received_at"] is not None
     with pytest.raises(FileNotFoundError, match="no history at"):
         HistoryFiles.at(tmp_path / "nowhere")
 

@@ -17,10 +17,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from heart.metrics.backends import MetricsSource, quiet
-from heart.metrics.backends.files import HistoryFiles
+from heart.metrics.backends.files import HistoryFiles, write_part
 from heart.metrics.definitions import HISTORY_SCHEMA, REACH_SCHEMA
 from heart.metrics.engines import Engine
 
@@ -75,7 +73,8 @@ def metrics_source(*, database_url: str, history: str | Path | None = None, engi
 
 
 def export_history(source: MetricsSource, folder: str | Path) -> dict[str, int]:
-    """Write the source's responses, eligible calls and phone calls as a history folder; rows per part."""
+    """Write the source's responses, eligible calls and phone calls as a history folder, each part in the order
+    calls were received (``files.write_part``); rows per part."""
     from heart.metrics.public.cube import PHONE_SCHEMA
 
     out = Path(folder)
@@ -91,7 +90,6 @@ def export_history(source: MetricsSource, folder: str | Path) -> dict[str, int]:
             with quiet():
                 data = table.select(*schema.names).to_pyarrow()
             data = data.cast(arrow, safe=False) if data.num_rows else arrow.empty_table()
-        pq.write_table(data, str(out / f"{part}.parquet"), compression="zstd")
-        written[part] = int(data.num_rows)
+        written[part] = write_part(data, out / f"{part}.parquet")
     return written
 

@@ -60,7 +60,8 @@ def compute_metrics(*, source: MetricsSource, period: d.Period, program: str | N
     if reach is not None and reach_zones:
         _fill_reach(report, source, reach, reach_zones, period)
     report.care = care_metrics(source=source, period=period, program=program)
-    clock = d.local_clock(_rows(d.time_span(history))[0], (row["timezone"] for row in programs))
+    span = source.span if program is None else None  # the files' span bounds the whole history only
+    clock = d.local_clock(span or _rows(d.time_span(history))[0], (row["timezone"] for row in programs))
     if clock is None:
         return report
     with source.materialized(d.response_facts(history, source.epoch_micros)) as facts, \

@@ -1,9 +1,14 @@
-"""Where each part of a history on disk is (``heart.metrics.history`` describes the folder; the backends read it)."""
+"""Where each part of a history on disk is (``heart.metrics.history`` describes the folder; the backends read it),
+and how a part is stored (``write_part``: in time order, timestamps delta-encoded)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 PARTS = ("responses", "reach", "phone")
 
@@ -39,3 +44,39 @@ def _part(folder: Path, part: str) -> str | None:
     if (folder / part).is_dir():
         return str(folder / part)
     return None
+
+
+# --- how each part is stored -----------------------------------------------------------------------------------
+
+TIME_ORDER = "received_at"
+"""Rows of every part are stored in the order calls were received: the order a history grows in."""
+
+
+def parquet_options(schema: pa.Schema) -> dict[str, Any]:
+    """How a part is written: timestamps delta-encoded (in time order, consecutive instants differ by seconds or
+    minutes, so each takes about 4 bytes instead of 8 and decodes faster), other columns dictionary-encoded,
+    zstd, version-2 data pages. Row groups keep their per-column minimum and maximum, so a reader skips the row
+    groups outside a period."""
+    stamps = [field.name for field in schema if pa.types.is_timestamp(field.type)]
+    return {"compression": "zstd", "data_page_version": "2.0",
+            "use_dictionary": [name for name in schema.names if name not in stamps],
+            "column_encoding": dict.fromkeys(stamps, "DELTA_BINARY_PACKED")}
+
+
+def part_writer(path: str | Path, schema: pa.Schema) -> pq.ParquetWriter:
+    """A writer of one Parquet file of a history part; give it rows in time order (``in_time_order``)."""
+    return pq.ParquetWriter(str(path), schema, **parquet_options(schema))
+
+
+def in_time_order(table: pa.Table) -> pa.Table:
+    """The rows ordered by the instant the call was received (as they were appended), if the part has it."""
+    if TIME_ORDER not in table.column_names or table.num_rows < 2:
+        return table
+    return table.sort_by([(TIME_ORDER, "ascending")])
+
+
+def write_part(table: pa.Table, path: str | Path) -> int:
+    """Write one history part to a Parquet file, in time order; returns the rows."""
+    with part_writer(path, table.schema) as writer:
+        writer.write_table(in_time_order(table))
+    return int(table.num_rows)

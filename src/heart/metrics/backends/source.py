@@ -7,6 +7,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Any
 
 import ibis.expr.types as ir
 from ibis.backends import BaseBackend
@@ -37,6 +38,9 @@ class MetricsSource:
     """Calls resolved by a phone program (``public.cube.PHONE_SCHEMA``); None when the source has no calls."""
     owns_connection: bool = True
     """False when the connection belongs to someone else (a Spark session shared by several sources)."""
+    span: dict[str, Any] | None = None
+    """``definitions.time_span`` of the history when the backend knows it without reading the rows (DuckDB, from
+    the Parquet files' statistics); None to compute it."""
 
     @contextmanager
     def materialized(self, expr: ir.Table) -> Iterator[ir.Table]:

@@ -104,7 +104,7 @@ def _rows(expr: ir.Table) -> list[dict[str, Any]]:
 
 def _response_groups(source: MetricsSource, period: d.Period, beats: bool) -> list[RawGroup]:
     history = source.history
-    span = _rows(d.time_span(history))[0]  # DuckDB reads it from the Parquet statistics
+    span = source.span or _rows(d.time_span(history))[0]
     zones = [span["first_timezone"]] if span["first_timezone"] == span["last_timezone"] else [
         row["timezone"] for row in _rows(d.programs_and_zones(history))]
     clock = d.local_clock(span, zones)
