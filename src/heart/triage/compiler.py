@@ -16,9 +16,12 @@ is assumed to have a unit (what-ifs can pass a fixed ``availability`` for all ro
 
 from __future__ import annotations
 
+import itertools
+import weakref
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import ibis
@@ -234,7 +237,10 @@ MAX_KEYS = 4_000_000
 """Largest decision table ``decision_table`` builds; a policy needing more is classified by ``compile_policy``."""
 
 
-@dataclass(frozen=True, slots=True)
+_NUMBERS = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity, like a Policy
 class DecisionTable:
     """The compiled policy as a lookup: one small integer per call, one decision per integer.
 
@@ -261,6 +267,8 @@ class DecisionTable:
     decisions: Any
     """numpy array: key -> index into ``outcomes``"""
     outcomes: tuple[tuple[str, str, str | None, str | None], ...]
+    number: int = field(default_factory=lambda: next(_NUMBERS))
+    """names this table's tables in a database (``store``)"""
 
     @property
     def size(self) -> int:
@@ -332,7 +340,7 @@ class DecisionTable:
         import pandas as pd
 
         frame = pd.DataFrame({"heart_key_": np.arange(self.size, dtype=np.int32), "heart_decision_": self.decisions})
-        return _table(frame, con, name)
+        return stored_table(frame, con, name)
 
     def outcome_table(self) -> ir.Table:
         """``heart_decision_`` → pathway, rule, fallback, fallback_program."""
@@ -348,29 +356,54 @@ class DecisionTable:
 
         pairs = [(kind, i) for i, types in enumerate(self.type_classes) for kind in types]
         frame = pd.DataFrame(pairs, columns=["heart_type_", "heart_type_class_"]).astype({"heart_type_class_": "int32"})
-        return _table(frame, con, name)
+        return stored_table(frame, con, name)
 
     def decide(
         self, table: ir.Table, *, con: Any = None, column: str = "heart_decision_", name: str = "heart_",
-        **time_columns: str | None,
+        tables: tuple[ir.Table, ir.Table] | None = None, **time_columns: str | None,
     ) -> ir.Table:
         """``table`` with the ``column`` of each row's index into ``outcomes``; rows come back in any order.
 
         Two joins: the incident type with its class (by hash: one probe per call, however many types), then
         the key with the decision (given a DuckDB connection, both small tables are stored there, so that the
-        database joins the key by direct lookup).
+        database joins the key by direct lookup). ``tables``: the (types, decisions) tables to join instead,
+        e.g. unbound ones named as ``store`` names them, to compile the query once.
         """
-        types = self.type_table(con, f"{name}types_")
+        types, lookup = tables or (self.type_table(con, f"{name}types_"), self.lookup(con, f"{name}decisions_"))
         typed = table.left_join(types, table.incident_type.cast("string") == types.heart_type_)
         typed = typed.select(*table.columns, types.heart_type_class_)
         type_class = typed.heart_type_class_.fill_null(self.other_class)
         keyed = typed.select(*table.columns, heart_key_=self.key(typed, type_class=type_class, **time_columns))
-        lookup = self.lookup(con, f"{name}decisions_")
         joined = keyed.join(lookup, "heart_key_")
         return joined.select(*table.columns, **{column: joined.heart_decision_})
 
+    @staticmethod
+    def unbound(name: str = "heart_") -> tuple[ir.Table, ir.Table]:
+        """Placeholders for the (types, decisions) tables that ``store(con, name)`` creates."""
+        return (ibis.table({"heart_type_": "string", "heart_type_class_": "int32"}, name=f"{name}types_"),
+                ibis.table({"heart_key_": "int32", "heart_decision_": "int16"}, name=f"{name}decisions_"))
 
-def _table(frame: Any, con: Any, name: str) -> ir.Table:
+    @property
+    def name(self) -> str:
+        """The prefix of the tables ``store`` creates."""
+        return f"heart_policy_{self.number}_"
+
+    def store(self, con: Any) -> None:
+        """Create this table's (types, decisions) tables in the DuckDB connection ``con`` (once per connection)."""
+        try:
+            stored = _STORED.setdefault(con, set())
+        except TypeError:  # a connection that cannot be weakly referenced: store every time
+            stored = set()
+        if self.number not in stored:
+            self.type_table(con, f"{self.name}types_")
+            self.lookup(con, f"{self.name}decisions_")
+            stored.add(self.number)
+
+
+_STORED: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
+
+
+def stored_table(frame: Any, con: Any, name: str) -> ir.Table:
     """``frame`` as a temporary table of the DuckDB connection ``con`` (replacing ``name``), or a memtable."""
     if con is None:
         return ibis.memtable(frame)
@@ -381,6 +414,12 @@ def _table(frame: Any, con: Any, name: str) -> ir.Table:
     finally:
         raw.unregister(f"{name}frame")
     return con.table(name)
+
+
+@lru_cache(maxsize=32)
+def policy_decision_table(policy: Policy) -> DecisionTable | None:
+    """``decision_table(policy)``, kept for the next replay of the same policy (every unit assumed available)."""
+    return decision_table(policy)
 
 
 def decision_table(policy: Policy, availability: Mapping[str, bool] | None = None) -> DecisionTable | None:

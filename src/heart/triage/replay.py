@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +42,13 @@ from sqlalchemy import Engine, select
 from heart.calls.models import CadRecord, ImportBatch
 from heart.crosswalk.mapper import resolve_nature_code
 from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
-from heart.triage.compiler import OUTPUT_COLUMNS, DecisionTable, compile_policy, decision_table
+from heart.triage.compiler import (
+    OUTPUT_COLUMNS,
+    DecisionTable,
+    compile_policy,
+    policy_decision_table,
+    stored_table,
+)
 from heart.triage.engine import PROGRAM_CLOSED, CallFacts, decide
 from heart.triage.policy import Policy
 
@@ -263,8 +270,9 @@ def replay_calls(
     if isinstance(calls, ir.Table):
         base = calls
     else:
-        base = ibis.memtable(calls[[c for c in (*CALL_COLUMNS, *questions) if c in calls.columns]])
-    tables = [decision_table(p) for p in policies]
+        base = stored_table(calls[[c for c in (*CALL_COLUMNS, *questions) if c in calls.columns]], con,
+                            "heart_replay_calls_")
+    tables = [policy_decision_table(p) for p in policies]
     keys = [*GROUP_KEYS, *(["other_pathway"] if compare else [])]
     codes = tuple(dict.fromkeys(code for p in policies for code in p.codes()))
     assumptions = Assumptions.of(*policies)
@@ -277,7 +285,8 @@ def replay_calls(
             if distinct is None:
                 stretch = _stretch_start(base.local_minute.cast("int16"), policies)
                 grouped = base.mutate(local_minute=stretch).group_by(list(CALL_COLUMNS)).agg(weight=ibis._.count())
-                distinct = ibis.memtable(con.execute(grouped))
+                con.con.execute(f"CREATE OR REPLACE TEMP TABLE heart_replay_distinct_ AS {_sql(con, grouped)}")
+                distinct = con.table("heart_replay_distinct_")
             answered = distinct.mutate(**assumptions.columns(distinct, scenario))
             counts = _count_decisions(con, answered, policies, tables, keys, weight="weight")
         results.append(ScenarioResult(scenario, counts, codes))
@@ -299,24 +308,45 @@ def _count_decisions(
         counts = con.execute(decided.group_by(list(keys)).agg(calls=total))
         counts["calls"] = counts["calls"].astype("int64")
         return counts
-    found = [t for t in tables if t is not None]
+    found = tuple(t for t in tables if t is not None)
     needed = ("incident_type", "priority", "local_minute", "local_hour", *([weight] if weight else []),
               *(q for p in policies for q in p.question_ids))
-    keyed = table.select(*(c for c in dict.fromkeys(needed) if c in table.columns))
-    for i, decisions_of in enumerate(found):
-        keyed = decisions_of.decide(keyed, con=con, column=f"heart_decision_{i}_", name=f"heart_{i}_",
-                                    minute_column="local_minute")
+    calls = table.select(*(c for c in dict.fromkeys(needed) if c in table.columns))
+    for decisions_of in found:
+        decisions_of.store(con)
+    plan = _count_plan(found, calls.schema(), weight)
+    grouped = con.con.execute(f"WITH heart_calls_ AS ({_sql(con, calls)}) {plan}").fetchdf()
     decisions = [f"heart_decision_{i}_" for i in range(len(found))]
-    total = keyed[weight].sum() if weight else ibis._.count()
-    grouped = con.execute(keyed.group_by(["incident_type", "local_hour", *decisions]).agg(calls=total))
-    first = pd.DataFrame([found[0].outcomes[i] for i in grouped[decisions[0]]], columns=list(OUTPUT_COLUMNS),
-                         index=grouped.index, dtype=object)
-    expanded = pd.concat([grouped[["incident_type", "local_hour", "calls"]], first], axis=1)
+    outcomes = pd.DataFrame(list(found[0].outcomes), columns=list(OUTPUT_COLUMNS), dtype=object)
+    expanded = outcomes.iloc[grouped[decisions[0]].to_numpy()].reset_index(drop=True)
+    expanded[["incident_type", "local_hour", "calls"]] = grouped[["incident_type", "local_hour", "calls"]]
     if len(found) > 1:
         expanded["other_pathway"] = [found[1].outcomes[i][0] for i in grouped[decisions[1]]]
     counts = expanded.groupby(list(keys), dropna=False, sort=False)["calls"].sum().reset_index()
     counts["calls"] = counts["calls"].astype("int64")
     return counts
+
+
+def _sql(con: Any, expr: ir.Table) -> str:
+    """The SQL of ``expr`` for ``con`` (DuckDB), its in-memory tables registered there first."""
+    sql = str(con.compile(expr))
+    if "_memtable_" in sql:
+        con.execute(expr.limit(0))  # Ibis registers in-memory tables when it runs a query on them
+    return sql
+
+
+@lru_cache(maxsize=64)
+def _count_plan(tables: tuple[DecisionTable, ...], schema: Any, weight: str | None) -> str:
+    """The SQL counting calls per (type, hour, decision of each table) over a table ``heart_calls_`` of ``schema``,
+    with the tables ``DecisionTable.store`` creates; compiled once per policies and columns."""
+    keyed = ibis.table(schema, name="heart_calls_")
+    for i, decisions_of in enumerate(tables):
+        keyed = decisions_of.decide(keyed, column=f"heart_decision_{i}_",
+                                    tables=DecisionTable.unbound(decisions_of.name), minute_column="local_minute")
+    decisions = [f"heart_decision_{i}_" for i in range(len(tables))]
+    total = keyed[weight].sum() if weight else ibis._.count()
+    return str(ibis.to_sql(keyed.group_by(["incident_type", "local_hour", *decisions]).agg(calls=total),
+                           dialect="duckdb"))
 
 
 def _stretch_start(minute: ir.IntegerValue, policies: Sequence[Policy]) -> ir.IntegerValue:
