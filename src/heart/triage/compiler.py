@@ -360,7 +360,8 @@ class DecisionTable:
 
     def decide(
         self, table: ir.Table, *, con: Any = None, column: str = "heart_decision_", name: str = "heart_",
-        tables: tuple[ir.Table, ir.Table] | None = None, **time_columns: str | None,
+        tables: tuple[ir.Table, ir.Table] | None = None, minute_column: str | None = None,
+        hour_column: str | None = None, timestamp_column: str | None = None,
     ) -> ir.Table:
         """``table`` with the ``column`` of each row's index into ``outcomes``; rows come back in any order.
 
@@ -373,7 +374,9 @@ class DecisionTable:
         typed = table.left_join(types, table.incident_type.cast("string") == types.heart_type_)
         typed = typed.select(*table.columns, types.heart_type_class_)
         type_class = typed.heart_type_class_.fill_null(self.other_class)
-        keyed = typed.select(*table.columns, heart_key_=self.key(typed, type_class=type_class, **time_columns))
+        key = self.key(typed, type_class=type_class, minute_column=minute_column, hour_column=hour_column,
+                       timestamp_column=timestamp_column)
+        keyed = typed.select(*table.columns, heart_key_=key)
         joined = keyed.join(lookup, "heart_key_")
         return joined.select(*table.columns, **{column: joined.heart_decision_})
 

@@ -329,10 +329,17 @@ def _count_decisions(
 
 def _sql(con: Any, expr: ir.Table) -> str:
     """The SQL of ``expr`` for ``con`` (DuckDB), its in-memory tables registered there first."""
-    sql = str(con.compile(expr))
+    sql = _compiled(expr.op())
     if "_memtable_" in sql:
         con.execute(expr.limit(0))  # Ibis registers in-memory tables when it runs a query on them
     return sql
+
+
+@lru_cache(maxsize=256)
+def _compiled(op: Any) -> str:
+    """DuckDB SQL of an Ibis expression, kept: compiling the same expression again costs more than running it on
+    a million calls (Ibis expressions compare by structure, so a replay of the same table finds it here)."""
+    return str(ibis.to_sql(op.to_expr(), dialect="duckdb"))
 
 
 @lru_cache(maxsize=64)
