@@ -128,9 +128,9 @@ def _answer(table: ir.Table, question: str) -> ir.IntegerValue:
         return ibis.literal(_UNKNOWN, type="int8")
     said = table[question].cast("string")
     tidy = said.strip().lower()  # only rows not written exactly 'yes', 'no', 'unknown' or null pay for this
-    return ibis.cases(
-        (said == "yes", _YES),
+    return ibis.cases(  # "no" first: most answers are (every exclusion question of a call a team can take)
         (said == "no", _NO),
+        (said == "yes", _YES),
         (said.isnull() | (said == "unknown"), _UNKNOWN),
         (tidy == "yes", _YES),
         (tidy == "no", _NO),
