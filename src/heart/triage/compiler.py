@@ -128,7 +128,7 @@ def _answer(table: ir.Table, question: str) -> ir.IntegerValue:
         return ibis.literal(_UNKNOWN, type="int8")
     said = table[question].cast("string")
     tidy = said.strip().lower()  # only rows not written exactly 'yes', 'no', 'unknown' or null pay for this
-    return ibis.cases(  # "no" first: most answers are (every exclusion question of a call a team can take)
+    return ibis.cases(  # "no" first, the commonest answer (every exclusion question of a call a team can take)
         (said == "no", _NO),
         (said == "yes", _YES),
         (said.isnull() | (said == "unknown"), _UNKNOWN),
@@ -342,14 +342,6 @@ class DecisionTable:
         frame = pd.DataFrame({"heart_key_": np.arange(self.size, dtype=np.int32), "heart_decision_": self.decisions})
         return stored_table(frame, con, name)
 
-    def outcome_table(self) -> ir.Table:
-        """``heart_decision_`` → pathway, rule, fallback, fallback_program."""
-        import pandas as pd
-
-        frame = pd.DataFrame(list(self.outcomes), columns=list(OUTPUT_COLUMNS), dtype=object)
-        frame.insert(0, "heart_decision_", range(len(self.outcomes)))
-        return ibis.memtable(frame)
-
     def type_table(self, con: Any = None, name: str = "heart_types_") -> ir.Table:
         """The table ``heart_type_`` (an incident type id) → ``heart_type_class_``."""
         import pandas as pd
@@ -428,14 +420,12 @@ def policy_decision_table(policy: Policy) -> DecisionTable | None:
 def decision_table(policy: Policy, availability: Mapping[str, bool] | None = None) -> DecisionTable | None:
     """``policy`` as a ``DecisionTable`` (None if it would need more than ``MAX_KEYS`` keys)."""
     rules = policy.rules
-    named = any(OTHER in rule.types for rule in rules if rule.types is not None)
     by_types: dict[tuple[bool, ...], list[str]] = {}
     for incident_type in sorted(INCIDENT_TYPES):
         signature = tuple(rule.types is None or incident_type in rule.types for rule in rules)
         by_types.setdefault(signature, []).append(incident_type)
     type_classes = tuple(tuple(types) for types in by_types.values())
-    other_class = next(i for i, types in enumerate(type_classes) if OTHER in types)
-    del named  # unknown ids read as 'other' whether or not a rule names it: 'other' fits no narrower rule
+    other_class = next(i for i, types in enumerate(type_classes) if OTHER in types)  # also unknown ids and null
 
     def priority_signature(value: str) -> tuple[bool, ...]:
         return tuple((rule.priorities is None or value in rule.priorities)
