@@ -17,7 +17,6 @@ is assumed to have a unit (what-ifs can pass a fixed ``availability`` for all ro
 from __future__ import annotations
 
 import itertools
-import weakref
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -384,18 +383,17 @@ class DecisionTable:
         return f"heart_policy_{self.number}_"
 
     def store(self, con: Any) -> None:
-        """Create this table's (types, decisions) tables in the DuckDB connection ``con`` (once per connection)."""
-        try:
-            stored = _STORED.setdefault(con, set())
-        except TypeError:  # a connection that cannot be weakly referenced: store every time
-            stored = set()
-        if self.number not in stored:
+        """Create this table's (types, decisions) tables in the DuckDB connection ``con``, unless it has them.
+
+        They are temporary (the connection's own), and named by this table's number, unique in the process.
+        """
+        ((found,),) = con.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN (?, ?)",
+            [f"{self.name}types_", f"{self.name}decisions_"],
+        ).fetchall()
+        if found < 2:
             self.type_table(con, f"{self.name}types_")
             self.lookup(con, f"{self.name}decisions_")
-            stored.add(self.number)
-
-
-_STORED: weakref.WeakKeyDictionary[Any, set[int]] = weakref.WeakKeyDictionary()
 
 
 def stored_table(frame: Any, con: Any, name: str) -> ir.Table:
