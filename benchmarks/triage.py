@@ -421,7 +421,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000, help="generated calls to replay [10,000,000]")
     parser.add_argument("--decisions", type=int, default=100_000, help="calls decided one at a time [100,000]")
     parser.add_argument("--sample", type=int, default=None,
-                        help="rows the row-by-row engine runs on [100,000; --report: 50,000, --short: 5,000]")
+                        help="rows the row-by-row engine runs on [100,000; --report: 50,000, --short: 2,000]")
     parser.add_argument("--policy", default="durham", help="policy name [durham]")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--report", action="store_true",
@@ -436,7 +436,7 @@ def main() -> None:
         return
     if args.report:
         sizes = [(100_000, 1)] if args.short else [(1_000_000, 1), (10_000_000, 10)]
-        sample = args.sample or (5_000 if args.short else 50_000)
+        sample = args.sample or (2_000 if args.short else 50_000)
         paths = report_paths(args.policy, sizes, sample, runs=2 if args.short else 3)
         print_paths(paths)
         print(json.dumps({"paths": paths, "load_average": [round(x, 2) for x in os.getloadavg()]}))
