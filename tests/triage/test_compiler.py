@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from heart.crosswalk.taxonomy import INCIDENT_TYPES
-from heart.triage.compiler import OUTPUT_COLUMNS, compile_policy
+from heart.triage.compiler import OUTPUT_COLUMNS, compile_policy, decision_table
 from heart.triage.engine import CallFacts, decide
 from heart.triage.policy import Policy, load_policy
 
@@ -178,3 +178,85 @@ def test_outputs_can_be_prefixed_and_replace_old_columns(con: Any) -> None:
 def test_a_table_without_a_time_is_refused() -> None:
     with pytest.raises(ValueError, match="need a time"):
         compile_policy(POLICY)(ibis.memtable(pd.DataFrame({"incident_type": ["fire"]})))
+
+
+# --- the decision table: the same decisions, one lookup per call ----------------------------------------------
+
+
+def keyed(con: Any, frame: pd.DataFrame, policy: Policy = POLICY, availability: Mapping[str, bool] | None = None,
+          *, minute_column: str | None = None, timestamp_column: str | None = None) -> list[tuple]:
+    """Each row's decision through the policy's decision table, in the frame's order."""
+    table = decision_table(policy, availability)
+    assert table is not None
+    numbered = frame.assign(row_id=range(len(frame)))
+    decided = table.decide(ibis.memtable(numbered), minute_column=minute_column, timestamp_column=timestamp_column)
+    found = con.execute(decided.order_by("row_id"))
+    return [table.outcomes[i] for i in found["heart_decision_"]]
+
+
+def test_every_entry_of_the_decision_table_is_the_engines_decision() -> None:
+    table = decision_table(POLICY)
+    assert table is not None
+    questions = POLICY.question_ids
+    types, priorities, answers = len(table.type_classes), len(table.priority_classes), 3 ** len(questions)
+    assert table.size == types * priorities * answers * table.time_class_count
+    # a minute of each class of the day (the classes of the stretches below the first edge and from each edge)
+    starts = [table.edges[0] - 1, *table.edges]
+    minute_of: dict[int, int] = {}
+    for start, kind in zip(starts, table.time_classes, strict=False):
+        if 0 <= start < 24 * 60:
+            minute_of.setdefault(kind, start)
+    said = {0: None, 1: "yes", 2: "no"}
+    checked = 0
+    for key in range(table.size):
+        rest, kind = divmod(key, table.time_class_count)
+        rest, code = divmod(rest, answers)
+        type_class, priority_class = divmod(rest, priorities)
+        if kind not in minute_of:  # a class reached only by a call without a time: the engine needs one
+            continue
+        values = table.priority_classes[priority_class]
+        priority = values[0] if values else "8"
+        screening = {q: a for i, q in enumerate(questions) if (a := said[code // 3**i % 3]) is not None}
+        facts = CallFacts(incident_type=table.type_classes[type_class][0], priority=priority or None,
+                          screening=screening)
+        decision = decide(facts, POLICY, SUMMER_DAY + timedelta(minutes=minute_of[kind]))
+        expected = (decision.pathway, decision.rule, decision.fallback_reason, decision.fallback_program)
+        assert table.outcomes[table.decisions[key]] == expected, (key, facts, minute_of[kind])
+        checked += 1
+    assert checked >= table.size * 5 // 6
+
+
+def test_the_decision_table_agrees_with_the_engine_call_by_call(con: Any) -> None:
+    rows = random_calls(seed=20261206, count=6000)
+    frame = pd.DataFrame(rows)
+    frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True)
+    found = keyed(con, frame, timestamp_column="received_at")
+    assert_agree(rows, [engine_row(row, row["received_at"]) for row in rows], found)
+    assert found == replay(con, frame)
+    assert {pathway for pathway, *_ in found} == {"CRT", "CCD", "COR", "PD", "EMS", "FIRE"}
+
+
+@pytest.mark.parametrize("availability", [{"CRT": False}, {"COR": False, "CCD": False}])
+def test_the_decision_table_agrees_under_a_fixed_availability(con: Any, availability: dict[str, bool]) -> None:
+    rows = random_calls(seed=8, count=2000)
+    frame = pd.DataFrame(rows)
+    frame["received_at"] = pd.to_datetime(frame["received_at"], utc=True)
+    found = keyed(con, frame, availability=availability, timestamp_column="received_at")
+    assert_agree(rows, [engine_row(row, row["received_at"], availability) for row in rows], found)
+    assert any(fallback == "no_unit_available" for _, _, fallback, _ in found)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(rows=st.lists(call_rows, min_size=1, max_size=120))
+def test_generated_batches_agree_through_the_decision_table(con: Any, rows: list[dict[str, Any]]) -> None:
+    found = keyed(con, pd.DataFrame(rows), minute_column="local_minute")
+    engine = [engine_row(row, SUMMER_DAY + timedelta(minutes=row["local_minute"])) for row in rows]
+    assert_agree(rows, engine, found)
+
+
+def test_the_decision_table_reads_missing_columns_and_times_as_the_compiled_policy(con: Any) -> None:
+    frame = pd.DataFrame({"incident_type": ["welfare_check", "suicide_threat", None, "not_a_type"],
+                          "local_minute": [720, None, 600, 600]})
+    frame["local_minute"] = frame["local_minute"].astype("Int32")
+    frame["weapon"] = ["no", "no", "yes", None]
+    assert keyed(con, frame, minute_column="local_minute") == replay(con, frame)

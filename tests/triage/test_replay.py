@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import ibis
+import pandas as pd
 import pytest
 from sqlalchemy import Engine, insert
 from sqlalchemy.orm import Session, sessionmaker
@@ -29,6 +30,7 @@ from heart.triage.compiler import OUTPUT_COLUMNS
 from heart.triage.policy import load_policy, load_policy_by_name
 from heart.triage.replay import (
     GROUP_KEYS,
+    OWN_ANSWERS,
     RECORDED,
     SCREENED,
     SCREENED_PHONE_OK,
@@ -235,3 +237,37 @@ def test_alexandria_history_replays_with_pathway_counts(tmp_path: Path, database
     assert screened["CRT"] > 0 and phone_ok["CCD"] > 0
     assert phone_ok["CRT"] + phone_ok["CCD"] >= screened["CRT"]
 
+
+
+def test_calls_with_their_own_answers_replay_as_the_engine_decides_them() -> None:
+    rng = random.Random(16)
+    focus = sorted(DURHAM.type_sets["crt_eligible"] | DURHAM.type_sets["crisis"] | {"ivc_order"})
+    rows = []
+    for _ in range(3000):
+        row: dict[str, Any] = {
+            "incident_type": rng.choice(focus) if rng.random() < 0.6 else rng.choice(sorted(INCIDENT_TYPES)),
+            "priority": rng.choice(["P", "1", "2", "3", "4", None]),
+            "local_minute": rng.randrange(24 * 60),
+        }
+        for question in DURHAM.question_ids:
+            row[question] = rng.choice(["no", "no", "no", "yes"]) if rng.random() < 0.7 else rng.choice(
+                ["yes", "no", "unknown", None, " No", "YES"])
+        rows.append(row)
+    calls = pd.DataFrame(rows)
+    calls["local_hour"] = calls["local_minute"] // 60
+    expected = engine_decisions(calls, DURHAM, OWN_ANSWERS)
+    assert {pathway for pathway, *_ in expected} == {"CRT", "CCD", "COR", "PD", "EMS", "FIRE"}
+    counts = Counter((e[0], t, h, e[2], e[3])
+                     for e, t, h in zip(expected, calls["incident_type"], calls["local_hour"], strict=True))
+    con = ibis.duckdb.connect()
+    (result,) = replay_calls(calls, DURHAM, scenarios=(OWN_ANSWERS,), con=con)
+    replayed = Counter({tuple(None if v is None or v != v else v for v in row[:-1]): row[-1]
+                        for row in result.counts[[*GROUP_KEYS, "calls"]].itertuples(index=False)})
+    assert replayed == counts
+    # Against a second policy, each call is decided by both: every call stays where it was under the same policy.
+    (both,) = replay_calls(calls, DURHAM, scenarios=(OWN_ANSWERS,), compare=DURHAM, con=con)
+    matrix = both.transitions()
+    assert matrix is not None
+    assert all(set(after) == {before} for before, after in matrix.items())
+    assert both.pathways() == result.pathways() == dict(Counter(e[0] for e in expected)) | {
+        code: 0 for code in DURHAM.codes() if code not in {e[0] for e in expected}}

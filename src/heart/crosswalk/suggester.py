@@ -170,9 +170,27 @@ class CrosswalkSuggester:
         self.use_rules = use_rules
         self.unarmed_types = unarmed_team_types() if unarmed_types is None else unarmed_types
         self._index = NgramIndex([plain_words(example.raw) for example in self.examples])
+        categories: dict[str, set[str]] = defaultdict(set)
+        for example in self.examples:
+            categories[example.raw].add(example.category or "")
+        self._reviewed = {  # call types written exactly so in a reviewed crosswalk, with one category everywhere
+            example.raw: example for example in self.examples if len(categories[example.raw]) == 1
+        }
 
     def suggest(self, raw: str, count: int | None = None) -> Suggestion:
-        """The suggestion for one raw call type."""
+        """The suggestion for one raw call type.
+
+        A call type written exactly as in a reviewed crosswalk (and given one category wherever it appears) gets
+        that category: a person already decided it. Its incident type still comes from its words, under the
+        same safety guard as every other suggestion.
+        """
+        reviewed = self._reviewed.get(raw)
+        if reviewed is not None and reviewed.category:
+            incident_type, why = assign_incident_type(raw, reviewed.category, unarmed_types=self.unarmed_types)
+            confidence = _CAUTIOUS_CONFIDENCE if any(line.startswith("safety:") for line in why) else 0.99
+            reasons = (f"words: {' '.join(plain_words(raw)) or '(none)'}",
+                       f"reviewed: the same call type in {reviewed.city}'s crosswalk ({reviewed.category})", *why)
+            return Suggestion(raw, reviewed.category, incident_type, confidence, reasons, count)
         words = plain_words(raw)
         evidence = [f"words: {' '.join(words) or '(none)'}"]
         scores: dict[str, float] = defaultdict(float)

@@ -16,12 +16,16 @@ is assumed to have a unit (what-ifs can pass a fixed ``availability`` for all ro
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 import ibis
 import ibis.expr.types as ir
+import numpy as np
 
 from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
 from heart.triage.engine import NO_UNIT_AVAILABLE, PROGRAM_CLOSED
@@ -123,9 +127,9 @@ def _answer(table: ir.Table, question: str) -> ir.IntegerValue:
         return ibis.literal(_UNKNOWN, type="int8")
     said = table[question].cast("string")
     tidy = said.strip().lower()  # only rows not written exactly 'yes', 'no', 'unknown' or null pay for this
-    return ibis.cases(
-        (said == "yes", _YES),
+    return ibis.cases(  # "no" first, the commonest answer (every exclusion question of a call a team can take)
         (said == "no", _NO),
+        (said == "yes", _YES),
         (said.isnull() | (said == "unknown"), _UNKNOWN),
         (tidy == "yes", _YES),
         (tidy == "no", _NO),
@@ -224,3 +228,269 @@ def _minute_of_day(
         column = column.cast("timestamp('UTC')")
     local = _wall_clock(policy.timezone.key, column)
     return (local.hour() * 60 + local.minute()).cast("int32")
+
+
+# --- the same decisions through a table of every combination of facts --------------------------------------
+
+MAX_KEYS = 4_000_000
+"""Largest decision table ``decision_table`` builds; a policy needing more is classified by ``compile_policy``."""
+
+
+_NUMBERS = itertools.count(1)
+
+
+@dataclass(frozen=True, slots=True, eq=False)  # compared and hashed by identity, like a Policy
+class DecisionTable:
+    """The compiled policy as a lookup: one small integer per call, one decision per integer.
+
+    A decision depends on the call's facts only through a few classes: the incident type through the rule
+    type sets it belongs to, the priority through the rule priorities (and the excluded ones), each answer as
+    yes / no / unknown, and the time through which programs with hours are open. ``key(table)`` numbers the
+    combination of classes of each row (one pass, no text but the columns themselves); ``decisions`` gives, for
+    every key, the index into ``outcomes`` of (pathway, rule, fallback, fallback program), worked out once for
+    every combination by the rules of ``compile_policy`` (first fitting rule whose program can take the call;
+    the first fitting rule passed over). The tests compare every key with the engine.
+    """
+
+    policy: Policy
+    availability: Mapping[str, bool] | None
+    type_classes: tuple[tuple[str, ...], ...]
+    other_class: int
+    priority_classes: tuple[tuple[str, ...], ...]
+    unknown_priority_class: int
+    edges: tuple[int, ...]
+    """opening and closing minutes of the programs with hours, ascending"""
+    time_classes: tuple[int, ...]
+    """the class of each stretch: below the first edge, then from each edge on; then a row without a time"""
+    time_class_count: int
+    decisions: Any
+    """numpy array: key -> index into ``outcomes``"""
+    outcomes: tuple[tuple[str, str, str | None, str | None], ...]
+    number: int = field(default_factory=lambda: next(_NUMBERS))
+    """names this table's tables in a database (``store``)"""
+
+    @property
+    def size(self) -> int:
+        return len(self.decisions)
+
+    def key(
+        self,
+        table: ir.Table,
+        *,
+        minute_column: str | None = None,
+        hour_column: str | None = None,
+        timestamp_column: str | None = None,
+        type_class: ir.IntegerValue | None = None,
+    ) -> ir.IntegerValue:
+        """The key of each row of ``table`` (the columns ``compile_policy`` reads), as an int32 column.
+
+        ``type_class``: the class of the incident type when already looked up (``type_table``), else a CASE.
+        """
+        policy = self.policy
+        if type_class is None:
+            raw_type = table.incident_type.cast("string")
+            type_class = ibis.cases(
+                *((raw_type.isin(list(types)), i) for i, types in enumerate(self.type_classes)
+                  if i != self.other_class),
+                else_=self.other_class,
+            ) if len(self.type_classes) > 1 else ibis.literal(0)
+        priority_class = self._priority_class(table) if len(self.priority_classes) > 1 else ibis.literal(0)
+        answers: ir.IntegerValue = ibis.literal(0)
+        for i, question in enumerate(policy.question_ids):
+            if question in table.columns:
+                answers = answers + _answer(table, question).cast("int32") * 3**i
+        minute = _minute_of_day(
+            table, policy, minute_column=minute_column, hour_column=hour_column, timestamp_column=timestamp_column
+        )
+        time_class: ir.IntegerValue
+        if self.time_class_count > 1:
+            time_class = ibis.cases(
+                (minute.isnull(), self.time_classes[-1]),
+                *((minute >= edge, self.time_classes[i + 1]) for i, edge in reversed(list(enumerate(self.edges)))),
+                else_=self.time_classes[0],
+            )
+        else:
+            time_class = ibis.literal(0)
+        combined = (type_class.cast("int32") * len(self.priority_classes) + priority_class) * 3 ** len(
+            policy.question_ids) + answers
+        return (combined * self.time_class_count + time_class).cast("int32")
+
+    def _priority_class(self, table: ir.Table) -> ir.IntegerValue:
+        """The class of ``_priority(table)``, written so that a value already tidy costs one comparison."""
+        if "priority" not in table.columns:
+            return ibis.literal(self._class_of_priority(""))
+        said = table.priority.cast("string")
+        tidy = said.strip().upper()
+        exact = [(said == value, self._class_of_priority(value)) for value in PRIORITIES]
+        loose = [(tidy == value, self._class_of_priority(value)) for value in (*PRIORITIES, "")
+                 if self._class_of_priority(value) != self.unknown_priority_class]
+        return ibis.cases(*exact, (said.isnull(), self._class_of_priority("")), *loose,
+                          else_=self.unknown_priority_class)
+
+    def _class_of_priority(self, value: str) -> int:
+        return next(i for i, values in enumerate(self.priority_classes) if value in values)
+
+    def lookup(self, con: Any = None, name: str = "heart_decisions_") -> ir.Table:
+        """The table ``heart_key_`` → ``heart_decision_`` (index into ``outcomes``) to join calls with.
+
+        Given a DuckDB connection it is stored there as a temporary table (replacing one of the same name):
+        the database then knows the keys' range and joins by direct lookup instead of hashing every call.
+        """
+        import pandas as pd
+
+        frame = pd.DataFrame({"heart_key_": np.arange(self.size, dtype=np.int32), "heart_decision_": self.decisions})
+        return stored_table(frame, con, name)
+
+    def type_table(self, con: Any = None, name: str = "heart_types_") -> ir.Table:
+        """The table ``heart_type_`` (an incident type id) → ``heart_type_class_``."""
+        import pandas as pd
+
+        pairs = [(kind, i) for i, types in enumerate(self.type_classes) for kind in types]
+        frame = pd.DataFrame(pairs, columns=["heart_type_", "heart_type_class_"]).astype({"heart_type_class_": "int32"})
+        return stored_table(frame, con, name)
+
+    def decide(
+        self, table: ir.Table, *, con: Any = None, column: str = "heart_decision_", name: str = "heart_",
+        tables: tuple[ir.Table, ir.Table] | None = None, minute_column: str | None = None,
+        hour_column: str | None = None, timestamp_column: str | None = None,
+    ) -> ir.Table:
+        """``table`` with the ``column`` of each row's index into ``outcomes``; rows come back in any order.
+
+        Two joins: the incident type with its class (by hash: one probe per call, however many types), then
+        the key with the decision (given a DuckDB connection, both small tables are stored there, so that the
+        database joins the key by direct lookup). ``tables``: the (types, decisions) tables to join instead,
+        e.g. unbound ones named as ``store`` names them, to compile the query once.
+        """
+        types, lookup = tables or (self.type_table(con, f"{name}types_"), self.lookup(con, f"{name}decisions_"))
+        typed = table.left_join(types, table.incident_type.cast("string") == types.heart_type_)
+        typed = typed.select(*table.columns, types.heart_type_class_)
+        type_class = typed.heart_type_class_.fill_null(self.other_class)
+        key = self.key(typed, type_class=type_class, minute_column=minute_column, hour_column=hour_column,
+                       timestamp_column=timestamp_column)
+        keyed = typed.select(*table.columns, heart_key_=key)
+        joined = keyed.join(lookup, "heart_key_")
+        return joined.select(*table.columns, **{column: joined.heart_decision_})
+
+    @staticmethod
+    def unbound(name: str = "heart_") -> tuple[ir.Table, ir.Table]:
+        """Placeholders for the (types, decisions) tables that ``store(con, name)`` creates."""
+        return (ibis.table({"heart_type_": "string", "heart_type_class_": "int32"}, name=f"{name}types_"),
+                ibis.table({"heart_key_": "int32", "heart_decision_": "int16"}, name=f"{name}decisions_"))
+
+    @property
+    def name(self) -> str:
+        """The prefix of the tables ``store`` creates."""
+        return f"heart_policy_{self.number}_"
+
+    def store(self, con: Any) -> None:
+        """Create this table's (types, decisions) tables in the DuckDB connection ``con``, unless it has them.
+
+        They are temporary (the connection's own), and named by this table's number, unique in the process.
+        """
+        ((found,),) = con.con.execute(
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN (?, ?)",
+            [f"{self.name}types_", f"{self.name}decisions_"],
+        ).fetchall()
+        if found < 2:
+            self.type_table(con, f"{self.name}types_")
+            self.lookup(con, f"{self.name}decisions_")
+
+
+def stored_table(frame: Any, con: Any, name: str) -> ir.Table:
+    """``frame`` as a temporary table of the DuckDB connection ``con`` (replacing ``name``), or a memtable."""
+    if con is None:
+        return ibis.memtable(frame)
+    raw = con.con  # the DuckDB connection behind Ibis
+    raw.register(f"{name}frame", frame)
+    try:
+        raw.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{name}frame"')
+    finally:
+        raw.unregister(f"{name}frame")
+    return con.table(name)
+
+
+@lru_cache(maxsize=32)
+def policy_decision_table(policy: Policy) -> DecisionTable | None:
+    """``decision_table(policy)``, kept for the next replay of the same policy (every unit assumed available)."""
+    return decision_table(policy)
+
+
+def decision_table(policy: Policy, availability: Mapping[str, bool] | None = None) -> DecisionTable | None:
+    """``policy`` as a ``DecisionTable`` (None if it would need more than ``MAX_KEYS`` keys)."""
+    rules = policy.rules
+    by_types: dict[tuple[bool, ...], list[str]] = {}
+    for incident_type in sorted(INCIDENT_TYPES):
+        signature = tuple(rule.types is None or incident_type in rule.types for rule in rules)
+        by_types.setdefault(signature, []).append(incident_type)
+    type_classes = tuple(tuple(types) for types in by_types.values())
+    other_class = next(i for i, types in enumerate(type_classes) if OTHER in types)  # also unknown ids and null
+
+    def priority_signature(value: str) -> tuple[bool, ...]:
+        return tuple((rule.priorities is None or value in rule.priorities)
+                     and not (rule.exclusions_clear and value in policy.excluded_priorities) for rule in rules)
+
+    unknown = "\x00unknown"
+    by_priority: dict[tuple[bool, ...], list[str]] = {priority_signature(unknown): []}
+    for value in (*PRIORITIES, ""):
+        by_priority.setdefault(priority_signature(value), []).append(value)
+    priority_classes = tuple(tuple(values) for values in by_priority.values())
+
+    timed = [program for program in policy.programs.values() if not program.always_open]
+    edges = tuple(sorted({edge for program in timed for window in program.hours for edge in window}))
+    minutes: list[int | None] = [*([edges[0] - 1] if edges else [0]), *edges, None]
+    by_time: dict[tuple[bool, ...], int] = {}
+    time_classes = tuple(
+        by_time.setdefault(tuple(_open_at(program, minute) for program in timed), len(by_time)) for minute in minutes
+    )
+    open_of_class = [signature for signature, _ in sorted(by_time.items(), key=lambda item: item[1])]
+
+    questions = policy.question_ids
+    t, p, a, o = len(type_classes), len(priority_classes), 3 ** len(questions), len(by_time)
+    if t * p * a * o > MAX_KEYS:
+        return None
+    codes = (np.arange(a)[:, None] // (3 ** np.arange(len(questions)))[None, :]) % 3  # a × questions
+    column = {question: i for i, question in enumerate(questions)}
+    type_ok = np.array([[rule.types is None or types[0] in rule.types for types in type_classes] for rule in rules])
+    priority_ok = np.array([[priority_signature(values[0] if values else unknown)[r] for values in priority_classes]
+                            for r in range(len(rules))])
+    answer_ok = np.ones((len(rules), a), dtype=bool)
+    for r, rule in enumerate(rules):
+        if rule.any_yes:
+            answer_ok[r] &= np.any(codes[:, [column[q] for q in rule.any_yes]] == _YES, axis=1)
+        must_be_no = rule.all_no + policy.exclusion_questions if rule.exclusions_clear else rule.all_no
+        for question in must_be_no:
+            answer_ok[r] &= codes[:, column[question]] == _NO
+    timed_index = {program.code: i for i, program in enumerate(timed)}
+    unavailable = {code for code, free in (availability or {}).items() if not free}
+    takes = np.array([[rule.send not in timed_index
+                       or (signature[timed_index[rule.send]] and rule.send not in unavailable)
+                       for signature in open_of_class] for rule in rules])
+    fits = (type_ok[:, :, None, None, None] & priority_ok[:, None, :, None, None]
+            & answer_ok[:, None, None, :, None] & np.ones((1, 1, 1, 1, o), dtype=bool))
+    decides = fits & takes[:, None, None, None, :]
+    decider = np.where(decides.any(axis=0), decides.argmax(axis=0), len(rules) - 1)
+    first_fit = fits.argmax(axis=0)
+    passed = np.where(fits.any(axis=0) & (first_fit != decider), first_fit, -1)
+    open_now = np.array([[signature[timed_index[rule.send]] if rule.send in timed_index else True
+                          for signature in open_of_class] for rule in rules])
+    no_unit = np.array([rule.send in unavailable for rule in rules])
+    safe_passed = np.maximum(passed, 0)
+    hours_open = open_now[safe_passed, np.arange(o)[None, None, None, :]]
+    reason = np.where(passed < 0, 0, np.where(no_unit[safe_passed] & hours_open, 2, 1))
+    combined = (decider * (len(rules) + 1) + passed + 1) * 3 + reason
+    found, decisions = np.unique(combined.reshape(-1), return_inverse=True)
+    reasons = (None, PROGRAM_CLOSED, NO_UNIT_AVAILABLE)
+    outcomes = []
+    for value in found.tolist():
+        rest, why = divmod(value, 3)
+        decided, passed_plus = divmod(rest, len(rules) + 1)
+        over = rules[passed_plus - 1] if passed_plus else None
+        outcomes.append((rules[decided].send, rules[decided].id, reasons[why], over.send if over else None))
+    return DecisionTable(
+        policy, availability, type_classes, other_class, priority_classes, 0, edges, time_classes, o,
+        decisions.astype(np.int16), tuple(outcomes),
+    )
+
+
+def _open_at(program: Program, minute: int | None) -> bool:
+    return minute is not None and any(start <= minute < end for start, end in program.hours)

@@ -29,6 +29,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -41,7 +42,13 @@ from sqlalchemy import Engine, select
 from heart.calls.models import CadRecord, ImportBatch
 from heart.crosswalk.mapper import resolve_nature_code
 from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
-from heart.triage.compiler import compile_policy
+from heart.triage.compiler import (
+    OUTPUT_COLUMNS,
+    DecisionTable,
+    compile_policy,
+    policy_decision_table,
+    stored_table,
+)
 from heart.triage.engine import PROGRAM_CLOSED, CallFacts, decide
 from heart.triage.policy import Policy
 
@@ -58,11 +65,14 @@ class Scenario:
     label: str
     screened: bool = False
     phone_ok: bool = False
+    own_answers: bool = False
+    """the calls carry their own answers (one column per question id): nothing is assumed"""
 
 
 RECORDED = Scenario("recorded", "answers unknown (as recorded)")
 SCREENED = Scenario("screened", "assumed screened", screened=True)
 SCREENED_PHONE_OK = Scenario("screened_phone_ok", "screened, caller takes the phone", screened=True, phone_ok=True)
+OWN_ANSWERS = Scenario("own_answers", "each call's own answers", own_answers=True)
 
 # Incident types whose very name answers a screening question "yes" (keys: question ids of the decide contract).
 IMPLIED_YES: Mapping[str, frozenset[str]] = {
@@ -245,27 +255,105 @@ def replay_calls(
 ) -> list[ScenarioResult]:
     """Classify ``calls`` (``prepare_calls``' columns) under each scenario; DuckDB does the work.
 
-    A decision depends only on the call's type, priority, answers (here a function of the type) and on which
-    programs are open at its minute. So the calls are first counted per distinct (type, priority, hour, stretch
-    of the day in which no program opens or closes), each distinct combination is classified once by the
-    compiled policy, and the counts are summed: the same result as classifying every call, much faster.
+    Under an assumed scenario a decision depends only on the call's type, priority, answers (here a function
+    of the type) and on which programs are open at its minute. So the calls are first counted per distinct
+    (type, priority, hour, stretch of the day in which no program opens or closes), each distinct combination
+    is classified once, and the counts are summed: the same result as classifying every call, much faster.
+
+    Under ``OWN_ANSWERS`` the calls carry their own answers (one column per question id), so every call is
+    classified: one scan numbers each call's combination of facts (``DecisionTable.key``), a join with the
+    policy's decision table gives its decision, and the counts per (type, hour, decision) come back.
     """
     con = con or ibis.duckdb.connect()
-    base = calls if isinstance(calls, ir.Table) else ibis.memtable(calls[list(CALL_COLUMNS)])
     policies = [policy, *([compare] if compare else [])]
-    stretch = _stretch_start(base.local_minute.cast("int16"), policies)
-    distinct = con.execute(base.mutate(local_minute=stretch).group_by(list(CALL_COLUMNS)).agg(weight=ibis._.count()))
-    table = ibis.memtable(distinct)
+    questions = tuple(dict.fromkeys(q for p in policies for q in p.question_ids))
+    if isinstance(calls, ir.Table):
+        base = calls
+    else:
+        base = stored_table(calls[[c for c in (*CALL_COLUMNS, *questions) if c in calls.columns]], con,
+                            "heart_replay_calls_")
+    tables = [policy_decision_table(p) for p in policies]
+    keys = [*GROUP_KEYS, *(["other_pathway"] if compare else [])]
+    codes = tuple(dict.fromkeys(code for p in policies for code in p.codes()))
     assumptions = Assumptions.of(*policies)
+    distinct: ir.Table | None = None
     results = []
     for scenario in scenarios:
-        decided = classify(table.mutate(**assumptions.columns(table, scenario)), policy, compare=compare)
-        keys = [*GROUP_KEYS, *(["other_pathway"] if compare else [])]
-        counts = con.execute(decided.group_by(keys).agg(calls=decided.weight.sum()))
-        counts["calls"] = counts["calls"].astype("int64")
-        codes = tuple(dict.fromkeys(code for p in policies for code in p.codes()))
+        if scenario.own_answers:
+            counts = _count_decisions(con, base, policies, tables, keys)
+        else:
+            if distinct is None:
+                stretch = _stretch_start(base.local_minute.cast("int16"), policies)
+                grouped = base.mutate(local_minute=stretch).group_by(list(CALL_COLUMNS)).agg(weight=ibis._.count())
+                con.con.execute(f"CREATE OR REPLACE TEMP TABLE heart_replay_distinct_ AS {_sql(con, grouped)}")
+                distinct = con.table("heart_replay_distinct_")
+            answered = distinct.mutate(**assumptions.columns(distinct, scenario))
+            counts = _count_decisions(con, answered, policies, tables, keys, weight="weight")
         results.append(ScenarioResult(scenario, counts, codes))
     return results
+
+
+def _count_decisions(
+    con: Any,
+    table: ir.Table,
+    policies: Sequence[Policy],
+    tables: Sequence[DecisionTable | None],
+    keys: Sequence[str],
+    weight: str | None = None,
+) -> pd.DataFrame:
+    """Calls per ``keys`` (``GROUP_KEYS`` [+ other_pathway]); each row counts once, or ``weight`` times."""
+    if any(found is None for found in tables):  # a policy too large for a decision table: the compiled query
+        decided = classify(table, policies[0], compare=policies[1] if len(policies) > 1 else None)
+        total = decided[weight].sum() if weight else ibis._.count()
+        counts = con.execute(decided.group_by(list(keys)).agg(calls=total))
+        counts["calls"] = counts["calls"].astype("int64")
+        return counts
+    found = tuple(t for t in tables if t is not None)
+    needed = ("incident_type", "priority", "local_minute", "local_hour", *([weight] if weight else []),
+              *(q for p in policies for q in p.question_ids))
+    calls = table.select(*(c for c in dict.fromkeys(needed) if c in table.columns))
+    for decisions_of in found:
+        decisions_of.store(con)
+    plan = _count_plan(found, calls.schema(), weight)
+    grouped = con.con.execute(f"WITH heart_calls_ AS ({_sql(con, calls)}) {plan}").fetchdf()
+    decisions = [f"heart_decision_{i}_" for i in range(len(found))]
+    outcomes = pd.DataFrame(list(found[0].outcomes), columns=list(OUTPUT_COLUMNS), dtype=object)
+    expanded = outcomes.iloc[grouped[decisions[0]].to_numpy()].reset_index(drop=True)
+    expanded[["incident_type", "local_hour", "calls"]] = grouped[["incident_type", "local_hour", "calls"]]
+    if len(found) > 1:
+        expanded["other_pathway"] = [found[1].outcomes[i][0] for i in grouped[decisions[1]]]
+    counts = expanded.groupby(list(keys), dropna=False, sort=False)["calls"].sum().reset_index()
+    counts["calls"] = counts["calls"].astype("int64")
+    return counts
+
+
+def _sql(con: Any, expr: ir.Table) -> str:
+    """The SQL of ``expr`` for ``con`` (DuckDB), its in-memory tables registered there first."""
+    sql = _compiled(expr.op())
+    if "_memtable_" in sql:
+        con.execute(expr.limit(0))  # Ibis registers in-memory tables when it runs a query on them
+    return sql
+
+
+@lru_cache(maxsize=256)
+def _compiled(op: Any) -> str:
+    """DuckDB SQL of an Ibis expression, kept: compiling the same expression again costs more than running it on
+    a million calls (Ibis expressions compare by structure, so a replay of the same table finds it here)."""
+    return str(ibis.to_sql(op.to_expr(), dialect="duckdb"))
+
+
+@lru_cache(maxsize=64)
+def _count_plan(tables: tuple[DecisionTable, ...], schema: Any, weight: str | None) -> str:
+    """The SQL counting calls per (type, hour, decision of each table) over a table ``heart_calls_`` of ``schema``,
+    with the tables ``DecisionTable.store`` creates; compiled once per policies and columns."""
+    keyed = ibis.table(schema, name="heart_calls_")
+    for i, decisions_of in enumerate(tables):
+        keyed = decisions_of.decide(keyed, column=f"heart_decision_{i}_",
+                                    tables=DecisionTable.unbound(decisions_of.name), minute_column="local_minute")
+    decisions = [f"heart_decision_{i}_" for i in range(len(tables))]
+    total = keyed[weight].sum() if weight else ibis._.count()
+    return str(ibis.to_sql(keyed.group_by(["incident_type", "local_hour", *decisions]).agg(calls=total),
+                           dialect="duckdb"))
 
 
 def _stretch_start(minute: ir.IntegerValue, policies: Sequence[Policy]) -> ir.IntegerValue:
@@ -289,16 +377,23 @@ def classify(table: ir.Table, policy: Policy, *, compare: Policy | None = None) 
 def engine_decisions(calls: pd.DataFrame, policy: Policy, scenario: Scenario = RECORDED) -> list[tuple[Any, ...]]:
     """The engine's (pathway, rule, fallback, fallback program) for each call, row by row: the reference.
 
-    Calls need a local time (the engine has no notion of a call without one).
+    Calls need a local time (the engine has no notion of a call without one). Under ``OWN_ANSWERS`` the answers
+    are the calls' own columns (a missing column or a null: unknown).
     """
     assumptions = Assumptions.of(policy)
     midnight = datetime(2025, 6, 3, tzinfo=policy.timezone)
+    asked = [q for q in policy.question_ids if scenario.own_answers and q in calls.columns]
     found = []
-    for incident_type, priority, minute in calls[["incident_type", "priority", "local_minute"]].itertuples(
-            index=False):
-        screening = {q: a for q in policy.question_ids
-                     if (a := assumptions.answer(q, incident_type, scenario)) is not None}
-        facts = CallFacts(incident_type=incident_type, priority=priority, screening=screening)
+    columns = ["incident_type", "priority", "local_minute", *asked]
+    for incident_type, priority, minute, *said in calls[columns].itertuples(index=False):
+        if scenario.own_answers:
+            screening = {q: a for q, a in zip(asked, said, strict=True) if isinstance(a, str)}
+        else:
+            screening = {q: a for q in policy.question_ids
+                         if (a := assumptions.answer(q, incident_type, scenario)) is not None}
+        priority = priority if isinstance(priority, str) else None
+        kind = incident_type if isinstance(incident_type, str) else None
+        facts = CallFacts(incident_type=kind, priority=priority, screening=screening)
         decision = decide(facts, policy, midnight + timedelta(minutes=int(minute)))
         found.append((decision.pathway, decision.rule, decision.fallback_reason, decision.fallback_program))
     return found
