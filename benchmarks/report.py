@@ -38,10 +38,6 @@ SCRIPTS = ["metrics", "analytics", "triage", "crosswalk", "cad_import", "linkage
 """The scripts that report data paths (benchmarks/<name>.py), in the order they run."""
 
 NOT_YET_REPORTING: dict[str, str] = {
-    "analytics": "public figures with suppression: --report being added on the analytics branch",
-    "triage": "triage replay: --report being added on the replay branch",
-    "crosswalk": "crosswalk suggestions: --report being added on the replay branch",
-    "cad_import": "CAD import on SQLite and PostgreSQL: --report being added on the cadfast branch",
     "linkage": "linkage: --report being added on the linkage2 branch",
     "lifecycle": "the call lifecycle: --report being added on the lifecycle branch",
 }
