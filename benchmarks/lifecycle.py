@@ -588,17 +588,19 @@ def print_comparison(comparison: Comparison) -> None:
     floor = comparison.runs["floor"]
     for label, run in comparison.runs.items():
         ms = run.ms
-        print(f"  {label:<12} {run.cpu_ms_per_request:6.2f} ms CPU/request  ({run.cpu_ms_per_request / floor.cpu_ms_per_request:4.1f}× floor)  "
+        ratio = run.cpu_ms_per_request / floor.cpu_ms_per_request
+        print(f"  {label:<12} {run.cpu_ms_per_request:6.2f} ms CPU/request  ({ratio:4.1f}× floor)  "
               f"{run.requests} requests, {run.per_second:5.1f} lifecycles/s, latency mean "
               f"{sum(ms) / len(ms) if ms else float('nan'):.1f} p95 {percentile(ms, 0.95):.1f} ms")
         if run.lost_or_doubled or run.tally.errors:
             report(run)
     if comparison.routes:
         labels = list(comparison.routes)
-        print("  CPU ms per route (one request at a time, one worker): " + "  ".join(f"{label:>10}" for label in labels))
+        print("  CPU ms per route (one request at a time, one worker):"
+              + "  ".join(f"{label:>10}" for label in labels))
         for step in STEPS:
-            print(f"    {step:<48}" + "  ".join(f"{comparison.routes[label][step]:10.2f}" for label in labels))
-        print(f"    {'whole lifecycle':<48}" + "  ".join(f"{sum(comparison.routes[label].values()):10.2f}"
+            print(f"    {step:<51}" + "  ".join(f"{comparison.routes[label][step]:10.2f}" for label in labels))
+        print(f"    {'whole lifecycle':<51}" + "  ".join(f"{sum(comparison.routes[label].values()):10.2f}"
                                                       for label in labels))
 
 
@@ -680,21 +682,6 @@ def sqlite_runs(*, clients: int, seconds: float, workers: int, rounds: int) -> d
                 runs[mode].append(measure(url, label=f"SQLite {mode}", clients=clients, seconds=seconds,
                                           workers=workers, env={"HEART_SQLITE_SYNCHRONOUS": mode}))
     return runs
-
-
-def report(run: Run) -> None:
-    ms = run.ms
-    print(f"{run.label}: clients {run.clients}, server workers {run.workers}, {run.elapsed:.1f} s")
-    print(f"  lifecycles completed   {run.tally.completed}  ({run.per_second:.1f} per second; goal >= 50)")
-    print(f"  requests               {len(ms)}  ({len(ms) / run.elapsed:.0f} per second)")
-    print(f"  latency ms  p50 {percentile(ms, 0.50):.1f}  p95 {percentile(ms, 0.95):.1f}  "
-          f"p99 {percentile(ms, 0.99):.1f}  (goal p95 < 150)")
-    print(f"  database: {run.calls} calls, {run.cleared} cleared responses, {run.open_responses} still open "
-          f"(clients stopped mid-lifecycle: {run.calls - run.tally.completed})")
-    print("  check: " + ("FAILED — cleared responses differ from completed lifecycles" if run.lost_or_doubled
-                         else "every completed lifecycle is in the database exactly once"))
-    if run.tally.errors:
-        print(f"  errors: {len(run.tally.errors)}; first: {run.tally.errors[0]}")
 
 
 def report_sync_cost(runs: dict[str, list[Run]]) -> None:
