@@ -298,6 +298,8 @@ class Run:
     """Lifecycles completed in the warm-up (in the database, not in ``tally``)."""
     shapes: dict[tuple[tuple[str, int], ...], int] = field(default_factory=dict)
     """Each resolved call's rows and events (kind → count), and how many resolved calls have that shape."""
+    peak_mb: float = float("nan")
+    """The server's peak memory: the largest resident size of each of its processes, summed."""
 
     @property
     def ms(self) -> list[float]:
@@ -342,6 +344,17 @@ def cpu_seconds(leader: int) -> float:
             fields = raw[raw.rindex(")") + 2:].split()
             total += int(fields[11]) + int(fields[12])
     return total / ticks
+
+
+def peak_mb(leader: int) -> float:
+    """The largest resident size each process of the server's group reached (VmHWM), summed, in MB."""
+    total = 0
+    for pid in group_processes(leader):
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+    return total / 1024
 
 
 def thread_cpu_ns(pids: list[int]) -> int:
@@ -415,6 +428,7 @@ def measure(url: str, *, label: str, clients: int, seconds: float, workers: int,
         tally = Tally(errors=warm.errors)
         elapsed = run_for(seconds, tally)
         cpu = cpu_seconds(server.pid) - cpu_before
+        peak = peak_mb(server.pid)
     finally:
         stop_server(server)
     engine = make_engine(url)
@@ -426,7 +440,7 @@ def measure(url: str, *, label: str, clients: int, seconds: float, workers: int,
                                            .where(Response.cleared_at.is_(None))) or 0
     engine.dispose()
     return Run(label, clients, workers, elapsed, tally, calls, cleared, open_responses, cpu_seconds=cpu,
-               warmed_up=warm.completed, shapes=database_shapes(url))
+               warmed_up=warm.completed, shapes=database_shapes(url), peak_mb=peak)
 
 
 STEPS = ("create", "triage", "assign", "en route", "on scene", "clear")
@@ -575,7 +589,7 @@ def compare(database: Database, targets: list[Target], *, seconds: float, warmup
         result.runs[label] = Run(first.label, first.clients, first.workers, sum(r.elapsed for r in runs), tally,
                                  sum(r.calls for r in runs), sum(r.cleared for r in runs),
                                  sum(r.open_responses for r in runs), sum(r.cpu_seconds for r in runs),
-                                 sum(r.warmed_up for r in runs), shapes)
+                                 sum(r.warmed_up for r in runs), shapes, max(r.peak_mb for r in runs))
     if per_route > 0:
         for target in targets:
             result.routes[target.label] = route_costs(database.copy(), target, per_route, env=database.env,
@@ -633,7 +647,7 @@ def path_entry(comparison: Comparison) -> dict[str, Any]:
     def numbers(run: Run) -> dict[str, Any]:
         ms = run.ms
         return {"seconds": round(sum(ms) / len(ms) / 1000, 5) if ms else None,
-                "cpu_seconds": round(run.cpu_ms_per_request / 1000, 6), "peak_mb": None,
+                "cpu_seconds": round(run.cpu_ms_per_request / 1000, 6), "peak_mb": round(run.peak_mb, 1),
                 "p95_seconds": round(percentile(ms, 0.95) / 1000, 5), "requests": run.requests}
 
     entry: dict[str, Any] = {
