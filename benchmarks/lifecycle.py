@@ -4,12 +4,23 @@ N concurrent clients each sign in, then loop for a fixed time: create a call →
 unit → en route → on scene → clear with outcomes. Prints lifecycles per second and request latency
 percentiles, then checks that the database holds exactly the lifecycles the clients completed.
 
+What a request costs the server: the server's processes' CPU time (user + system, from /proc, every worker and the
+supervisor) over the measured window, divided by the requests answered in it (after a warm-up). The same clients
+then drive the floor (``benchmarks/lifecycle_floor.py``: bare FastAPI routes doing the same writes and events in
+plain SQLAlchemy Core, one transaction per request) on a copy of the same database, and — with
+``--baseline-path`` — HEART from another checkout (e.g. main's commit in a second worktree), so that before, after
+and floor are measured in one run under the same load. ``--per-route N`` adds each route's CPU milliseconds (N
+lifecycles one request at a time against one worker, each request's server CPU read from every thread's
+``schedstat``). ``--report [--short]`` ends with the JSON line of benchmarks/BENCH_CONTRACT (issue 16): per
+database, product.cpu_seconds is the server CPU of one request and product.seconds its mean latency.
+
 The SQLite part prices durability: production runs SQLite with ``synchronous=FULL`` (the write-ahead log is
 synced at every commit, so an acknowledged write survives a power cut); development uses NORMAL. Both run in
 the same invocation, alternating rounds on fresh files, so that the other work on the machine weighs on both.
 
     .venv/bin/python benchmarks/lifecycle.py [--clients 16] [--seconds 20] [--workers 3]
                                              [--sqlite-seconds 8] [--sqlite-rounds 2] [--sqlite-clients 4]
+                                             [--baseline-path ../wt-main] [--per-route 20] [--report [--short]]
 """
 
 from __future__ import annotations
@@ -19,7 +30,9 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -45,10 +58,13 @@ from heart.calls.models import Call  # noqa: E402
 from heart.db import make_engine, make_sessionmaker, transaction, utcnow  # noqa: E402
 from heart.deps import CSRF_HEADER, SESSION_COOKIE  # noqa: E402
 from heart.dispatch.models import Response  # noqa: E402
+from heart.encounters.models import Encounter  # noqa: E402
+from heart.events import Event  # noqa: E402
 from heart.migrate import upgrade  # noqa: E402
 from heart.programs.models import Staff  # noqa: E402
 from heart.programs.schemas import ProgramConfig  # noqa: E402
 from heart.programs.service import create_unit, go_on_duty, upsert_program  # noqa: E402
+from heart.triage.models import TriageDecision  # noqa: E402
 
 POSTGRES = os.environ.get("HEART_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 PASSWORD = "benchmark-password-1"
@@ -115,22 +131,34 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def start_server(url: str, port: int, workers: int, *, env: dict[str, str] | None = None
-                 ) -> subprocess.Popen[bytes]:
-    """`heart serve` in production mode on ``url``, in a process group of its own (see ``stop_server``)."""
+def start_server(url: str, port: int, workers: int, *, env: dict[str, str] | None = None,
+                 app: str = "heart", app_path: Path | None = None) -> subprocess.Popen[bytes]:
+    """`heart serve` in production mode on ``url``, in a process group of its own (see ``stop_server``).
+
+    ``app="floor"`` serves the bare routes of ``lifecycle_floor.py`` instead, with uvicorn's same options;
+    ``app_path`` serves HEART from another checkout (its ``src`` first on the path, e.g. main's commit)."""
     environment = {**os.environ, "HEART_ENV": "production", "HEART_SECRET_KEY": secrets.token_urlsafe(40),
                    "HEART_DATABASE_URL": url, "HEART_COOKIE_SECURE": "false", "HEART_LOG_LEVEL": "WARNING",
                    **(env or {})}
-    heart = Path(sys.executable).parent / "heart"
-    process = subprocess.Popen([str(heart), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
-                                str(workers)], env=environment, start_new_session=True)
+    # HEART from this checkout is served the way another checkout is (its src first on the path): served through
+    # the editable install instead, the same code measured 18% more CPU per request than through PYTHONPATH.
+    environment["PYTHONPATH"] = str((app_path or ROOT).resolve() / "src")
+    if app == "floor":
+        environment["HEART_FLOOR_DATABASE_URL"] = url
+        command = [sys.executable, "-m", "uvicorn", "--app-dir", str(ROOT / "benchmarks"), "lifecycle_floor:app",
+                   "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+                   "--no-access-log"]
+    else:
+        command = [str(Path(sys.executable).parent / "heart"), "serve", "--host", "127.0.0.1", "--port", str(port),
+                   "--workers", str(workers)]
+    process = subprocess.Popen(command, env=environment, start_new_session=True)
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
                 return process
         except httpx.HTTPError:
-            time.sleep(0.2)
+            time.sleep(0.1)
     stop_server(process, grace=0)
     raise SystemExit("the server did not start")
 
@@ -255,7 +283,7 @@ def percentile(values: list[float], share: float) -> float:
 
 @dataclass
 class Run:
-    """One measured run: what the clients did and what the database holds afterwards."""
+    """One measured run: what the clients did, what the server's CPU spent, and what the database holds afterwards."""
 
     label: str
     clients: int
@@ -265,6 +293,14 @@ class Run:
     calls: int
     cleared: int
     open_responses: int
+    cpu_seconds: float = float("nan")
+    """The server's CPU time (user + system, every process) over the measured window, after the warm-up."""
+    warmed_up: int = 0
+    """Lifecycles completed in the warm-up (in the database, not in ``tally``)."""
+    shapes: dict[tuple[tuple[str, int], ...], int] = field(default_factory=dict)
+    """Each resolved call's rows and events (kind → count), and how many resolved calls have that shape."""
+    peak_mb: float = float("nan")
+    """The server's peak memory: the largest resident size of each of its processes, summed."""
 
     @property
     def ms(self) -> list[float]:
@@ -275,28 +311,125 @@ class Run:
         return self.tally.completed / self.elapsed
 
     @property
+    def requests(self) -> int:
+        return len(self.tally.latencies)
+
+    @property
+    def cpu_ms_per_request(self) -> float:
+        return 1000 * self.cpu_seconds / self.requests if self.requests else float("nan")
+
+    @property
     def lost_or_doubled(self) -> bool:
-        return self.cleared != self.tally.completed
+        return self.cleared != self.tally.completed + self.warmed_up
+
+
+def group_processes(leader: int) -> list[int]:
+    """Every process of the server's process group (the supervisor and its workers)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError, IndexError, ValueError):
+                raw = Path(entry.path, "stat").read_text()
+                if int(raw[raw.rindex(")") + 2:].split()[2]) == leader:
+                    found.append(int(entry.name))
+    return found
+
+
+def cpu_seconds(leader: int) -> float:
+    """User + system CPU time of the server's processes so far (threads that ended included), from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in group_processes(leader):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            raw = Path(f"/proc/{pid}/stat").read_text()
+            fields = raw[raw.rindex(")") + 2:].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def peak_mb(leader: int) -> float:
+    """The largest resident size each process of the server's group reached (VmHWM), summed, in MB."""
+    total = 0
+    for pid in group_processes(leader):
+        with contextlib.suppress(OSError, ValueError):
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    total += int(line.split()[1])
+    return total / 1024
+
+
+def thread_cpu_ns(pids: list[int]) -> int:
+    """CPU nanoseconds of every live thread of ``pids`` (``schedstat``: exact, unlike /proc's clock ticks)."""
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            for task in os.scandir(f"/proc/{pid}/task"):
+                with contextlib.suppress(OSError, ValueError):
+                    total += int(Path(task.path, "schedstat").read_text().split()[0])
+    return total
+
+
+def database_shapes(url: str) -> dict[tuple[tuple[str, int], ...], int]:
+    """For each resolved call: its events by kind, its triage decisions, cleared responses and encounters."""
+    engine = make_engine(url)
+    per_call: dict[int, dict[str, int]] = {}
+    with engine.connect() as connection:
+        resolved = select(Call.id).where(Call.status == "resolved")
+        for call_id, kind, count in connection.execute(
+                select(Event.call_id, Event.kind, func.count()).where(Event.call_id.in_(resolved))
+                .group_by(Event.call_id, Event.kind)):
+            per_call.setdefault(call_id, {})[f"event {kind}"] = count
+        for table, name in ((TriageDecision, "row triage_decisions"), (Response, "row responses"),
+                            (Encounter, "row encounters")):
+            for call_id, count in connection.execute(select(table.call_id, func.count())
+                                                     .where(table.call_id.in_(resolved)).group_by(table.call_id)):
+                per_call.setdefault(call_id, {})[name] = count
+    engine.dispose()
+    shapes: dict[tuple[tuple[str, int], ...], int] = {}
+    for counts in per_call.values():
+        shape = tuple(sorted(counts.items()))
+        shapes[shape] = shapes.get(shape, 0) + 1
+    return shapes
+
+
+@dataclass(frozen=True)
+class Target:
+    """What serves the lifecycle: HEART from this checkout, HEART from another one, or the floor's bare routes."""
+
+    label: str
+    app: str = "heart"
+    app_path: Path | None = None
 
 
 def measure(url: str, *, label: str, clients: int, seconds: float, workers: int,
-            env: dict[str, str] | None = None) -> Run:
-    """Arrange ``clients`` units on a fresh, migrated ``url``, serve it, and run the lifecycle loop."""
-    unit_ids = arrange(url, clients)
-    headers = open_sessions(url, "bench", clients)
+            env: dict[str, str] | None = None, target: Target | None = None, warmup: float = 0.0,
+            arranged: tuple[list[int], list[str]] | None = None) -> Run:
+    """Arrange ``clients`` units on a fresh, migrated ``url`` (unless ``arranged`` says they are: unit ids and
+    session headers), serve it, run the lifecycle loop for ``warmup`` seconds, then measure ``seconds`` of it."""
+    target = target or Target(label)
+    unit_ids, headers = arranged or (arrange(url, clients), [])
+    headers = headers or open_sessions(url, "bench", clients)
     port = free_port()
-    server = start_server(url, port, workers, env=env)
+    server = start_server(url, port, workers, env=env, app=target.app, app_path=target.app_path)
     try:
-        tally = Tally()
-        started = time.monotonic()
-        stop_at = started + seconds
+        def run_for(duration: float, tally: Tally) -> float:
+            started = time.monotonic()
 
-        async def run_all() -> None:
-            await asyncio.gather(*(client_loop(port, unit, stop_at, tally, header)
-                                   for unit, header in zip(unit_ids, headers, strict=True)))
+            async def run_all() -> None:
+                await asyncio.gather(*(client_loop(port, unit, started + duration, tally, header)
+                                       for unit, header in zip(unit_ids, headers, strict=True)))
 
-        asyncio.run(run_all())
-        elapsed = time.monotonic() - started
+            asyncio.run(run_all())
+            return time.monotonic() - started
+
+        warm = Tally()
+        if warmup > 0:
+            run_for(warmup, warm)
+        cpu_before = cpu_seconds(server.pid)
+        tally = Tally(errors=warm.errors)
+        elapsed = run_for(seconds, tally)
+        cpu = cpu_seconds(server.pid) - cpu_before
+        peak = peak_mb(server.pid)
     finally:
         stop_server(server)
     engine = make_engine(url)
@@ -307,7 +440,251 @@ def measure(url: str, *, label: str, clients: int, seconds: float, workers: int,
         open_responses = connection.scalar(select(func.count()).select_from(Response)
                                            .where(Response.cleared_at.is_(None))) or 0
     engine.dispose()
-    return Run(label, clients, workers, elapsed, tally, calls, cleared, open_responses)
+    return Run(label, clients, workers, elapsed, tally, calls, cleared, open_responses, cpu_seconds=cpu,
+               warmed_up=warm.completed, shapes=database_shapes(url), peak_mb=peak)
+
+
+STEPS = ("create", "triage", "assign", "en route", "on scene", "clear")
+
+
+async def route_loop(port: int, unit_id: int, headers: str, lifecycles: int, pids: list[int]
+                     ) -> dict[str, list[float]]:
+    """``lifecycles`` lifecycles one request at a time; each route's server CPU milliseconds per request."""
+    client = RawClient(port)
+    client.headers = headers
+    costs: dict[str, list[float]] = {step: [] for step in STEPS}
+
+    async def post(step: str, path: str, body: dict[str, object], expect: int) -> dict[str, object]:
+        before = thread_cpu_ns(pids)
+        status, answer, _ = await client.post(path, body)
+        costs[step].append((thread_cpu_ns(pids) - before) / 1e6)
+        if status != expect:
+            raise RuntimeError(f"{path}: {status} {str(answer)[:200]}")
+        return answer
+
+    await client.connect()
+    try:
+        for _ in range(lifecycles):
+            call = await post("create", "/api/calls", {"nature_code": "CHECK WELFARE", "priority": "3",
+                                                       "screening": SCREENING}, 201)
+            decided = await post("triage", f"/api/calls/{call['id']}/triage", {}, 201)
+            if decided["pathway"] != "CRT":
+                raise RuntimeError(f"the policy sent the benchmark's call to {decided['pathway']}, not CRT")
+            response = await post("assign", f"/api/calls/{call['id']}/responses", {"unit_id": unit_id}, 201)
+            await post("en route", f"/api/responses/{response['id']}/en-route", {}, 200)
+            await post("on scene", f"/api/responses/{response['id']}/on-scene", {}, 200)
+            await post("clear", f"/api/responses/{response['id']}/clear", CLEAR, 200)
+    finally:
+        await client.close()
+    return costs
+
+
+def route_costs(url: str, target: Target, lifecycles: int, *, env: dict[str, str] | None = None,
+                arranged: tuple[list[int], list[str]]) -> dict[str, float]:
+    """Mean server CPU milliseconds of each route over ``lifecycles`` sequential lifecycles (one worker, warmed up
+    by three lifecycles first)."""
+    unit_ids, headers = arranged
+    port = free_port()
+    server = start_server(url, port, 1, env=env, app=target.app, app_path=target.app_path)
+    try:
+        pids = group_processes(server.pid)
+        asyncio.run(route_loop(port, unit_ids[0], headers[0], 3, pids))
+        costs = asyncio.run(route_loop(port, unit_ids[0], headers[0], lifecycles, pids))
+    finally:
+        stop_server(server)
+    return {step: sum(values) / len(values) for step, values in costs.items()}
+
+
+@dataclass
+class Database:
+    """One database arranged once (migrated, units on duty, sessions open), copied afresh for each measurement."""
+
+    name: str
+    clients: int
+    workers: int
+    env: dict[str, str]
+    template: str
+    arranged: tuple[list[int], list[str]]
+    folder: Path | None = None
+    copies: list[str] = field(default_factory=list)
+
+    def copy(self) -> str:
+        """A fresh copy of the arranged database: its URL."""
+        if self.folder is not None:
+            path = self.folder / f"copy-{len(self.copies)}.db"
+            source = self.template.removeprefix("sqlite:///")
+            shutil.copyfile(source, path)
+            if Path(source + "-wal").exists():  # normally checkpointed away when the last connection closed
+                shutil.copyfile(source + "-wal", str(path) + "-wal")
+            url = f"sqlite:///{path}"
+        else:
+            name = f"heart_bench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(POSTGRES.replace("postgresql://", "postgresql+psycopg://", 1),
+                                  isolation_level="AUTOCOMMIT")
+            with admin.connect() as connection:
+                connection.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{self.template.rsplit("/", 1)[1]}"'))
+            admin.dispose()
+            url = POSTGRES.rsplit("/", 1)[0] + f"/{name}"
+        self.copies.append(url)
+        return url
+
+    def drop(self) -> None:
+        if self.folder is None:
+            for url in [*self.copies, self.template]:
+                drop_database(url.rsplit("/", 1)[1])
+
+
+def all_day_programs(folder: Path) -> dict[str, str]:
+    """The settings that serve Durham's programs open all day (a copy of its programs file in ``folder``), so that
+    the policy sends the benchmark's calls to CRT at any hour: each lifecycle is the same six requests."""
+    text_ = (ROOT / "cities" / "durham" / "programs.yaml").read_text(encoding="utf-8")
+    text_ = re.sub(r'hours: \{daily: \[\["\d\d:\d\d", "\d\d:\d\d"\]\]\}', 'hours: {daily: [["00:00", "24:00"]]}',
+                   text_)
+    path = folder / "programs.yaml"
+    path.write_text(text_, encoding="utf-8")
+    return {"HEART_PROGRAMS_FILE": str(path)}
+
+
+def arrange_database(kind: str, *, clients: int, workers: int, folder: Path) -> Database:
+    """PostgreSQL or SQLite (FULL sync, the production default), arranged once for ``clients`` units."""
+    env = all_day_programs(folder)
+    if kind == "PostgreSQL":
+        _, url = create_database()
+    else:
+        url = f"sqlite:///{folder / 'template.db'}"
+        env["HEART_SQLITE_SYNCHRONOUS"] = "FULL"
+    unit_ids = arrange(url, clients)
+    headers = open_sessions(url, "bench", clients)
+    return Database(kind, clients, workers, env, url, (unit_ids, headers),
+                    folder=None if kind == "PostgreSQL" else folder)
+
+
+@dataclass
+class Comparison:
+    """One database: the floor, HEART (and HEART before, when asked), each a run and optionally route costs."""
+
+    database: str
+    runs: dict[str, Run] = field(default_factory=dict)
+    routes: dict[str, dict[str, float]] = field(default_factory=dict)
+
+
+def compare(database: Database, targets: list[Target], *, seconds: float, warmup: float, rounds: int,
+            per_route: int) -> Comparison:
+    """Each target in turn on a fresh copy of the database, ``rounds`` times (pooled), then the route costs."""
+    result = Comparison(database.name)
+    pooled: dict[str, list[Run]] = {target.label: [] for target in targets}
+    for _ in range(rounds):
+        for target in targets:
+            pooled[target.label].append(measure(
+                database.copy(), label=f"{target.label} ({database.name})", clients=database.clients,
+                seconds=seconds, workers=database.workers, env=database.env, target=target, warmup=warmup,
+                arranged=database.arranged))
+    for label, runs in pooled.items():
+        first = runs[0]
+        tally = Tally([x for r in runs for x in r.tally.latencies], sum(r.tally.completed for r in runs),
+                      [e for r in runs for e in r.tally.errors])
+        shapes: dict[tuple[tuple[str, int], ...], int] = {}
+        for run in runs:
+            for shape, count in run.shapes.items():
+                shapes[shape] = shapes.get(shape, 0) + count
+        result.runs[label] = Run(first.label, first.clients, first.workers, sum(r.elapsed for r in runs), tally,
+                                 sum(r.calls for r in runs), sum(r.cleared for r in runs),
+                                 sum(r.open_responses for r in runs), sum(r.cpu_seconds for r in runs),
+                                 sum(r.warmed_up for r in runs), shapes, max(r.peak_mb for r in runs))
+    if per_route > 0:
+        for target in targets:
+            result.routes[target.label] = route_costs(database.copy(), target, per_route, env=database.env,
+                                                      arranged=database.arranged)
+    return result
+
+
+def print_comparison(comparison: Comparison) -> None:
+    print(f"\nServer CPU per request, {comparison.database} (same run, same load):")
+    floor = comparison.runs["floor"]
+    for label, run in comparison.runs.items():
+        ms = run.ms
+        ratio = run.cpu_ms_per_request / floor.cpu_ms_per_request
+        print(f"  {label:<12} {run.cpu_ms_per_request:6.2f} ms CPU/request  ({ratio:4.1f}× floor)  "
+              f"{run.requests} requests, {run.per_second:5.1f} lifecycles/s, latency mean "
+              f"{sum(ms) / len(ms) if ms else float('nan'):.1f} p95 {percentile(ms, 0.95):.1f} ms")
+        if run.lost_or_doubled or run.tally.errors:
+            report(run)
+    if comparison.routes:
+        labels = list(comparison.routes)
+        print("  CPU ms per route (one request at a time, one worker):"
+              + "  ".join(f"{label:>10}" for label in labels))
+        for step in STEPS:
+            print(f"    {step:<51}" + "  ".join(f"{comparison.routes[label][step]:10.2f}" for label in labels))
+        print(f"    {'whole lifecycle':<51}" + "  ".join(f"{sum(comparison.routes[label].values()):10.2f}"
+                                                      for label in labels))
+
+
+def answers_match(comparison: Comparison) -> tuple[bool, str]:
+    """Every lifecycle completed, each resolved call holding the same rows and events as the floor wrote for its."""
+    floor = comparison.runs["floor"]
+    notes, ok = [], True
+    for label, run in comparison.runs.items():
+        complete = not run.lost_or_doubled and not run.tally.errors
+        same = list(run.shapes) == list(floor.shapes) and len(run.shapes) == 1
+        ok = ok and complete and same
+        notes.append(f"{label}: {run.tally.completed + run.warmed_up} lifecycles, {run.cleared} cleared"
+                     f"{'' if complete else ' (LOST, DOUBLED OR FAILED)'}"
+                     f"{'' if same else ' (ROWS OR EVENTS DIFFER FROM THE FLOOR: ' + shapes_words(run) + ')'}")
+    if floor.shapes:
+        shape = next(iter(floor.shapes))
+        notes.append("each: " + ", ".join(f"{count} {name}" for name, count in shape))
+    return ok, "; ".join(notes)
+
+
+def shapes_words(run: Run) -> str:
+    return " | ".join(f"{calls} calls with " + ", ".join(f"{count} {name}" for name, count in shape)
+                      for shape, calls in run.shapes.items())
+
+
+def path_entry(comparison: Comparison) -> dict[str, Any]:
+    heart, floor = comparison.runs["HEART"], comparison.runs["floor"]
+    ok, note = answers_match(comparison)
+
+    def numbers(run: Run) -> dict[str, Any]:
+        ms = run.ms
+        return {"seconds": round(sum(ms) / len(ms) / 1000, 5) if ms else None,
+                "cpu_seconds": round(run.cpu_ms_per_request / 1000, 6), "peak_mb": round(run.peak_mb, 1),
+                "p95_seconds": round(percentile(ms, 0.95) / 1000, 5), "requests": run.requests}
+
+    entry: dict[str, Any] = {
+        "path": f"call lifecycle ({comparison.database})",
+        "size": f"{heart.requests:,} requests ({heart.clients} clients, {heart.workers} workers)",
+        "scale": 1,
+        "product": numbers(heart),
+        "floor": {"what": "bare FastAPI routes, the same rows and events in plain SQLAlchemy Core, one transaction",
+                  **numbers(floor)},
+        "peer": None,
+        "answers_match": ok,
+        "answer_note": note,
+    }
+    if "before" in comparison.runs:
+        entry["before"] = {"what": "HEART at the baseline checkout", **numbers(comparison.runs["before"])}
+    if comparison.routes:
+        entry["route_cpu_ms"] = {label: {step: round(ms, 3) for step, ms in routes.items()}
+                                 for label, routes in comparison.routes.items()}
+    return entry
+
+
+def report(run: Run) -> None:
+    ms = run.ms
+    print(f"{run.label}: clients {run.clients}, server workers {run.workers}, {run.elapsed:.1f} s")
+    print(f"  lifecycles completed   {run.tally.completed}  ({run.per_second:.1f} per second; goal >= 50)")
+    print(f"  requests               {len(ms)}  ({len(ms) / run.elapsed:.0f} per second)")
+    print(f"  latency ms  p50 {percentile(ms, 0.50):.1f}  p95 {percentile(ms, 0.95):.1f}  "
+          f"p99 {percentile(ms, 0.99):.1f}  (goal p95 < 150)")
+    if run.cpu_seconds == run.cpu_seconds:
+        print(f"  server CPU             {run.cpu_ms_per_request:.2f} ms per request")
+    print(f"  database: {run.calls} calls, {run.cleared} cleared responses, {run.open_responses} still open "
+          f"(clients stopped mid-lifecycle: {run.calls - run.tally.completed - run.warmed_up})")
+    print("  check: " + ("FAILED — cleared responses differ from completed lifecycles" if run.lost_or_doubled
+                         else "every completed lifecycle is in the database exactly once"))
+    if run.tally.errors:
+        print(f"  errors: {len(run.tally.errors)}; first: {run.tally.errors[0]}")
 
 
 def sqlite_runs(*, clients: int, seconds: float, workers: int, rounds: int) -> dict[str, list[Run]]:
@@ -320,21 +697,6 @@ def sqlite_runs(*, clients: int, seconds: float, workers: int, rounds: int) -> d
                 runs[mode].append(measure(url, label=f"SQLite {mode}", clients=clients, seconds=seconds,
                                           workers=workers, env={"HEART_SQLITE_SYNCHRONOUS": mode}))
     return runs
-
-
-def report(run: Run) -> None:
-    ms = run.ms
-    print(f"{run.label}: clients {run.clients}, server workers {run.workers}, {run.elapsed:.1f} s")
-    print(f"  lifecycles completed   {run.tally.completed}  ({run.per_second:.1f} per second; goal >= 50)")
-    print(f"  requests               {len(ms)}  ({len(ms) / run.elapsed:.0f} per second)")
-    print(f"  latency ms  p50 {percentile(ms, 0.50):.1f}  p95 {percentile(ms, 0.95):.1f}  "
-          f"p99 {percentile(ms, 0.99):.1f}  (goal p95 < 150)")
-    print(f"  database: {run.calls} calls, {run.cleared} cleared responses, {run.open_responses} still open "
-          f"(clients stopped mid-lifecycle: {run.calls - run.tally.completed})")
-    print("  check: " + ("FAILED — cleared responses differ from completed lifecycles" if run.lost_or_doubled
-                         else "every completed lifecycle is in the database exactly once"))
-    if run.tally.errors:
-        print(f"  errors: {len(run.tally.errors)}; first: {run.tally.errors[0]}")
 
 
 def report_sync_cost(runs: dict[str, list[Run]]) -> None:
@@ -364,19 +726,49 @@ def main() -> None:
     parser.add_argument("--sqlite-clients", type=int, default=4,
                         help="SQLite has one writer at a time: a small program's few consoles")
     parser.add_argument("--sqlite-workers", type=int, default=1)
+    parser.add_argument("--baseline-path", type=Path, default=None,
+                        help="another checkout of HEART (e.g. main's commit in a second worktree) measured as "
+                             "'before' in the same run")
+    parser.add_argument("--per-route", type=int, default=None,
+                        help="lifecycles run one request at a time for each route's CPU (default 20; 0 skips)")
+    parser.add_argument("--warmup", type=float, default=None, help="seconds of lifecycles before measuring CPU")
+    parser.add_argument("--rounds", type=int, default=None, help="rounds of each target per database (pooled)")
+    parser.add_argument("--report", action="store_true", help="end with the JSON line of the benchmark report")
+    parser.add_argument("--short", action="store_true", help="small sizes (CI): a few seconds per database")
     args = parser.parse_args()
+    if args.short:
+        seconds, sqlite_seconds, warmup, rounds, per_route = 1.5, 1.5, 0.5, 1, 0
+        clients, workers, sqlite_clients = 4, 1, 2
+    else:
+        seconds, sqlite_seconds = args.seconds, args.sqlite_seconds
+        warmup = 2.0 if args.warmup is None else args.warmup
+        rounds = 2 if args.rounds is None else args.rounds
+        per_route = 20 if args.per_route is None else args.per_route
+        clients, workers, sqlite_clients = args.clients, args.workers, args.sqlite_clients
+    print(f"load average {os.getloadavg()}")
+    targets = [Target("HEART"), Target("floor", app="floor")]
+    if args.baseline_path is not None:
+        targets.insert(0, Target("before", app_path=args.baseline_path))
 
-    failed = False
-    if args.seconds > 0:
-        name, url = create_database()
-        try:
-            postgres = measure(url, label="PostgreSQL", clients=args.clients, seconds=args.seconds,
-                               workers=args.workers)
-        finally:
-            drop_database(name)
-        report(postgres)
-        failed = postgres.lost_or_doubled or bool(postgres.tally.errors)
-    if args.sqlite_seconds > 0:
+    failed, paths = False, []
+    with tempfile.TemporaryDirectory(prefix="heart-bench-") as folder:
+        for kind, kind_seconds, kind_clients, kind_workers in (
+                ("PostgreSQL", seconds, clients, workers),
+                ("SQLite", sqlite_seconds, sqlite_clients, args.sqlite_workers)):
+            if kind_seconds <= 0:
+                continue
+            database = arrange_database(kind, clients=kind_clients, workers=kind_workers, folder=Path(folder))
+            try:
+                comparison = compare(database, targets, seconds=kind_seconds, warmup=warmup, rounds=rounds,
+                                     per_route=per_route)
+            finally:
+                database.drop()
+            print_comparison(comparison)
+            ok, note = answers_match(comparison)
+            print(f"  check: {note}")
+            failed = failed or not ok
+            paths.append(path_entry(comparison))
+    if not args.report and not args.short and args.sqlite_seconds > 0 and args.sqlite_rounds > 0:
         runs = sqlite_runs(clients=args.sqlite_clients, seconds=args.sqlite_seconds, workers=args.sqlite_workers,
                            rounds=args.sqlite_rounds)
         for run in (r for mode_runs in runs.values() for r in mode_runs):
@@ -384,7 +776,11 @@ def main() -> None:
             if run.lost_or_doubled or run.tally.errors:
                 report(run)
         report_sync_cost(runs)
+    print(f"load average {os.getloadavg()}")
+    if args.report:
+        print(json.dumps({"paths": paths, "load_average": list(os.getloadavg())}))
     if failed:
+        print("FAILED: a lifecycle was lost, doubled or refused, or its rows and events differ from the floor's")
         raise SystemExit(1)
 
 

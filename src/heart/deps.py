@@ -7,11 +7,13 @@ with ``dependencies=[allow("dispatch.assign")]`` on the route.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as DependsParam
@@ -41,35 +43,64 @@ class Forbidden(Exception):
         super().__init__(message)
 
 
-def get_db(request: Request) -> Iterator[Session]:
+async def get_db(request: Request) -> AsyncIterator[Session]:
     """One transaction per request: committed when the route returns, rolled back on error.
 
-    Reads (GET) use the read-only session factory so that they never queue behind writers on SQLite.
+    Reads (GET) use the read-only session factory so that they never queue behind writers on SQLite. A session
+    touches no database until its first statement (in the route's worker thread), so it opens on the event loop;
+    its end (commit or rollback, and the connection back to the pool) is one trip to a worker thread.
     """
     state = request.app.state
     factory = state.read_sessionmaker if request.method in SAFE_METHODS else state.sessionmaker
-    with factory() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    async with _transaction(factory()) as session:
+        yield session
+
+
+_ENDINGS: list[anyio.CapacityLimiter] = []
+
+
+def _endings() -> anyio.CapacityLimiter:
+    """The threads that end transactions, counted apart from the routes' own: a commit never waits for a thread
+    held by a route that is itself waiting for the connection this commit would give back (FastAPI ends
+    dependencies outside the threadpool's limit for the same reason)."""
+    if not _ENDINGS:
+        _ENDINGS.append(anyio.CapacityLimiter(64))
+    return _ENDINGS[0]
+
+
+@asynccontextmanager
+async def _transaction(session: Session) -> AsyncIterator[Session]:
+    try:
+        yield session
+        await anyio.to_thread.run_sync(_commit_and_close, session, limiter=_endings())
+    except BaseException:
+        with anyio.CancelScope(shield=True):  # a client that went away still gets its transaction rolled back
+            await anyio.to_thread.run_sync(_rollback_and_close, session, limiter=_endings())
+        raise
+
+
+def _commit_and_close(session: Session) -> None:
+    try:
+        session.commit()
+    finally:
+        session.close()
+
+
+def _rollback_and_close(session: Session) -> None:
+    try:
+        session.rollback()
+    finally:
+        session.close()
 
 
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
 
 
-def get_logging_db(request: Request) -> Iterator[Session]:
+async def get_logging_db(request: Request) -> AsyncIterator[Session]:
     """A writing transaction for a read that must be logged (a neighbor's record): the page is served only if its
     access-log rows commit with it."""
-    with request.app.state.sessionmaker() as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    async with _transaction(request.app.state.sessionmaker()) as session:
+        yield session
 
 
 LoggedReadDep = Annotated[Session, Depends(get_logging_db, scope="function")]

@@ -11,12 +11,14 @@ queries and forms.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Annotated, Any
 
 import annotated_types
 from pydantic import BaseModel, ConfigDict, field_validator
-from sqlalchemy import event, inspect
-from sqlalchemy.orm import Session
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, Interval, Numeric, Time, event, inspect
+from sqlalchemy.orm import Mapper, Session
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from heart.errors import InvalidInput
 
@@ -57,11 +59,40 @@ class Input(BaseModel):
 
 
 def _refuse_nul(session: Session, _context: object, _instances: object) -> None:
-    for instance in (*session.new, *session.dirty):
+    """A new row's values, and a changed row's changed values (what this flush writes), checked for NUL."""
+    for instance in session.new:
         state = inspect(instance)
-        for attribute in state.mapper.column_attrs:
-            if has_nul(state.dict.get(attribute.key)):
-                raise InvalidInput(f"{attribute.key.replace('_', ' ')} {NUL_MESSAGE}", field=attribute.key)
+        _check_values(state.dict, _text_columns(state.mapper))
+    for instance in session.dirty:
+        state = inspect(instance)
+        changed = state.committed_state  # the attributes set since the row was loaded or last flushed
+        if changed:
+            _check_values(state.dict, [key for key in _text_columns(state.mapper) if key in changed])
+
+
+def _check_values(values: dict[str, Any], keys: Iterable[str]) -> None:
+    for key in keys:
+        if has_nul(values.get(key)):
+            raise InvalidInput(f"{key.replace('_', ' ')} {NUL_MESSAGE}", field=key)
+
+
+_TEXT_COLUMNS: dict[Mapper[Any], tuple[str, ...]] = {}
+_NOT_TEXT = (Integer, Float, Numeric, Boolean, DateTime, Date, Time, Interval)
+
+
+def _is_not_text(column_type: TypeEngine[Any]) -> bool:
+    implementation = column_type.impl if isinstance(column_type, TypeDecorator) else column_type
+    return isinstance(implementation, _NOT_TEXT)
+
+
+def _text_columns(mapper: Mapper[Any]) -> tuple[str, ...]:
+    """The attributes of a table that can hold text (every column whose values are not numbers, flags or times)."""
+    keys = _TEXT_COLUMNS.get(mapper)
+    if keys is None:
+        keys = tuple(attribute.key for attribute in mapper.column_attrs
+                     if not all(_is_not_text(column.type) for column in attribute.columns))
+        _TEXT_COLUMNS[mapper] = keys
+    return keys
 
 
 def refuse_nul_on_flush() -> None:

@@ -59,14 +59,15 @@ def create_call(*, session: Session, data: CallCreate, now: datetime, actor_id: 
         call.incident_type, call.category = mapping.incident_type, mapping.category
     call.incident_number = next_incident_number(session=session, received_at=received_at,
                                                 rules=(desk or desk_rules(settings)).incident_number)
-    try:
-        with session.begin_nested():  # another request may insert the same CAD number at the same moment
-            session.add(call)
-            session.flush()
-    except IntegrityError:
-        if data.external_id is None:
-            raise
-        raise DuplicateCall(data.external_id) from None
+    session.add(call)
+    if data.external_id is None:
+        session.flush()
+    else:
+        try:
+            with session.begin_nested():  # another request may insert the same CAD number at the same moment
+                session.flush()
+        except IntegrityError:
+            raise DuplicateCall(data.external_id) from None
     record_event(session=session, kind="call.received", subject_type="call", subject_id=call.id, call_id=call.id,
                  at=now, actor_id=actor_id,
                  after={"source": call.source.value, "incident_number": call.incident_number,

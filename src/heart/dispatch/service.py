@@ -7,10 +7,13 @@ every transition appends an event. A repeated tap for a step already taken chang
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from heart.auth.models import Role, User
 from heart.auth.need_to_know import responses_visible_to
@@ -24,7 +27,6 @@ from heart.events import reason_given, record_event
 from heart.navigation.followups.flows import hand_off
 from heart.navigation.followups.rules import CareRules, care_rules
 from heart.programs.models import Program, Unit, UnitStatus
-from heart.programs.service import get_unit
 from heart.triage.policy import Policy
 from heart.triage.safety import unarmed_refusal
 from heart.triage.service import policy_named
@@ -57,8 +59,11 @@ def assign_unit(*, session: Session, call_id: int, unit_id: int, at: datetime, n
     "add a unit"), so two quick presses on two "Assign" buttons send one unit.
     """
     call = get_call(session=session, call_id=call_id, for_update=True)
-    unit = get_unit(session=session, unit_id=unit_id)
-    program = session.get_one(Program, unit.program_id)
+    found = session.execute(select(Unit, Program).join(Program, Program.id == Unit.program_id)
+                            .where(Unit.id == unit_id)).first()  # the unit and its program, in one read
+    if found is None:
+        raise NotFound("unit", unit_id, field="unit_id")
+    unit, program = found
     _check_time(at, now)
     if call.status not in OPEN_CALL:
         raise Conflict(f"call {call.id} is {call.status.value}; a unit cannot be sent to it")
@@ -76,11 +81,9 @@ def assign_unit(*, session: Session, call_id: int, unit_id: int, at: datetime, n
     if on_call and not additional:
         raise Conflict(f"call {call.id} already has {', '.join(on_call)} on it; use \"Add a unit\" to send "
                        f"{unit.call_sign} as well")
-    claimed = session.execute(
-        update(Unit).where(Unit.id == unit.id, Unit.status == UnitStatus.AVAILABLE)
-        .values(status=UnitStatus.DISPATCHED, status_changed_at=at)
-    ).rowcount  # type: ignore[attr-defined]
-    if claimed != 1:  # someone else took it first, or it is off duty
+    claimed = _set_unit(session, unit.id, UNITS.c.status == UnitStatus.AVAILABLE,
+                        status=UnitStatus.DISPATCHED, status_changed_at=at)
+    if not claimed:  # someone else took it first, or it is off duty
         session.refresh(unit)
         state = "off duty" if unit.status == UnitStatus.OFF_DUTY else "already on another call"
         raise UnitNotAvailable(f"{unit.call_sign} is {state} and cannot be sent")
@@ -169,8 +172,8 @@ def clear_response(
                  after={"transported": transported, "pd_backup_for_safety": response.pd_backup_for_safety,
                         "ems_support": response.ems_support, "team_felt_safe": outcome.team_felt_safe,
                         "disposition": outcome.disposition})
-    session.flush()
-    _settle_call(session, session.get_one(Call, response.call_id), at, resolved=True)
+    _settle_call(session, response, at, resolved=True)
+    # The encounter's flush writes the response, the call and their events together (one insert of events).
     encounter = open_encounter(session=session, response=response, needs=outcome.needs, services=outcome.services,
                                consent_to_follow_up=outcome.consent_to_follow_up, narrative=outcome.narrative, at=at,
                                actor_id=by.id)
@@ -197,9 +200,7 @@ def cancel_response(
                  call_id=response.call_id, at=at, actor_id=by.id,
                  after={"reason": reason_given(data.reason),
                         "call_still_needs_response": data.call_still_needs_response})
-    session.flush()
-    _settle_call(session, session.get_one(Call, response.call_id), at, resolved=False,
-                 still_needed=data.call_still_needs_response)
+    _settle_call(session, response, at, resolved=False, still_needed=data.call_still_needs_response)
     return response
 
 
@@ -257,10 +258,10 @@ def _advance(
     unit_status = UNIT_STATUS_AFTER[step]
     values: dict[str, object] = {"status": unit_status, "status_changed_at": at}
     if step == "on_scene_at":  # the unit is where the call is: its last known position for the next one
-        call = session.get_one(Call, response.call_id)
-        if call.lat is not None and call.lon is not None:
-            values.update(lat=call.lat, lon=call.lon, position_at=at)
-    session.execute(update(Unit).where(Unit.id == response.unit_id).values(**values))
+        lat, lon = session.execute(select(Call.lat, Call.lon).where(Call.id == response.call_id)).one()
+        if lat is not None and lon is not None:
+            values.update(lat=lat, lon=lon, position_at=at)
+    _set_unit(session, response.unit_id, **values)
     record_event(session=session, kind=f"response.{_words(step).replace(' ', '_')}", subject_type="response",
                  subject_id=response.id, call_id=response.call_id, at=at, actor_id=by.id,
                  after={"unit_status": unit_status.value})
@@ -293,19 +294,41 @@ def _words(step: str) -> str:
             "transport_started_at": "transporting", "cleared_at": "cleared", "cancelled_at": "cancelled"}[step]
 
 
+UNITS = cast(Table, Unit.__table__)
+
+
+def _set_unit(session: Session, unit_id: int, *where: ColumnElement[bool], **values: object) -> bool:
+    """One UPDATE of a unit's row (``where``: its condition, for a claim), as a plain statement: the unit's state
+    changes no object the request holds, so the ORM has nothing to synchronise, except a unit it loaded, which is
+    told the new values. Whether the row was updated."""
+    result = cast(CursorResult[Any], session.execute(update(UNITS).where(UNITS.c.id == unit_id, *where)
+                                                     .values(**values)))
+    updated = result.rowcount
+    loaded = session.identity_map.get(identity_key(Unit, unit_id)) if updated else None
+    if loaded is not None:
+        for name, value in values.items():
+            set_committed_value(loaded, name, value)
+    return bool(updated)
+
+
 def _free_unit(session: Session, response: Response, at: datetime) -> None:
-    session.execute(update(Unit).where(Unit.id == response.unit_id)
-                    .values(status=UnitStatus.AVAILABLE, status_changed_at=at))
+    _set_unit(session, response.unit_id, status=UnitStatus.AVAILABLE, status_changed_at=at)
 
 
-def _settle_call(session: Session, call: Call, at: datetime, *, resolved: bool, still_needed: bool = True) -> None:
-    """After a response ends, the call is resolved, back in the queue, or cancelled."""
-    live = session.scalar(select(func.count()).select_from(Response).where(
-        Response.call_id == call.id, Response.cleared_at.is_(None), Response.cancelled_at.is_(None)))
-    if live:
-        return
-    any_cleared = session.scalar(select(func.count()).select_from(Response).where(
-        Response.call_id == call.id, Response.cleared_at.is_not(None)))
+def _settle_call(session: Session, ended: Response, at: datetime, *, resolved: bool,
+                 still_needed: bool = True) -> None:
+    """After a response ends (``ended``: cleared or cancelled in this transaction), the call is resolved, back in
+    the queue, or cancelled. The call's other responses are counted in one read; ``ended`` counts as it stands now
+    (not yet flushed)."""
+    others = (Response.call_id == ended.call_id, Response.id != ended.id)
+    with session.no_autoflush:
+        live, cleared = session.execute(select(
+            func.count().filter(Response.cleared_at.is_(None), Response.cancelled_at.is_(None)),
+            func.count().filter(Response.cleared_at.is_not(None))).where(*others)).one()
+        if live:
+            return
+        call = session.get_one(Call, ended.call_id)
+    any_cleared = cleared or ended.cleared_at is not None
     if resolved or any_cleared:
         new_status = CallStatus.RESOLVED
     else:
