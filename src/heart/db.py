@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from functools import partial
 from typing import Any, Literal, cast
 
-from sqlalchemy import JSON, Connection, DateTime, Engine, Integer, MetaData, Table, create_engine, event, text
+from sqlalchemy import JSON, DateTime, Engine, MetaData, Table, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -128,50 +128,10 @@ def insert_if_absent(session: Session, model: type[Base], values: Mapping[str, A
     ``unique`` values was there already (two writers at once: the second waits on the unique index, then finds it).
 
     The one way HEART writes a "once only" row (action tokens, alerts, policy versions), on SQLite and PostgreSQL
-    alike; ``insert_many_if_absent`` is the same for a chunk of thousands of rows.
+    alike.
     """
     insert = sqlite_insert if session.get_bind().dialect.name == "sqlite" else postgresql_insert
     table = cast(Table, model.__table__)
     statement = insert(table).values(**values).on_conflict_do_nothing(index_elements=list(unique))
     new_id = session.execute(statement.returning(table.c.id)).scalar()
     return None if new_id is None else int(new_id)
-
-
-def insert_many_if_absent(connection: Connection, table: Table, rows: Sequence[Mapping[str, Any]], *,
-                          unique: Sequence[str]) -> int:
-    """``INSERT … ON CONFLICT (unique) DO NOTHING`` for a chunk of rows (all with the same keys): how many were new.
-
-    Written for speed (a CAD history import sends thousands per chunk): on SQLite the driver's executemany with plain
-    tuples, times written as SQLAlchemy's SQLite DATETIME writes them (naive UTC 'YYYY-MM-DD HH:MM:SS.ffffff', so the
-    ORM reads them back unchanged); on PostgreSQL one ``INSERT … SELECT FROM unnest(arrays)``, whose row count is
-    exact (psycopg's executemany does not report one). Times in ``rows`` are naive UTC.
-    """
-    if not rows:
-        return 0
-    columns = list(rows[0])
-    conflict = f"ON CONFLICT ({', '.join(unique)}) DO NOTHING"
-    if connection.dialect.name == "sqlite":
-        spec = [(name, isinstance(table.c[name].type, UTCDateTime)) for name in columns]
-        sql = (f"INSERT INTO {table.name} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "
-               f"{conflict}")
-        values = [tuple(_sqlite_time(row[name]) if is_time else row[name] for name, is_time in spec) for row in rows]
-        # Keys that are hashes land all over the unique index: give it room in memory (64 MB).
-        connection.exec_driver_sql("PRAGMA cache_size = -65536")
-        return connection.exec_driver_sql(sql, values).rowcount  # sqlite3 sums executemany's rowcounts
-    arrays, selected = [], []
-    for position, name in enumerate(columns):
-        column_type = table.c[name].type
-        if isinstance(column_type, UTCDateTime):
-            arrays.append(f"CAST(:{name} AS timestamp[])")
-            selected.append(f"c{position} AT TIME ZONE 'UTC'")
-        else:
-            arrays.append(f"CAST(:{name} AS {'integer[]' if isinstance(column_type, Integer) else 'text[]'})")
-            selected.append(f"c{position}")
-    names = ", ".join(f"c{position}" for position in range(len(columns)))
-    statement = text(f"INSERT INTO {table.name} ({', '.join(columns)}) SELECT {', '.join(selected)} "
-                     f"FROM unnest({', '.join(arrays)}) AS chunk({names}) {conflict}")
-    return connection.execute(statement, {name: [row[name] for row in rows] for name in columns}).rowcount
-
-
-def _sqlite_time(value: datetime | None) -> str | None:
-    return None if value is None else value.isoformat(" ", "microseconds")
