@@ -29,6 +29,7 @@ from heart.neighbors.linkage.model import (
     DETERMINISTIC_RECALL,
     DETERMINISTIC_RULES,
     EM_BLOCKING_RULES,
+    TF_AGREEMENT_LEVELS,
     load_model,
     settings_creator,
 )
@@ -168,27 +169,51 @@ TF_PSEUDO_RECORDS = 10_000  # term frequencies lean on the model's u until a run
 TF_PSEUDO_RECORDS_BY_COLUMN = {"postcode": 500}
 
 
-def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFrame, settings: dict[str, Any]) -> None:
+def _tf_bases(linker: Linker) -> dict[str, tuple[float, float]]:
+    """Per term-frequency column: (the u Splink divides a value's share into, the model's u of the column agreeing).
+
+    Splink adjusts a level for a value's frequency by log2(u / share), taking u from the comparison's bare exact
+    level of the column. In ``surname_home`` that level is a narrow one ("same surname, no home to compare"; "same
+    phone, another surname"), whose u is a small part of all surname (phone) agreements, and every agreement on a
+    surname or phone would lose bits for it (2 on generated records, 8 on FEBRL). The u of the column agreeing is
+    the sum over the levels that imply it (``TF_AGREEMENT_LEVELS``): the registered shares are scaled by the ratio,
+    so the adjustment is log2(u of agreeing / share), zero on average.
+    """
+    bases: dict[str, tuple[float, float]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        levels = comparison.comparison_levels
+        for level in levels:
+            if not level._has_tf_adjustments or level.is_null_level:
+                continue
+            column = level._tf_adjustment_input_column_name
+            if column in bases:
+                continue
+            u_base = float(level._u_probability_corresponding_to_exact_match(levels))
+            labels = TF_AGREEMENT_LEVELS.get(column)
+            u_agree = (sum(float(lv.u_probability) for lv in levels if lv.label_for_charts in labels
+                           and lv.u_probability is not None) if labels else u_base)  # fmt: skip
+            bases[column] = (u_base, max(u_agree, u_base))
+    return bases
+
+
+def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFrame) -> None:
     """Register smoothed term frequencies: a value's share of records, pulled towards the model's u.
 
     Raw shares are wild in a small run (in five records "smith" is 60% of surnames and would cost a true pair
     nine bits); with ``TF_PSEUDO_RECORDS`` records' worth of the model's average, a run of a handful of records
     keeps the model's weights and a run of a million uses its own frequencies. A value is counted once per
     distinct (first name, last name, date of birth): a familiar neighbor's forty records must not make their
-    own name look common and so fail to link.
+    own name look common and so fail to link. Run after any re-estimation: the u it leans on is the run's own.
     """
-    expected: dict[str, float] = {}
-    for comparison in settings["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            column = level.get("tf_adjustment_column")
-            if column and level.get("u_probability"):
-                expected.setdefault(column, float(level["u_probability"]))
-    n = len(prepared.drop_duplicates(subset=['first_name', 'last_name', 'dob']))
-    for column, u in expected.items():
+    n = len(prepared.drop_duplicates(subset=["first_name", "last_name", "dob"]))
+    for column, (u_base, u_agree) in _tf_bases(linker).items():
         identities = prepared[list(dict.fromkeys(["first_name", "last_name", "dob", column]))].drop_duplicates()
         counts = identities[column].dropna().value_counts()
         pseudo = TF_PSEUDO_RECORDS_BY_COLUMN.get(column, TF_PSEUDO_RECORDS)
-        shares = (counts.to_numpy() + pseudo * u) / (n + pseudo)
+        if column in TF_AGREEMENT_LEVELS and n > 1:  # the run's own rate of agreement, leaning on the model's
+            agreeing = float((counts.to_numpy() * (counts.to_numpy() - 1)).sum()) / (n * (n - 1))
+            u_agree = max((n * agreeing + pseudo * u_agree) / (n + pseudo), u_base)
+        shares = (counts.to_numpy() + pseudo * u_agree) / (n + pseudo) * (u_base / u_agree)
         table = pd.DataFrame({column: counts.index.astype(str), f"tf_{column}": shares})
         name = f"tf_lookup_{column}_{linker._settings_obj._cache_uid}"
         registered = db_api.register(table, dataset_display_name=name)
@@ -200,6 +225,30 @@ def _estimate_here(linker: Linker) -> None:
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
     for rule in EM_BLOCKING_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+
+
+PRIOR_ROUNDS = 4  # fixed-point rounds of the prior on data at hand (it settles to a few percent in three or four)
+
+
+def _expected_prior(linker: Linker, n_records: int) -> float:
+    """The prior as the data at hand says, without labels: the expected number of true pairs among the candidates
+    (the sum of their match probabilities) over all pairs, recomputed until it settles.
+
+    The sure-match rules' recall (``DETERMINISTIC_RECALL``) is measured on HEART's generated records; a source with
+    more errors per record (FEBRL: up to five) meets those rules less often, and their estimate of the prior comes
+    out low (half of FEBRL 3's). With m and u estimated on the data, the expected count is the consistent estimate.
+    """
+    n_pairs = max(1, n_records * (n_records - 1) // 2)
+    prior = float(linker._settings_obj._probability_two_random_records_match)
+    for _ in range(PRIOR_ROUNDS):
+        scored = linker.inference.predict(threshold_match_probability=None, warning_mode="never")
+        total = linker.misc.query_sql(f"select sum(match_probability) as s from {scored.physical_name}",
+                                       output_type="pandas")
+        expected = float(total["s"].fillna(0.0).iloc[0])
+        scored.drop_table_from_database_and_remove_from_cache()
+        prior = min(max(expected / n_pairs, 1 / n_pairs), 0.5)
+        linker._settings_obj._probability_two_random_records_match = prior
+    return prior
 
 
 def link_records(
@@ -227,12 +276,14 @@ def link_records(
     settings, version = model_settings(db_api.sql_dialect.sql_dialect_str, model_path=model_path)
     settings["retain_intermediate_calculation_columns"] = explain
     linker = Linker(db_api.register(prepared, dataset_display_name="neighbor_records"), settings, log_level=None)
+    if training not in ("shipped", "estimate"):
+        raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
     prior = _estimate_prior(linker, len(prepared))
-    _register_term_frequencies(linker, db_api, prepared, settings)
     if training == "estimate":
         _estimate_here(linker)
-    elif training != "shipped":
-        raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
+    _register_term_frequencies(linker, db_api, prepared)
+    if training == "estimate":
+        prior = _expected_prior(linker, len(prepared))
     scored = linker.inference.predict(threshold_match_probability=review_floor, warning_mode="never")
     pairs = _pairs_frame(scored, _contributions(linker, prior) if explain else None)
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(

@@ -181,6 +181,16 @@ BLOCKING_RULES = (
     CustomRule("l.dob = r.dob and l.first_initial = r.last_initial"),  # swapped, and one of them misspelt
 )
 
+# For each term-frequency column whose bare exact level is a narrow one, the levels that imply the column agrees
+# (their u add up to the chance two different people agree on it; see engine._tf_bases).
+TF_AGREEMENT_LEVELS = {
+    "last_name": ("same surname, phone and address", "same surname and phone or address",
+                  "same surname, phone or address nearly the same", "same surname, another home",
+                  "same surname, no home to compare"),
+    "phone": ("same surname, phone and address", "same phone, another surname"),
+    "address": ("same surname, phone and address", "same address, another surname"),
+}
+
 # Rules for expectation maximisation on the data at hand (each leaves the compared fields of the other free).
 EM_BLOCKING_RULES = (block_on("dob"), block_on("first_name", "last_name"), block_on("postcode"))
 
