@@ -238,6 +238,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=[100_000, 1_000_000])
     parser.add_argument("--no-febrl", action="store_true", help="generated records only")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument("--no-number", action="store_true", help="FEBRL without the identity number as phone")
     parser.add_argument("--report", action="store_true", help="issue 16's report: one JSON line at the end")
     parser.add_argument("--short", action="store_true", help="with --report: 10,000 records (CI)")
     args = parser.parse_args()
@@ -247,7 +248,8 @@ def main() -> None:
     runs = [("generated", size) for size in args.sizes]
     if not args.no_febrl:
         # each FEBRL set twice: as a neighbor record would hold it, then with its identity number as the phone
-        runs += [(name + number, 0) for number in ("", "+number") for name in ("febrl1", "febrl2", "febrl3", "febrl4")]
+        numbers = ("",) if args.no_number else ("", "+number")
+        runs += [(name + number, 0) for number in numbers for name in ("febrl1", "febrl2", "febrl3", "febrl4")]
     print(f"linkage benchmark on {os.cpu_count()} cores, threshold {DEFAULT_THRESHOLD}; load average now "
           f"{os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
     header = (f"{'data':<20} {'records':>9} {'prep s':>7} {'link s':>7} {'peak MB':>8} {'pairs':>10} "
