@@ -146,6 +146,7 @@ def floor_candidates(records: Any) -> dict[str, Any]:
 
     prepared = prepare(records).drop(columns=["name_forms", "full_names"])
     connection = duckdb.connect()
+    connection.execute("set enable_progress_bar = false")
     connection.register("r_in", prepared)
     joins = [f"select l.unique_id as a, r.unique_id as b from r_in l join r_in r on l.unique_id < r.unique_id "
              f"and ({rule.get_blocking_rule('duckdb').blocking_rule_sql})" for rule in BLOCKING_RULES]  # fmt: skip
@@ -226,7 +227,7 @@ def report(short: bool) -> None:
     print(f"linkage report ({'short' if short else 'full'}); load average {os.getloadavg()}", flush=True)
     with tempfile.TemporaryDirectory() as workdir:
         paths = [_report_path(size, scale, workdir) for size, scale in sizes]
-    print(json.dumps({"paths": paths, "load_average": [round(x, 2) for x in os.getloadavg()]}))
+    print("\n" + json.dumps({"paths": paths, "load_average": [round(x, 2) for x in os.getloadavg()]}))
     failed = [p["size"] for p in paths if not p["answers_match"]]
     if failed:
         print(f"goal not met on: {', '.join(failed)}", file=sys.stderr)
