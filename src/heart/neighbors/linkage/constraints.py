@@ -61,12 +61,21 @@ class _UnionFind:
 
 
 def apply_decisions(*, clusters: pd.DataFrame, pairs: pd.DataFrame, decisions: ReviewDecisions,
-                    threshold: float) -> pd.DataFrame:  # fmt: skip
-    """Final clusters (record_id, neighbor_key) from Splink's (record_id, cluster_id) and the decisions."""
+                    threshold: float, apart: set[tuple[str, str]] | None = None) -> pd.DataFrame:  # fmt: skip
+    """Final clusters (record_id, neighbor_key) from Splink's (record_id, cluster_id) and the decisions.
+
+    ``apart``: pairs the engine found cannot be one person (``engine.sure_apart``), kept apart like a reviewer's
+    cannot-link unless a reviewer's accepted links join them.
+    """
     known = set(clusters["record_id"])
     must = [pair for pair in decisions.must_link if pair[0] in known and pair[1] in known]
     cannot = {pair for pair in decisions.cannot_link if pair[0] in known and pair[1] in known}
     _refuse_contradictions(must, cannot)
+    if apart:
+        joined = _UnionFind()
+        for a, b in must:
+            joined.union(a, b)
+        cannot |= {(a, b) for a, b in apart if joined.find(a) != joined.find(b)}
     cluster_of = dict(zip(clusters["record_id"], clusters["cluster_id"].astype(str), strict=True))
     merged = _UnionFind()
     for a, b in must:

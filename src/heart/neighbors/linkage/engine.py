@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import pandas as pd
 from splink import DuckDBAPI, Linker
 
@@ -29,6 +30,7 @@ from heart.neighbors.linkage.model import (
     DETERMINISTIC_RECALL,
     DETERMINISTIC_RULES,
     EM_BLOCKING_RULES,
+    TF_AGREEMENT_LEVELS,
     load_model,
     settings_creator,
 )
@@ -36,7 +38,7 @@ from heart.neighbors.linkage.records import PersonRecord, prepare
 
 Backend = Literal["duckdb", "spark"]
 Training = Literal["shipped", "estimate"]
-DEFAULT_THRESHOLD = 0.5  # match probability at or above which two records are one neighbor
+DEFAULT_THRESHOLD = 0.5  # match probability at or above which a pair is a link (more likely one person than not)
 REVIEW_FLOOR = 0.05  # pairs from here up are kept for review (the "maybe" list below the threshold)
 
 
@@ -68,7 +70,8 @@ class LinkageResult:
 
     pairs: pd.DataFrame
     clusters: pd.DataFrame
-    threshold: float
+    threshold: float  # a pair at or above it is a link
+    cluster_threshold: float  # links at or above it make neighbors (clusters); the link threshold unless asked
     prior: float
     model_version: str
     _linker: Linker = field(repr=False)
@@ -138,7 +141,11 @@ def model_settings(dialect: str, *, model_path: Path | None = None) -> tuple[dic
 
 def _db_api(backend: Backend, spark: Any) -> Any:
     if backend == "duckdb":
-        return DuckDBAPI()
+        import duckdb
+
+        connection = duckdb.connect()
+        connection.execute("set enable_progress_bar = false")  # a long query would draw bars on the caller's stdout
+        return DuckDBAPI(connection=connection)
     if backend == "spark":
         if spark is None:
             raise InvalidInput("the Spark backend needs a SparkSession (spark=...)", field="spark")
@@ -168,27 +175,51 @@ TF_PSEUDO_RECORDS = 10_000  # term frequencies lean on the model's u until a run
 TF_PSEUDO_RECORDS_BY_COLUMN = {"postcode": 500}
 
 
-def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFrame, settings: dict[str, Any]) -> None:
+def _tf_bases(linker: Linker) -> dict[str, tuple[float, float]]:
+    """Per term-frequency column: (the u Splink divides a value's share into, the model's u of the column agreeing).
+
+    Splink adjusts a level for a value's frequency by log2(u / share), taking u from the comparison's bare exact
+    level of the column. In ``surname_home`` that level is a narrow one ("same surname, no home to compare"; "same
+    phone, another surname"), whose u is a small part of all surname (phone) agreements, and every agreement on a
+    surname or phone would lose bits for it (2 on generated records, 8 on FEBRL). The u of the column agreeing is
+    the sum over the levels that imply it (``TF_AGREEMENT_LEVELS``): the registered shares are scaled by the ratio,
+    so the adjustment is log2(u of agreeing / share), zero on average.
+    """
+    bases: dict[str, tuple[float, float]] = {}
+    for comparison in linker._settings_obj.comparisons:
+        levels = comparison.comparison_levels
+        for level in levels:
+            if not level._has_tf_adjustments or level.is_null_level:
+                continue
+            column = level._tf_adjustment_input_column_name
+            if column in bases:
+                continue
+            u_base = float(level._u_probability_corresponding_to_exact_match(levels))
+            labels = TF_AGREEMENT_LEVELS.get(column)
+            u_agree = (sum(float(lv.u_probability) for lv in levels if lv.label_for_charts in labels
+                           and lv.u_probability is not None) if labels else u_base)  # fmt: skip
+            bases[column] = (u_base, max(u_agree, u_base))
+    return bases
+
+
+def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFrame) -> None:
     """Register smoothed term frequencies: a value's share of records, pulled towards the model's u.
 
     Raw shares are wild in a small run (in five records "smith" is 60% of surnames and would cost a true pair
     nine bits); with ``TF_PSEUDO_RECORDS`` records' worth of the model's average, a run of a handful of records
     keeps the model's weights and a run of a million uses its own frequencies. A value is counted once per
     distinct (first name, last name, date of birth): a familiar neighbor's forty records must not make their
-    own name look common and so fail to link.
+    own name look common and so fail to link. Run after any re-estimation: the u it leans on is the run's own.
     """
-    expected: dict[str, float] = {}
-    for comparison in settings["comparisons"]:
-        for level in comparison["comparison_levels"]:
-            column = level.get("tf_adjustment_column")
-            if column and level.get("u_probability"):
-                expected.setdefault(column, float(level["u_probability"]))
-    n = len(prepared.drop_duplicates(subset=['first_name', 'last_name', 'dob']))
-    for column, u in expected.items():
+    n = len(prepared.drop_duplicates(subset=["first_name", "last_name", "dob"]))
+    for column, (u_base, u_agree) in _tf_bases(linker).items():
         identities = prepared[list(dict.fromkeys(["first_name", "last_name", "dob", column]))].drop_duplicates()
         counts = identities[column].dropna().value_counts()
         pseudo = TF_PSEUDO_RECORDS_BY_COLUMN.get(column, TF_PSEUDO_RECORDS)
-        shares = (counts.to_numpy() + pseudo * u) / (n + pseudo)
+        if column in TF_AGREEMENT_LEVELS and n > 1:  # the run's own rate of agreement, leaning on the model's
+            agreeing = float((counts.to_numpy() * (counts.to_numpy() - 1)).sum()) / (n * (n - 1))
+            u_agree = max((n * agreeing + pseudo * u_agree) / (n + pseudo), u_base)
+        shares = (counts.to_numpy() + pseudo * u_agree) / (n + pseudo) * (u_base / u_agree)
         table = pd.DataFrame({column: counts.index.astype(str), f"tf_{column}": shares})
         name = f"tf_lookup_{column}_{linker._settings_obj._cache_uid}"
         registered = db_api.register(table, dataset_display_name=name)
@@ -202,11 +233,36 @@ def _estimate_here(linker: Linker) -> None:
         linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
 
 
+PRIOR_ROUNDS = 4  # fixed-point rounds of the prior on data at hand (it settles to a few percent in three or four)
+
+
+def _expected_prior(linker: Linker, n_records: int) -> float:
+    """The prior as the data at hand says, without labels: the expected number of true pairs among the candidates
+    (the sum of their match probabilities) over all pairs, recomputed until it settles.
+
+    The sure-match rules' recall (``DETERMINISTIC_RECALL``) is measured on HEART's generated records; a source with
+    more errors per record (FEBRL: up to five) meets those rules less often, and their estimate of the prior comes
+    out low (half of FEBRL 3's). With m and u estimated on the data, the expected count is the consistent estimate.
+    """
+    n_pairs = max(1, n_records * (n_records - 1) // 2)
+    prior = float(linker._settings_obj._probability_two_random_records_match)
+    for _ in range(PRIOR_ROUNDS):
+        scored = linker.inference.predict(threshold_match_probability=None, warning_mode="never")
+        total = linker.misc.query_sql(f"select sum(match_probability) as s from {scored.physical_name}",
+                                       output_type="pandas")
+        expected = float(total["s"].fillna(0.0).iloc[0])
+        scored.drop_table_from_database_and_remove_from_cache()
+        prior = min(max(expected / n_pairs, 1 / n_pairs), 0.5)
+        linker._settings_obj._probability_two_random_records_match = prior
+    return prior
+
+
 def link_records(
     records: pd.DataFrame | Iterable[PersonRecord],
     *,
     decisions: ReviewDecisions | None = None,
     threshold: float = DEFAULT_THRESHOLD,
+    cluster_threshold: float | None = None,
     review_floor: float = REVIEW_FLOOR,
     backend: Backend = "duckdb",
     spark: Any = None,
@@ -216,33 +272,107 @@ def link_records(
 ) -> LinkageResult:
     """Link records into neighbors with the shipped model (or one re-estimated here), keeping reviewed decisions.
 
+    Neighbors (``clusters``) are the records links at or above ``cluster_threshold`` (the link threshold unless
+    asked) chain together, less the chains the model says cannot hold (``sure_apart``: two records not linked to
+    each other whose dates of birth — and first names — wholly differ), which are rebuilt strongest link first
+    as a reviewer's split is.
+
     With ``explain``, every pair kept also carries its ``contributions``: the prior and, per comparison, the level
     that held and its weight (term-frequency adjustment included), which add up to the pair's match weight — what
     a reviewer reads, without scoring each pair again.
     """
     if not 0 < threshold < 1 or not 0 < review_floor <= threshold:
         raise InvalidInput("need 0 < review_floor ≤ threshold < 1", field="threshold")
+    cluster_threshold = threshold if cluster_threshold is None else cluster_threshold
+    if not threshold <= cluster_threshold < 1:
+        raise InvalidInput("need threshold ≤ cluster_threshold < 1", field="cluster_threshold")
     prepared = prepare(records)
     db_api = _db_api(backend, spark)
     settings, version = model_settings(db_api.sql_dialect.sql_dialect_str, model_path=model_path)
     settings["retain_intermediate_calculation_columns"] = explain
     linker = Linker(db_api.register(prepared, dataset_display_name="neighbor_records"), settings, log_level=None)
+    if training not in ("shipped", "estimate"):
+        raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
     prior = _estimate_prior(linker, len(prepared))
-    _register_term_frequencies(linker, db_api, prepared, settings)
     if training == "estimate":
         _estimate_here(linker)
-    elif training != "shipped":
-        raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
+    _register_term_frequencies(linker, db_api, prepared)
+    if training == "estimate":
+        prior = _expected_prior(linker, len(prepared))
     scored = linker.inference.predict(threshold_match_probability=review_floor, warning_mode="never")
     pairs = _pairs_frame(scored, _contributions(linker, prior) if explain else None)
     clustered = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        scored, threshold_match_probability=threshold
+        scored, threshold_match_probability=cluster_threshold
     )
     clusters = clustered.as_pandas_dataframe()[["unique_id", "cluster_id"]].rename(columns={"unique_id": "record_id"})
+    apart = sure_apart(prepared, clusters, pairs[pairs["match_probability"] >= cluster_threshold],
+                       _else_weights(linker))
     clusters = apply_decisions(clusters=clusters, pairs=pairs, decisions=decisions or ReviewDecisions(),
-                               threshold=threshold)  # fmt: skip
-    return LinkageResult(pairs=pairs, clusters=clusters, threshold=threshold, prior=prior, model_version=version,
+                               threshold=cluster_threshold, apart=apart)  # fmt: skip
+    return LinkageResult(pairs=pairs, clusters=clusters, threshold=threshold, cluster_threshold=cluster_threshold,
+                         prior=prior, model_version=version,
                          _linker=linker, _prepared=prepared)  # fmt: skip
+
+
+def _wholly_different_dates(left: pd.Series, right: pd.Series) -> np.ndarray:
+    """Both dates known and nothing a typist does explains the difference: not equal, not day and month swapped,
+    more than two of the ten characters apart, neither year and month nor day and month in common."""
+    a = left.to_numpy(dtype=object).astype("U10")
+    b = right.to_numpy(dtype=object).astype("U10")
+    chars_a, chars_b = a.view("U1").reshape(len(a), 10), b.view("U1").reshape(len(b), 10)
+    apart = (chars_a != chars_b).sum(axis=1) > 2
+    swapped = np.array([x[:4] == y[:4] and x[5:7] == y[8:10] and x[8:10] == y[5:7] for x, y in zip(a, b, strict=True)],
+                       dtype=bool) if len(a) else np.zeros(0, dtype=bool)
+    same_ym = np.array([x[:7] == y[:7] for x, y in zip(a, b, strict=True)], dtype=bool) if len(a) else swapped
+    same_md = np.array([x[5:] == y[5:] for x, y in zip(a, b, strict=True)], dtype=bool) if len(a) else swapped
+    return apart & ~swapped & ~same_ym & ~same_md
+
+
+APART_BITS = 9.0  # records chained into one neighbor are kept apart when what contradicts costs this many bits
+
+
+def _else_weights(linker: Linker) -> dict[str, float]:
+    """The weight (log2 m/u) the run's model gives a first name and a date of birth that wholly differ."""
+    weights = {}
+    for comparison in linker._settings_obj.comparisons:
+        if comparison.output_column_name in ("first_name", "dob"):
+            for level in comparison.comparison_levels:
+                if level._is_else_level and level.m_probability and level.u_probability:
+                    weights[comparison.output_column_name] = math.log2(level.m_probability / level.u_probability)
+    return weights
+
+
+def sure_apart(prepared: pd.DataFrame, clusters: pd.DataFrame, links: pd.DataFrame,
+               else_weights: dict[str, float]) -> set[tuple[str, str]]:  # fmt: skip
+    """Pairs of records that links chained into one cluster but that the model says are not one person: not linked
+    to each other, and what wholly differs between them — the date of birth (``_wholly_different_dates``), the first
+    name (not equal, no name form or first two letters in common) — weighs ``APART_BITS`` or more against them.
+
+    The weights are the run's model's: with the shipped model a wholly different date of birth is enough (a true
+    pair's records differ so once in a thousand; a twin, a junior and a namesake all do), with a model estimated on
+    FEBRL, whose duplicates carry a replaced date of birth in one pair in twenty-five, it is not even with the first
+    name. Typical case: a household's records chained through one record that gives a surname and an address only.
+    """
+    frame = prepared[["unique_id", "first_name", "name_forms", "dob"]].merge(
+        clusters.rename(columns={"record_id": "unique_id"})[["unique_id", "cluster_id"]], on="unique_id")
+    frame = frame[frame.groupby("cluster_id")["unique_id"].transform("size") > 2]
+    frame = frame[frame["dob"].notna()]
+    if frame.empty or "dob" not in else_weights:
+        return set()
+    pairs = frame.merge(frame, on="cluster_id", suffixes=("_l", "_r"))
+    pairs = pairs[pairs["unique_id_l"] < pairs["unique_id_r"]]
+    pairs = pairs[_wholly_different_dates(pairs["dob_l"], pairs["dob_r"])]
+    if pairs.empty:
+        return set()
+    first_differs = (pairs["first_name_l"].notna() & pairs["first_name_r"].notna()
+                     & (pairs["first_name_l"] != pairs["first_name_r"])
+                     & (pairs["first_name_l"].str[:2] != pairs["first_name_r"].str[:2])).to_numpy()  # fmt: skip
+    unrelated = np.array([not (set(a if a is not None else ()) & set(b if b is not None else ()))
+                          for a, b in zip(pairs["name_forms_l"], pairs["name_forms_r"], strict=True)], dtype=bool)
+    against = else_weights["dob"] + np.where(first_differs & unrelated, else_weights.get("first_name", 0.0), 0.0)
+    pairs = pairs[against <= -APART_BITS]
+    linked = set(zip(links["unique_id_l"], links["unique_id_r"], strict=True))
+    return {(a, b) for a, b in zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True) if (a, b) not in linked}
 
 
 def _contributions(linker: Linker, prior: float) -> Any:

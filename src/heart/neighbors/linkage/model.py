@@ -47,7 +47,7 @@ from splink.blocking_rule_library import CustomRule
 
 from heart.neighbors.linkage.nicknames import data_dir
 
-MODEL_VERSION = "2025.3"
+MODEL_VERSION = "2025.4"
 
 
 def model_path() -> Path:
@@ -67,6 +67,12 @@ def _first_name() -> cl.CustomComparison:
             cll.JaroWinklerLevel("first_name", 0.92),
             cll.CustomLevel("first_sound_l = first_sound_r", label_for_charts="sounds the same (Soundex)"),
             cll.JaroWinklerLevel("first_name", 0.80),
+            # First and last name swapped: counted once, in surname_home, so no weight here; kept apart so that
+            # "all other" is a first name that really differs (a twin's), not a swap (version 2025.4).
+            cll.CustomLevel("jaro_winkler_similarity(first_name_l, last_name_r) >= 0.88 or "
+                            "jaro_winkler_similarity(last_name_l, first_name_r) >= 0.88",
+                            base_dialect_str="duckdb").configure(
+                is_null_level=True, label_for_charts="first name is the other's surname (a swap: see surname_home)"),
             cll.ElseLevel(),
         ],
     )
@@ -179,7 +185,21 @@ BLOCKING_RULES = (
     block_on("house_number", "substr(street, 1, 4)"),  # the same home, names and birthday mistyped or replaced
     CustomRule("l.first_name = r.last_name and l.last_name = r.first_name"),  # first and last name swapped
     CustomRule("l.dob = r.dob and l.first_initial = r.last_initial"),  # swapped, and one of them misspelt
+    # Same area, a name mistyped and the birth date wrong or missing: the surname's first letters and the first
+    # initial, or the first name's sound and the last initial (each a few million pairs at a million records).
+    block_on("postcode", "substr(last_name, 1, 3)", "first_initial"),
+    block_on("postcode", "first_sound", "last_initial"),
 )
+
+# For each term-frequency column whose bare exact level is a narrow one, the levels that imply the column agrees
+# (their u add up to the chance two different people agree on it; see engine._tf_bases).
+TF_AGREEMENT_LEVELS = {
+    "last_name": ("same surname, phone and address", "same surname and phone or address",
+                  "same surname, phone or address nearly the same", "same surname, another home",
+                  "same surname, no home to compare"),
+    "phone": ("same surname, phone and address", "same phone, another surname"),
+    "address": ("same surname, phone and address", "same address, another surname"),
+}
 
 # Rules for expectation maximisation on the data at hand (each leaves the compared fields of the other free).
 EM_BLOCKING_RULES = (block_on("dob"), block_on("first_name", "last_name"), block_on("postcode"))
