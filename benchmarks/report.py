@@ -38,7 +38,6 @@ SCRIPTS = ["metrics", "analytics", "triage", "crosswalk", "cad_import", "linkage
 """The scripts that report data paths (benchmarks/<name>.py), in the order they run."""
 
 NOT_YET_REPORTING: dict[str, str] = {
-    "linkage": "linkage: --report being added on the linkage2 branch",
 }
 """Scripts of ``SCRIPTS`` that do not yet accept ``--report``, and why: skipped, and the report says so. Emptied as
 each one learns to report; a script that is neither here nor able to report fails the report."""

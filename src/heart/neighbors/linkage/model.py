@@ -21,7 +21,8 @@ Pairs are scored only when a blocking rule brings them together (same date of bi
 initial; same phone; same first and last name; same first name, last initial and birth year; same address and
 first initial or last name; same date of birth and postcode; both names sounding the same (Soundex); the same
 house number and street; first and last name swapped; same date of birth and one's first initial the other's
-last), so a million records need a few million comparisons, not half a trillion.
+last; same postcode, first three letters of the last name and first initial; same postcode, first name
+sounding the same and last initial), so a million records need a few million comparisons, not half a trillion.
 
 Parameters: m and u probabilities are *shipped* (``data/model.json``, versioned, fitted by
 ``heart.neighbors.linkage.train`` on generated records with known identities — m from the labels, u by random
