@@ -183,7 +183,9 @@ def test_a_measured_command_reports_its_peak_memory_and_last_json_line() -> None
         common = importlib.import_module("common")
     finally:
         sys.path.remove(str(BENCHMARKS))
-    code = "b = bytearray(150 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); print('working'); print('[1, 2]')"
+    # The memory is held a few of the sampler's looks (every 50 ms): its last look before the exit is what it knows.
+    code = ("import time; b = bytearray(150 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096]); time.sleep(0.3); "
+            "print('working'); print('[1, 2]')")
     measured = common.measure_child([sys.executable, "-c", code])
     assert measured.result == [1, 2]
     assert measured.peak_mb > 150
