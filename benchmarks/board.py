@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,6 +46,7 @@ from lifecycle import (  # noqa: E402
     drop_database,
     free_port,
     percentile,
+    serve_when_healthy,
     start_server,
     stop_server,
 )
@@ -254,15 +254,7 @@ def start_floor(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
         [sys.executable, "-m", "uvicorn", "board_floor:app", "--app-dir", str(ROOT / "benchmarks"), "--host",
          "127.0.0.1", "--port", str(port), "--workers", str(workers), "--log-level", "warning"],
         env={**os.environ, "BOARD_FLOOR_DATABASE_URL": url}, start_new_session=True)
-    deadline = time.monotonic() + FLOOR_STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    stop_server(process, grace=0)
-    raise SystemExit("the floor's server did not start")
+    return serve_when_healthy(process, port, FLOOR_STARTUP_SECONDS, "the floor's server")
 
 
 def served(server: subprocess.Popen[bytes], work: Any) -> tuple[Any, float, float]:

@@ -151,8 +151,14 @@ def start_server(url: str, port: int, workers: int, *, env: dict[str, str] | Non
     else:
         command = [str(Path(sys.executable).parent / "heart"), "serve", "--host", "127.0.0.1", "--port", str(port),
                    "--workers", str(workers)]
-    process = subprocess.Popen(command, env=environment, start_new_session=True)
-    deadline = time.monotonic() + STARTUP_SECONDS
+    return serve_when_healthy(subprocess.Popen(command, env=environment, start_new_session=True), port,
+                              STARTUP_SECONDS, "the server")
+
+
+def serve_when_healthy(process: subprocess.Popen[bytes], port: int, seconds: float, what: str
+                       ) -> subprocess.Popen[bytes]:
+    """``process`` once its ``/healthz`` answers 200; stopped, and the run ended, if that takes over ``seconds``."""
+    deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
@@ -160,7 +166,7 @@ def start_server(url: str, port: int, workers: int, *, env: dict[str, str] | Non
         except httpx.HTTPError:
             time.sleep(0.1)
     stop_server(process, grace=0)
-    raise SystemExit("the server did not start")
+    raise SystemExit(f"{what} did not start")
 
 
 def stop_server(process: subprocess.Popen[bytes], *, grace: float = 20) -> None:

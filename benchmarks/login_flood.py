@@ -45,7 +45,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import httpx
 import psycopg
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,6 +63,7 @@ from lifecycle import (  # noqa: E402
     create_database,
     drop_database,
     percentile,
+    serve_when_healthy,
 )
 
 CLEAR = {"pd_backup_for_safety": False, "ems_support": False, "disposition": "resolved on scene",
@@ -220,15 +220,8 @@ def start_server(url: str, port: int, workers: int) -> subprocess.Popen[bytes]:
     heart = Path(sys.executable).parent / "heart"
     process = subprocess.Popen([str(heart), "serve", "--host", "127.0.0.1", "--port", str(port), "--workers",
                                 str(workers)], env=env, start_new_session=True)
-    deadline = time.monotonic() + 180  # a busy machine can take a minute to start three workers
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                return process
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    stop_server(process)
-    raise SystemExit("the server did not start")
+    # A busy machine can take a minute to start three workers.
+    return serve_when_healthy(process, port, 180, "the server")
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:
