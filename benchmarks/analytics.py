@@ -197,6 +197,36 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     return {"cells": cells, "responses": len(table)}
 
 
+def run_cube_build(folder: Path, threads: int | None) -> dict[str, Any]:
+    """The public cubes of every part, as ``heart export history`` keeps them beside a part it writes
+    (``heart.metrics.public.stored.write``: the part's hash, then one scan of it), each part timed."""
+    from heart.metrics.public import stored
+
+    parts = []
+    for part in sorted((folder / "responses").glob("*.parquet")):
+        began, cpu = time.perf_counter(), time.process_time()
+        stored.write(part, threads=threads)
+        parts.append({"part": part.name, "rows": _rows_of(part), "seconds": time.perf_counter() - began,
+                      "cpu_seconds": time.process_time() - cpu})
+    return {"parts": parts}
+
+
+def _rows_of(part: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(part).metadata.num_rows)
+
+
+def from_cubes(folder: Path) -> bool:
+    """Whether the product sums the history's public cubes (every part has cubes that still fit it)."""
+    from heart.metrics.history import open_history
+    from heart.metrics.public import stored
+    from heart.metrics.public.groups import year_period
+
+    with open_history(folder) as source:
+        return stored.read(source.parts, year_period(FIRST_YEAR, FIRST_YEAR + YEARS), beats=False) is not None
+
+
 def child(engine: str, folder: Path, threads: int | None) -> None:
     warm_up(engine)
     began, cpu = time.perf_counter(), time.process_time()
@@ -204,9 +234,13 @@ def child(engine: str, folder: Path, threads: int | None) -> None:
         result = run_floor(folder, threads)
     elif engine == "pandas":
         result = run_pandas(folder)
+    elif engine == "cube-build":
+        result = run_cube_build(folder, threads)
     else:
-        result = run_public(engine, folder, threads)
+        result = run_public("duckdb" if engine == "raw" else engine, folder, threads)
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu
+    if engine in ("duckdb", "raw"):  # which path the product took (checked after the measurement)
+        result["from_cubes"] = from_cubes(folder)
     print(json.dumps({"engine": engine, "seconds": seconds, "cpu_seconds": cpu_seconds, "result": result}))
 
 
@@ -223,7 +257,7 @@ def warm_up(engine: str) -> None:
         import pandas as pd
 
         pd.DataFrame({"x": [1]}).groupby("x").size()
-    if engine == "duckdb":
+    if engine in ("duckdb", "raw"):
         with quiet():
             ibis.duckdb.connect().to_pyarrow(ibis.memtable({"x": [1]}).x.sum().as_table())
 
@@ -284,6 +318,9 @@ def measure(engine: str, folder: Path, threads: int | None, timeout: float) -> d
 
 
 SHORT_ROWS = 200_000
+ENGINES = ["floor", "raw", "cube-build", "duckdb", "spark", "pandas"]
+"""What each child runs: the floor; the product before the cubes exist (a scan of the parts); the cubes' build
+(as at export); the product with them; the peers."""
 
 
 def main() -> None:
@@ -298,7 +335,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--report", action="store_true", help="end with one JSON line (benchmarks/report.py)")
     parser.add_argument("--short", action="store_true", help=f"{SHORT_ROWS:,} responses, pandas as the peer")
-    parser.add_argument("--child", choices=["duckdb", "floor", "spark", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--history", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -316,9 +353,10 @@ def main() -> None:
                 write_history(folder, rows)
                 size = sum(f.stat().st_size for f in (folder / "responses").iterdir()) / 2**30
                 print(f"wrote {rows:,} responses ({size:.2f} GiB) in {time.perf_counter() - began:.0f} s", flush=True)
+            shutil.rmtree(folder / "responses" / "_cubes", ignore_errors=True)  # a kept history: built again
             line: dict[str, Any] = {"rows": rows, "load_before": os.getloadavg()}
             peer = "pandas" if args.short else ("spark" if rows in args.spark_rows else None)
-            for engine in ["floor", "duckdb", *([peer] if peer else [])]:
+            for engine in ["floor", "raw", "cube-build", "duckdb", *([peer] if peer else [])]:
                 result = measure(engine, folder, args.threads, args.spark_timeout if engine == "spark" else 600)
                 line[engine] = result
                 print(f"  {rows:>12,} {engine:>7}: {_cell(result)}", flush=True)
@@ -339,32 +377,42 @@ def main() -> None:
 
 
 def disagreements(line: dict[str, Any]) -> list[str]:
-    """Where the product's answer differs from the floor's (responses by program and call type, and the counts
-    behind the shares, over the ten years) or from the peer's (every cell of every public table)."""
-    duck = line["duckdb"].get("result")
-    if duck is None:
-        return ["the product did not finish"]
+    """Where the product's answer (from the cubes) differs from the floor's (responses by program and call type,
+    and the counts behind the shares, over the ten years), from the scan's (every cell of every public table and
+    what is hidden) or from the peer's (every cell); and the raw scan's from the floor's."""
+    duck, raw = line["duckdb"].get("result"), line["raw"].get("result")
+    if duck is None or raw is None:
+        return ["the product did not finish" if duck is None else "the raw scan did not finish"]
     problems = []
+    if not duck["from_cubes"] or raw["from_cubes"]:
+        problems.append(f"the product read the cubes: {duck['from_cubes']}; the raw scan did: {raw['from_cubes']}")
     floor = line["floor"].get("result")
     if floor is None:
         problems.append("the floor did not finish")
     else:
-        for name in ("by_type", "outcomes"):
-            if duck[name] != floor[name]:
-                keys = sorted(k for k in set(duck[name]) | set(floor[name])
-                              if duck[name].get(k) != floor[name].get(k))
-                problems += [f"{name} {k}: product {duck[name].get(k)}, floor {floor[name].get(k)}" for k in keys]
-    for peer in ("spark", "pandas"):
-        found = line.get(peer, {}).get("result")
+        for what, found in (("product", duck), ("raw scan", raw)):
+            for name in ("by_type", "outcomes"):
+                if found[name] != floor[name]:
+                    keys = sorted(k for k in set(found[name]) | set(floor[name])
+                                  if found[name].get(k) != floor[name].get(k))
+                    problems += [f"{name} {k}: {what} {found[name].get(k)}, floor {floor[name].get(k)}"
+                                 for k in keys]
+    others = [("raw scan", raw), *((peer, line.get(peer, {}).get("result")) for peer in ("spark", "pandas"))]
+    for other, found in others:
         if found is not None and found["cells"] != duck["cells"]:
             keys = sorted(k for k in set(duck["cells"]) | set(found["cells"])
                           if duck["cells"].get(k) != found["cells"].get(k))
-            problems += [f"{k}: product {duck['cells'].get(k)}, {peer} {found['cells'].get(k)}" for k in keys]
+            problems += [f"{k}: product {duck['cells'].get(k)}, {other} {found['cells'].get(k)}" for k in keys]
+    if (raw["hidden_cells"], raw["program_years"]) != (duck["hidden_cells"], duck["program_years"]):
+        problems.append(f"hidden cells, program-years: product {duck['hidden_cells']}, {duck['program_years']}; "
+                        f"raw scan {raw['hidden_cells']}, {raw['program_years']}")
     return problems
 
 
 def contract(report: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
-    """The benchmark report contract's JSON object (BENCH_CONTRACT: product, floor, peer, answers)."""
+    """The benchmark report contract's JSON object (BENCH_CONTRACT: product, floor, peer, answers): the public
+    figures from the cubes (the product), the raw scan they replace, and the cubes' build, each against the
+    floor."""
     paths = []
     smallest = min(sizes)
     for line in report:
@@ -376,22 +424,43 @@ def contract(report: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
                              else "plain pandas: local time by tz_convert, groupby"),
                     **_measured(found)}
         duck = line["duckdb"].get("result") or {}
-        compared = "responses by program and call type and the counts behind the shares vs the floor"
+        compared = ("responses by program and call type and the counts behind the shares vs the floor; every "
+                    "public table cell and the cells hidden vs the raw scan")
         if peer_engine:
             compared += f"; every public table cell vs {peer_engine}"
-        paths.append({
+        size, scale = f"{line['rows']:,} responses", max(1, round(line["rows"] / smallest))
+        floor = {"what": "bare DuckDB GROUP BY of the same columns and sums (UTC month and hour)",
+                 **_measured(line["floor"])}
+        built = (line["cube-build"].get("result") or {}).get("parts", [])
+        paths += [{
             "path": "public figures with suppression",
-            "size": f"{line['rows']:,} responses",
-            "scale": max(1, round(line["rows"] / smallest)),
-            "product": {"what": "heart.metrics.public.service.protected_groups on DuckDB (Ibis), every program-year",
+            "size": size, "scale": scale,
+            "product": {"what": "heart.metrics.public.service.protected_groups on DuckDB (Ibis), every "
+                                "program-year, summed from the public cubes kept beside each part",
                         **_measured(line["duckdb"])},
-            "floor": {"what": "bare DuckDB GROUP BY of the same columns and sums (UTC month and hour)",
-                      **_measured(line["floor"])},
-            "peer": peer,
+            "floor": floor, "peer": peer,
             "answers_match": not line["problems"],
             "answer_note": f"{duck.get('responses', 0):,} responses counted in {duck.get('program_years', 0)} "
                            f"program-years, {duck.get('hidden_cells', 0)} cells hidden; {compared}",
-        })
+        }, {
+            "path": "public figures, raw scan (no cubes)",
+            "size": size, "scale": scale,
+            "product": {"what": "the same protected_groups on DuckDB over the parts without cubes: one scan",
+                        **_measured(line["raw"])},
+            "floor": floor, "peer": None,
+            "answers_match": not line["problems"],
+            "answer_note": "the same answers as the product's (compared cell for cell) and the floor's",
+        }, {
+            "path": "public cube build (at export, per part)",
+            "size": size, "scale": scale,
+            "product": {"what": "heart.metrics.public.stored.write of every part (its SHA-256, then one scan)",
+                        **_measured(line["cube-build"])},
+            "floor": floor, "peer": None,
+            "answers_match": not line["problems"],
+            "answer_note": "per part: " + ", ".join(
+                f"{p['rows'] / 1e6:.1f} M rows {p['seconds']:.1f} s / {p['cpu_seconds']:.1f} CPU-s"
+                for p in built[:3]) + (f" … ({len(built)} parts)" if len(built) > 3 else ""),
+        }]
     return {"paths": paths, "load_average": list(os.getloadavg())}
 
 
@@ -413,19 +482,28 @@ def _cell(result: dict[str, Any]) -> str:
 def _print(report: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         for line in report:
-            for engine in ("floor", "duckdb", "spark", "pandas"):
+            for engine in ENGINES:
                 for bulky in ("cells", "by_type", "outcomes"):
                     line.get(engine, {}).get("result", {}).pop(bulky, None)
         print(json.dumps(report, indent=2))
         return
-    print(f"\n{'responses':>12} | {'DuckDB floor (bare scan)':>34} | {'public figures, DuckDB':>34} | "
-          f"{'x floor':>7} | {'peer':>42} | load before/after")
+    print(f"\n{'responses':>12} | {'path':>24} | {'wall, CPU, peak':>38} | {'x floor wall / CPU':>18} | "
+          "load before/after")
     for line in report:
-        floor, duck = line["floor"], line["duckdb"]
-        ratio = duck["seconds"] / floor["seconds"] if "seconds" in duck and "seconds" in floor else float("nan")
-        peer = next((f"{name} {_cell(line[name])}" for name in ("spark", "pandas") if name in line), "not run")
+        floor = line["floor"]
         load = f"{line['load_before'][0]:.1f} / {line['load_after'][0]:.1f}"
-        print(f"{line['rows']:>12,} | {_cell(floor):>34} | {_cell(duck):>34} | {ratio:>6.2f}x | {peer:>42} | {load}")
+        for engine, name in (("floor", "floor (bare DuckDB scan)"), ("duckdb", "figures from the cubes"),
+                             ("raw", "figures, raw scan"), ("cube-build", "public cube build"),
+                             ("spark", "Spark (peer)"), ("pandas", "pandas (peer)")):
+            if engine not in line:
+                continue
+            found = line[engine]
+            ratio = (f"{found['seconds'] / floor['seconds']:.2f}x / {found['cpu_seconds'] / floor['cpu_seconds']:.2f}x"
+                     if "seconds" in found and "seconds" in floor else "")
+            print(f"{line['rows']:>12,} | {name:>24} | {_cell(found):>38} | {ratio:>18} | {load}")
+        for part in (line["cube-build"].get("result") or {}).get("parts", []):
+            print(f"{'':>12} | {'  cube of ' + part['part']:>24} | {part['seconds']:7.2f} s  CPU "
+                  f"{part['cpu_seconds']:7.2f} s  ({part['rows']:,} rows)")
     for line in report:
         if "result" in line["duckdb"]:
             found = line["duckdb"]["result"]
