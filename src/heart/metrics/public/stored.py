@@ -13,7 +13,7 @@ The cubes of ``DIR/part.parquet`` are ``DIR/_cubes/part.responses.parquet`` and 
 figures scan the history, so a missing, stale or mismatched cube never gives a figure:
 
 - the part: its file name, size and SHA-256 (the part is read in full to check it, which costs a fraction of a
-  scan: about 1.3 CPU-seconds a gigabyte, parts in parallel);
+  scan: about 0.7 CPU-second a gigabyte, parts in parallel);
 - the definitions: a hash of the code the cubes come from (``definitions``, ``public.cube``, the DuckDB backend
   and this module), so a change of a definition makes every cube stale;
 - local time: the time zones of the part's rows, its first and last instant, and a hash of the zones' UTC offsets
