@@ -1,4 +1,4 @@
-"""Analytics benchmark: every public figure over 10 M and 100 M responses, on DuckDB and on Spark.
+"""Analytics benchmark: every public figure over 10 M and 100 M responses, on DuckDB (and Spark as the peer).
 
     .venv/bin/python benchmarks/analytics.py [--rows 10000000 100000000] [--data-dir DIR] [--spark-rows N ...]
                                              [--threads N] [--keep] [--json] [--report [--short]]
@@ -7,53 +7,66 @@ For each size a synthetic history (``benchmarks/metrics.py``'s responses: two pr
 beats, about 4 % cancelled) is written as ``heart export history`` writes one (``heart.metrics.backends.files``):
 ``responses/part-*.parquet`` in parts of at most 10 M rows, rows in the order calls were received, timestamps
 delta-encoded, zstd; generated 2 M rows at a time, each chunk the calls of the next slice of the ten years.
-Each measurement runs in a fresh process, timed after imports:
+Each measurement runs in a fresh process, timed after imports, in this order:
 
-- duckdb (the product): ``heart.metrics.public.service.protected_groups`` over the whole ten years — the public
-  cube by program × local month × call type × local hour (the product's Ibis definitions: local time of the
-  program's zone, the counted rule), summed per program-year and protected: every public figure of the issue's
-  panel, months, call types and hours (responses by beat, a second scan, are left out, as the public page does);
 - floor: a bare DuckDB ``GROUP BY`` over the same columns and files (program, call type, dispatch / arrival /
   clear / cancel times, the four outcomes): the responses that count (not cancelled, times in order) by program,
   call type, UTC month and UTC hour with the same sums and counts, in integer arithmetic, without local time;
+- raw scan: ``heart.metrics.public.service.protected_groups`` over the whole ten years on DuckDB, before any part
+  has its cubes — one scan of the parts computing the public cube by program × local month × call type × local
+  hour (the product's Ibis definitions: local time of the program's zone, the counted rule), summed per
+  program-year and protected: every public figure of the issue's panel, months, call types and hours (responses
+  by beat, a second scan, are left out, as the public page does);
+- public cube build: what ``heart export history`` does once for each part it writes
+  (``heart.metrics.public.stored.write``): the part's SHA-256, then the same cube over that part alone, kept
+  beside it in ``responses/_cubes/`` (each part timed on its own);
+- duckdb (the product): the same ``protected_groups``, which now finds a cube beside every part, checks that each
+  still fits (every part's SHA-256, the definitions' hash, the zones' rules over the part's span) and sums them
+  instead of scanning;
 - spark (peer): the same ``protected_groups`` on PySpark in local mode (all cores), for the sizes in
   ``--spark-rows``; pandas (plain ``tz_convert`` and ``groupby``) is the peer of ``--short`` (200 k rows).
 
-Answers are compared exactly: the product's responses by program and call type and the counts behind its shares
-(transport, PD backup, EMS, felt safe, answered) over the ten years equal the floor's; every cell of every public
-table equals the peer's. ``--report`` ends with one JSON line (BENCH_CONTRACT); a mismatch exits 1.
-CPU seconds are the child's (all DuckDB threads) plus, for Spark, its JVM's; peak memory is the largest resident
-set of the process and its children, sampled every 50 ms. Goals on the 2-core machine: 100 M in under 10 s and
-4 GB, within 2x of the floor.
+Answers are compared exactly: the product's and the raw scan's responses by program and call type and the counts
+behind the shares (transport, PD backup, EMS, felt safe, answered) over the ten years equal the floor's; every
+cell of every public table, the cells hidden and the program-years are the same from the cubes as from the raw
+scan; every cell equals the peer's; and the product did read the cubes (the raw scan did not). ``--report`` ends
+with one JSON line (BENCH_CONTRACT) holding three paths per size — the figures from the cubes, the raw scan and
+the cubes' build — each against the floor; a mismatch exits 1. CPU seconds are the child's (all DuckDB threads)
+plus, for Spark, its JVM's; peak memory is the largest resident set of the process and its children, sampled
+every 50 ms. Goals on the 2-core machine: 100 M in under 10 s and 4 GB, within 2x of the floor.
 
-Measured on the shared 2-core machine, 6 December 2026, with five other helpers' tests and benchmarks running
-(load average 14-20 on 2 cores: wall times are 4-10x the CPU time and say little; CPU seconds are the measure;
-floor and product back to back in each run). The final code (runs 3 and 4):
+Measured on the shared 2-core machine, 6 December 2026, one run (``--spark-rows`` empty), load average 7.3-11.0
+(other helpers' tests and benchmarks: wall times are 2-4x the CPU time; CPU seconds are the steadier measure):
 
-    responses | floor: wall, CPU, peak            | public figures, DuckDB            | x floor (wall / CPU)
-    10 M      | 26.5 s, 2.0 CPU-s, 0.27 GB        | 22.9 s, 3.0 CPU-s, 0.38 GB        | 0.86x / 1.53x
-    100 M     | 110.8-147.2 s, 16.2-16.4 CPU-s,   | 131.0-172.8 s, 23.5-24.0 CPU-s,   | 0.89-1.56x / 1.43-1.48x
-              | 0.41-0.43 GB                      | 0.44-0.48 GB                      |
+    responses | path                     | wall, CPU, peak               | x floor (wall / CPU)
+    10 M      | floor (bare DuckDB scan) |  2.72 s,  1.06 CPU-s, 0.28 GB |
+              | figures from the cubes   |  1.44 s,  0.47 CPU-s, 0.33 GB | 0.53x / 0.44x
+              | figures, raw scan        |  4.58 s,  1.66 CPU-s, 0.37 GB | 1.69x / 1.57x
+              | public cube build        |  7.05 s,  2.52 CPU-s, 0.43 GB | 2.59x / 2.38x  (its one part)
+    100 M     | floor (bare DuckDB scan) | 31.59 s,  7.95 CPU-s, 0.39 GB |
+              | figures from the cubes   |  6.53 s,  1.68 CPU-s, 0.34 GB | 0.21x / 0.21x
+              | figures, raw scan        | 46.41 s, 11.57 CPU-s, 0.47 GB | 1.47x / 1.46x
+              | public cube build        | 61.98 s, 18.96 CPU-s, 0.41 GB | 1.96x / 2.39x  (ten parts: 4.3-8.2 s,
+              |                          |                               |   1.8-2.2 CPU-s each)
 
-Spark local (the peer) was run at 10 M only (run 1, below); not at 100 M (311 s with the former layout, quieter day).
+The product meets the goals at 100 M: 6.5 s at load 8-11 (1.7 CPU-seconds: under a second on two idle cores),
+0.34 GB, a fifth of the floor. Most of its time is the SHA-256 of every part (1.7 GB: about 1.2 CPU-s), the
+proof that each cube still belongs to the bytes of its part; the cubes themselves are 58 k rows. The work moved
+to the export: each 10 M part's cubes cost about 2 CPU-s once, when the part is written (parts never change
+afterwards; a part rewritten, or written without cubes, sends the figures back to the raw scan, which is still
+within 1.5x of the floor). Absolute CPU seconds vary with the machine's load: in earlier runs at load 14-20 the
+same floor took 16 CPU-s and the raw scan 24 at 100 M (ratio 1.43-1.48x, as here); compare within a run.
 
-Before the span came from the files' statistics (runs 1 and 2; the span query scanned every timestamp): 10 M
-floor 9.7-20.9 s, 1.9-2.5 CPU-s; figures 16.9-28.3 s, 2.7-2.8 CPU-s; Spark local 502 s, 1.2 GB (its JVM's CPU
-not yet counted); 100 M floor 70.8-113.9 s, 13.5-16.1 CPU-s; figures 157.6-157.8 s, 27.8-28.5 CPU-s, 0.48 GB
-(x floor 1.38-2.23 wall, 1.77-2.06 CPU).
+Spark local (the peer) was last run at 10 M with the raw scan (502 s, 1.2 GB at load 15-18); the tests check that
+DuckDB from the cubes, PostgreSQL and Spark give identical figures (``tests/metrics/test_engines.py``).
 
-What changed, measured in the same runs at 10 M (CPU seconds): the storage layout — rows in random order with
-plain 8-byte timestamps (the former generator, snappy, 334 MiB) took 3.3-3.9 CPU-s for the floor and 5.7 for
-the figures; in time order with delta-encoded timestamps (168 MiB) 1.7-2.5 and 2.5-2.8 (sorted data also keeps
-the grouping's working set small). Then the span of the timestamps (to bound the local clock) read from the
-Parquet footers instead of a scan: 7 CPU-s at 100 M alone, 28 -> 24 CPU-s in the runs. Decoding is no longer the
-cost: the four timestamps of 10 M rows decode in 0.4 CPU-s; the grouped sums (eight per group, 58 k groups of
-program x month x call type x hour) are about half of the floor. Tried and not kept, no difference beyond the
-noise: integer division instead of Ibis's ``FLOOR(a / b)``, no local-hour tree (UTC hour instead), no period
-condition when the period covers the data, ``preserve_insertion_order=false``.
-
-Memory (under 0.5 GB) and the ratio to the floor meet the goals; 10 s at 100 M does not: the figures take 24
-CPU-seconds at 100 M, so 12 s at best on 2 idle cores, and the floor alone 13.5-16.4 CPU-seconds (7-8 s).
+How the raw scan got here (earlier sessions, CPU seconds at 10 M): the storage layout — rows in random order with
+plain 8-byte timestamps (snappy, 334 MiB) took 3.3-3.9 CPU-s for the floor and 5.7 for the figures; in time order
+with delta-encoded timestamps (168 MiB) 1.7-2.5 and 2.5-2.8. Then the span of the timestamps (to bound the local
+clock) read from the Parquet footers instead of a scan: 28 -> 24 CPU-s at 100 M. Decoding is no longer the cost of
+the raw scan: the grouped sums (eight per group, 58 k groups of program x month x call type x hour) are. Tried
+and not kept, no difference beyond the noise: integer division instead of Ibis's ``FLOOR(a / b)``, no local-hour
+tree (UTC hour instead), no period condition when the period covers the data, ``preserve_insertion_order=false``.
 """
 
 from __future__ import annotations
