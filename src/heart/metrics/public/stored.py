@@ -114,14 +114,14 @@ def read(parts: Sequence[str | Path], period: d.Period, beats: bool, threads: in
         return None
     kinds = KINDS if beats else KINDS[:1]
     tables: dict[str, list[pa.Table]] = {kind: [] for kind in kinds}
-    recorded: dict[Path, str] = {}
+    recorded: dict[Path, dict[str, Any]] = {}
     for part in map(Path, parts):
         for kind in kinds:
-            found = _load(part, kind)
-            if found is None or recorded.setdefault(part, found[1]) != found[1]:
+            found = _load(part, kind, kind == kinds[0])
+            if found is None or recorded.setdefault(part, found[1]) != found[1]:  # both built together
                 return None
             tables[kind].append(found[0])
-    if not _same_bytes(recorded, threads):
+    if not _same_bytes({part: str(key.get("sha256")) for part, key in recorded.items()}, threads):
         return None
     assert period.since is not None and period.until is not None
     first, last = period.since.year * 100 + 1, period.until.year * 100 + 12
@@ -135,9 +135,10 @@ def is_year_period(period: d.Period) -> bool:
             and period.until == date(period.until.year, 12, 31))
 
 
-def _load(part: Path, kind: str) -> tuple[pa.Table, str] | None:
-    """A part's cube and the hash of the bytes it was built from, when its key fits the part's name and size,
-    this code and this local time (the bytes are checked apart, all parts at once)."""
+def _load(part: Path, kind: str, check_clock: bool) -> tuple[pa.Table, dict[str, Any]] | None:
+    """A part's cube and the key it was built for (but its kind), when the key fits the part's name and size,
+    this code and (``check_clock``: once per part, its cubes sharing one key) this local time; the bytes are
+    checked apart, all parts at once."""
     where = path_of(part, kind)
     try:
         table = pq.read_table(where)
@@ -153,13 +154,21 @@ def _load(part: Path, kind: str) -> tuple[pa.Table, str] | None:
         ("part", key.get("part") != part.name or key.get("size") != size),
         ("definitions", key.get("definitions") != definitions_version()),
         ("columns", not table.schema.remove_metadata().equals(expected)),
-        ("local time", key.get("clock") != clock_fingerprint(key.get("zones") or [], key.get("first_us"),
-                                                             key.get("last_us"))),
+        ("local time", check_clock and not _same_clock(key)),
     ) if wrong), None)
     if problem:
         log.info("public cube %s of %s is stale (%s): scanning the history", kind, part.name, problem)
         return None
-    return table.replace_schema_metadata(None), str(key.get("sha256"))
+    return table.replace_schema_metadata(None), {name: value for name, value in key.items() if name != "kind"}
+
+
+def _same_clock(key: dict[str, Any]) -> bool:
+    """The zones' rules over the part's span are, on this machine, those the cube was built with."""
+    try:
+        return bool(key.get("clock") == clock_fingerprint(key.get("zones") or [], key.get("first_us"),
+                                                          key.get("last_us")))
+    except (KeyError, TypeError, ValueError, OverflowError):  # a zone this tz database no longer knows, …
+        return False
 
 
 def _same_bytes(recorded: dict[Path, str], threads: int | None) -> bool:
