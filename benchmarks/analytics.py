@@ -35,30 +35,30 @@ the cubes' build — each against the floor; a mismatch exits 1. CPU seconds are
 plus, for Spark, its JVM's; peak memory is the largest resident set of the process and its children, sampled
 every 50 ms. Goals on the 2-core machine: 100 M in under 10 s and 4 GB, within 2x of the floor.
 
-Measured on the shared 2-core machine, 6 December 2026, one run (``--spark-rows`` empty), load average 7.3-11.0
-(other helpers' tests and benchmarks: wall times are 2-4x the CPU time; CPU seconds are the steadier measure):
+Measured on the shared 2-core machine, 6 December 2026, the final code in one run with Spark at 10 M (run 2; load
+average 7.4-10.8 from other helpers' tests and benchmarks: wall times are 2-3x the CPU time, CPU seconds are the
+steadier measure); run 1 (before the last change to the cubes' key checks; no Spark; load 7.3-11.0) in brackets:
 
-    responses | path                     | wall, CPU, peak               | x floor (wall / CPU)
-    10 M      | floor (bare DuckDB scan) |  2.72 s,  1.06 CPU-s, 0.28 GB |
-              | figures from the cubes   |  1.44 s,  0.47 CPU-s, 0.33 GB | 0.53x / 0.44x
-              | figures, raw scan        |  4.58 s,  1.66 CPU-s, 0.37 GB | 1.69x / 1.57x
-              | public cube build        |  7.05 s,  2.52 CPU-s, 0.43 GB | 2.59x / 2.38x  (its one part)
-    100 M     | floor (bare DuckDB scan) | 31.59 s,  7.95 CPU-s, 0.39 GB |
-              | figures from the cubes   |  6.53 s,  1.68 CPU-s, 0.34 GB | 0.21x / 0.21x
-              | figures, raw scan        | 46.41 s, 11.57 CPU-s, 0.47 GB | 1.47x / 1.46x
-              | public cube build        | 61.98 s, 18.96 CPU-s, 0.41 GB | 1.96x / 2.39x  (ten parts: 4.3-8.2 s,
-              |                          |                               |   1.8-2.2 CPU-s each)
+    responses | path                     | wall, CPU, peak                        | x floor (wall / CPU)
+    10 M      | floor (bare DuckDB scan) |  2.87 s,  1.10 CPU-s, 0.29 GB  [2.72 s,  1.06 CPU-s]
+              | figures from the cubes   |  1.28 s,  0.58 CPU-s, 0.33 GB  [1.44 s,  0.47 CPU-s] | 0.45x / 0.53x
+              | figures, raw scan        |  3.72 s,  1.55 CPU-s, 0.39 GB  [4.58 s,  1.66 CPU-s] | 1.30x / 1.41x
+              | public cube build        |  6.27 s,  2.57 CPU-s, 0.39 GB  [7.05 s,  2.52 CPU-s] | 2.18x / 2.33x
+              | Spark local (peer)       | 93.55 s, 39.50 CPU-s, 1.34 GB                        | 32.6x / 35.9x
+    100 M     | floor (bare DuckDB scan) | 23.05 s,  7.97 CPU-s, 0.37 GB  [31.59 s,  7.95 CPU-s]
+              | figures from the cubes   |  4.47 s,  1.70 CPU-s, 0.35 GB  [ 6.53 s,  1.68 CPU-s] | 0.19x / 0.21x
+              | figures, raw scan        | 27.53 s, 11.09 CPU-s, 0.43 GB  [46.41 s, 11.57 CPU-s] | 1.19x / 1.39x
+              | public cube build        | 47.98 s, 18.08 CPU-s, 0.43 GB  [61.98 s, 18.96 CPU-s] | 2.08x / 2.27x
+                                           (ten parts: 4.5-5.4 s, 1.75-2.10 CPU-s each)
 
-The product meets the goals at 100 M: 6.5 s at load 8-11 (1.7 CPU-seconds: under a second on two idle cores),
-0.34 GB, a fifth of the floor. Most of its time is the SHA-256 of every part (1.7 GB: about 1.2 CPU-s), the
-proof that each cube still belongs to the bytes of its part; the cubes themselves are 58 k rows. The work moved
-to the export: each 10 M part's cubes cost about 2 CPU-s once, when the part is written (parts never change
-afterwards; a part rewritten, or written without cubes, sends the figures back to the raw scan, which is still
-within 1.5x of the floor). Absolute CPU seconds vary with the machine's load: in earlier runs at load 14-20 the
-same floor took 16 CPU-s and the raw scan 24 at 100 M (ratio 1.43-1.48x, as here); compare within a run.
-
-Spark local (the peer) was last run at 10 M with the raw scan (502 s, 1.2 GB at load 15-18); the tests check that
-DuckDB from the cubes, PostgreSQL and Spark give identical figures (``tests/metrics/test_engines.py``).
+Every answer agreed in both runs (and Spark's every cell with the cubes' at 10 M). The product meets the goals at
+100 M: 4.5-6.5 s at load 8-11 (1.7 CPU-seconds: about a second on two idle cores), 0.35 GB, a fifth of the floor.
+Most of its time is the SHA-256 of every part (1.7 GB: about 1.2 CPU-s), the proof that each cube still belongs
+to the bytes of its part; the cubes themselves are 58 k rows. The work moved to the export: each 10 M part's cubes
+cost about 2 CPU-s once, when the part is written (parts never change afterwards; a part rewritten, or written
+without cubes, sends the figures back to the raw scan, which stays within 1.5x of the floor). Absolute CPU seconds
+vary with the machine's load: in earlier runs at load 14-20 the same floor took 16 CPU-s and the raw scan 24 at
+100 M (1.43-1.48x, as here); compare within a run.
 
 How the raw scan got here (earlier sessions, CPU seconds at 10 M): the storage layout — rows in random order with
 plain 8-byte timestamps (snappy, 334 MiB) took 3.3-3.9 CPU-s for the floor and 5.7 for the figures; in time order
