@@ -1,4 +1,4 @@
-"""Analytics benchmark: every public figure over 10 M and 100 M responses, on DuckDB and on Spark.
+"""Analytics benchmark: every public figure over 10 M and 100 M responses, on DuckDB (and Spark as the peer).
 
     .venv/bin/python benchmarks/analytics.py [--rows 10000000 100000000] [--data-dir DIR] [--spark-rows N ...]
                                              [--threads N] [--keep] [--json] [--report [--short]]
@@ -7,53 +7,66 @@ For each size a synthetic history (``benchmarks/metrics.py``'s responses: two pr
 beats, about 4 % cancelled) is written as ``heart export history`` writes one (``heart.metrics.backends.files``):
 ``responses/part-*.parquet`` in parts of at most 10 M rows, rows in the order calls were received, timestamps
 delta-encoded, zstd; generated 2 M rows at a time, each chunk the calls of the next slice of the ten years.
-Each measurement runs in a fresh process, timed after imports:
+Each measurement runs in a fresh process, timed after imports, in this order:
 
-- duckdb (the product): ``heart.metrics.public.service.protected_groups`` over the whole ten years — the public
-  cube by program × local month × call type × local hour (the product's Ibis definitions: local time of the
-  program's zone, the counted rule), summed per program-year and protected: every public figure of the issue's
-  panel, months, call types and hours (responses by beat, a second scan, are left out, as the public page does);
 - floor: a bare DuckDB ``GROUP BY`` over the same columns and files (program, call type, dispatch / arrival /
   clear / cancel times, the four outcomes): the responses that count (not cancelled, times in order) by program,
   call type, UTC month and UTC hour with the same sums and counts, in integer arithmetic, without local time;
+- raw scan: ``heart.metrics.public.service.protected_groups`` over the whole ten years on DuckDB, before any part
+  has its cubes — one scan of the parts computing the public cube by program × local month × call type × local
+  hour (the product's Ibis definitions: local time of the program's zone, the counted rule), summed per
+  program-year and protected: every public figure of the issue's panel, months, call types and hours (responses
+  by beat, a second scan, are left out, as the public page does);
+- public cube build: what ``heart export history`` does once for each part it writes
+  (``heart.metrics.public.stored.write``): the part's SHA-256, then the same cube over that part alone, kept
+  beside it in ``responses/_cubes/`` (each part timed on its own);
+- duckdb (the product): the same ``protected_groups``, which now finds a cube beside every part, checks that each
+  still fits (every part's SHA-256, the definitions' hash, the zones' rules over the part's span) and sums them
+  instead of scanning;
 - spark (peer): the same ``protected_groups`` on PySpark in local mode (all cores), for the sizes in
   ``--spark-rows``; pandas (plain ``tz_convert`` and ``groupby``) is the peer of ``--short`` (200 k rows).
 
-Answers are compared exactly: the product's responses by program and call type and the counts behind its shares
-(transport, PD backup, EMS, felt safe, answered) over the ten years equal the floor's; every cell of every public
-table equals the peer's. ``--report`` ends with one JSON line (BENCH_CONTRACT); a mismatch exits 1.
-CPU seconds are the child's (all DuckDB threads) plus, for Spark, its JVM's; peak memory is the largest resident
-set of the process and its children, sampled every 50 ms. Goals on the 2-core machine: 100 M in under 10 s and
-4 GB, within 2x of the floor.
+Answers are compared exactly: the product's and the raw scan's responses by program and call type and the counts
+behind the shares (transport, PD backup, EMS, felt safe, answered) over the ten years equal the floor's; every
+cell of every public table, the cells hidden and the program-years are the same from the cubes as from the raw
+scan; every cell equals the peer's; and the product did read the cubes (the raw scan did not). ``--report`` ends
+with one JSON line (BENCH_CONTRACT) holding three paths per size — the figures from the cubes, the raw scan and
+the cubes' build — each against the floor; a mismatch exits 1. CPU seconds are the child's (all DuckDB threads)
+plus, for Spark, its JVM's; peak memory is the largest resident set of the process and its children, sampled
+every 50 ms. Goals on the 2-core machine: 100 M in under 10 s and 4 GB, within 2x of the floor.
 
-Measured on the shared 2-core machine, 6 December 2026, with five other helpers' tests and benchmarks running
-(load average 14-20 on 2 cores: wall times are 4-10x the CPU time and say little; CPU seconds are the measure;
-floor and product back to back in each run). The final code (runs 3 and 4):
+Measured on the shared 2-core machine, 6 December 2026, the final code in one run with Spark at 10 M (run 2; load
+average 7.4-10.8 from other helpers' tests and benchmarks: wall times are 2-3x the CPU time, CPU seconds are the
+steadier measure); run 1 (before the last change to the cubes' key checks; no Spark; load 7.3-11.0) in brackets:
 
-    responses | floor: wall, CPU, peak            | public figures, DuckDB            | x floor (wall / CPU)
-    10 M      | 26.5 s, 2.0 CPU-s, 0.27 GB        | 22.9 s, 3.0 CPU-s, 0.38 GB        | 0.86x / 1.53x
-    100 M     | 110.8-147.2 s, 16.2-16.4 CPU-s,   | 131.0-172.8 s, 23.5-24.0 CPU-s,   | 0.89-1.56x / 1.43-1.48x
-              | 0.41-0.43 GB                      | 0.44-0.48 GB                      |
+    responses | path                     | wall, CPU, peak                        | x floor (wall / CPU)
+    10 M      | floor (bare DuckDB scan) |  2.87 s,  1.10 CPU-s, 0.29 GB  [2.72 s,  1.06 CPU-s]
+              | figures from the cubes   |  1.28 s,  0.58 CPU-s, 0.33 GB  [1.44 s,  0.47 CPU-s] | 0.45x / 0.53x
+              | figures, raw scan        |  3.72 s,  1.55 CPU-s, 0.39 GB  [4.58 s,  1.66 CPU-s] | 1.30x / 1.41x
+              | public cube build        |  6.27 s,  2.57 CPU-s, 0.39 GB  [7.05 s,  2.52 CPU-s] | 2.18x / 2.33x
+              | Spark local (peer)       | 93.55 s, 39.50 CPU-s, 1.34 GB                        | 32.6x / 35.9x
+    100 M     | floor (bare DuckDB scan) | 23.05 s,  7.97 CPU-s, 0.37 GB  [31.59 s,  7.95 CPU-s]
+              | figures from the cubes   |  4.47 s,  1.70 CPU-s, 0.35 GB  [ 6.53 s,  1.68 CPU-s] | 0.19x / 0.21x
+              | figures, raw scan        | 27.53 s, 11.09 CPU-s, 0.43 GB  [46.41 s, 11.57 CPU-s] | 1.19x / 1.39x
+              | public cube build        | 47.98 s, 18.08 CPU-s, 0.43 GB  [61.98 s, 18.96 CPU-s] | 2.08x / 2.27x
+                                           (ten parts: 4.5-5.4 s, 1.75-2.10 CPU-s each)
 
-Spark local (the peer) was run at 10 M only (run 1, below); not at 100 M (311 s with the former layout, quieter day).
+Every answer agreed in both runs (and Spark's every cell with the cubes' at 10 M). The product meets the goals at
+100 M: 4.5-6.5 s at load 8-11 (1.7 CPU-seconds: about a second on two idle cores), 0.35 GB, a fifth of the floor.
+Most of its time is the SHA-256 of every part (1.7 GB: about 1.2 CPU-s), the proof that each cube still belongs
+to the bytes of its part; the cubes themselves are 58 k rows. The work moved to the export: each 10 M part's cubes
+cost about 2 CPU-s once, when the part is written (parts never change afterwards; a part rewritten, or written
+without cubes, sends the figures back to the raw scan, which stays within 1.5x of the floor). Absolute CPU seconds
+vary with the machine's load: in earlier runs at load 14-20 the same floor took 16 CPU-s and the raw scan 24 at
+100 M (1.43-1.48x, as here); compare within a run.
 
-Before the span came from the files' statistics (runs 1 and 2; the span query scanned every timestamp): 10 M
-floor 9.7-20.9 s, 1.9-2.5 CPU-s; figures 16.9-28.3 s, 2.7-2.8 CPU-s; Spark local 502 s, 1.2 GB (its JVM's CPU
-not yet counted); 100 M floor 70.8-113.9 s, 13.5-16.1 CPU-s; figures 157.6-157.8 s, 27.8-28.5 CPU-s, 0.48 GB
-(x floor 1.38-2.23 wall, 1.77-2.06 CPU).
-
-What changed, measured in the same runs at 10 M (CPU seconds): the storage layout — rows in random order with
-plain 8-byte timestamps (the former generator, snappy, 334 MiB) took 3.3-3.9 CPU-s for the floor and 5.7 for
-the figures; in time order with delta-encoded timestamps (168 MiB) 1.7-2.5 and 2.5-2.8 (sorted data also keeps
-the grouping's working set small). Then the span of the timestamps (to bound the local clock) read from the
-Parquet footers instead of a scan: 7 CPU-s at 100 M alone, 28 -> 24 CPU-s in the runs. Decoding is no longer the
-cost: the four timestamps of 10 M rows decode in 0.4 CPU-s; the grouped sums (eight per group, 58 k groups of
-program x month x call type x hour) are about half of the floor. Tried and not kept, no difference beyond the
-noise: integer division instead of Ibis's ``FLOOR(a / b)``, no local-hour tree (UTC hour instead), no period
-condition when the period covers the data, ``preserve_insertion_order=false``.
-
-Memory (under 0.5 GB) and the ratio to the floor meet the goals; 10 s at 100 M does not: the figures take 24
-CPU-seconds at 100 M, so 12 s at best on 2 idle cores, and the floor alone 13.5-16.4 CPU-seconds (7-8 s).
+How the raw scan got here (earlier sessions, CPU seconds at 10 M): the storage layout — rows in random order with
+plain 8-byte timestamps (snappy, 334 MiB) took 3.3-3.9 CPU-s for the floor and 5.7 for the figures; in time order
+with delta-encoded timestamps (168 MiB) 1.7-2.5 and 2.5-2.8. Then the span of the timestamps (to bound the local
+clock) read from the Parquet footers instead of a scan: 28 -> 24 CPU-s at 100 M. Decoding is no longer the cost of
+the raw scan: the grouped sums (eight per group, 58 k groups of program x month x call type x hour) are. Tried
+and not kept, no difference beyond the noise: integer division instead of Ibis's ``FLOOR(a / b)``, no local-hour
+tree (UTC hour instead), no period condition when the period covers the data, ``preserve_insertion_order=false``.
 """
 
 from __future__ import annotations
@@ -197,6 +210,36 @@ def run_pandas(folder: Path) -> dict[str, Any]:
     return {"cells": cells, "responses": len(table)}
 
 
+def run_cube_build(folder: Path, threads: int | None) -> dict[str, Any]:
+    """The public cubes of every part, as ``heart export history`` keeps them beside a part it writes
+    (``heart.metrics.public.stored.write``: the part's hash, then one scan of it), each part timed."""
+    from heart.metrics.public import stored
+
+    parts = []
+    for part in sorted((folder / "responses").glob("*.parquet")):
+        began, cpu = time.perf_counter(), time.process_time()
+        stored.write(part, threads=threads)
+        parts.append({"part": part.name, "rows": _rows_of(part), "seconds": time.perf_counter() - began,
+                      "cpu_seconds": time.process_time() - cpu})
+    return {"parts": parts}
+
+
+def _rows_of(part: Path) -> int:
+    import pyarrow.parquet as pq
+
+    return int(pq.ParquetFile(part).metadata.num_rows)
+
+
+def from_cubes(folder: Path) -> bool:
+    """Whether the product sums the history's public cubes (every part has cubes that still fit it)."""
+    from heart.metrics.history import open_history
+    from heart.metrics.public import stored
+    from heart.metrics.public.groups import year_period
+
+    with open_history(folder) as source:
+        return stored.read(source.parts, year_period(FIRST_YEAR, FIRST_YEAR + YEARS), beats=False) is not None
+
+
 def child(engine: str, folder: Path, threads: int | None) -> None:
     warm_up(engine)
     began, cpu = time.perf_counter(), time.process_time()
@@ -204,9 +247,13 @@ def child(engine: str, folder: Path, threads: int | None) -> None:
         result = run_floor(folder, threads)
     elif engine == "pandas":
         result = run_pandas(folder)
+    elif engine == "cube-build":
+        result = run_cube_build(folder, threads)
     else:
-        result = run_public(engine, folder, threads)
+        result = run_public("duckdb" if engine == "raw" else engine, folder, threads)
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu
+    if engine in ("duckdb", "raw"):  # which path the product took (checked after the measurement)
+        result["from_cubes"] = from_cubes(folder)
     print(json.dumps({"engine": engine, "seconds": seconds, "cpu_seconds": cpu_seconds, "result": result}))
 
 
@@ -223,7 +270,7 @@ def warm_up(engine: str) -> None:
         import pandas as pd
 
         pd.DataFrame({"x": [1]}).groupby("x").size()
-    if engine == "duckdb":
+    if engine in ("duckdb", "raw"):
         with quiet():
             ibis.duckdb.connect().to_pyarrow(ibis.memtable({"x": [1]}).x.sum().as_table())
 
@@ -284,6 +331,9 @@ def measure(engine: str, folder: Path, threads: int | None, timeout: float) -> d
 
 
 SHORT_ROWS = 200_000
+ENGINES = ["floor", "raw", "cube-build", "duckdb", "spark", "pandas"]
+"""What each child runs: the floor; the product before the cubes exist (a scan of the parts); the cubes' build
+(as at export); the product with them; the peers."""
 
 
 def main() -> None:
@@ -298,7 +348,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--report", action="store_true", help="end with one JSON line (benchmarks/report.py)")
     parser.add_argument("--short", action="store_true", help=f"{SHORT_ROWS:,} responses, pandas as the peer")
-    parser.add_argument("--child", choices=["duckdb", "floor", "spark", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=ENGINES, help=argparse.SUPPRESS)
     parser.add_argument("--history", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -316,9 +366,10 @@ def main() -> None:
                 write_history(folder, rows)
                 size = sum(f.stat().st_size for f in (folder / "responses").iterdir()) / 2**30
                 print(f"wrote {rows:,} responses ({size:.2f} GiB) in {time.perf_counter() - began:.0f} s", flush=True)
+            shutil.rmtree(folder / "responses" / "_cubes", ignore_errors=True)  # a kept history: built again
             line: dict[str, Any] = {"rows": rows, "load_before": os.getloadavg()}
             peer = "pandas" if args.short else ("spark" if rows in args.spark_rows else None)
-            for engine in ["floor", "duckdb", *([peer] if peer else [])]:
+            for engine in ["floor", "raw", "cube-build", "duckdb", *([peer] if peer else [])]:
                 result = measure(engine, folder, args.threads, args.spark_timeout if engine == "spark" else 600)
                 line[engine] = result
                 print(f"  {rows:>12,} {engine:>7}: {_cell(result)}", flush=True)
@@ -339,32 +390,42 @@ def main() -> None:
 
 
 def disagreements(line: dict[str, Any]) -> list[str]:
-    """Where the product's answer differs from the floor's (responses by program and call type, and the counts
-    behind the shares, over the ten years) or from the peer's (every cell of every public table)."""
-    duck = line["duckdb"].get("result")
-    if duck is None:
-        return ["the product did not finish"]
+    """Where the product's answer (from the cubes) differs from the floor's (responses by program and call type,
+    and the counts behind the shares, over the ten years), from the scan's (every cell of every public table and
+    what is hidden) or from the peer's (every cell); and the raw scan's from the floor's."""
+    duck, raw = line["duckdb"].get("result"), line["raw"].get("result")
+    if duck is None or raw is None:
+        return ["the product did not finish" if duck is None else "the raw scan did not finish"]
     problems = []
+    if not duck["from_cubes"] or raw["from_cubes"]:
+        problems.append(f"the product read the cubes: {duck['from_cubes']}; the raw scan did: {raw['from_cubes']}")
     floor = line["floor"].get("result")
     if floor is None:
         problems.append("the floor did not finish")
     else:
-        for name in ("by_type", "outcomes"):
-            if duck[name] != floor[name]:
-                keys = sorted(k for k in set(duck[name]) | set(floor[name])
-                              if duck[name].get(k) != floor[name].get(k))
-                problems += [f"{name} {k}: product {duck[name].get(k)}, floor {floor[name].get(k)}" for k in keys]
-    for peer in ("spark", "pandas"):
-        found = line.get(peer, {}).get("result")
+        for what, found in (("product", duck), ("raw scan", raw)):
+            for name in ("by_type", "outcomes"):
+                if found[name] != floor[name]:
+                    keys = sorted(k for k in set(found[name]) | set(floor[name])
+                                  if found[name].get(k) != floor[name].get(k))
+                    problems += [f"{name} {k}: {what} {found[name].get(k)}, floor {floor[name].get(k)}"
+                                 for k in keys]
+    others = [("raw scan", raw), *((peer, line.get(peer, {}).get("result")) for peer in ("spark", "pandas"))]
+    for other, found in others:
         if found is not None and found["cells"] != duck["cells"]:
             keys = sorted(k for k in set(duck["cells"]) | set(found["cells"])
                           if duck["cells"].get(k) != found["cells"].get(k))
-            problems += [f"{k}: product {duck['cells'].get(k)}, {peer} {found['cells'].get(k)}" for k in keys]
+            problems += [f"{k}: product {duck['cells'].get(k)}, {other} {found['cells'].get(k)}" for k in keys]
+    if (raw["hidden_cells"], raw["program_years"]) != (duck["hidden_cells"], duck["program_years"]):
+        problems.append(f"hidden cells, program-years: product {duck['hidden_cells']}, {duck['program_years']}; "
+                        f"raw scan {raw['hidden_cells']}, {raw['program_years']}")
     return problems
 
 
 def contract(report: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
-    """The benchmark report contract's JSON object (BENCH_CONTRACT: product, floor, peer, answers)."""
+    """The benchmark report contract's JSON object (BENCH_CONTRACT: product, floor, peer, answers): the public
+    figures from the cubes (the product), the raw scan they replace, and the cubes' build, each against the
+    floor."""
     paths = []
     smallest = min(sizes)
     for line in report:
@@ -376,22 +437,43 @@ def contract(report: list[dict[str, Any]], sizes: list[int]) -> dict[str, Any]:
                              else "plain pandas: local time by tz_convert, groupby"),
                     **_measured(found)}
         duck = line["duckdb"].get("result") or {}
-        compared = "responses by program and call type and the counts behind the shares vs the floor"
+        compared = ("responses by program and call type and the counts behind the shares vs the floor; every "
+                    "public table cell and the cells hidden vs the raw scan")
         if peer_engine:
             compared += f"; every public table cell vs {peer_engine}"
-        paths.append({
+        size, scale = f"{line['rows']:,} responses", max(1, round(line["rows"] / smallest))
+        floor = {"what": "bare DuckDB GROUP BY of the same columns and sums (UTC month and hour)",
+                 **_measured(line["floor"])}
+        built = (line["cube-build"].get("result") or {}).get("parts", [])
+        paths += [{
             "path": "public figures with suppression",
-            "size": f"{line['rows']:,} responses",
-            "scale": max(1, round(line["rows"] / smallest)),
-            "product": {"what": "heart.metrics.public.service.protected_groups on DuckDB (Ibis), every program-year",
+            "size": size, "scale": scale,
+            "product": {"what": "heart.metrics.public.service.protected_groups on DuckDB (Ibis), every "
+                                "program-year, summed from the public cubes kept beside each part",
                         **_measured(line["duckdb"])},
-            "floor": {"what": "bare DuckDB GROUP BY of the same columns and sums (UTC month and hour)",
-                      **_measured(line["floor"])},
-            "peer": peer,
+            "floor": floor, "peer": peer,
             "answers_match": not line["problems"],
             "answer_note": f"{duck.get('responses', 0):,} responses counted in {duck.get('program_years', 0)} "
                            f"program-years, {duck.get('hidden_cells', 0)} cells hidden; {compared}",
-        })
+        }, {
+            "path": "public figures, raw scan (no cubes)",
+            "size": size, "scale": scale,
+            "product": {"what": "the same protected_groups on DuckDB over the parts without cubes: one scan",
+                        **_measured(line["raw"])},
+            "floor": floor, "peer": None,
+            "answers_match": not line["problems"],
+            "answer_note": "the same answers as the product's (compared cell for cell) and the floor's",
+        }, {
+            "path": "public cube build (at export, per part)",
+            "size": size, "scale": scale,
+            "product": {"what": "heart.metrics.public.stored.write of every part (its SHA-256, then one scan)",
+                        **_measured(line["cube-build"])},
+            "floor": floor, "peer": None,
+            "answers_match": not line["problems"],
+            "answer_note": "per part: " + ", ".join(
+                f"{p['rows'] / 1e6:.1f} M rows {p['seconds']:.1f} s / {p['cpu_seconds']:.1f} CPU-s"
+                for p in built[:3]) + (f" … ({len(built)} parts)" if len(built) > 3 else ""),
+        }]
     return {"paths": paths, "load_average": list(os.getloadavg())}
 
 
@@ -413,19 +495,28 @@ def _cell(result: dict[str, Any]) -> str:
 def _print(report: list[dict[str, Any]], as_json: bool) -> None:
     if as_json:
         for line in report:
-            for engine in ("floor", "duckdb", "spark", "pandas"):
+            for engine in ENGINES:
                 for bulky in ("cells", "by_type", "outcomes"):
                     line.get(engine, {}).get("result", {}).pop(bulky, None)
         print(json.dumps(report, indent=2))
         return
-    print(f"\n{'responses':>12} | {'DuckDB floor (bare scan)':>34} | {'public figures, DuckDB':>34} | "
-          f"{'x floor':>7} | {'peer':>42} | load before/after")
+    print(f"\n{'responses':>12} | {'path':>24} | {'wall, CPU, peak':>38} | {'x floor wall / CPU':>18} | "
+          "load before/after")
     for line in report:
-        floor, duck = line["floor"], line["duckdb"]
-        ratio = duck["seconds"] / floor["seconds"] if "seconds" in duck and "seconds" in floor else float("nan")
-        peer = next((f"{name} {_cell(line[name])}" for name in ("spark", "pandas") if name in line), "not run")
+        floor = line["floor"]
         load = f"{line['load_before'][0]:.1f} / {line['load_after'][0]:.1f}"
-        print(f"{line['rows']:>12,} | {_cell(floor):>34} | {_cell(duck):>34} | {ratio:>6.2f}x | {peer:>42} | {load}")
+        for engine, name in (("floor", "floor (bare DuckDB scan)"), ("duckdb", "figures from the cubes"),
+                             ("raw", "figures, raw scan"), ("cube-build", "public cube build"),
+                             ("spark", "Spark (peer)"), ("pandas", "pandas (peer)")):
+            if engine not in line:
+                continue
+            found = line[engine]
+            ratio = (f"{found['seconds'] / floor['seconds']:.2f}x / {found['cpu_seconds'] / floor['cpu_seconds']:.2f}x"
+                     if "seconds" in found and "seconds" in floor else "")
+            print(f"{line['rows']:>12,} | {name:>24} | {_cell(found):>38} | {ratio:>18} | {load}")
+        for part in (line["cube-build"].get("result") or {}).get("parts", []):
+            print(f"{'':>12} | {'  cube of ' + part['part']:>24} | {part['seconds']:7.2f} s  CPU "
+                  f"{part['cpu_seconds']:7.2f} s  ({part['rows']:,} rows)")
     for line in report:
         if "result" in line["duckdb"]:
             found = line["duckdb"]["result"]

@@ -4,6 +4,8 @@ A history is a folder holding ``responses.parquet`` (``definitions.HISTORY_SCHEM
 were exported too, ``reach.parquet`` (``definitions.REACH_SCHEMA``) and ``phone.parquet``
 (``public.cube.PHONE_SCHEMA``); each may instead be a folder of Parquet files (``responses/part-*.parquet``),
 which is how a history grows past one file. A single Parquet file (or glob) is read as the responses alone.
+Beside each file of responses, ``_cubes/`` may keep its public cubes (``heart.metrics.public.stored``), which the
+public figures on DuckDB sum instead of scanning the rows, when every one still fits its file.
 
 ``heart export history --out DIR`` writes one from the operational database; ``heart metrics --history DIR
 --engine duckdb|postgres|spark`` reads it with the same definitions on DuckDB (the default), in temporary
@@ -74,7 +76,9 @@ def metrics_source(*, database_url: str, history: str | Path | None = None, engi
 
 def export_history(source: MetricsSource, folder: str | Path) -> dict[str, int]:
     """Write the source's responses, eligible calls and phone calls as a history folder, each part in the order
-    calls were received (``files.write_part``); rows per part."""
+    calls were received (``files.write_part``), and the public cubes of the responses beside them
+    (``public.stored``: the public figures then sum them instead of scanning the rows); rows per part."""
+    from heart.metrics.public import stored
     from heart.metrics.public.cube import PHONE_SCHEMA
 
     out = Path(folder)
@@ -91,5 +95,7 @@ def export_history(source: MetricsSource, folder: str | Path) -> dict[str, int]:
                 data = table.select(*schema.names).to_pyarrow()
             data = data.cast(arrow, safe=False) if data.num_rows else arrow.empty_table()
         written[part] = write_part(data, out / f"{part}.parquet")
+        if part == "responses":
+            stored.write(out / f"{part}.parquet")
     return written
 

@@ -36,14 +36,20 @@ def open_duckdb_parquet(path: str | Path, *, threads: int | None = None,
         reach = (with_every_column(connection.read_parquet(str(reach_path), table_name="reach"), REACH_SCHEMA)
                  if reach_path else None)
     return MetricsSource("duckdb", connection, history, duckdb_epoch_micros, native_quantiles=True,
-                         materialize=False, reach=reach, span=parquet_span(str(path)))
+                         materialize=False, reach=reach, span=parquet_span(str(path)),
+                         parts=tuple(local_files(str(path))))
+
+
+def local_files(path: str) -> list[str]:
+    """The local Parquet files a path (a file or a glob) names, in order; none when it names no local file."""
+    return sorted(glob.glob(path)) if glob.has_magic(path) else [path] if Path(path).is_file() else []
 
 
 def parquet_span(path: str) -> dict[str, Any] | None:
     """``definitions.time_span`` of the local Parquet file (or glob) from the minimum and maximum each row group
     keeps in the file's footer: no row is read (DuckDB would scan every timestamp: a quarter of the public
     figures' time over 100 M rows). None when a file or a row group lacks them, or the path is not local."""
-    files = sorted(glob.glob(path)) if glob.has_magic(path) else [path] if Path(path).is_file() else []
+    files = local_files(path)
     if not files:
         return None
     span: dict[str, Any] = {}

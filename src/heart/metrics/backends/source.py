@@ -41,6 +41,9 @@ class MetricsSource:
     span: dict[str, Any] | None = None
     """``definitions.time_span`` of the history when the backend knows it without reading the rows (DuckDB, from
     the Parquet files' statistics); None to compute it."""
+    parts: tuple[str, ...] = ()
+    """The local Parquet files the history is read from (DuckDB), beside which the public figures' cubes may be
+    kept (``heart.metrics.public.stored``); empty when the history is not such files."""
 
     @contextmanager
     def materialized(self, expr: ir.Table) -> Iterator[ir.Table]:

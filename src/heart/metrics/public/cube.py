@@ -9,16 +9,22 @@ in Python (``public/service.py``). One scan of the history gives them all, on ev
 - beats: the same responses by program, local month cleared and beat;
 - phone: calls a phone program resolved (``PHONE_SCHEMA``), by program, local month resolved, incident type and
   local hour the call was received.
+
+``scan`` runs the first two on a source for a period; ``public/stored.py`` keeps them beside each part of a
+history on disk (built once, when the part is written), so that the figures need not scan the part again.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 import ibis
 import ibis.expr.types as ir
+import pyarrow as pa
 
 from heart.metrics import definitions as d
+from heart.metrics.backends import MetricsSource, quiet
 
 PHONE_SCHEMA = ibis.schema({
     "program": "string",  # the phone program's code (e.g. CCD)
@@ -32,6 +38,43 @@ PHONE_SCHEMA = ibis.schema({
 SUMS = ("responses", "sum_us_to_scene", "sum_us_on_scene", "transported", "pd_backup_for_safety", "ems_support",
         "team_felt_safe", "team_safety_answered")
 """The additive measures of the responses cube, in the order of ``response_cube``'s columns."""
+
+
+RESPONSES = pa.schema([("program", pa.string()), ("month", pa.int64()), ("incident_type", pa.string()),
+                       ("hour", pa.int64()), *((name, pa.int64()) for name in SUMS)])
+"""The responses cube's rows as Arrow (``month`` yyyymm of local clearing, ``hour`` 0-23 of local dispatch)."""
+BEATS = pa.schema([("program", pa.string()), ("month", pa.int64()), ("beat", pa.string()),
+                   ("responses", pa.int64())])
+"""The beats cube's rows as Arrow."""
+
+
+@dataclass(frozen=True)
+class Cubes:
+    """The responses cube and, when asked for, the beats cube of a history, as Arrow tables."""
+
+    responses: pa.Table
+    beats: pa.Table | None = None
+    clock: d.LocalClock | None = None
+    """The local time the months and hours were computed with (None for an empty history)."""
+
+
+def scan(source: MetricsSource, period: d.Period, beats: bool = True) -> Cubes:
+    """The cubes of the source's history for the period (local days; one scan of the history per cube)."""
+    history = source.history
+    span = source.span or _table(d.time_span(history)).to_pylist()[0]
+    zones = [span["first_timezone"]] if span["first_timezone"] == span["last_timezone"] else [
+        row["timezone"] for row in _table(d.programs_and_zones(history)).to_pylist()]
+    clock = d.local_clock(span, zones)
+    if clock is None:
+        return Cubes(RESPONSES.empty_table(), BEATS.empty_table() if beats else None)
+    classified = d.classify(d.response_facts(history, source.epoch_micros), clock, period)
+    return Cubes(_table(response_cube(classified)).select(RESPONSES.names).cast(RESPONSES),
+                 _table(beat_cube(classified)).select(BEATS.names).cast(BEATS) if beats else None, clock)
+
+
+def _table(expr: ir.Table) -> pa.Table:
+    with quiet():
+        return expr.to_pyarrow()
 
 
 def _ones(condition: ir.BooleanValue) -> ir.IntegerValue:

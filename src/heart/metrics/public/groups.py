@@ -19,7 +19,7 @@ import ibis.expr.types as ir
 
 from heart.metrics import definitions as d
 from heart.metrics.backends import MetricsSource, quiet
-from heart.metrics.public import cube
+from heart.metrics.public import cube, stored
 from heart.metrics.schemas import MISSED_WORDS
 from heart.metrics.service import round_half_up
 
@@ -103,16 +103,11 @@ def _rows(expr: ir.Table) -> list[dict[str, Any]]:
 
 
 def _response_groups(source: MetricsSource, period: d.Period, beats: bool) -> list[RawGroup]:
-    history = source.history
-    span = source.span or _rows(d.time_span(history))[0]
-    zones = [span["first_timezone"]] if span["first_timezone"] == span["last_timezone"] else [
-        row["timezone"] for row in _rows(d.programs_and_zones(history))]
-    clock = d.local_clock(span, zones)
-    if clock is None:
-        return []
-    classified = d.classify(d.response_facts(history, source.epoch_micros), clock, period)
+    found = stored.read(source.parts, period, beats) if source.parts else None
+    if found is None:  # no cube kept beside every part of the history (or one that no longer fits it): scan
+        found = cube.scan(source, period, beats)
     sums: dict[tuple[str, int], dict[str, Any]] = defaultdict(_new_sums)
-    for row in _rows(cube.response_cube(classified)):
+    for row in found.responses.to_pylist():
         month = int(row["month"])
         totals = sums[(row["program"], month // 100)]
         values = [int(row[name] or 0) for name in cube.SUMS]
@@ -120,7 +115,7 @@ def _response_groups(source: MetricsSource, period: d.Period, beats: bool) -> li
         _add(totals["month"][f"{month % 100:02d}"], values)
         totals["call_type"][row["incident_type"] or UNKNOWN] += values[0]
         totals["hour"][str(int(row["hour"]))] += values[0]
-    for row in _rows(cube.beat_cube(classified)) if beats else []:
+    for row in found.beats.to_pylist() if beats and found.beats is not None else []:
         sums[(row["program"], int(row["month"]) // 100)]["beat"][row["beat"] or UNKNOWN] += int(row["responses"])
     return [_response_group(program, year, totals, beats) for (program, year), totals in sorted(sums.items())]
 
