@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 from heart.calls.desk import IncidentNumber
 from heart.calls.models import IncidentSequence
 
-
 _CLAIM = (update(IncidentSequence).where(IncidentSequence.year == bindparam("claim_year"))
           .values(last=IncidentSequence.last + 1).returning(IncidentSequence.last))
 """Claim the year's next number (built once: every intake runs it)."""

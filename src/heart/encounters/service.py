@@ -16,7 +16,6 @@ from heart.encounters.models import Encounter, NarrativeEntry
 from heart.errors import Conflict, NotFound
 from heart.events import reason_given, record_event
 
-
 _OF_RESPONSE = select(Encounter).where(Encounter.response_id == bindparam("response_id"))
 
 
