@@ -135,8 +135,8 @@ def _answered_in_thread(route: OneTrip, endpoint: Callable[..., Any]) -> Callabl
     def answered(**values: Any) -> Any:
         result = endpoint(**values)
         field = route.response_field
-        if not route.answers_in_thread or field is None:
-            return result
+        if not route.answers_in_thread or field is None or isinstance(result, Response):
+            return result  # served as FastAPI serves it (a Response of the route's own goes out as it is)
         value, errors = field.validate(result, {}, loc=("response",))
         if errors:
             raise ResponseValidationError(errors=errors, body=result)
