@@ -53,7 +53,8 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
     Reads (GET) use the read-only session factory so that they never queue behind writers on SQLite. A session
     touches no database until its first statement (in the route's worker thread), so it opens on the event loop;
-    its end (commit or rollback, and the connection back to the pool) is one trip to a worker thread.
+    its end (commit or rollback, and the connection back to the pool) is one trip to a worker thread, or none when a
+    ``OneTrip`` route committed it in its own.
     """
     state = request.app.state
     factory = state.read_sessionmaker if request.method in SAFE_METHODS else state.sessionmaker
