@@ -14,13 +14,20 @@ lifecycles one request at a time against one worker, each request's server CPU r
 ``schedstat``). ``--report [--short]`` ends with the JSON line of benchmarks/BENCH_CONTRACT (issue 16): per
 database, product.cpu_seconds is the server CPU of one request and product.seconds its mean latency.
 
+What a server spends with no request at all (its scheduled jobs, the SQLite realtime poll: a few milliseconds a
+second) is measured for ``--idle`` seconds before each window, the same way for each target, and each line also
+gives the CPU per request net of it (``net_cpu_seconds`` in the report): under load it changes the figures by well
+under 1%. Every target is served alike: uvicorn with uvloop and httptools, the same worker count, log level
+``warning`` and no access log.
+
 The SQLite part prices durability: production runs SQLite with ``synchronous=FULL`` (the write-ahead log is
 synced at every commit, so an acknowledged write survives a power cut); development uses NORMAL. Both run in
 the same invocation, alternating rounds on fresh files, so that the other work on the machine weighs on both.
 
     .venv/bin/python benchmarks/lifecycle.py [--clients 16] [--seconds 20] [--workers 3]
                                              [--sqlite-seconds 8] [--sqlite-rounds 2] [--sqlite-clients 4]
-                                             [--baseline-path ../wt-main] [--per-route 20] [--report [--short]]
+                                             [--baseline-path ../wt-main] [--per-route 20] [--idle 2]
+                                             [--report [--short]]
 """
 
 from __future__ import annotations
@@ -307,6 +314,9 @@ class Run:
     """Each resolved call's rows and events (kind → count), and how many resolved calls have that shape."""
     peak_mb: float = float("nan")
     """The server's peak memory: the largest resident size of each of its processes, summed."""
+    idle_cpu_per_second: float = 0.0
+    """The server's CPU seconds per second with no request (its scheduled jobs and realtime polls), measured just
+    before the window: what the window would have cost with no request at all."""
 
     @property
     def ms(self) -> list[float]:
@@ -323,6 +333,12 @@ class Run:
     @property
     def cpu_ms_per_request(self) -> float:
         return 1000 * self.cpu_seconds / self.requests if self.requests else float("nan")
+
+    @property
+    def net_cpu_ms_per_request(self) -> float:
+        """CPU per request less what the server spends idle over the same window (its background work)."""
+        idle = self.idle_cpu_per_second * self.elapsed
+        return 1000 * (self.cpu_seconds - idle) / self.requests if self.requests else float("nan")
 
     @property
     def lost_or_doubled(self) -> bool:
@@ -409,9 +425,10 @@ class Target:
 
 def measure(url: str, *, label: str, clients: int, seconds: float, workers: int,
             env: dict[str, str] | None = None, target: Target | None = None, warmup: float = 0.0,
-            arranged: tuple[list[int], list[str]] | None = None) -> Run:
+            arranged: tuple[list[int], list[str]] | None = None, idle: float = 0.0) -> Run:
     """Arrange ``clients`` units on a fresh, migrated ``url`` (unless ``arranged`` says they are: unit ids and
-    session headers), serve it, run the lifecycle loop for ``warmup`` seconds, then measure ``seconds`` of it."""
+    session headers), serve it, run the lifecycle loop for ``warmup`` seconds, measure the server's CPU with no
+    request for ``idle`` seconds, then measure ``seconds`` of the loop."""
     target = target or Target(label)
     unit_ids, headers = arranged or (arrange(url, clients), [])
     headers = headers or open_sessions(url, "bench", clients)
@@ -431,6 +448,7 @@ def measure(url: str, *, label: str, clients: int, seconds: float, workers: int,
         warm = Tally()
         if warmup > 0:
             run_for(warmup, warm)
+        idle_rate = idle_cpu_per_second(server.pid, idle) if idle > 0 else 0.0
         cpu_before = cpu_seconds(server.pid)
         tally = Tally(errors=warm.errors)
         elapsed = run_for(seconds, tally)
@@ -447,7 +465,16 @@ def measure(url: str, *, label: str, clients: int, seconds: float, workers: int,
                                            .where(Response.cleared_at.is_(None))) or 0
     engine.dispose()
     return Run(label, clients, workers, elapsed, tally, calls, cleared, open_responses, cpu_seconds=cpu,
-               warmed_up=warm.completed, shapes=database_shapes(url), peak_mb=peak)
+               warmed_up=warm.completed, shapes=database_shapes(url), peak_mb=peak, idle_cpu_per_second=idle_rate)
+
+
+def idle_cpu_per_second(leader: int, seconds: float) -> float:
+    """The server's CPU seconds per second while no request comes (every thread's ``schedstat``: /proc's clock
+    ticks are too coarse for the few milliseconds a second its background work takes)."""
+    pids = group_processes(leader)
+    before, started = thread_cpu_ns(pids), time.monotonic()
+    time.sleep(seconds)
+    return max(0, thread_cpu_ns(pids) - before) / 1e9 / (time.monotonic() - started)
 
 
 STEPS = ("create", "triage", "assign", "en route", "on scene", "clear")
@@ -575,7 +602,7 @@ class Comparison:
 
 
 def compare(database: Database, targets: list[Target], *, seconds: float, warmup: float, rounds: int,
-            per_route: int) -> Comparison:
+            per_route: int, idle: float = 0.0) -> Comparison:
     """Each target in turn on a fresh copy of the database, ``rounds`` times (pooled), then the route costs."""
     result = Comparison(database.name)
     pooled: dict[str, list[Run]] = {target.label: [] for target in targets}
@@ -584,7 +611,7 @@ def compare(database: Database, targets: list[Target], *, seconds: float, warmup
             pooled[target.label].append(measure(
                 database.copy(), label=f"{target.label} ({database.name})", clients=database.clients,
                 seconds=seconds, workers=database.workers, env=database.env, target=target, warmup=warmup,
-                arranged=database.arranged))
+                arranged=database.arranged, idle=idle))
     for label, runs in pooled.items():
         first = runs[0]
         tally = Tally([x for r in runs for x in r.tally.latencies], sum(r.tally.completed for r in runs),
@@ -593,10 +620,12 @@ def compare(database: Database, targets: list[Target], *, seconds: float, warmup
         for run in runs:
             for shape, count in run.shapes.items():
                 shapes[shape] = shapes.get(shape, 0) + count
-        result.runs[label] = Run(first.label, first.clients, first.workers, sum(r.elapsed for r in runs), tally,
+        elapsed = sum(r.elapsed for r in runs)
+        result.runs[label] = Run(first.label, first.clients, first.workers, elapsed, tally,
                                  sum(r.calls for r in runs), sum(r.cleared for r in runs),
                                  sum(r.open_responses for r in runs), sum(r.cpu_seconds for r in runs),
-                                 sum(r.warmed_up for r in runs), shapes, max(r.peak_mb for r in runs))
+                                 sum(r.warmed_up for r in runs), shapes, max(r.peak_mb for r in runs),
+                                 sum(r.idle_cpu_per_second * r.elapsed for r in runs) / elapsed)
     if per_route > 0:
         for target in targets:
             result.routes[target.label] = route_costs(database.copy(), target, per_route, env=database.env,
@@ -610,7 +639,8 @@ def print_comparison(comparison: Comparison) -> None:
     for label, run in comparison.runs.items():
         ms = run.ms
         ratio = run.cpu_ms_per_request / floor.cpu_ms_per_request
-        print(f"  {label:<12} {run.cpu_ms_per_request:6.2f} ms CPU/request  ({ratio:4.1f}× floor)  "
+        print(f"  {label:<12} {run.cpu_ms_per_request:6.2f} ms CPU/request  ({ratio:4.1f}× floor; "
+              f"{run.net_cpu_ms_per_request:.2f} net of {1000 * run.idle_cpu_per_second:.1f} ms/s idle)  "
               f"{run.requests} requests, {run.per_second:5.1f} lifecycles/s, latency mean "
               f"{sum(ms) / len(ms) if ms else float('nan'):.1f} p95 {percentile(ms, 0.95):.1f} ms")
         if run.lost_or_doubled or run.tally.errors:
@@ -655,6 +685,8 @@ def path_entry(comparison: Comparison) -> dict[str, Any]:
         ms = run.ms
         return {"seconds": round(sum(ms) / len(ms) / 1000, 5) if ms else None,
                 "cpu_seconds": round(run.cpu_ms_per_request / 1000, 6), "peak_mb": round(run.peak_mb, 1),
+                "net_cpu_seconds": round(run.net_cpu_ms_per_request / 1000, 6),
+                "idle_cpu_per_second": round(run.idle_cpu_per_second, 5),
                 "p95_seconds": round(percentile(ms, 0.95) / 1000, 5), "requests": run.requests}
 
     entry: dict[str, Any] = {
@@ -739,17 +771,20 @@ def main() -> None:
                         help="lifecycles run one request at a time for each route's CPU (default 20; 0 skips)")
     parser.add_argument("--warmup", type=float, default=None, help="seconds of lifecycles before measuring CPU")
     parser.add_argument("--rounds", type=int, default=None, help="rounds of each target per database (pooled)")
+    parser.add_argument("--idle", type=float, default=None,
+                        help="seconds of server CPU measured with no request before each window (default 2)")
     parser.add_argument("--report", action="store_true", help="end with the JSON line of the benchmark report")
     parser.add_argument("--short", action="store_true", help="small sizes (CI): a few seconds per database")
     args = parser.parse_args()
     if args.short:
-        seconds, sqlite_seconds, warmup, rounds, per_route = 1.5, 1.5, 0.5, 1, 0
+        seconds, sqlite_seconds, warmup, rounds, per_route, idle = 1.5, 1.5, 0.5, 1, 0, 0.0
         clients, workers, sqlite_clients = 4, 1, 2
     else:
         seconds, sqlite_seconds = args.seconds, args.sqlite_seconds
         warmup = 2.0 if args.warmup is None else args.warmup
         rounds = 2 if args.rounds is None else args.rounds
         per_route = 20 if args.per_route is None else args.per_route
+        idle = 2.0 if args.idle is None else args.idle
         clients, workers, sqlite_clients = args.clients, args.workers, args.sqlite_clients
     print(f"load average {os.getloadavg()}")
     targets = [Target("HEART"), Target("floor", app="floor")]
@@ -766,7 +801,7 @@ def main() -> None:
             database = arrange_database(kind, clients=kind_clients, workers=kind_workers, folder=Path(folder))
             try:
                 comparison = compare(database, targets, seconds=kind_seconds, warmup=warmup, rounds=rounds,
-                                     per_route=per_route)
+                                     per_route=per_route, idle=idle)
             finally:
                 database.drop()
             print_comparison(comparison)

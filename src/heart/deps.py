@@ -6,18 +6,23 @@ with ``dependencies=[allow("dispatch.assign")]`` on the route.
 
 from __future__ import annotations
 
+import functools
 import hmac
-from collections.abc import AsyncIterator
+import inspect
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi.datastructures import DefaultPlaceholder
+from fastapi.exceptions import RequestValidationError, ResponseValidationError
 from fastapi.params import Depends as DependsParam
+from fastapi.routing import APIRoute
 from sqlalchemy.orm import Session
+from starlette.responses import Response
 
 from heart.auth.models import LoginSession, User
 from heart.auth.permissions import PERMISSIONS
@@ -48,11 +53,13 @@ async def get_db(request: Request) -> AsyncIterator[Session]:
 
     Reads (GET) use the read-only session factory so that they never queue behind writers on SQLite. A session
     touches no database until its first statement (in the route's worker thread), so it opens on the event loop;
-    its end (commit or rollback, and the connection back to the pool) is one trip to a worker thread.
+    its end (commit or rollback, and the connection back to the pool) is one trip to a worker thread, or none when a
+    ``OneTrip`` route committed it in its own.
     """
     state = request.app.state
     factory = state.read_sessionmaker if request.method in SAFE_METHODS else state.sessionmaker
     async with _transaction(factory()) as session:
+        session.info[_REQUEST_TRANSACTION] = True
         yield session
 
 
@@ -68,10 +75,18 @@ def _endings() -> anyio.CapacityLimiter:
     return _ENDINGS[0]
 
 
+_REQUEST_TRANSACTION = "heart_request_transaction"
+"""Marks the session of a request's transaction (``get_db``), which a ``OneTrip`` route commits itself."""
+_ENDED_IN_ROUTE = "heart_ended_in_route"
+
+
 @asynccontextmanager
 async def _transaction(session: Session) -> AsyncIterator[Session]:
     try:
         yield session
+        if session.info.pop(_ENDED_IN_ROUTE, False) and not session.in_transaction():
+            session.close()  # committed in the route's own thread (``OneTrip``): nothing left to wait for
+            return
         await anyio.to_thread.run_sync(_commit_and_close, session, limiter=_endings())
     except BaseException:
         with anyio.CancelScope(shield=True):  # a client that went away still gets its transaction rolled back
@@ -94,6 +109,49 @@ def _rollback_and_close(session: Session) -> None:
 
 
 SessionDep = Annotated[Session, Depends(get_db, scope="function")]
+
+
+class OneTrip(APIRoute):
+    """A JSON route whose work ends in the worker thread that runs it: the answer validated and serialized, then the
+    request's transaction committed, in the same trip (FastAPI would take two more: one to validate the answer of a
+    sync endpoint, one for ``get_db`` to commit). The order is FastAPI's own — endpoint, answer, commit, then the
+    answer sent — so a commit that fails still answers with its error, never with the answer.
+
+    Routes that set their own headers or status (a ``Response`` parameter), choose their response class, or answer
+    nothing are served as FastAPI serves them.
+    """
+
+    def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
+        self.answers_in_thread = False
+        if not inspect.iscoroutinefunction(endpoint) and not inspect.isgeneratorfunction(endpoint):
+            endpoint = _answered_in_thread(self, endpoint)
+        super().__init__(path, endpoint, **kwargs)
+        self.answers_in_thread = (
+            self.response_field is not None and isinstance(self.response_class, DefaultPlaceholder)
+            and self.dependant.response_param_name is None and (self.status_code or 200) not in (204, 304))
+
+
+def _answered_in_thread(route: OneTrip, endpoint: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(endpoint)
+    def answered(**values: Any) -> Any:
+        result = endpoint(**values)
+        field = route.response_field
+        if not route.answers_in_thread or field is None or isinstance(result, Response):
+            return result  # served as FastAPI serves it (a Response of the route's own goes out as it is)
+        value, errors = field.validate(result, {}, loc=("response",))
+        if errors:
+            raise ResponseValidationError(errors=errors, body=result)
+        content = field.serialize_json(
+            value, include=route.response_model_include, exclude=route.response_model_exclude,
+            by_alias=route.response_model_by_alias, exclude_unset=route.response_model_exclude_unset,
+            exclude_defaults=route.response_model_exclude_defaults, exclude_none=route.response_model_exclude_none)
+        for session in values.values():
+            if isinstance(session, Session) and session.info.get(_REQUEST_TRANSACTION):
+                session.commit()
+                session.info[_ENDED_IN_ROUTE] = True
+        return Response(content=content, media_type="application/json", status_code=route.status_code or 200)
+
+    return answered
 
 
 async def get_logging_db(request: Request) -> AsyncIterator[Session]:

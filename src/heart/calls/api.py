@@ -21,12 +21,12 @@ from heart.calls.schemas import (
 )
 from heart.crosswalk.mapper import live_mapper
 from heart.crosswalk.reading import suggest_types
-from heart.deps import CurrentUser, Now, SessionDep, allow
+from heart.deps import CurrentUser, Now, OneTrip, SessionDep, allow
 from heart.events import call_timeline
 from heart.inputs import Offset, RowId
 from heart.triage.flows import change_call_facts, change_screening
 
-router = APIRouter(prefix="/api/calls", tags=["calls"])
+router = APIRouter(prefix="/api/calls", tags=["calls"], route_class=OneTrip)
 
 
 @router.post("", status_code=201, dependencies=[allow("calls.write")])

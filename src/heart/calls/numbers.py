@@ -9,20 +9,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from heart.calls.desk import IncidentNumber
 from heart.calls.models import IncidentSequence
 
+_CLAIM = (update(IncidentSequence).where(IncidentSequence.year == bindparam("claim_year"))
+          .values(last=IncidentSequence.last + 1).returning(IncidentSequence.last))
+"""Claim the year's next number (built once: every intake runs it)."""
+
 
 def next_incident_number(*, session: Session, received_at: datetime, rules: IncidentNumber) -> str:
     """Claim the next number of the year ``received_at`` falls in (the city's calendar)."""
     year = received_at.astimezone(rules.zone).year
     while True:
-        seq = session.scalar(update(IncidentSequence).where(IncidentSequence.year == year)
-                             .values(last=IncidentSequence.last + 1).returning(IncidentSequence.last))
+        seq = session.scalar(_CLAIM, {"claim_year": year})
         if seq is not None:
             return rules.number(year, seq)
         try:  # the year's first call: start its count (another intake may be starting it at the same moment)

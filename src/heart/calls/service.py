@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, func, or_, select
+from sqlalchemy import ColumnElement, and_, bindparam, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
@@ -139,6 +139,11 @@ def change_facts(*, session: Session, call_id: int, changes: dict[str, str | Non
     return changed
 
 
+# The lifecycle's reads of a call, built once (with their cache keys) instead of at every request.
+_CALL = select(Call).where(Call.id == bindparam("call_id"))
+_CALL_FOR_UPDATE = _CALL.with_for_update().execution_options(populate_existing=True)
+
+
 def get_call(*, session: Session, call_id: int, viewer: User | None = None, field: str = "call_id",
              for_update: bool = False) -> Call:
     """A call by id; a viewer who may not see it is told it does not exist.
@@ -146,12 +151,13 @@ def get_call(*, session: Session, call_id: int, viewer: User | None = None, fiel
     ``for_update`` locks the call's row until the transaction ends and reads it afresh: a safety check made on
     it then sees the facts in force, and a change of those facts waits for it (SQLite writers queue anyway).
     """
-    query = select(Call).where(Call.id == call_id)
-    if viewer is not None:
-        query = query.where(visible_to(viewer))
-    if for_update:
-        query = query.with_for_update().execution_options(populate_existing=True)
-    call = session.scalar(query)
+    if viewer is None:
+        call = session.scalar(_CALL_FOR_UPDATE if for_update else _CALL, {"call_id": call_id})
+    else:
+        query = _CALL.where(visible_to(viewer))
+        if for_update:
+            query = query.with_for_update().execution_options(populate_existing=True)
+        call = session.scalar(query, {"call_id": call_id})
     if call is None:
         raise NotFound("call", call_id, field=field)
     return call

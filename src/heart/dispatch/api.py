@@ -7,7 +7,7 @@ from fastapi import APIRouter
 from heart.auth.models import User
 from heart.auth.permissions import reason_for
 from heart.calls.service import get_call
-from heart.deps import CurrentUser, Now, SessionDep, allow
+from heart.deps import CurrentUser, Now, OneTrip, SessionDep, allow
 from heart.dispatch import alerts, flows, queue, service, timers
 from heart.dispatch.models import Response
 from heart.dispatch.schemas import (
@@ -31,7 +31,7 @@ from heart.neighbors.api import Rules
 from heart.programs.service import return_to_service
 from heart.triage.schemas import DecisionPublic
 
-router = APIRouter(tags=["dispatch"])
+router = APIRouter(tags=["dispatch"], route_class=OneTrip)
 
 
 @router.post("/api/calls/{call_id}/responses", status_code=201, dependencies=[allow("dispatch.assign")])

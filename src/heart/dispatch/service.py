@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Table, func, select, update
+from sqlalchemy import ColumnElement, CursorResult, Table, bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -59,8 +59,7 @@ def assign_unit(*, session: Session, call_id: int, unit_id: int, at: datetime, n
     "add a unit"), so two quick presses on two "Assign" buttons send one unit.
     """
     call = get_call(session=session, call_id=call_id, for_update=True)
-    found = session.execute(select(Unit, Program).join(Program, Program.id == Unit.program_id)
-                            .where(Unit.id == unit_id)).first()  # the unit and its program, in one read
+    found = session.execute(_UNIT_AND_PROGRAM, {"unit_id": unit_id}).first()  # the unit and its program, in one read
     if found is None:
         raise NotFound("unit", unit_id, field="unit_id")
     unit, program = found
@@ -106,9 +105,7 @@ def assign_unit(*, session: Session, call_id: int, unit_id: int, at: datetime, n
 
 def live_units(*, session: Session, call_id: int) -> list[str]:
     """Call signs of the units on the call now (dispatched, en route, on scene or transporting)."""
-    return list(session.scalars(select(Unit.call_sign).join(Response, Response.unit_id == Unit.id).where(
-        Response.call_id == call_id, Response.cleared_at.is_(None), Response.cancelled_at.is_(None))
-        .order_by(Unit.call_sign)))
+    return list(session.scalars(_LIVE_UNITS, {"call_id": call_id}))
 
 
 def call_state(*, session: Session, call_id: int) -> str:
@@ -173,10 +170,12 @@ def clear_response(
                         "ems_support": response.ems_support, "team_felt_safe": outcome.team_felt_safe,
                         "disposition": outcome.disposition})
     _settle_call(session, response, at, resolved=True)
-    # The encounter's flush writes the response, the call and their events together (one insert of events).
-    encounter = open_encounter(session=session, response=response, needs=outcome.needs, services=outcome.services,
-                               consent_to_follow_up=outcome.consent_to_follow_up, narrative=outcome.narrative, at=at,
-                               actor_id=by.id)
+    # The encounter's flush writes the response, the call and their events together (one flush, not three: its
+    # look for an encounter already open reads no row the changes so far could touch).
+    with session.no_autoflush:
+        encounter = open_encounter(session=session, response=response, needs=outcome.needs,
+                                   services=outcome.services, consent_to_follow_up=outcome.consent_to_follow_up,
+                                   narrative=outcome.narrative, at=at, actor_id=by.id)
     if outcome.consent_to_follow_up or outcome.handoff is not None:
         hand_off(session=session, encounter=encounter, handoff=outcome.handoff, at=at, actor_id=by.id,
                  rules=care or care_rules())
@@ -228,7 +227,7 @@ def _may_touch(user: User, response: Response) -> bool:
 
 
 def _lock(session: Session, response_id: int, by: User) -> Response:
-    response = session.get(Response, response_id, with_for_update=True, populate_existing=True)
+    response = session.scalar(_RESPONSE_FOR_UPDATE, {"response_id": response_id})
     if response is None:
         raise NotFound("response", response_id, field="response_id")
     if not _may_touch(by, response):
@@ -258,7 +257,8 @@ def _advance(
     unit_status = UNIT_STATUS_AFTER[step]
     values: dict[str, object] = {"status": unit_status, "status_changed_at": at}
     if step == "on_scene_at":  # the unit is where the call is: its last known position for the next one
-        lat, lon = session.execute(select(Call.lat, Call.lon).where(Call.id == response.call_id)).one()
+        with session.no_autoflush:  # the step is written with its event, in one flush
+            lat, lon = session.execute(_CALL_POINT, {"call_id": response.call_id}).one()
         if lat is not None and lon is not None:
             values.update(lat=lat, lon=lon, position_at=at)
     _set_unit(session, response.unit_id, **values)
@@ -296,13 +296,28 @@ def _words(step: str) -> str:
 
 UNITS = cast(Table, Unit.__table__)
 
+# The lifecycle's statements, built once (with their cache keys) instead of at every request.
+_UNIT_AND_PROGRAM = (select(Unit, Program).join(Program, Program.id == Unit.program_id)
+                     .where(Unit.id == bindparam("unit_id")))
+_LIVE_UNITS = (select(Unit.call_sign).join(Response, Response.unit_id == Unit.id)
+               .where(Response.call_id == bindparam("call_id"), Response.cleared_at.is_(None),
+                      Response.cancelled_at.is_(None)).order_by(Unit.call_sign))
+_RESPONSE_FOR_UPDATE = (select(Response).where(Response.id == bindparam("response_id")).with_for_update()
+                        .execution_options(populate_existing=True))
+_CALL_POINT = select(Call.lat, Call.lon).where(Call.id == bindparam("call_id"))
+_OTHER_RESPONSES = select(
+    func.count().filter(Response.cleared_at.is_(None), Response.cancelled_at.is_(None)),
+    func.count().filter(Response.cleared_at.is_not(None)),
+).where(Response.call_id == bindparam("call_id"), Response.id != bindparam("response_id"))
+
 
 def _set_unit(session: Session, unit_id: int, *where: ColumnElement[bool], **values: object) -> bool:
     """One UPDATE of a unit's row (``where``: its condition, for a claim), as a plain statement: the unit's state
     changes no object the request holds, so the ORM has nothing to synchronise, except a unit it loaded, which is
     told the new values. Whether the row was updated."""
-    result = cast(CursorResult[Any], session.execute(update(UNITS).where(UNITS.c.id == unit_id, *where)
-                                                     .values(**values)))
+    with session.no_autoflush:  # the request's pending changes go in its next flush, not in one of their own
+        result = cast(CursorResult[Any], session.execute(update(UNITS).where(UNITS.c.id == unit_id, *where)
+                                                         .values(**values)))
     updated = result.rowcount
     loaded = session.identity_map.get(identity_key(Unit, unit_id)) if updated else None
     if loaded is not None:
@@ -320,11 +335,8 @@ def _settle_call(session: Session, ended: Response, at: datetime, *, resolved: b
     """After a response ends (``ended``: cleared or cancelled in this transaction), the call is resolved, back in
     the queue, or cancelled. The call's other responses are counted in one read; ``ended`` counts as it stands now
     (not yet flushed)."""
-    others = (Response.call_id == ended.call_id, Response.id != ended.id)
     with session.no_autoflush:
-        live, cleared = session.execute(select(
-            func.count().filter(Response.cleared_at.is_(None), Response.cancelled_at.is_(None)),
-            func.count().filter(Response.cleared_at.is_not(None))).where(*others)).one()
+        live, cleared = session.execute(_OTHER_RESPONSES, {"call_id": ended.call_id, "response_id": ended.id}).one()
         if live:
             return
         call = session.get_one(Call, ended.call_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from heart.auth.models import User
@@ -16,13 +16,15 @@ from heart.encounters.models import Encounter, NarrativeEntry
 from heart.errors import Conflict, NotFound
 from heart.events import reason_given, record_event
 
+_OF_RESPONSE = select(Encounter).where(Encounter.response_id == bindparam("response_id"))
+
 
 def open_encounter(
     *, session: Session, response: Response, needs: list[str], services: list[str], consent_to_follow_up: bool,
     narrative: str | None, at: datetime, actor_id: int | None,
 ) -> Encounter:
     """The encounter of a cleared response (one per response)."""
-    encounter = session.scalar(select(Encounter).where(Encounter.response_id == response.id))
+    encounter = session.scalar(_OF_RESPONSE, {"response_id": response.id})
     if encounter is not None:
         return encounter
     encounter = Encounter(call_id=response.call_id, response_id=response.id, program_id=response.program_id,

@@ -7,12 +7,12 @@ from fastapi import APIRouter
 from heart.auth.permissions import reason_for
 from heart.calls.schemas import CallPublic
 from heart.calls.service import get_call
-from heart.deps import CurrentUser, Now, SessionDep, allow
+from heart.deps import CurrentUser, Now, OneTrip, SessionDep, allow
 from heart.inputs import RowId
 from heart.triage import service
 from heart.triage.schemas import DecisionPublic, OverrideRequest, TriageRequest
 
-router = APIRouter(prefix="/api/calls/{call_id}", tags=["triage"])
+router = APIRouter(prefix="/api/calls/{call_id}", tags=["triage"], route_class=OneTrip)
 
 
 @router.post("/triage", status_code=201, dependencies=[allow("triage.decide")])
