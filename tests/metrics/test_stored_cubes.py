@@ -240,3 +240,26 @@ def test_only_whole_years_are_summed_from_cubes(history: Path) -> None:
         assert stored.read(source.parts, d.Period(since=date(2022, 1, 1), until=date(2022, 12, 31)), True)
         assert stored.read(source.parts, d.Period(since=date(2022, 3, 1), until=date(2022, 12, 31)), True) is None
         assert stored.read(source.parts, d.Period(), True) is None
+
+
+def test_an_operator_rebuilds_the_cubes_a_history_lacks_or_outgrew(history: Path, tmp_path: Path) -> None:
+    """`heart export cubes`: a part without cubes and a part replaced since are built again, the other kept; the
+    figures then come from the cubes and equal the scan's."""
+    from typer.testing import CliRunner
+
+    from heart.cli import app
+
+    cubes = history / "responses" / stored.FOLDER
+    for kind in stored.KINDS:
+        (cubes / f"part-000.{kind}.parquet").unlink()
+    write_part(responses(98, 9_000, *SLICES[2]), history / "responses" / "part-002.parquet")
+    assert not from_cubes(history)
+    result = CliRunner().invoke(app, ["export", "cubes", "--history", str(history)])
+    assert result.exit_code == 0, result.output
+    assert "2 part(s) built, 1 still holding" in result.output
+    assert from_cubes(history)
+    assert figures(history) == scanned(history, tmp_path)
+    again = CliRunner().invoke(app, ["export", "cubes", "--history", str(history)])
+    assert "0 part(s) built, 3 still holding" in again.output
+    nothing = CliRunner().invoke(app, ["export", "cubes", "--history", str(tmp_path / "nowhere")])
+    assert nothing.exit_code == 1 and "no history at" in nothing.output

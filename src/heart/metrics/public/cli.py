@@ -36,6 +36,27 @@ def history_command(out: Annotated[Path, typer.Option(help="the folder to write 
     console.print(", ".join(f"{part}.parquet: {rows:,} rows" for part, rows in written.items()), soft_wrap=True)
 
 
+@app.command("cubes")
+def cubes_command(history: Annotated[Path, typer.Option(help="the history folder (or Parquet file of responses)")]
+                  ) -> None:
+    """Build the public cubes a history's responses lack or that no longer hold (after an upgrade of HEART or of
+    the time zone database): the public figures sum them instead of scanning every row."""
+    from heart.console import console, fail
+    from heart.metrics.backends.duckdb import local_files
+    from heart.metrics.backends.files import HistoryFiles
+    from heart.metrics.public import stored
+
+    try:
+        responses = Path(HistoryFiles.at(history).responses)
+        parts = sorted(responses.glob("*.parquet")) if responses.is_dir() else local_files(str(responses))
+        if not parts:
+            raise ValueError(f"{history} holds no local Parquet file of responses to build cubes for")
+        counts = stored.refresh(parts)
+    except (ValueError, OSError) as error:
+        raise fail(str(error)) from None
+    console.print(f"public cubes: {counts['built']} part(s) built, {counts['kept']} still holding", soft_wrap=True)
+
+
 @app.command("open-data")
 def open_data_command(
     since: Annotated[str, typer.Option(help="first day, a January 1st: YYYY-01-01")],

@@ -129,6 +129,23 @@ def read(parts: Sequence[str | Path], period: d.Period, beats: bool, threads: in
     return cube.Cubes(summed["responses"], summed.get("beats"))
 
 
+def refresh(parts: Sequence[str | Path], threads: int | None = None) -> dict[str, int]:
+    """Build the cubes of every part that has none still holding (a history exported before cubes existed, or
+    whose cubes a new version of these definitions or of the time zone database made stale); parts whose cubes
+    hold are left as they are. How many parts were built and kept."""
+    counts = {"built": 0, "kept": 0}
+    for part in map(Path, parts):
+        found = [_load(part, kind, kind == KINDS[0]) for kind in KINDS]
+        holds = (all(item is not None for item in found) and found[0][1] == found[1][1]  # type: ignore[index]
+                 and found[0][1].get("sha256") == content_hash(part))  # type: ignore[index]
+        if holds:
+            counts["kept"] += 1
+        else:
+            write(part, threads=threads)
+            counts["built"] += 1
+    return counts
+
+
 def is_year_period(period: d.Period) -> bool:
     """A period of whole calendar years (the months of those years are exactly its local days)."""
     return (period.since is not None and period.until is not None and period.since == date(period.since.year, 1, 1)
