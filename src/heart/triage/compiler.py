@@ -17,6 +17,7 @@ is assumed to have a unit (what-ifs can pass a fixed ``availability`` for all ro
 from __future__ import annotations
 
 import itertools
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -137,6 +138,27 @@ def _answer(table: ir.Table, question: str) -> ir.IntegerValue:
     ).cast("int8")
 
 
+def _per_value(values: Sequence[Any], function: Any) -> Any:
+    """``function`` of each value as a numpy array, called once per distinct value (null: once, with None)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    results = np.array([*(function(value) for value in uniques), function(None)], dtype=np.int64)
+    return results[codes]  # a null's code is -1: the last result
+
+
+def _answer_code(value: Any) -> int:
+    """``_answer`` of one value, in Python."""
+    if not isinstance(value, str):
+        return _UNKNOWN
+    if value == "no":
+        return _NO
+    if value == "yes":
+        return _YES
+    tidy = value.strip(string.whitespace).lower()
+    return _YES if tidy == "yes" else _NO if tidy == "no" else _UNKNOWN
+
+
 def _priority(table: ir.Table) -> ir.StringValue:
     """The priority as 'P', '1'…'4' (upper-cased, trimmed), or '' when missing."""
     if "priority" not in table.columns:
@@ -220,7 +242,10 @@ def _minute_of_day(
                 return _minute_of_day(table, policy, **{f"{kind}_column": name})
         raise ValueError("the calls need a time: a local_minute, local_hour or received_at column")
     if minute_column:
-        return table[minute_column].cast("int32")
+        minute = table[minute_column]
+        kind = minute.type()
+        # An integer column wide enough is read as it is: a cast would be paid once per comparison, per call.
+        return minute if kind.is_integer() and not kind.is_int8() and not kind.is_uint8() else minute.cast("int32")
     if hour_column:
         return table[hour_column].cast("int32") * 60
     column = table[str(timestamp_column)]
@@ -268,6 +293,24 @@ class DecisionTable:
     outcomes: tuple[tuple[str, str, str | None, str | None], ...]
     number: int = field(default_factory=lambda: next(_NUMBERS))
     """names this table's tables in a database (``store``)"""
+    groups: tuple[tuple[str, str | None, str | None], ...] = field(init=False)
+    """the distinct (pathway, fallback, fallback program) of ``outcomes``: what a replay counts calls by"""
+    group_of: Any = field(init=False)
+    """numpy array: index into ``outcomes`` -> index into ``groups``"""
+    pathways: tuple[str, ...] = field(init=False)
+    """the distinct pathways of ``outcomes``"""
+    pathway_of: Any = field(init=False)
+    """numpy array: index into ``outcomes`` -> index into ``pathways``"""
+
+    def __post_init__(self) -> None:
+        groups = {(pathway, fallback, program): None for pathway, _, fallback, program in self.outcomes}
+        group_index = {group: i for i, group in enumerate(groups)}
+        pathways = {pathway: i for i, pathway in enumerate(dict.fromkeys(o[0] for o in self.outcomes))}
+        object.__setattr__(self, "groups", tuple(groups))
+        object.__setattr__(self, "group_of", np.array([group_index[(o[0], o[2], o[3])] for o in self.outcomes],
+                                                      dtype=np.int16))
+        object.__setattr__(self, "pathways", tuple(pathways))
+        object.__setattr__(self, "pathway_of", np.array([pathways[o[0]] for o in self.outcomes], dtype=np.int16))
 
     @property
     def size(self) -> int:
@@ -330,15 +373,71 @@ class DecisionTable:
     def _class_of_priority(self, value: str) -> int:
         return next(i for i, values in enumerate(self.priority_classes) if value in values)
 
+    def decide_rows(
+        self,
+        incident_types: Sequence[Any],
+        priorities: Sequence[Any],
+        minutes: Sequence[Any],
+        answers: Mapping[str, Sequence[Any]] | None = None,
+        *,
+        answer_codes: Any = None,
+    ) -> Any:
+        """Each row's index into ``outcomes``, worked out in Python (numpy) rather than in the database: for a few
+        thousand rows (a replay's distinct combinations) that costs less than compiling and planning a query.
+
+        The same classes as ``key``: an incident type outside the table (or null) is 'other'; a priority is read
+        as written, else trimmed and upper-cased; an answer "yes"/"no" as written, else trimmed and lower-cased,
+        anything else (null) unknown; a null minute (NaN) is a call without a time. ``answers``: a sequence per
+        question id (a missing one: unknown throughout). ``answer_codes``: instead of ``answers``, each row's
+        ``answer_code`` (a numpy array).
+        """
+        count = len(incident_types)
+        class_of_type = {kind: i for i, types in enumerate(self.type_classes) for kind in types}
+        type_class = _per_value(incident_types, lambda kind: class_of_type.get(kind, self.other_class)
+                                if isinstance(kind, str) else self.other_class)
+        priority_class = _per_value(priorities, self._class_of_written)
+        codes = np.zeros(count, dtype=np.int64) if answer_codes is None else np.asarray(answer_codes, dtype=np.int64)
+        for i, question in enumerate(self.policy.question_ids):
+            said = (answers or {}).get(question)
+            if said is not None:
+                codes += _per_value(said, _answer_code) * 3**i
+        minute = np.asarray(minutes, dtype=np.float64)
+        stretch = np.searchsorted(np.asarray(self.edges, dtype=np.float64), minute, side="right")
+        time_class = np.where(np.isnan(minute), self.time_classes[-1],
+                              np.asarray(self.time_classes)[np.minimum(stretch, len(self.edges))])
+        if self.time_class_count == 1:
+            time_class = np.zeros(count, dtype=np.int64)
+        combined = (type_class * len(self.priority_classes) + priority_class) * 3 ** len(self.policy.question_ids)
+        return self.decisions[(combined + codes) * self.time_class_count + time_class]
+
+    def answer_code(self, answers: Mapping[str, Any]) -> int:
+        """The part of the key the answers make (what ``decide_rows`` adds up per row); a missing one is unknown."""
+        return sum(_answer_code(answers.get(q)) * 3**i for i, q in enumerate(self.policy.question_ids))
+
+    def _class_of_written(self, value: Any) -> int:
+        """The class of a priority as a CAD wrote it (``_priority_class``, in Python)."""
+        if value is None or (not isinstance(value, str) and value != value):  # null or NaN
+            return self._class_of_priority("")
+        said = str(value)
+        if said in PRIORITIES:
+            return self._class_of_priority(said)
+        tidy = said.strip(string.whitespace).upper()
+        if tidy in (*PRIORITIES, ""):
+            return self._class_of_priority(tidy)
+        return self.unknown_priority_class
+
     def lookup(self, con: Any = None, name: str = "heart_decisions_") -> ir.Table:
-        """The table ``heart_key_`` → ``heart_decision_`` (index into ``outcomes``) to join calls with.
+        """The table ``heart_key_`` → ``heart_decision_`` (index into ``outcomes``) to join calls with; also
+        ``heart_group_`` (index into ``groups``) and ``heart_pathway_`` (index into ``pathways``).
 
         Given a DuckDB connection it is stored there as a temporary table (replacing one of the same name):
         the database then knows the keys' range and joins by direct lookup instead of hashing every call.
         """
         import pandas as pd
 
-        frame = pd.DataFrame({"heart_key_": np.arange(self.size, dtype=np.int32), "heart_decision_": self.decisions})
+        frame = pd.DataFrame({"heart_key_": np.arange(self.size, dtype=np.int32), "heart_decision_": self.decisions,
+                              "heart_group_": self.group_of[self.decisions],
+                              "heart_pathway_": self.pathway_of[self.decisions]})
         return stored_table(frame, con, name)
 
     def type_table(self, con: Any = None, name: str = "heart_types_") -> ir.Table:
@@ -353,13 +452,15 @@ class DecisionTable:
         self, table: ir.Table, *, con: Any = None, column: str = "heart_decision_", name: str = "heart_",
         tables: tuple[ir.Table, ir.Table] | None = None, minute_column: str | None = None,
         hour_column: str | None = None, timestamp_column: str | None = None,
+        outputs: Mapping[str, str] | None = None,
     ) -> ir.Table:
         """``table`` with the ``column`` of each row's index into ``outcomes``; rows come back in any order.
 
         Two joins: the incident type with its class (by hash: one probe per call, however many types), then
         the key with the decision (given a DuckDB connection, both small tables are stored there, so that the
         database joins the key by direct lookup). ``tables``: the (types, decisions) tables to join instead,
-        e.g. unbound ones named as ``store`` names them, to compile the query once.
+        e.g. unbound ones named as ``store`` names them, to compile the query once. ``outputs``: columns to add
+        instead of ``column``, each named to a column of ``lookup`` (e.g. ``{"group": "heart_group_"}``).
         """
         types, lookup = tables or (self.type_table(con, f"{name}types_"), self.lookup(con, f"{name}decisions_"))
         typed = table.left_join(types, table.incident_type.cast("string") == types.heart_type_)
@@ -369,13 +470,15 @@ class DecisionTable:
                        timestamp_column=timestamp_column)
         keyed = typed.select(*table.columns, heart_key_=key)
         joined = keyed.join(lookup, "heart_key_")
-        return joined.select(*table.columns, **{column: joined.heart_decision_})
+        wanted = outputs or {column: "heart_decision_"}
+        return joined.select(*table.columns, **{out: joined[source] for out, source in wanted.items()})
 
     @staticmethod
     def unbound(name: str = "heart_") -> tuple[ir.Table, ir.Table]:
         """Placeholders for the (types, decisions) tables that ``store(con, name)`` creates."""
         return (ibis.table({"heart_type_": "string", "heart_type_class_": "int32"}, name=f"{name}types_"),
-                ibis.table({"heart_key_": "int32", "heart_decision_": "int16"}, name=f"{name}decisions_"))
+                ibis.table({"heart_key_": "int32", "heart_decision_": "int16", "heart_group_": "int16",
+                            "heart_pathway_": "int16"}, name=f"{name}decisions_"))
 
     @property
     def name(self) -> str:

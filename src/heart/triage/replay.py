@@ -43,7 +43,6 @@ from heart.calls.models import CadRecord, ImportBatch
 from heart.crosswalk.mapper import resolve_nature_code
 from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
 from heart.triage.compiler import (
-    OUTPUT_COLUMNS,
     DecisionTable,
     compile_policy,
     policy_decision_table,
@@ -253,7 +252,7 @@ def replay_calls(
     compare: Policy | None = None,
     con: Any = None,
 ) -> list[ScenarioResult]:
-    """Classify ``calls`` (``prepare_calls``' columns) under each scenario; DuckDB does the work.
+    """Classify ``calls`` (``prepare_calls``' columns) under each scenario; DuckDB does the work, in one query.
 
     Under an assumed scenario a decision depends only on the call's type, priority, answers (here a function
     of the type) and on which programs are open at its minute. So the calls are first counted per distinct
@@ -263,6 +262,10 @@ def replay_calls(
     Under ``OWN_ANSWERS`` the calls carry their own answers (one column per question id), so every call is
     classified: one scan numbers each call's combination of facts (``DecisionTable.key``), a join with the
     policy's decision table gives its decision, and the counts per (type, hour, decision) come back.
+
+    Every scenario asked for is counted by one query, whose SQL is compiled once per policies, columns and
+    scenarios (``_replay_plan``); the decision tables are stored in the connection the first time a query
+    needs them. Only the counts per (type, hour, pathway, fallback) come back to Python.
     """
     con = con or ibis.duckdb.connect()
     policies = [policy, *([compare] if compare else [])]
@@ -273,58 +276,123 @@ def replay_calls(
         base = stored_table(calls[[c for c in (*CALL_COLUMNS, *questions) if c in calls.columns]], con,
                             "heart_replay_calls_")
     tables = [policy_decision_table(p) for p in policies]
-    keys = [*GROUP_KEYS, *(["other_pathway"] if compare else [])]
     codes = tuple(dict.fromkeys(code for p in policies for code in p.codes()))
-    assumptions = Assumptions.of(*policies)
-    distinct: ir.Table | None = None
+    found = tuple(t for t in tables if t is not None)
+    if len(found) < len(tables):  # a policy too large for a decision table: the compiled query
+        keys = [*GROUP_KEYS, *(["other_pathway"] if compare else [])]
+        return [ScenarioResult(scenario, _classified_counts(con, base, policies, scenario, keys), codes)
+                for scenario in scenarios]
+    source = _sql(con, base)
+    distinct: pd.DataFrame | None = None
     results = []
     for scenario in scenarios:
         if scenario.own_answers:
-            counts = _count_decisions(con, base, policies, tables, keys)
+            plan = _own_answers_plan(found, base.schema())
+            counts = _counts_of(_run_plan(con, found, f"WITH heart_calls_ AS ({source}) {plan}"), found)
         else:
             if distinct is None:
-                stretch = _stretch_start(base.local_minute.cast("int16"), policies)
-                grouped = base.mutate(local_minute=stretch).group_by(list(CALL_COLUMNS)).agg(weight=ibis._.count())
-                con.con.execute(f"CREATE OR REPLACE TEMP TABLE heart_replay_distinct_ AS {_sql(con, grouped)}")
-                distinct = con.table("heart_replay_distinct_")
-            answered = distinct.mutate(**assumptions.columns(distinct, scenario))
-            counts = _count_decisions(con, answered, policies, tables, keys, weight="weight")
+                plan = _compiled(_distinct(ibis.table(base.schema(), name="heart_calls_"), policies).op())
+                distinct = con.con.execute(f"WITH heart_calls_ AS ({source}) {plan}").fetchdf()
+            counts = _assumed_counts(distinct, found, scenario)
         results.append(ScenarioResult(scenario, counts, codes))
     return results
 
 
-def _count_decisions(
-    con: Any,
-    table: ir.Table,
-    policies: Sequence[Policy],
-    tables: Sequence[DecisionTable | None],
-    keys: Sequence[str],
-    weight: str | None = None,
+def _classified_counts(
+    con: Any, base: ir.Table, policies: Sequence[Policy], scenario: Scenario, keys: Sequence[str]
 ) -> pd.DataFrame:
-    """Calls per ``keys`` (``GROUP_KEYS`` [+ other_pathway]); each row counts once, or ``weight`` times."""
-    if any(found is None for found in tables):  # a policy too large for a decision table: the compiled query
-        decided = classify(table, policies[0], compare=policies[1] if len(policies) > 1 else None)
-        total = decided[weight].sum() if weight else ibis._.count()
-        counts = con.execute(decided.group_by(list(keys)).agg(calls=total))
-        counts["calls"] = counts["calls"].astype("int64")
-        return counts
-    found = tuple(t for t in tables if t is not None)
-    needed = ("incident_type", "priority", "local_minute", "local_hour", *([weight] if weight else []),
-              *(q for p in policies for q in p.question_ids))
-    calls = table.select(*(c for c in dict.fromkeys(needed) if c in table.columns))
-    for decisions_of in found:
-        decisions_of.store(con)
-    plan = _count_plan(found, calls.schema(), weight)
-    grouped = con.con.execute(f"WITH heart_calls_ AS ({_sql(con, calls)}) {plan}").fetchdf()
-    decisions = [f"heart_decision_{i}_" for i in range(len(found))]
-    outcomes = pd.DataFrame(list(found[0].outcomes), columns=list(OUTPUT_COLUMNS), dtype=object)
-    expanded = outcomes.iloc[grouped[decisions[0]].to_numpy()].reset_index(drop=True)
-    expanded[["incident_type", "local_hour", "calls"]] = grouped[["incident_type", "local_hour", "calls"]]
-    if len(found) > 1:
-        expanded["other_pathway"] = [found[1].outcomes[i][0] for i in grouped[decisions[1]]]
-    counts = expanded.groupby(list(keys), dropna=False, sort=False)["calls"].sum().reset_index()
+    """Calls per ``keys`` through the compiled query (``classify``), for a policy without a decision table."""
+    if scenario.own_answers:
+        table, total = base, ibis._.count()
+    else:
+        table = _distinct(base, policies)
+        table = table.mutate(**Assumptions.of(*policies).columns(table, scenario))
+        total = table.heart_weight_.sum()
+    decided = classify(table, policies[0], compare=policies[1] if len(policies) > 1 else None)
+    counts = con.execute(decided.group_by(list(keys)).agg(calls=total))
     counts["calls"] = counts["calls"].astype("int64")
     return counts
+
+
+def _distinct(calls: ir.Table, policies: Sequence[Policy]) -> ir.Table:
+    """The calls counted (``heart_weight_``) per distinct type, priority, hour and stretch between opening times."""
+    stretch = _stretch_start(calls.local_minute.cast("int16"), policies)
+    return calls.mutate(local_minute=stretch).group_by(list(CALL_COLUMNS)).agg(heart_weight_=ibis._.count())
+
+
+@lru_cache(maxsize=64)
+def _own_answers_plan(tables: tuple[DecisionTable, ...], schema: Any) -> str:
+    """The SQL counting calls with their own answers per (type, hour, outcome under each table) over a table
+    ``heart_calls_`` of ``schema``, with the tables ``DecisionTable.store`` creates. The outcome is an index into
+    the first table's ``groups`` (pathway, fallback, fallback program) and into the second's ``pathways``.
+    Compiling it costs more than running it on a million calls, so it is compiled once per tables and columns."""
+    calls = ibis.table(schema, name="heart_calls_")
+    needed = (*CALL_COLUMNS, *(q for table in tables for q in table.policy.question_ids))
+    keyed = calls.select(*(c for c in dict.fromkeys(needed) if c in calls.columns))
+    outcomes = [f"heart_outcome_{i}_" for i in range(len(tables))]
+    for i, table in enumerate(tables):
+        keyed = table.decide(keyed, tables=DecisionTable.unbound(table.name), minute_column="local_minute",
+                             outputs={outcomes[i]: "heart_group_" if i == 0 else "heart_pathway_"})
+    counted = keyed.group_by(["incident_type", "local_hour", *outcomes]).agg(calls=ibis._.count())
+    return str(ibis.to_sql(counted, dialect="duckdb"))
+
+
+def _assumed_counts(distinct: pd.DataFrame, tables: Sequence[DecisionTable], scenario: Scenario) -> pd.DataFrame:
+    """Counts per ``GROUP_KEYS`` (+ other_pathway) of the distinct combinations (``_distinct``, fetched), each
+    decided once in Python under the scenario's assumed answers (a function of the incident type)."""
+    assumptions = Assumptions.of(*(table.policy for table in tables))
+    types = distinct["incident_type"].to_numpy(dtype=object)
+    kind_of_row, kinds = pd.factorize(types)  # a null type is -1: the last entry of each list below
+    said = [{q: assumptions.answer(q, kind, scenario) for q in assumptions.questions} for kind in kinds]
+    priorities = distinct["priority"].to_numpy(dtype=object)
+    minutes = distinct["local_minute"].astype("float64").to_numpy()
+    outcomes = []
+    for i, table in enumerate(tables):
+        codes = np.array([*(table.answer_code(answers) for answers in said), 0], dtype=np.int64)[kind_of_row]
+        decided = table.decide_rows(types, priorities, minutes, answer_codes=codes)
+        outcomes.append((table.group_of if i == 0 else table.pathway_of)[decided].astype(np.int64))
+    # Sum the weights per (type, hour, outcomes): one integer per group, numbered by numpy.
+    hour_of_row, hours = pd.factorize(distinct["local_hour"].to_numpy())
+    group = kind_of_row.astype(np.int64) + 1
+    sizes = [len(t.groups) if i == 0 else len(t.pathways) for i, t in enumerate(tables)]
+    for codes, size in ((hour_of_row.astype(np.int64) + 1, len(hours) + 1), *zip(outcomes, sizes, strict=True)):
+        group = group * size + codes
+    found, first, number = np.unique(group, return_index=True, return_inverse=True)
+    calls = np.bincount(number, weights=distinct["heart_weight_"].to_numpy(), minlength=len(found))
+    grouped = pd.DataFrame({"incident_type": distinct["incident_type"].iloc[first].reset_index(drop=True),
+                            "local_hour": distinct["local_hour"].iloc[first].reset_index(drop=True),
+                            **{f"heart_outcome_{i}_": o[first] for i, o in enumerate(outcomes)},
+                            "calls": calls.astype(np.int64)})
+    return _counts_of(grouped, tables)
+
+
+def _run_plan(con: Any, tables: Sequence[DecisionTable], sql: str) -> pd.DataFrame:
+    """Run a replay's query; the first time on a connection, store the decision tables it joins and run it again.
+
+    Asking the database whether it has them would cost a query of its own on every replay."""
+    import duckdb
+
+    try:
+        return con.con.execute(sql).fetchdf()
+    except duckdb.CatalogException:
+        for table in tables:
+            table.store(con)
+        return con.con.execute(sql).fetchdf()
+
+
+def _counts_of(grouped: pd.DataFrame, tables: Sequence[DecisionTable]) -> pd.DataFrame:
+    """The rows of a replay's query as counts per ``GROUP_KEYS`` (+ other_pathway): one row per group already."""
+    groups = np.empty((len(tables[0].groups), 3), dtype=object)
+    groups[:] = tables[0].groups
+    outcome = groups[grouped["heart_outcome_0_"].to_numpy()]
+    columns: dict[str, Any] = {
+        "pathway": outcome[:, 0], "incident_type": grouped["incident_type"], "local_hour": grouped["local_hour"],
+        "fallback": outcome[:, 1], "fallback_program": outcome[:, 2],
+    }
+    if len(tables) > 1:
+        columns["other_pathway"] = np.array(tables[1].pathways, dtype=object)[grouped["heart_outcome_1_"].to_numpy()]
+    columns["calls"] = grouped["calls"].astype("int64")
+    return pd.DataFrame(columns)
 
 
 def _sql(con: Any, expr: ir.Table) -> str:
@@ -340,20 +408,6 @@ def _compiled(op: Any) -> str:
     """DuckDB SQL of an Ibis expression, kept: compiling the same expression again costs more than running it on
     a million calls (Ibis expressions compare by structure, so a replay of the same table finds it here)."""
     return str(ibis.to_sql(op.to_expr(), dialect="duckdb"))
-
-
-@lru_cache(maxsize=64)
-def _count_plan(tables: tuple[DecisionTable, ...], schema: Any, weight: str | None) -> str:
-    """The SQL counting calls per (type, hour, decision of each table) over a table ``heart_calls_`` of ``schema``,
-    with the tables ``DecisionTable.store`` creates; compiled once per policies and columns."""
-    keyed = ibis.table(schema, name="heart_calls_")
-    for i, decisions_of in enumerate(tables):
-        keyed = decisions_of.decide(keyed, column=f"heart_decision_{i}_",
-                                    tables=DecisionTable.unbound(decisions_of.name), minute_column="local_minute")
-    decisions = [f"heart_decision_{i}_" for i in range(len(tables))]
-    total = keyed[weight].sum() if weight else ibis._.count()
-    return str(ibis.to_sql(keyed.group_by(["incident_type", "local_hour", *decisions]).agg(calls=total),
-                           dialect="duckdb"))
 
 
 def _stretch_start(minute: ir.IntegerValue, policies: Sequence[Policy]) -> ir.IntegerValue:
