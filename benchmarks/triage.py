@@ -22,8 +22,10 @@
    The replay and the engine must agree on the sample; the benchmark checks they do.
 
 ``--report`` measures both replay paths at 1 M and 10 M calls (``--short``: 100,000), product, floor and peer
-each in a child process of its own (time: best of 3 after a warm-up run; peak memory: the child's VmHWM), and
-prints the report contract's JSON (issue 16) on its last line; it exits 1 if an answer differs.
+each in a child process of its own (wall and CPU seconds, the CPU of the process's every thread: the least of 3
+runs after the first; that first, cold run is reported too: for the product it builds the policy's decision table,
+compiles the replay's SQL and stores its tables in the connection; peak memory: the child's VmHWM), and prints the
+report contract's JSON (issue 16) on its last line; it exits 1 if an answer differs.
 """
 
 from __future__ import annotations
@@ -245,18 +247,19 @@ import duckdb
 path, sql, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 raw = duckdb.connect()
 raw.execute(f"CREATE TABLE calls AS FROM read_parquet('{path}') ORDER BY id")
-raw.execute(sql).fetchall()
 times = []
-for _ in range(runs):
-    started = time.perf_counter()
+for _ in range(runs + 1):
+    started, cpu = time.perf_counter(), time.process_time()
     rows = raw.execute(sql).fetchall()
-    times.append(time.perf_counter() - started)
+    times.append((time.perf_counter() - started, time.process_time() - cpu))
+(cold, cold_cpu), best, best_cpu = times[0], min(t[0] for t in times[1:]), min(t[1] for t in times[1:])
 by = {}
 for kind, hour, calls, *_ in rows:
     key = f"{kind}|{'none' if hour is None else hour}"
     by[key] = by.get(key, 0) + calls
 peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:"))
-print(json.dumps({"seconds": min(times), "peak_mb": peak / 1024, "by_type_hour": by}))
+print(json.dumps({"seconds": best, "cpu_seconds": best_cpu, "cold_seconds": cold, "cold_cpu_seconds": cold_cpu,
+                  "peak_mb": peak / 1024, "by_type_hour": by}))
 """
 """The floor in a child that imports DuckDB only (its peak memory is the scan's, not HEART's)."""
 
@@ -306,11 +309,18 @@ def run_child(role: str, path: str, runs: int, sample: int, policy_name: str) ->
     con.raw_sql(f"CREATE TABLE calls AS FROM read_parquet('{path}') ORDER BY id")
     calls = con.table("calls")
     scenario = SCREENED if role == "product_distinct" else OWN_ANSWERS
-    seconds, (result,) = best_of(runs, lambda: replay_calls(calls, policy, scenarios=(scenario,), con=con))
+    timed = []
+    for _ in range(runs + 1):  # the first run is cold: it builds the decision table, compiles and stores it
+        started, cpu = time.perf_counter(), time.process_time()
+        (result,) = replay_calls(calls, policy, scenarios=(scenario,), con=con)
+        timed.append((time.perf_counter() - started, time.process_time() - cpu))
+    (cold, cold_cpu), seconds, cpu_seconds = timed[0], min(t[0] for t in timed[1:]), min(t[1] for t in timed[1:])
     peak = _peak_mb()
     sampled = calls.filter(calls.id < sample)
     (on_sample,) = replay_calls(sampled, policy, scenarios=(scenario,), con=con)
-    answer: dict[str, Any] = {"seconds": seconds, "peak_mb": peak, "by_type_hour": _by_type_hour(result.counts),
+    answer: dict[str, Any] = {"seconds": seconds, "cpu_seconds": cpu_seconds, "cold_seconds": cold,
+                              "cold_cpu_seconds": cold_cpu, "peak_mb": peak,
+                              "by_type_hour": _by_type_hour(result.counts),
                               "sample_counts": _group_counts(on_sample.counts),
                               "pathways": result.pathways()}
     if scenario is OWN_ANSWERS:  # the decision of each sampled call, in id order
@@ -392,9 +402,8 @@ def report_paths(policy_name: str, sizes: Sequence[tuple[int, int]], sample: int
                 peer_seconds = peer["seconds"][scenario] * rows / peer["rows"]
                 paths.append({
                     "path": name, "size": f"{rows:,} generated calls", "scale": scale,
-                    "product": {"seconds": round(product["seconds"], 4), "peak_mb": round(product["peak_mb"], 1)},
-                    "floor": {"what": floor_what, "seconds": round(floor["seconds"], 4),
-                              "peak_mb": round(floor["peak_mb"], 1)},
+                    "product": {**_timings(product), "peak_mb": round(product["peak_mb"], 1)},
+                    "floor": {"what": floor_what, **_timings(floor), "peak_mb": round(floor["peak_mb"], 1)},
                     "peer": {"what": f"the engine row by row (pandas apply of decide()) on {peer['rows']:,} calls, "
                                      f"{peer['seconds'][scenario]:.2f} s, extrapolated linearly to {rows:,}",
                              "seconds": round(peer_seconds, 2), "peak_mb": round(peer["peak_mb"], 1)},
@@ -404,13 +413,22 @@ def report_paths(policy_name: str, sizes: Sequence[tuple[int, int]], sample: int
     return paths
 
 
+def _timings(measured: dict[str, Any]) -> dict[str, float]:
+    """Wall and CPU seconds of the best warm run, and of the first (cold) one, rounded for the report."""
+    return {key: round(measured[key], 4) for key in ("seconds", "cpu_seconds", "cold_seconds", "cold_cpu_seconds")}
+
+
 def print_paths(paths: Sequence[dict[str, Any]]) -> None:
-    print(f"{'path':<40}{'size':>26}{'product s':>11}{'floor s':>9}{'× floor':>9}{'peer s':>10}"
-          f"{'MB prod/floor':>15}  answers")
+    print(f"{'path':<40}{'size':>26}{'product s':>11}{'floor s':>9}{'× floor':>9}{'CPU s prod/floor':>18}"
+          f"{'× CPU':>7}{'cold s prod/floor':>19}{'× cold':>8}{'peer s':>10}{'MB prod/floor':>15}  answers")
     for item in paths:
         product, floor, peer = item["product"], item["floor"], item["peer"]
         print(f"{item['path']:<40}{item['size']:>26}{product['seconds']:>11.3f}{floor['seconds']:>9.3f}"
-              f"{product['seconds'] / floor['seconds']:>9.2f}{peer['seconds']:>10.1f}"
+              f"{product['seconds'] / floor['seconds']:>9.2f}"
+              f"{product['cpu_seconds']:>11.3f}/{floor['cpu_seconds']:<6.3f}"
+              f"{product['cpu_seconds'] / floor['cpu_seconds']:>7.2f}"
+              f"{product['cold_seconds']:>12.3f}/{floor['cold_seconds']:<6.3f}"
+              f"{product['cold_seconds'] / floor['cold_seconds']:>8.2f}{peer['seconds']:>10.1f}"
               f"{product['peak_mb']:>8.0f}/{floor['peak_mb']:<6.0f}  {'match' if item['answers_match'] else 'DIFFER'}")
     for item in paths:
         print(f"  {item['path']} ×{item['scale']}: {item['answer_note']}")
@@ -427,6 +445,7 @@ def main() -> None:
     parser.add_argument("--report", action="store_true",
                         help="the benchmark report: both replay paths at 1 M and 10 M calls, last line JSON")
     parser.add_argument("--short", action="store_true", help="with --report: 100,000 calls only (for CI)")
+    parser.add_argument("--sizes", help=argparse.SUPPRESS)  # with --report: e.g. 1000000 (calls, comma-separated)
     parser.add_argument("--child", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--runs", type=int, default=3, help=argparse.SUPPRESS)
@@ -436,6 +455,8 @@ def main() -> None:
         return
     if args.report:
         sizes = [(100_000, 1)] if args.short else [(1_000_000, 1), (10_000_000, 10)]
+        if args.sizes:
+            sizes = [(int(rows), max(1, int(rows) // 1_000_000)) for rows in args.sizes.split(",")]
         sample = args.sample or (2_000 if args.short else 50_000)
         paths = report_paths(args.policy, sizes, sample, runs=2 if args.short else 3)
         print_paths(paths)

@@ -301,6 +301,12 @@ class DecisionTable:
     """the distinct pathways of ``outcomes``"""
     pathway_of: Any = field(init=False)
     """numpy array: index into ``outcomes`` -> index into ``pathways``"""
+    vectors: Any = field(init=False)
+    """numpy array (vector, type class) -> index into ``outcomes``: the distinct decisions of every type class"""
+    vector_of: Any = field(init=False)
+    """numpy array: a key without its type (``key`` of type class 0) -> the row of ``vectors`` holding its decision
+    for every type class. A few dozen vectors cover every key, so a replay can count calls per (incident type,
+    vector) and look the type's class up only once per count, not once per call."""
 
     def __post_init__(self) -> None:
         groups = {(pathway, fallback, program): None for pathway, _, fallback, program in self.outcomes}
@@ -311,6 +317,10 @@ class DecisionTable:
                                                       dtype=np.int16))
         object.__setattr__(self, "pathways", tuple(pathways))
         object.__setattr__(self, "pathway_of", np.array([pathways[o[0]] for o in self.outcomes], dtype=np.int16))
+        by_type = np.asarray(self.decisions).reshape(len(self.type_classes), -1).T  # (key without type, type class)
+        vectors, vector_of = np.unique(by_type, axis=0, return_inverse=True)
+        object.__setattr__(self, "vectors", vectors)
+        object.__setattr__(self, "vector_of", vector_of.reshape(-1).astype(np.int16))
 
     @property
     def size(self) -> int:
@@ -392,9 +402,7 @@ class DecisionTable:
         ``answer_code`` (a numpy array).
         """
         count = len(incident_types)
-        class_of_type = {kind: i for i, types in enumerate(self.type_classes) for kind in types}
-        type_class = _per_value(incident_types, lambda kind: class_of_type.get(kind, self.other_class)
-                                if isinstance(kind, str) else self.other_class)
+        type_class = self.type_classes_of(incident_types)
         priority_class = _per_value(priorities, self._class_of_written)
         codes = np.zeros(count, dtype=np.int64) if answer_codes is None else np.asarray(answer_codes, dtype=np.int64)
         for i, question in enumerate(self.policy.question_ids):
@@ -440,6 +448,20 @@ class DecisionTable:
                               "heart_pathway_": self.pathway_of[self.decisions]})
         return stored_table(frame, con, name)
 
+    def vector_table(self, con: Any = None, name: str = "heart_vectors_") -> ir.Table:
+        """The table ``heart_key_`` (a key without its type) → ``heart_vector_`` (a row of ``vectors``)."""
+        import pandas as pd
+
+        frame = pd.DataFrame({"heart_key_": np.arange(len(self.vector_of), dtype=np.int32),
+                              "heart_vector_": self.vector_of})
+        return stored_table(frame, con, name)
+
+    def type_classes_of(self, incident_types: Sequence[Any]) -> Any:
+        """The type class of each incident type (numpy; unknown or null: 'other'), as ``key`` reads them."""
+        class_of_type = {kind: i for i, types in enumerate(self.type_classes) for kind in types}
+        return _per_value(incident_types, lambda kind: class_of_type.get(kind, self.other_class)
+                          if isinstance(kind, str) else self.other_class)
+
     def type_table(self, con: Any = None, name: str = "heart_types_") -> ir.Table:
         """The table ``heart_type_`` (an incident type id) → ``heart_type_class_``."""
         import pandas as pd
@@ -474,6 +496,11 @@ class DecisionTable:
         return joined.select(*table.columns, **{out: joined[source] for out, source in wanted.items()})
 
     @staticmethod
+    def unbound_vectors(name: str = "heart_") -> ir.Table:
+        """A placeholder for the vectors table that ``store(con, name)`` creates."""
+        return ibis.table({"heart_key_": "int32", "heart_vector_": "int16"}, name=f"{name}vectors_")
+
+    @staticmethod
     def unbound(name: str = "heart_") -> tuple[ir.Table, ir.Table]:
         """Placeholders for the (types, decisions) tables that ``store(con, name)`` creates."""
         return (ibis.table({"heart_type_": "string", "heart_type_class_": "int32"}, name=f"{name}types_"),
@@ -486,17 +513,18 @@ class DecisionTable:
         return f"heart_policy_{self.number}_"
 
     def store(self, con: Any) -> None:
-        """Create this table's (types, decisions) tables in the DuckDB connection ``con``, unless it has them.
+        """Create this table's (types, decisions, vectors) tables in the DuckDB connection ``con``, unless it has them.
 
         They are temporary (the connection's own), and named by this table's number, unique in the process.
         """
         ((found,),) = con.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN (?, ?)",
-            [f"{self.name}types_", f"{self.name}decisions_"],
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN (?, ?, ?)",
+            [f"{self.name}types_", f"{self.name}decisions_", f"{self.name}vectors_"],
         ).fetchall()
-        if found < 2:
+        if found < 3:
             self.type_table(con, f"{self.name}types_")
             self.lookup(con, f"{self.name}decisions_")
+            self.vector_table(con, f"{self.name}vectors_")
 
 
 def stored_table(frame: Any, con: Any, name: str) -> ir.Table:

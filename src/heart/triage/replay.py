@@ -288,7 +288,7 @@ def replay_calls(
     for scenario in scenarios:
         if scenario.own_answers:
             plan = _own_answers_plan(found, base.schema())
-            counts = _counts_of(_run_plan(con, found, f"WITH heart_calls_ AS ({source}) {plan}"), found)
+            counts = _own_counts(_run_plan(con, found, f"WITH heart_calls_ AS ({source}) {plan}"), found)
         else:
             if distinct is None:
                 plan = _compiled(_distinct(ibis.table(base.schema(), name="heart_calls_"), policies).op())
@@ -322,19 +322,31 @@ def _distinct(calls: ir.Table, policies: Sequence[Policy]) -> ir.Table:
 
 @lru_cache(maxsize=64)
 def _own_answers_plan(tables: tuple[DecisionTable, ...], schema: Any) -> str:
-    """The SQL counting calls with their own answers per (type, hour, outcome under each table) over a table
-    ``heart_calls_`` of ``schema``, with the tables ``DecisionTable.store`` creates. The outcome is an index into
-    the first table's ``groups`` (pathway, fallback, fallback program) and into the second's ``pathways``.
+    """The SQL counting calls with their own answers per (type, hour, vector of each table) over a table
+    ``heart_calls_`` of ``schema``, with the tables ``DecisionTable.store`` creates: one scan numbers each call's
+    facts but its type (``DecisionTable.key`` of type class 0), a join gives the row of ``vectors`` holding the
+    decision for every type class, and the type's class is looked up per count afterwards (``_own_counts``).
     Compiling it costs more than running it on a million calls, so it is compiled once per tables and columns."""
     calls = ibis.table(schema, name="heart_calls_")
     needed = (*CALL_COLUMNS, *(q for table in tables for q in table.policy.question_ids))
     keyed = calls.select(*(c for c in dict.fromkeys(needed) if c in calls.columns))
-    outcomes = [f"heart_outcome_{i}_" for i in range(len(tables))]
+    vectors = [f"heart_vector_{i}_" for i in range(len(tables))]
     for i, table in enumerate(tables):
-        keyed = table.decide(keyed, tables=DecisionTable.unbound(table.name), minute_column="local_minute",
-                             outputs={outcomes[i]: "heart_group_" if i == 0 else "heart_pathway_"})
-    counted = keyed.group_by(["incident_type", "local_hour", *outcomes]).agg(calls=ibis._.count())
+        key = table.key(keyed, type_class=ibis.literal(0, type="int32"), minute_column="local_minute")
+        lookup = DecisionTable.unbound_vectors(table.name).view()  # a second policy may be the same one
+        joined = keyed.join(lookup, key == lookup.heart_key_)
+        keyed = joined.select(*keyed.columns, **{vectors[i]: lookup.heart_vector_})
+    counted = keyed.group_by(["incident_type", "local_hour", *vectors]).agg(calls=ibis._.count())
     return str(ibis.to_sql(counted, dialect="duckdb"))
+
+
+def _own_counts(grouped: pd.DataFrame, tables: Sequence[DecisionTable]) -> pd.DataFrame:
+    """The counts of ``_own_answers_plan`` per ``GROUP_KEYS`` (+ other_pathway): each count's decision is its
+    vector's entry for the class of its incident type."""
+    types = grouped["incident_type"].to_numpy(dtype=object)
+    decided = [table.vectors[grouped[f"heart_vector_{i}_"].to_numpy(), table.type_classes_of(types)]
+               for i, table in enumerate(tables)]
+    return _summed(grouped, decided, tables, grouped["calls"].to_numpy())
 
 
 def _assumed_counts(distinct: pd.DataFrame, tables: Sequence[DecisionTable], scenario: Scenario) -> pd.DataFrame:
@@ -346,24 +358,39 @@ def _assumed_counts(distinct: pd.DataFrame, tables: Sequence[DecisionTable], sce
     said = [{q: assumptions.answer(q, kind, scenario) for q in assumptions.questions} for kind in kinds]
     priorities = distinct["priority"].to_numpy(dtype=object)
     minutes = distinct["local_minute"].astype("float64").to_numpy()
-    outcomes = []
-    for i, table in enumerate(tables):
+    decided = []
+    for table in tables:
         codes = np.array([*(table.answer_code(answers) for answers in said), 0], dtype=np.int64)[kind_of_row]
-        decided = table.decide_rows(types, priorities, minutes, answer_codes=codes)
-        outcomes.append((table.group_of if i == 0 else table.pathway_of)[decided].astype(np.int64))
-    # Sum the weights per (type, hour, outcomes): one integer per group, numbered by numpy.
-    hour_of_row, hours = pd.factorize(distinct["local_hour"].to_numpy())
-    group = kind_of_row.astype(np.int64) + 1
-    sizes = [len(t.groups) if i == 0 else len(t.pathways) for i, t in enumerate(tables)]
+        decided.append(table.decide_rows(types, priorities, minutes, answer_codes=codes))
+    return _summed(distinct, decided, tables, distinct["heart_weight_"].to_numpy())
+
+
+def _summed(rows: pd.DataFrame, decided: Sequence[Any], tables: Sequence[DecisionTable], weights: Any) -> pd.DataFrame:
+    """``weights`` summed per (incident type, hour, outcome): the first table's (pathway, fallback, fallback
+    program), the second's pathway; ``decided``: each row's index into each table's ``outcomes``. The groups are
+    numbered by numpy (a few thousand rows: cheaper than a pandas groupby on text)."""
+    outcomes = [(table.group_of if i == 0 else table.pathway_of)[found].astype(np.int64)
+                for i, (table, found) in enumerate(zip(tables, decided, strict=True))]
+    sizes = [len(table.groups) if i == 0 else len(table.pathways) for i, table in enumerate(tables)]
+    type_of_row = pd.factorize(rows["incident_type"].to_numpy(dtype=object))[0]  # a null: -1
+    hour_of_row, hours = pd.factorize(rows["local_hour"].to_numpy())
+    group = type_of_row.astype(np.int64) + 1
     for codes, size in ((hour_of_row.astype(np.int64) + 1, len(hours) + 1), *zip(outcomes, sizes, strict=True)):
         group = group * size + codes
     found, first, number = np.unique(group, return_index=True, return_inverse=True)
-    calls = np.bincount(number, weights=distinct["heart_weight_"].to_numpy(), minlength=len(found))
-    grouped = pd.DataFrame({"incident_type": distinct["incident_type"].iloc[first].reset_index(drop=True),
-                            "local_hour": distinct["local_hour"].iloc[first].reset_index(drop=True),
-                            **{f"heart_outcome_{i}_": o[first] for i, o in enumerate(outcomes)},
-                            "calls": calls.astype(np.int64)})
-    return _counts_of(grouped, tables)
+    calls = np.bincount(number.reshape(-1), weights=np.asarray(weights, dtype=np.float64), minlength=len(found))
+    group_names = np.empty((len(tables[0].groups), 3), dtype=object)
+    group_names[:] = tables[0].groups
+    named = group_names[outcomes[0][first]]
+    columns: dict[str, Any] = {
+        "pathway": named[:, 0], "incident_type": rows["incident_type"].iloc[first].reset_index(drop=True),
+        "local_hour": rows["local_hour"].iloc[first].reset_index(drop=True),
+        "fallback": named[:, 1], "fallback_program": named[:, 2],
+    }
+    if len(tables) > 1:
+        columns["other_pathway"] = np.array(tables[1].pathways, dtype=object)[outcomes[1][first]]
+    columns["calls"] = np.rint(calls).astype(np.int64)
+    return pd.DataFrame(columns)
 
 
 def _run_plan(con: Any, tables: Sequence[DecisionTable], sql: str) -> pd.DataFrame:
@@ -378,21 +405,6 @@ def _run_plan(con: Any, tables: Sequence[DecisionTable], sql: str) -> pd.DataFra
         for table in tables:
             table.store(con)
         return con.con.execute(sql).fetchdf()
-
-
-def _counts_of(grouped: pd.DataFrame, tables: Sequence[DecisionTable]) -> pd.DataFrame:
-    """The rows of a replay's query as counts per ``GROUP_KEYS`` (+ other_pathway): one row per group already."""
-    groups = np.empty((len(tables[0].groups), 3), dtype=object)
-    groups[:] = tables[0].groups
-    outcome = groups[grouped["heart_outcome_0_"].to_numpy()]
-    columns: dict[str, Any] = {
-        "pathway": outcome[:, 0], "incident_type": grouped["incident_type"], "local_hour": grouped["local_hour"],
-        "fallback": outcome[:, 1], "fallback_program": outcome[:, 2],
-    }
-    if len(tables) > 1:
-        columns["other_pathway"] = np.array(tables[1].pathways, dtype=object)[grouped["heart_outcome_1_"].to_numpy()]
-    columns["calls"] = grouped["calls"].astype("int64")
-    return pd.DataFrame(columns)
 
 
 def _sql(con: Any, expr: ir.Table) -> str:
