@@ -22,7 +22,7 @@
    The replay and the engine must agree on the sample; the benchmark checks they do.
 
 ``--report`` measures both replay paths at 1 M and 10 M calls (``--short``: 100,000), product, floor and peer
-each in a child process of its own (wall and CPU seconds, the CPU of the process's every thread: the least of 3
+each in a child process of its own (wall and CPU seconds, the CPU of the process's every thread: the least of 5
 runs after the first; that first, cold run is reported too: for the product it builds the policy's decision table,
 compiles the replay's SQL and stores its tables in the connection; peak memory: the child's VmHWM), and prints the
 report contract's JSON (issue 16) on its last line; it exits 1 if an answer differs.
@@ -458,7 +458,7 @@ def main() -> None:
         if args.sizes:
             sizes = [(int(rows), max(1, int(rows) // 1_000_000)) for rows in args.sizes.split(",")]
         sample = args.sample or (2_000 if args.short else 50_000)
-        paths = report_paths(args.policy, sizes, sample, runs=2 if args.short else 3)
+        paths = report_paths(args.policy, sizes, sample, runs=2 if args.short else 5)
         print_paths(paths)
         print(json.dumps({"paths": paths, "load_average": [round(x, 2) for x in os.getloadavg()]}))
         wrong = [f"{p['path']} ×{p['scale']}" for p in paths if not p["answers_match"]]
