@@ -11,11 +11,12 @@
      (``count_if(priority = 'P')``, ``sum(local_minute)``, ``count_if(<answer> = 'yes')``), grouped by type and
      hour (once with the columns a CAD history has, once with the answer columns too);
    * replay, distinct combinations: what `heart triage replay` runs (``replay_calls``) on CAD history, which has
-     no answers: the answers follow from the incident type (the "assumed screened" scenario), so the calls are
-     counted per distinct (type, priority, hour, stretch between opening times) and each is decided once;
+     no answers: the answers follow from the incident type (the "assumed screened" scenario), so one query counts
+     the calls per distinct (type, priority, hour, stretch between opening times) and each is decided once, in
+     Python;
    * replay, per-call answers (``OWN_ANSWERS``): every call with its own random answers, so every call is
-     decided: one scan numbers each call's combination of facts, a join with the policy's decision table
-     gives its decision (``heart.triage.compiler.DecisionTable``);
+     decided: one scan numbers each call's facts but its type, a join gives the decisions for every type class
+     (``heart.triage.compiler.DecisionTable.vectors``), and each count per (type, hour, vector) takes its type's;
    * before: the compiled query (``classify``) on every row, as the per-call replay ran until issue 16;
    * baseline: pandas ``DataFrame.apply`` of the engine row by row, on the per-call answers. It runs on
      ``--sample`` rows and is extrapolated to ``--rows`` (said so in the output): on 10 M rows it takes minutes.

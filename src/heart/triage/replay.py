@@ -1,8 +1,9 @@
 """Replay a triage policy over imported CAD history: where would those calls have gone, and when was HEART closed?
 
 The history comes from ``cad_records`` (one import batch, optionally one agency) in the operational database,
-SQLite or PostgreSQL. It is read once into pandas, handed to DuckDB through Ibis, and classified by the
-policy compiled to one vectorized query (``heart.triage.compiler``); only the grouped counts come back.
+SQLite or PostgreSQL. It is read once into pandas, handed to DuckDB, counted per distinct combination of the
+facts a decision depends on, and each combination is decided through the policy's decision table
+(``heart.triage.compiler.DecisionTable``); only counts come back from the database.
 
 What a replay has to assume, because a CAD record does not say it:
 
@@ -252,20 +253,22 @@ def replay_calls(
     compare: Policy | None = None,
     con: Any = None,
 ) -> list[ScenarioResult]:
-    """Classify ``calls`` (``prepare_calls``' columns) under each scenario; DuckDB does the work, in one query.
+    """Classify ``calls`` (``prepare_calls``' columns) under each scenario; DuckDB reads the calls, once per replay.
 
     Under an assumed scenario a decision depends only on the call's type, priority, answers (here a function
-    of the type) and on which programs are open at its minute. So the calls are first counted per distinct
-    (type, priority, hour, stretch of the day in which no program opens or closes), each distinct combination
-    is classified once, and the counts are summed: the same result as classifying every call, much faster.
+    of the type) and on which programs are open at its minute. So one query counts the calls per distinct
+    (type, priority, hour, stretch of the day in which no program opens or closes), and each distinct combination
+    (a few thousand) is decided once per scenario in Python through the policy's decision table
+    (``DecisionTable.decide_rows``): the same result as classifying every call, much faster.
 
     Under ``OWN_ANSWERS`` the calls carry their own answers (one column per question id), so every call is
-    classified: one scan numbers each call's combination of facts (``DecisionTable.key``), a join with the
-    policy's decision table gives its decision, and the counts per (type, hour, decision) come back.
+    classified: one scan numbers each call's facts but its type (``DecisionTable.key``), a join gives the row of
+    the table's ``vectors`` holding the decision for every type class, the calls are counted per (type, hour,
+    vector), and each count takes the decision of its type's class.
 
-    Every scenario asked for is counted by one query, whose SQL is compiled once per policies, columns and
-    scenarios (``_replay_plan``); the decision tables are stored in the connection the first time a query
-    needs them. Only the counts per (type, hour, pathway, fallback) come back to Python.
+    The SQL is compiled once per policies and columns (Ibis compiling costs more than DuckDB running it on a
+    million calls); the small tables are stored in the connection the first time a query needs them. Only counts
+    come back to Python, which sums them per (pathway, type, hour, fallback).
     """
     con = con or ibis.duckdb.connect()
     policies = [policy, *([compare] if compare else [])]
