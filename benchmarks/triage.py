@@ -247,6 +247,7 @@ import json, sys, time
 import duckdb
 path, sql, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])
 raw = duckdb.connect()
+raw.execute("SET enable_progress_bar = false")
 raw.execute(f"CREATE TABLE calls AS FROM read_parquet('{path}') ORDER BY id")
 times = []
 for _ in range(runs + 1):
@@ -269,6 +270,7 @@ def _load(path: str) -> Any:
     import duckdb
 
     raw = duckdb.connect()
+    raw.execute("SET enable_progress_bar = false")  # a query slower than 2 s would draw one on stdout
     raw.execute(f"CREATE TABLE calls AS FROM read_parquet('{path}') ORDER BY id")
     return raw
 
@@ -307,6 +309,7 @@ def run_child(role: str, path: str, runs: int, sample: int, policy_name: str) ->
                 "counts": {"screened": _engine_counts(frame, screened), "answers": _engine_counts(frame, answered)},
                 "decisions": [list(d) for d in answered]}
     con = ibis.duckdb.connect()
+    con.raw_sql("SET enable_progress_bar = false")  # a query slower than 2 s would draw one on stdout
     con.raw_sql(f"CREATE TABLE calls AS FROM read_parquet('{path}') ORDER BY id")
     calls = con.table("calls")
     scenario = SCREENED if role == "product_distinct" else OWN_ANSWERS
@@ -367,7 +370,8 @@ def _child(role: str, path: str, runs: int, sample: int, policy: str) -> dict[st
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"{role} failed: {done.stderr[-2000:]}")
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    last = done.stdout.strip().splitlines()[-1]
+    return json.loads(last[last.index("{"):])  # after anything drawn on the same line (a progress bar)
 
 
 def report_paths(policy_name: str, sizes: Sequence[tuple[int, int]], sample: int, runs: int) -> list[dict[str, Any]]:
