@@ -435,25 +435,14 @@ class DecisionTable:
         return self.unknown_priority_class
 
     def lookup(self, con: Any = None, name: str = "heart_decisions_") -> ir.Table:
-        """The table ``heart_key_`` → ``heart_decision_`` (index into ``outcomes``) to join calls with; also
-        ``heart_group_`` (index into ``groups``) and ``heart_pathway_`` (index into ``pathways``).
+        """The table ``heart_key_`` → ``heart_decision_`` (index into ``outcomes``) to join calls with.
 
         Given a DuckDB connection it is stored there as a temporary table (replacing one of the same name):
         the database then knows the keys' range and joins by direct lookup instead of hashing every call.
         """
         import pandas as pd
 
-        frame = pd.DataFrame({"heart_key_": np.arange(self.size, dtype=np.int32), "heart_decision_": self.decisions,
-                              "heart_group_": self.group_of[self.decisions],
-                              "heart_pathway_": self.pathway_of[self.decisions]})
-        return stored_table(frame, con, name)
-
-    def vector_table(self, con: Any = None, name: str = "heart_vectors_") -> ir.Table:
-        """The table ``heart_key_`` (a key without its type) → ``heart_vector_`` (a row of ``vectors``)."""
-        import pandas as pd
-
-        frame = pd.DataFrame({"heart_key_": np.arange(len(self.vector_of), dtype=np.int32),
-                              "heart_vector_": self.vector_of})
+        frame = pd.DataFrame({"heart_key_": np.arange(self.size, dtype=np.int32), "heart_decision_": self.decisions})
         return stored_table(frame, con, name)
 
     def type_classes_of(self, incident_types: Sequence[Any]) -> Any:
@@ -474,15 +463,13 @@ class DecisionTable:
         self, table: ir.Table, *, con: Any = None, column: str = "heart_decision_", name: str = "heart_",
         tables: tuple[ir.Table, ir.Table] | None = None, minute_column: str | None = None,
         hour_column: str | None = None, timestamp_column: str | None = None,
-        outputs: Mapping[str, str] | None = None,
     ) -> ir.Table:
         """``table`` with the ``column`` of each row's index into ``outcomes``; rows come back in any order.
 
         Two joins: the incident type with its class (by hash: one probe per call, however many types), then
         the key with the decision (given a DuckDB connection, both small tables are stored there, so that the
         database joins the key by direct lookup). ``tables``: the (types, decisions) tables to join instead,
-        e.g. unbound ones named as ``store`` names them, to compile the query once. ``outputs``: columns to add
-        instead of ``column``, each named to a column of ``lookup`` (e.g. ``{"group": "heart_group_"}``).
+        e.g. unbound ones named as ``store`` names them, to compile the query once.
         """
         types, lookup = tables or (self.type_table(con, f"{name}types_"), self.lookup(con, f"{name}decisions_"))
         typed = table.left_join(types, table.incident_type.cast("string") == types.heart_type_)
@@ -492,20 +479,18 @@ class DecisionTable:
                        timestamp_column=timestamp_column)
         keyed = typed.select(*table.columns, heart_key_=key)
         joined = keyed.join(lookup, "heart_key_")
-        wanted = outputs or {column: "heart_decision_"}
-        return joined.select(*table.columns, **{out: joined[source] for out, source in wanted.items()})
+        return joined.select(*table.columns, **{column: joined.heart_decision_})
 
     @staticmethod
     def unbound_vectors(name: str = "heart_") -> ir.Table:
-        """A placeholder for the vectors table that ``store(con, name)`` creates."""
+        """A placeholder for the vectors table that ``store_vectors(con)`` creates (``name``: this table's)."""
         return ibis.table({"heart_key_": "int32", "heart_vector_": "int16"}, name=f"{name}vectors_")
 
     @staticmethod
     def unbound(name: str = "heart_") -> tuple[ir.Table, ir.Table]:
         """Placeholders for the (types, decisions) tables that ``store(con, name)`` creates."""
         return (ibis.table({"heart_type_": "string", "heart_type_class_": "int32"}, name=f"{name}types_"),
-                ibis.table({"heart_key_": "int32", "heart_decision_": "int16", "heart_group_": "int16",
-                            "heart_pathway_": "int16"}, name=f"{name}decisions_"))
+                ibis.table({"heart_key_": "int32", "heart_decision_": "int16"}, name=f"{name}decisions_"))
 
     @property
     def name(self) -> str:
@@ -513,31 +498,40 @@ class DecisionTable:
         return f"heart_policy_{self.number}_"
 
     def store(self, con: Any) -> None:
-        """Create this table's (types, decisions, vectors) tables in the DuckDB connection ``con``, unless it has them.
+        """Create this table's (types, decisions) tables in the DuckDB connection ``con``, unless it has them.
 
         They are temporary (the connection's own), and named by this table's number, unique in the process.
         """
         ((found,),) = con.con.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN (?, ?, ?)",
-            [f"{self.name}types_", f"{self.name}decisions_", f"{self.name}vectors_"],
+            "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name IN (?, ?)",
+            [f"{self.name}types_", f"{self.name}decisions_"],
         ).fetchall()
-        if found < 3:
+        if found < 2:
             self.type_table(con, f"{self.name}types_")
             self.lookup(con, f"{self.name}decisions_")
-            self.vector_table(con, f"{self.name}vectors_")
+
+    def store_vectors(self, con: Any) -> None:
+        """Create (or replace) this table's vectors table in the DuckDB connection ``con``: temporary, named as
+        ``unbound_vectors(self.name)`` names it. What a replay of calls with their own answers joins."""
+        frame = {"heart_key_": np.arange(len(self.vector_of), dtype=np.int32), "heart_vector_": self.vector_of}
+        _create_temp(con.con, f"{self.name}vectors_", frame)
 
 
 def stored_table(frame: Any, con: Any, name: str) -> ir.Table:
     """``frame`` as a temporary table of the DuckDB connection ``con`` (replacing ``name``), or a memtable."""
     if con is None:
         return ibis.memtable(frame)
-    raw = con.con  # the DuckDB connection behind Ibis
+    _create_temp(con.con, name, frame)  # the DuckDB connection behind Ibis
+    return con.table(name)
+
+
+def _create_temp(raw: Any, name: str, frame: Any) -> None:
+    """``frame`` (a DataFrame or a dict of numpy arrays) as the temporary table ``name`` of ``raw``, replacing it."""
     raw.register(f"{name}frame", frame)
     try:
         raw.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{name}frame"')
     finally:
         raw.unregister(f"{name}frame")
-    return con.table(name)
 
 
 @lru_cache(maxsize=32)

@@ -294,7 +294,7 @@ def replay_calls(
             counts = _own_counts(_run_plan(con, found, f"WITH heart_calls_ AS ({source}) {plan}"), found)
         else:
             if distinct is None:
-                plan = _compiled(_distinct(ibis.table(base.schema(), name="heart_calls_"), policies).op())
+                plan = _distinct_plan(base.schema(), tuple(policies))
                 distinct = con.con.execute(f"WITH heart_calls_ AS ({source}) {plan}").fetchdf()
             counts = _assumed_counts(distinct, found, scenario)
         results.append(ScenarioResult(scenario, counts, codes))
@@ -324,11 +324,17 @@ def _distinct(calls: ir.Table, policies: Sequence[Policy]) -> ir.Table:
 
 
 @lru_cache(maxsize=64)
+def _distinct_plan(schema: Any, policies: tuple[Policy, ...]) -> str:
+    """The SQL of ``_distinct`` over a table ``heart_calls_`` of ``schema``, compiled once per columns and policies."""
+    return str(ibis.to_sql(_distinct(ibis.table(schema, name="heart_calls_"), policies), dialect="duckdb"))
+
+
+@lru_cache(maxsize=64)
 def _own_answers_plan(tables: tuple[DecisionTable, ...], schema: Any) -> str:
     """The SQL counting calls with their own answers per (type, hour, vector of each table) over a table
-    ``heart_calls_`` of ``schema``, with the tables ``DecisionTable.store`` creates: one scan numbers each call's
-    facts but its type (``DecisionTable.key`` of type class 0), a join gives the row of ``vectors`` holding the
-    decision for every type class, and the type's class is looked up per count afterwards (``_own_counts``).
+    ``heart_calls_`` of ``schema``, with the tables ``DecisionTable.store_vectors`` creates: one scan numbers each
+    call's facts but its type (``DecisionTable.key`` of type class 0), a join gives the row of ``vectors`` holding
+    the decision for every type class, and the type's class is looked up per count afterwards (``_own_counts``).
     Compiling it costs more than running it on a million calls, so it is compiled once per tables and columns."""
     calls = ibis.table(schema, name="heart_calls_")
     needed = (*CALL_COLUMNS, *(q for table in tables for q in table.policy.question_ids))
@@ -397,7 +403,7 @@ def _summed(rows: pd.DataFrame, decided: Sequence[Any], tables: Sequence[Decisio
 
 
 def _run_plan(con: Any, tables: Sequence[DecisionTable], sql: str) -> pd.DataFrame:
-    """Run a replay's query; the first time on a connection, store the decision tables it joins and run it again.
+    """Run a replay's query; the first time on a connection, store the vectors tables it joins and run it again.
 
     Asking the database whether it has them would cost a query of its own on every replay."""
     import duckdb
@@ -406,7 +412,7 @@ def _run_plan(con: Any, tables: Sequence[DecisionTable], sql: str) -> pd.DataFra
         return con.con.execute(sql).fetchdf()
     except duckdb.CatalogException:
         for table in tables:
-            table.store(con)
+            table.store_vectors(con)
         return con.con.execute(sql).fetchdf()
 
 
