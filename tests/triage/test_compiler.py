@@ -260,3 +260,45 @@ def test_the_decision_table_reads_missing_columns_and_times_as_the_compiled_poli
     frame["local_minute"] = frame["local_minute"].astype("Int32")
     frame["weapon"] = ["no", "no", "yes", None]
     assert keyed(con, frame, minute_column="local_minute") == replay(con, frame)
+
+
+def test_every_key_without_its_type_finds_its_decision_for_every_type_class_in_its_vector() -> None:
+    table = decision_table(POLICY)
+    assert table is not None
+    types = len(table.type_classes)
+    per_type = table.size // types
+    assert len(table.vector_of) == per_type and len(table.vectors) < per_type // 10  # a few dozen, not thousands
+    for key in range(table.size):
+        type_class, rest = divmod(key, per_type)
+        assert table.vectors[table.vector_of[rest], type_class] == table.decisions[key], key
+
+
+@pytest.mark.parametrize("availability", [None, {"CRT": False}])
+def test_rows_decided_in_python_agree_with_the_database_and_the_engine(
+    con: Any, availability: dict[str, bool] | None
+) -> None:
+    rows = random_calls(seed=1612, count=4000)
+    for row in rows:
+        local = row["received_at"].astimezone(POLICY.timezone)
+        row["local_minute"] = local.hour * 60 + local.minute
+    rows[:40] = [{**row, "local_minute": None} for row in rows[:40]]  # calls without a time: every team closed
+    frame = pd.DataFrame(rows).drop(columns="received_at")
+    frame["local_minute"] = frame["local_minute"].astype("Int32")
+    table = decision_table(POLICY, availability)
+    assert table is not None
+    in_python = table.decide_rows(frame["incident_type"].to_numpy(dtype=object),
+                                  frame["priority"].to_numpy(dtype=object),
+                                  frame["local_minute"].astype("float64").to_numpy(),
+                                  {q: frame[q].to_numpy(dtype=object) for q in POLICY.question_ids})
+    found = [table.outcomes[i] for i in in_python]
+    assert found == keyed(con, frame, availability=availability, minute_column="local_minute")
+    timed = rows[40:]
+    engine = [engine_row(row, SUMMER_DAY + timedelta(minutes=row["local_minute"]), availability) for row in timed]
+    assert_agree(timed, engine, found[40:])
+    assert {pathway for pathway, *_ in found} >= {"CRT", "COR", "PD", "EMS", "FIRE"} - set(availability or ())
+    # The answers given as the codes the key adds up: the same decisions.
+    codes = [table.answer_code({q: row[q] for q in POLICY.question_ids}) for row in rows]
+    by_codes = table.decide_rows(frame["incident_type"].to_numpy(dtype=object),
+                                 frame["priority"].to_numpy(dtype=object),
+                                 frame["local_minute"].astype("float64").to_numpy(), answer_codes=codes)
+    assert list(by_codes) == list(in_python)

@@ -271,3 +271,30 @@ def test_calls_with_their_own_answers_replay_as_the_engine_decides_them() -> Non
     assert all(set(after) == {before} for before, after in matrix.items())
     assert both.pathways() == result.pathways() == dict(Counter(e[0] for e in expected)) | {
         code: 0 for code in DURHAM.codes() if code not in {e[0] for e in expected}}
+
+
+def test_calls_with_their_own_answers_against_a_second_policy_move_as_the_engine_moves_them(tmp_path: Path) -> None:
+    text = re.sub(r"\nversion: \d+\n", "\nversion: 2\n", Path(DURHAM.source).read_text(encoding="utf-8"))
+    (tmp_path / "crt-all-day.yaml").write_text(text, encoding="utf-8")
+    programs = write_programs(tmp_path / "programs.yaml", {"CRT": "00:00-24:00"})
+    all_day = load_policy(tmp_path / "crt-all-day.yaml", programs=programs)
+    rng = random.Random(1616)
+    rows = []
+    for _ in range(2000):
+        row: dict[str, Any] = {"incident_type": rng.choice([*sorted(DURHAM.type_sets["crt_eligible"]), None, "x"]),
+                               "priority": rng.choice(["P", "2", None, " p"]), "local_minute": rng.randrange(1440)}
+        for question in DURHAM.question_ids:
+            row[question] = rng.choice(["no", "no", "no", "yes", None, "Unknown", " NO"])
+        rows.append(row)
+    calls = pd.DataFrame(rows)
+    calls["local_hour"] = calls["local_minute"] // 60
+    before = engine_decisions(calls, DURHAM, OWN_ANSWERS)
+    after = engine_decisions(calls, all_day, OWN_ANSWERS)
+    (both,) = replay_calls(calls, DURHAM, scenarios=(OWN_ANSWERS,), compare=all_day)
+    expected: dict[str, dict[str, int]] = {}
+    for first, second in zip(before, after, strict=True):
+        expected.setdefault(first[0], {}).setdefault(second[0], 0)
+        expected[first[0]][second[0]] += 1
+    assert both.transitions() == expected
+    assert expected["PD"].get("CRT", 0) > 0  # calls at night that CRT takes once it works around the clock
+    assert both.closed() == dict(Counter(e[3] for e in before if e[2] == "program_closed"))

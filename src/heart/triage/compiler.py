@@ -17,6 +17,7 @@ is assumed to have a unit (what-ifs can pass a fixed ``availability`` for all ro
 from __future__ import annotations
 
 import itertools
+import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -137,6 +138,27 @@ def _answer(table: ir.Table, question: str) -> ir.IntegerValue:
     ).cast("int8")
 
 
+def _per_value(values: Sequence[Any], function: Any) -> Any:
+    """``function`` of each value as a numpy array, called once per distinct value (null: once, with None)."""
+    import pandas as pd
+
+    codes, uniques = pd.factorize(np.asarray(values, dtype=object))
+    results = np.array([*(function(value) for value in uniques), function(None)], dtype=np.int64)
+    return results[codes]  # a null's code is -1: the last result
+
+
+def _answer_code(value: Any) -> int:
+    """``_answer`` of one value, in Python."""
+    if not isinstance(value, str):
+        return _UNKNOWN
+    if value == "no":
+        return _NO
+    if value == "yes":
+        return _YES
+    tidy = value.strip(string.whitespace).lower()
+    return _YES if tidy == "yes" else _NO if tidy == "no" else _UNKNOWN
+
+
 def _priority(table: ir.Table) -> ir.StringValue:
     """The priority as 'P', '1'…'4' (upper-cased, trimmed), or '' when missing."""
     if "priority" not in table.columns:
@@ -220,7 +242,10 @@ def _minute_of_day(
                 return _minute_of_day(table, policy, **{f"{kind}_column": name})
         raise ValueError("the calls need a time: a local_minute, local_hour or received_at column")
     if minute_column:
-        return table[minute_column].cast("int32")
+        minute = table[minute_column]
+        kind = minute.type()
+        # An integer column wide enough is read as it is: a cast would be paid once per comparison, per call.
+        return minute if kind.is_integer() and not kind.is_int8() and not kind.is_uint8() else minute.cast("int32")
     if hour_column:
         return table[hour_column].cast("int32") * 60
     column = table[str(timestamp_column)]
@@ -268,6 +293,34 @@ class DecisionTable:
     outcomes: tuple[tuple[str, str, str | None, str | None], ...]
     number: int = field(default_factory=lambda: next(_NUMBERS))
     """names this table's tables in a database (``store``)"""
+    groups: tuple[tuple[str, str | None, str | None], ...] = field(init=False)
+    """the distinct (pathway, fallback, fallback program) of ``outcomes``: what a replay counts calls by"""
+    group_of: Any = field(init=False)
+    """numpy array: index into ``outcomes`` -> index into ``groups``"""
+    pathways: tuple[str, ...] = field(init=False)
+    """the distinct pathways of ``outcomes``"""
+    pathway_of: Any = field(init=False)
+    """numpy array: index into ``outcomes`` -> index into ``pathways``"""
+    vectors: Any = field(init=False)
+    """numpy array (vector, type class) -> index into ``outcomes``: the distinct decisions of every type class"""
+    vector_of: Any = field(init=False)
+    """numpy array: a key without its type (``key`` of type class 0) -> the row of ``vectors`` holding its decision
+    for every type class. A few dozen vectors cover every key, so a replay can count calls per (incident type,
+    vector) and look the type's class up only once per count, not once per call."""
+
+    def __post_init__(self) -> None:
+        groups = {(pathway, fallback, program): None for pathway, _, fallback, program in self.outcomes}
+        group_index = {group: i for i, group in enumerate(groups)}
+        pathways = {pathway: i for i, pathway in enumerate(dict.fromkeys(o[0] for o in self.outcomes))}
+        object.__setattr__(self, "groups", tuple(groups))
+        object.__setattr__(self, "group_of", np.array([group_index[(o[0], o[2], o[3])] for o in self.outcomes],
+                                                      dtype=np.int16))
+        object.__setattr__(self, "pathways", tuple(pathways))
+        object.__setattr__(self, "pathway_of", np.array([pathways[o[0]] for o in self.outcomes], dtype=np.int16))
+        by_type = np.asarray(self.decisions).reshape(len(self.type_classes), -1).T  # (key without type, type class)
+        vectors, vector_of = np.unique(by_type, axis=0, return_inverse=True)
+        object.__setattr__(self, "vectors", vectors)
+        object.__setattr__(self, "vector_of", vector_of.reshape(-1).astype(np.int16))
 
     @property
     def size(self) -> int:
@@ -330,6 +383,57 @@ class DecisionTable:
     def _class_of_priority(self, value: str) -> int:
         return next(i for i, values in enumerate(self.priority_classes) if value in values)
 
+    def decide_rows(
+        self,
+        incident_types: Sequence[Any],
+        priorities: Sequence[Any],
+        minutes: Sequence[Any],
+        answers: Mapping[str, Sequence[Any]] | None = None,
+        *,
+        answer_codes: Any = None,
+    ) -> Any:
+        """Each row's index into ``outcomes``, worked out in Python (numpy) rather than in the database: for a few
+        thousand rows (a replay's distinct combinations) that costs less than compiling and planning a query.
+
+        The same classes as ``key``: an incident type outside the table (or null) is 'other'; a priority is read
+        as written, else trimmed and upper-cased; an answer "yes"/"no" as written, else trimmed and lower-cased,
+        anything else (null) unknown; a null minute (NaN) is a call without a time. ``answers``: a sequence per
+        question id (a missing one: unknown throughout). ``answer_codes``: instead of ``answers``, each row's
+        ``answer_code`` (a numpy array).
+        """
+        count = len(incident_types)
+        type_class = self.type_classes_of(incident_types)
+        priority_class = _per_value(priorities, self._class_of_written)
+        codes = np.zeros(count, dtype=np.int64) if answer_codes is None else np.asarray(answer_codes, dtype=np.int64)
+        for i, question in enumerate(self.policy.question_ids):
+            said = (answers or {}).get(question)
+            if said is not None:
+                codes += _per_value(said, _answer_code) * 3**i
+        minute = np.asarray(minutes, dtype=np.float64)
+        stretch = np.searchsorted(np.asarray(self.edges, dtype=np.float64), minute, side="right")
+        time_class = np.where(np.isnan(minute), self.time_classes[-1],
+                              np.asarray(self.time_classes)[np.minimum(stretch, len(self.edges))])
+        if self.time_class_count == 1:
+            time_class = np.zeros(count, dtype=np.int64)
+        combined = (type_class * len(self.priority_classes) + priority_class) * 3 ** len(self.policy.question_ids)
+        return self.decisions[(combined + codes) * self.time_class_count + time_class]
+
+    def answer_code(self, answers: Mapping[str, Any]) -> int:
+        """The part of the key the answers make (what ``decide_rows`` adds up per row); a missing one is unknown."""
+        return sum(_answer_code(answers.get(q)) * 3**i for i, q in enumerate(self.policy.question_ids))
+
+    def _class_of_written(self, value: Any) -> int:
+        """The class of a priority as a CAD wrote it (``_priority_class``, in Python)."""
+        if value is None or (not isinstance(value, str) and value != value):  # null or NaN
+            return self._class_of_priority("")
+        said = str(value)
+        if said in PRIORITIES:
+            return self._class_of_priority(said)
+        tidy = said.strip(string.whitespace).upper()
+        if tidy in (*PRIORITIES, ""):
+            return self._class_of_priority(tidy)
+        return self.unknown_priority_class
+
     def lookup(self, con: Any = None, name: str = "heart_decisions_") -> ir.Table:
         """The table ``heart_key_`` → ``heart_decision_`` (index into ``outcomes``) to join calls with.
 
@@ -340,6 +444,12 @@ class DecisionTable:
 
         frame = pd.DataFrame({"heart_key_": np.arange(self.size, dtype=np.int32), "heart_decision_": self.decisions})
         return stored_table(frame, con, name)
+
+    def type_classes_of(self, incident_types: Sequence[Any]) -> Any:
+        """The type class of each incident type (numpy; unknown or null: 'other'), as ``key`` reads them."""
+        class_of_type = {kind: i for i, types in enumerate(self.type_classes) for kind in types}
+        return _per_value(incident_types, lambda kind: class_of_type.get(kind, self.other_class)
+                          if isinstance(kind, str) else self.other_class)
 
     def type_table(self, con: Any = None, name: str = "heart_types_") -> ir.Table:
         """The table ``heart_type_`` (an incident type id) → ``heart_type_class_``."""
@@ -372,6 +482,11 @@ class DecisionTable:
         return joined.select(*table.columns, **{column: joined.heart_decision_})
 
     @staticmethod
+    def unbound_vectors(name: str = "heart_") -> ir.Table:
+        """A placeholder for the vectors table that ``store_vectors(con)`` creates (``name``: this table's)."""
+        return ibis.table({"heart_key_": "int32", "heart_vector_": "int16"}, name=f"{name}vectors_")
+
+    @staticmethod
     def unbound(name: str = "heart_") -> tuple[ir.Table, ir.Table]:
         """Placeholders for the (types, decisions) tables that ``store(con, name)`` creates."""
         return (ibis.table({"heart_type_": "string", "heart_type_class_": "int32"}, name=f"{name}types_"),
@@ -395,18 +510,28 @@ class DecisionTable:
             self.type_table(con, f"{self.name}types_")
             self.lookup(con, f"{self.name}decisions_")
 
+    def store_vectors(self, con: Any) -> None:
+        """Create (or replace) this table's vectors table in the DuckDB connection ``con``: temporary, named as
+        ``unbound_vectors(self.name)`` names it. What a replay of calls with their own answers joins."""
+        frame = {"heart_key_": np.arange(len(self.vector_of), dtype=np.int32), "heart_vector_": self.vector_of}
+        _create_temp(con.con, f"{self.name}vectors_", frame)
+
 
 def stored_table(frame: Any, con: Any, name: str) -> ir.Table:
     """``frame`` as a temporary table of the DuckDB connection ``con`` (replacing ``name``), or a memtable."""
     if con is None:
         return ibis.memtable(frame)
-    raw = con.con  # the DuckDB connection behind Ibis
+    _create_temp(con.con, name, frame)  # the DuckDB connection behind Ibis
+    return con.table(name)
+
+
+def _create_temp(raw: Any, name: str, frame: Any) -> None:
+    """``frame`` (a DataFrame or a dict of numpy arrays) as the temporary table ``name`` of ``raw``, replacing it."""
     raw.register(f"{name}frame", frame)
     try:
         raw.execute(f'CREATE OR REPLACE TEMP TABLE "{name}" AS SELECT * FROM "{name}frame"')
     finally:
         raw.unregister(f"{name}frame")
-    return con.table(name)
 
 
 @lru_cache(maxsize=32)

@@ -1,8 +1,9 @@
 """Replay a triage policy over imported CAD history: where would those calls have gone, and when was HEART closed?
 
 The history comes from ``cad_records`` (one import batch, optionally one agency) in the operational database,
-SQLite or PostgreSQL. It is read once into pandas, handed to DuckDB through Ibis, and classified by the
-policy compiled to one vectorized query (``heart.triage.compiler``); only the grouped counts come back.
+SQLite or PostgreSQL. It is read once into pandas, handed to DuckDB, counted per distinct combination of the
+facts a decision depends on, and each combination is decided through the policy's decision table
+(``heart.triage.compiler.DecisionTable``); only counts come back from the database.
 
 What a replay has to assume, because a CAD record does not say it:
 
@@ -43,7 +44,6 @@ from heart.calls.models import CadRecord, ImportBatch
 from heart.crosswalk.mapper import resolve_nature_code
 from heart.crosswalk.taxonomy import INCIDENT_TYPES, OTHER
 from heart.triage.compiler import (
-    OUTPUT_COLUMNS,
     DecisionTable,
     compile_policy,
     policy_decision_table,
@@ -253,16 +253,22 @@ def replay_calls(
     compare: Policy | None = None,
     con: Any = None,
 ) -> list[ScenarioResult]:
-    """Classify ``calls`` (``prepare_calls``' columns) under each scenario; DuckDB does the work.
+    """Classify ``calls`` (``prepare_calls``' columns) under each scenario; DuckDB reads the calls, once per replay.
 
     Under an assumed scenario a decision depends only on the call's type, priority, answers (here a function
-    of the type) and on which programs are open at its minute. So the calls are first counted per distinct
-    (type, priority, hour, stretch of the day in which no program opens or closes), each distinct combination
-    is classified once, and the counts are summed: the same result as classifying every call, much faster.
+    of the type) and on which programs are open at its minute. So one query counts the calls per distinct
+    (type, priority, hour, stretch of the day in which no program opens or closes), and each distinct combination
+    (a few thousand) is decided once per scenario in Python through the policy's decision table
+    (``DecisionTable.decide_rows``): the same result as classifying every call, much faster.
 
     Under ``OWN_ANSWERS`` the calls carry their own answers (one column per question id), so every call is
-    classified: one scan numbers each call's combination of facts (``DecisionTable.key``), a join with the
-    policy's decision table gives its decision, and the counts per (type, hour, decision) come back.
+    classified: one scan numbers each call's facts but its type (``DecisionTable.key``), a join gives the row of
+    the table's ``vectors`` holding the decision for every type class, the calls are counted per (type, hour,
+    vector), and each count takes the decision of its type's class.
+
+    The SQL is compiled once per policies and columns (Ibis compiling costs more than DuckDB running it on a
+    million calls); the small tables are stored in the connection the first time a query needs them. Only counts
+    come back to Python, which sums them per (pathway, type, hour, fallback).
     """
     con = con or ibis.duckdb.connect()
     policies = [policy, *([compare] if compare else [])]
@@ -273,58 +279,141 @@ def replay_calls(
         base = stored_table(calls[[c for c in (*CALL_COLUMNS, *questions) if c in calls.columns]], con,
                             "heart_replay_calls_")
     tables = [policy_decision_table(p) for p in policies]
-    keys = [*GROUP_KEYS, *(["other_pathway"] if compare else [])]
     codes = tuple(dict.fromkeys(code for p in policies for code in p.codes()))
-    assumptions = Assumptions.of(*policies)
-    distinct: ir.Table | None = None
+    found = tuple(t for t in tables if t is not None)
+    if len(found) < len(tables):  # a policy too large for a decision table: the compiled query
+        keys = [*GROUP_KEYS, *(["other_pathway"] if compare else [])]
+        return [ScenarioResult(scenario, _classified_counts(con, base, policies, scenario, keys), codes)
+                for scenario in scenarios]
+    source = _sql(con, base)
+    distinct: pd.DataFrame | None = None
     results = []
     for scenario in scenarios:
         if scenario.own_answers:
-            counts = _count_decisions(con, base, policies, tables, keys)
+            plan = _own_answers_plan(found, base.schema())
+            counts = _own_counts(_run_plan(con, found, f"WITH heart_calls_ AS ({source}) {plan}"), found)
         else:
             if distinct is None:
-                stretch = _stretch_start(base.local_minute.cast("int16"), policies)
-                grouped = base.mutate(local_minute=stretch).group_by(list(CALL_COLUMNS)).agg(weight=ibis._.count())
-                con.con.execute(f"CREATE OR REPLACE TEMP TABLE heart_replay_distinct_ AS {_sql(con, grouped)}")
-                distinct = con.table("heart_replay_distinct_")
-            answered = distinct.mutate(**assumptions.columns(distinct, scenario))
-            counts = _count_decisions(con, answered, policies, tables, keys, weight="weight")
+                plan = _distinct_plan(base.schema(), tuple(policies))
+                distinct = con.con.execute(f"WITH heart_calls_ AS ({source}) {plan}").fetchdf()
+            counts = _assumed_counts(distinct, found, scenario)
         results.append(ScenarioResult(scenario, counts, codes))
     return results
 
 
-def _count_decisions(
-    con: Any,
-    table: ir.Table,
-    policies: Sequence[Policy],
-    tables: Sequence[DecisionTable | None],
-    keys: Sequence[str],
-    weight: str | None = None,
+def _classified_counts(
+    con: Any, base: ir.Table, policies: Sequence[Policy], scenario: Scenario, keys: Sequence[str]
 ) -> pd.DataFrame:
-    """Calls per ``keys`` (``GROUP_KEYS`` [+ other_pathway]); each row counts once, or ``weight`` times."""
-    if any(found is None for found in tables):  # a policy too large for a decision table: the compiled query
-        decided = classify(table, policies[0], compare=policies[1] if len(policies) > 1 else None)
-        total = decided[weight].sum() if weight else ibis._.count()
-        counts = con.execute(decided.group_by(list(keys)).agg(calls=total))
-        counts["calls"] = counts["calls"].astype("int64")
-        return counts
-    found = tuple(t for t in tables if t is not None)
-    needed = ("incident_type", "priority", "local_minute", "local_hour", *([weight] if weight else []),
-              *(q for p in policies for q in p.question_ids))
-    calls = table.select(*(c for c in dict.fromkeys(needed) if c in table.columns))
-    for decisions_of in found:
-        decisions_of.store(con)
-    plan = _count_plan(found, calls.schema(), weight)
-    grouped = con.con.execute(f"WITH heart_calls_ AS ({_sql(con, calls)}) {plan}").fetchdf()
-    decisions = [f"heart_decision_{i}_" for i in range(len(found))]
-    outcomes = pd.DataFrame(list(found[0].outcomes), columns=list(OUTPUT_COLUMNS), dtype=object)
-    expanded = outcomes.iloc[grouped[decisions[0]].to_numpy()].reset_index(drop=True)
-    expanded[["incident_type", "local_hour", "calls"]] = grouped[["incident_type", "local_hour", "calls"]]
-    if len(found) > 1:
-        expanded["other_pathway"] = [found[1].outcomes[i][0] for i in grouped[decisions[1]]]
-    counts = expanded.groupby(list(keys), dropna=False, sort=False)["calls"].sum().reset_index()
+    """Calls per ``keys`` through the compiled query (``classify``), for a policy without a decision table."""
+    if scenario.own_answers:
+        table, total = base, ibis._.count()
+    else:
+        table = _distinct(base, policies)
+        table = table.mutate(**Assumptions.of(*policies).columns(table, scenario))
+        total = table.heart_weight_.sum()
+    decided = classify(table, policies[0], compare=policies[1] if len(policies) > 1 else None)
+    counts = con.execute(decided.group_by(list(keys)).agg(calls=total))
     counts["calls"] = counts["calls"].astype("int64")
     return counts
+
+
+def _distinct(calls: ir.Table, policies: Sequence[Policy]) -> ir.Table:
+    """The calls counted (``heart_weight_``) per distinct type, priority, hour and stretch between opening times."""
+    stretch = _stretch_start(calls.local_minute.cast("int16"), policies)
+    return calls.mutate(local_minute=stretch).group_by(list(CALL_COLUMNS)).agg(heart_weight_=ibis._.count())
+
+
+@lru_cache(maxsize=64)
+def _distinct_plan(schema: Any, policies: tuple[Policy, ...]) -> str:
+    """The SQL of ``_distinct`` over a table ``heart_calls_`` of ``schema``, compiled once per columns and policies."""
+    return str(ibis.to_sql(_distinct(ibis.table(schema, name="heart_calls_"), policies), dialect="duckdb"))
+
+
+@lru_cache(maxsize=64)
+def _own_answers_plan(tables: tuple[DecisionTable, ...], schema: Any) -> str:
+    """The SQL counting calls with their own answers per (type, hour, vector of each table) over a table
+    ``heart_calls_`` of ``schema``, with the tables ``DecisionTable.store_vectors`` creates: one scan numbers each
+    call's facts but its type (``DecisionTable.key`` of type class 0), a join gives the row of ``vectors`` holding
+    the decision for every type class, and the type's class is looked up per count afterwards (``_own_counts``).
+    Compiling it costs more than running it on a million calls, so it is compiled once per tables and columns."""
+    calls = ibis.table(schema, name="heart_calls_")
+    needed = (*CALL_COLUMNS, *(q for table in tables for q in table.policy.question_ids))
+    keyed = calls.select(*(c for c in dict.fromkeys(needed) if c in calls.columns))
+    vectors = [f"heart_vector_{i}_" for i in range(len(tables))]
+    for i, table in enumerate(tables):
+        key = table.key(keyed, type_class=ibis.literal(0, type="int32"), minute_column="local_minute")
+        lookup = DecisionTable.unbound_vectors(table.name).view()  # a second policy may be the same one
+        joined = keyed.join(lookup, key == lookup.heart_key_)
+        keyed = joined.select(*keyed.columns, **{vectors[i]: lookup.heart_vector_})
+    counted = keyed.group_by(["incident_type", "local_hour", *vectors]).agg(calls=ibis._.count())
+    return str(ibis.to_sql(counted, dialect="duckdb"))
+
+
+def _own_counts(grouped: pd.DataFrame, tables: Sequence[DecisionTable]) -> pd.DataFrame:
+    """The counts of ``_own_answers_plan`` per ``GROUP_KEYS`` (+ other_pathway): each count's decision is its
+    vector's entry for the class of its incident type."""
+    types = grouped["incident_type"].to_numpy(dtype=object)
+    decided = [table.vectors[grouped[f"heart_vector_{i}_"].to_numpy(), table.type_classes_of(types)]
+               for i, table in enumerate(tables)]
+    return _summed(grouped, decided, tables, grouped["calls"].to_numpy())
+
+
+def _assumed_counts(distinct: pd.DataFrame, tables: Sequence[DecisionTable], scenario: Scenario) -> pd.DataFrame:
+    """Counts per ``GROUP_KEYS`` (+ other_pathway) of the distinct combinations (``_distinct``, fetched), each
+    decided once in Python under the scenario's assumed answers (a function of the incident type)."""
+    assumptions = Assumptions.of(*(table.policy for table in tables))
+    types = distinct["incident_type"].to_numpy(dtype=object)
+    kind_of_row, kinds = pd.factorize(types)  # a null type is -1: the last entry of each list below
+    said = [{q: assumptions.answer(q, kind, scenario) for q in assumptions.questions} for kind in kinds]
+    priorities = distinct["priority"].to_numpy(dtype=object)
+    minutes = distinct["local_minute"].astype("float64").to_numpy()
+    decided = []
+    for table in tables:
+        codes = np.array([*(table.answer_code(answers) for answers in said), 0], dtype=np.int64)[kind_of_row]
+        decided.append(table.decide_rows(types, priorities, minutes, answer_codes=codes))
+    return _summed(distinct, decided, tables, distinct["heart_weight_"].to_numpy())
+
+
+def _summed(rows: pd.DataFrame, decided: Sequence[Any], tables: Sequence[DecisionTable], weights: Any) -> pd.DataFrame:
+    """``weights`` summed per (incident type, hour, outcome): the first table's (pathway, fallback, fallback
+    program), the second's pathway; ``decided``: each row's index into each table's ``outcomes``. The groups are
+    numbered by numpy (a few thousand rows: cheaper than a pandas groupby on text)."""
+    outcomes = [(table.group_of if i == 0 else table.pathway_of)[found].astype(np.int64)
+                for i, (table, found) in enumerate(zip(tables, decided, strict=True))]
+    sizes = [len(table.groups) if i == 0 else len(table.pathways) for i, table in enumerate(tables)]
+    type_of_row = pd.factorize(rows["incident_type"].to_numpy(dtype=object))[0]  # a null: -1
+    hour_of_row, hours = pd.factorize(rows["local_hour"].to_numpy())
+    group = type_of_row.astype(np.int64) + 1
+    for codes, size in ((hour_of_row.astype(np.int64) + 1, len(hours) + 1), *zip(outcomes, sizes, strict=True)):
+        group = group * size + codes
+    found, first, number = np.unique(group, return_index=True, return_inverse=True)
+    calls = np.bincount(number.reshape(-1), weights=np.asarray(weights, dtype=np.float64), minlength=len(found))
+    group_names = np.empty((len(tables[0].groups), 3), dtype=object)
+    group_names[:] = tables[0].groups
+    named = group_names[outcomes[0][first]]
+    columns: dict[str, Any] = {
+        "pathway": named[:, 0], "incident_type": rows["incident_type"].iloc[first].reset_index(drop=True),
+        "local_hour": rows["local_hour"].iloc[first].reset_index(drop=True),
+        "fallback": named[:, 1], "fallback_program": named[:, 2],
+    }
+    if len(tables) > 1:
+        columns["other_pathway"] = np.array(tables[1].pathways, dtype=object)[outcomes[1][first]]
+    columns["calls"] = np.rint(calls).astype(np.int64)
+    return pd.DataFrame(columns)
+
+
+def _run_plan(con: Any, tables: Sequence[DecisionTable], sql: str) -> pd.DataFrame:
+    """Run a replay's query; the first time on a connection, store the vectors tables it joins and run it again.
+
+    Asking the database whether it has them would cost a query of its own on every replay."""
+    import duckdb
+
+    try:
+        return con.con.execute(sql).fetchdf()
+    except duckdb.CatalogException:
+        for table in tables:
+            table.store_vectors(con)
+        return con.con.execute(sql).fetchdf()
 
 
 def _sql(con: Any, expr: ir.Table) -> str:
@@ -340,20 +429,6 @@ def _compiled(op: Any) -> str:
     """DuckDB SQL of an Ibis expression, kept: compiling the same expression again costs more than running it on
     a million calls (Ibis expressions compare by structure, so a replay of the same table finds it here)."""
     return str(ibis.to_sql(op.to_expr(), dialect="duckdb"))
-
-
-@lru_cache(maxsize=64)
-def _count_plan(tables: tuple[DecisionTable, ...], schema: Any, weight: str | None) -> str:
-    """The SQL counting calls per (type, hour, decision of each table) over a table ``heart_calls_`` of ``schema``,
-    with the tables ``DecisionTable.store`` creates; compiled once per policies and columns."""
-    keyed = ibis.table(schema, name="heart_calls_")
-    for i, decisions_of in enumerate(tables):
-        keyed = decisions_of.decide(keyed, column=f"heart_decision_{i}_",
-                                    tables=DecisionTable.unbound(decisions_of.name), minute_column="local_minute")
-    decisions = [f"heart_decision_{i}_" for i in range(len(tables))]
-    total = keyed[weight].sum() if weight else ibis._.count()
-    return str(ibis.to_sql(keyed.group_by(["incident_type", "local_hour", *decisions]).agg(calls=total),
-                           dialect="duckdb"))
 
 
 def _stretch_start(minute: ir.IntegerValue, policies: Sequence[Policy]) -> ir.IntegerValue:
