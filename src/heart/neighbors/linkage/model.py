@@ -189,7 +189,7 @@ BLOCKING_RULES = (
     CustomRule("l.dob = r.dob and l.first_initial = r.last_initial"),  # swapped, and one of them misspelt
     # Same area, a name mistyped and the birth date wrong or missing: the surname's first letters and the first
     # initial (2.3 M pairs no other rule finds at a million records, 1,481 of them true). The same postcode, first
-    # name's sound and last initial was dropped: 2.9 M pairs of its own there, 155 of them true (of 601,857), and
+    # name's sound and last initial was dropped: 3.0 M pairs of its own there, 155 of them true (of 601,857), and
     # once u on another source is rid of its true pairs, four of FEBRL 3's and two of FEBRL 2's.
     block_on("postcode", "substr(last_name, 1, 3)", "first_initial"),
 )
