@@ -119,7 +119,7 @@ def test_febrl_reaches_the_goal(name: str, number_as_phone: bool) -> None:
     """Goal of issue 12 on FEBRL (1,000 and 5,000 records), linked as another source is (``training="estimate"``:
     m by EM and u by sampling on the set, never from its identities): precision and recall above 95%, links and
     neighbors, on names, date of birth and address alone and with the set's identity number in the phone slot.
-    FEBRL 3 on names, date of birth and address is the hardest (pairwise recall 96.4%; 94.7% before u was rid of
+    FEBRL 3 on names, date of birth and address is the hardest (pairwise recall 96.3%; 94.7% before u was rid of
     the true pairs among random ones, ``engine._discount_true_pairs``)."""
     data = febrl.load(name, number_as_phone=number_as_phone)
     result = link_records(data.records, training="estimate")
