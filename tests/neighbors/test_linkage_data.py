@@ -103,9 +103,9 @@ def test_accuracy_measures_on_a_hand_made_case() -> None:
 
 def test_generated_sample_reaches_the_goal() -> None:
     """Goal of issue 12: precision and recall above 95%, pairwise and by cluster, on a fixed sample of 5,000.
-    Model 2025.4 reaches 96.7% / 98.0% pairwise and 96.6% / 99.1% by cluster (2025.3: 0.9501 cluster precision):
-    every figure 1.6 points or more above the goal, so the assertion is the goal itself, and a change that costs a
-    point and a half anywhere fails it."""
+    Model 2025.5 reaches 96.7% / 98.0% pairwise and 96.6% / 99.1% by cluster, as 2025.4 did (2025.3: 0.9501 cluster
+    precision): every figure 1.6 points or more above the goal, so the assertion is the goal itself, and a change
+    that costs a point and a half anywhere fails it."""
     data = generate_records(5000, seed=21)
     result = link_records(data.records)
     for score in (pairwise_accuracy(result.pairs, data.person_of_record, threshold=result.threshold),
@@ -113,11 +113,14 @@ def test_generated_sample_reaches_the_goal() -> None:
         assert score.precision > 0.95 and score.recall > 0.95, score
 
 
-@pytest.mark.parametrize(("name", "number_as_phone"), [("febrl1", False), ("febrl1", True), ("febrl3", True)])
+@pytest.mark.parametrize(("name", "number_as_phone"),
+                         [("febrl1", False), ("febrl1", True), ("febrl3", False), ("febrl3", True)])  # fmt: skip
 def test_febrl_reaches_the_goal(name: str, number_as_phone: bool) -> None:
     """Goal of issue 12 on FEBRL (1,000 and 5,000 records), linked as another source is (``training="estimate"``:
     m by EM and u by sampling on the set, never from its identities): precision and recall above 95%, links and
-    neighbors, on names, date of birth and address alone and with the set's identity number in the phone slot."""
+    neighbors, on names, date of birth and address alone and with the set's identity number in the phone slot.
+    FEBRL 3 on names, date of birth and address is the hardest (pairwise recall 96.3%; 94.7% before u was rid of
+    the true pairs among random ones, ``engine._discount_true_pairs``)."""
     data = febrl.load(name, number_as_phone=number_as_phone)
     result = link_records(data.records, training="estimate")
     for score in (pairwise_accuracy(result.pairs, data.person_of_record, threshold=result.threshold),

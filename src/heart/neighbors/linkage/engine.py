@@ -31,6 +31,7 @@ from heart.neighbors.linkage.model import (
     DETERMINISTIC_RULES,
     EM_BLOCKING_RULES,
     TF_AGREEMENT_LEVELS,
+    U_FLOOR,
     load_model,
     settings_creator,
 )
@@ -226,11 +227,31 @@ def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFra
         linker.table_management.register_term_frequency_lookup(registered, column)
 
 
-def _estimate_here(linker: Linker) -> None:
-    """u by random sampling and m by EM on this data, from the shipped values (prior re-estimated by EM too)."""
+def _estimate_here(linker: Linker, n_records: int) -> None:
+    """u by random sampling and m by EM on this data, from the shipped values (prior re-estimated by EM too), then
+    u rid of the true pairs among the random ones (``_discount_true_pairs``)."""
     linker.training.estimate_u_using_random_sampling(max_pairs=2e6, seed=1)
     for rule in EM_BLOCKING_RULES:
         linker.training.estimate_parameters_using_expectation_maximisation(rule, estimate_without_term_frequencies=True)
+    _discount_true_pairs(linker, _expected_prior(linker, n_records))
+
+
+def _discount_true_pairs(linker: Linker, prior: float) -> None:
+    """Correct u for the true pairs that random sampling drew: among random pairs a level's share is
+    prior · m + (1 − prior) · u, not u.
+
+    Negligible on HEART's own records (a prior of 10⁻⁵), not on a source with many duplicates: in FEBRL 3 one random
+    pair in two thousand is one person, so a level only true pairs reach (the same surname and address, a swapped
+    name) measured a u of prior · m and weighed log2(1 / prior) ≈ 11 bits, no more than the prior takes away — one
+    strong agreement never outweighed one wholly different field. ``prior`` is the data's own expected pair count
+    (``_expected_prior``), m the run's EM estimate; a u that would go below zero is floored at ``U_FLOOR``.
+    """
+    for comparison in linker._settings_obj.comparisons:
+        for level in comparison.comparison_levels:
+            if level.is_null_level or level.m_probability is None or level.u_probability is None:
+                continue
+            corrected = (float(level.u_probability) - prior * float(level.m_probability)) / (1 - prior)
+            level.u_probability = max(corrected, U_FLOOR)
 
 
 PRIOR_ROUNDS = 4  # fixed-point rounds of the prior on data at hand (it settles to a few percent in three or four)
@@ -295,7 +316,7 @@ def link_records(
         raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
     prior = _estimate_prior(linker, len(prepared))
     if training == "estimate":
-        _estimate_here(linker)
+        _estimate_here(linker, len(prepared))
     _register_term_frequencies(linker, db_api, prepared)
     if training == "estimate":
         prior = _expected_prior(linker, len(prepared))

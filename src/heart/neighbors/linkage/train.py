@@ -24,6 +24,7 @@ from heart.neighbors.linkage.model import (
     DETERMINISTIC_RECALL,
     DETERMINISTIC_RULES,
     MODEL_VERSION,
+    U_FLOOR,
     model_path,
     settings_creator,
 )
@@ -31,7 +32,6 @@ from heart.neighbors.linkage.records import prepare
 from heart.neighbors.linkage.synthetic import generate_records
 
 M_FLOOR = 0.001  # a level true pairs never or hardly reached in training: rare, not impossible
-U_FLOOR = 1e-7  # a level random pairs never reached: about one in ten million
 SEX_DIFFERS_M = 0.01  # the same person recorded with another sex: the generator never does it; records do
 
 
