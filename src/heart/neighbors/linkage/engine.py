@@ -240,10 +240,16 @@ def _register_term_frequencies(linker: Linker, db_api: Any, prepared: pd.DataFra
     distinct (first name, last name, date of birth): a familiar neighbor's forty records must not make their
     own name look common and so fail to link. Run after any re-estimation: the u it leans on is the run's own.
     """
-    n = len(prepared.drop_duplicates(subset=["first_name", "last_name", "dob"]))
+    # a person as the records name them: distinct (first name, last name, date of birth), missing parts included
+    identity = prepared.groupby(["first_name", "last_name", "dob"], dropna=False, sort=False).ngroup().to_numpy()
+    n = int(identity.max()) + 1 if len(identity) else 0
     for column, (u_base, u_agree) in _tf_bases(linker).items():
-        identities = prepared[list(dict.fromkeys(["first_name", "last_name", "dob", column]))].drop_duplicates()
-        counts = identities[column].dropna().value_counts()
+        codes, values = pd.factorize(prepared[column])  # a missing value is -1 and not counted
+        known = codes >= 0
+        once = np.unique(identity[known].astype(np.int64) * len(values) + codes[known])  # each value once a person
+        counts = pd.Series(np.bincount(once % len(values), minlength=len(values)), index=values) if len(values) \
+            else pd.Series([], dtype="int64")  # fmt: skip
+        counts = counts[counts > 0]
         pseudo = TF_PSEUDO_RECORDS_BY_COLUMN.get(column, TF_PSEUDO_RECORDS)
         if column in TF_AGREEMENT_LEVELS and n > 1:  # the run's own rate of agreement, leaning on the model's
             agreeing = float((counts.to_numpy() * (counts.to_numpy() - 1)).sum()) / (n * (n - 1))
@@ -353,11 +359,12 @@ def _wholly_different_dates(left: pd.Series, right: pd.Series) -> np.ndarray:
     a = left.to_numpy(dtype=object).astype("U10")
     b = right.to_numpy(dtype=object).astype("U10")
     chars_a, chars_b = a.view("U1").reshape(len(a), 10), b.view("U1").reshape(len(b), 10)
-    apart = (chars_a != chars_b).sum(axis=1) > 2
-    swapped = np.array([x[:4] == y[:4] and x[5:7] == y[8:10] and x[8:10] == y[5:7] for x, y in zip(a, b, strict=True)],
-                       dtype=bool) if len(a) else np.zeros(0, dtype=bool)
-    same_ym = np.array([x[:7] == y[:7] for x, y in zip(a, b, strict=True)], dtype=bool) if len(a) else swapped
-    same_md = np.array([x[5:] == y[5:] for x, y in zip(a, b, strict=True)], dtype=bool) if len(a) else swapped
+    equal = chars_a == chars_b
+    apart = (~equal).sum(axis=1) > 2
+    swapped = (equal[:, :4].all(axis=1) & (chars_a[:, 5:7] == chars_b[:, 8:10]).all(axis=1)
+               & (chars_a[:, 8:10] == chars_b[:, 5:7]).all(axis=1))  # fmt: skip
+    same_ym = equal[:, :7].all(axis=1)
+    same_md = equal[:, 5:].all(axis=1)
     return apart & ~swapped & ~same_ym & ~same_md
 
 
@@ -404,8 +411,10 @@ def sure_apart(prepared: pd.DataFrame, clusters: pd.DataFrame, links: pd.DataFra
                           for a, b in zip(pairs["name_forms_l"], pairs["name_forms_r"], strict=True)], dtype=bool)
     against = else_weights["dob"] + np.where(first_differs & unrelated, else_weights.get("first_name", 0.0), 0.0)
     pairs = pairs[against <= -APART_BITS]
-    linked = set(zip(links["unique_id_l"], links["unique_id_r"], strict=True))
-    return {(a, b) for a, b in zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True) if (a, b) not in linked}
+    found = pairs[["unique_id_l", "unique_id_r"]].merge(links[["unique_id_l", "unique_id_r"]], how="left",
+                                                        indicator=True)  # fmt: skip
+    found = found[found["_merge"] == "left_only"]
+    return set(zip(found["unique_id_l"], found["unique_id_r"], strict=True))
 
 
 def _contributions(linker: Linker, prior: float) -> Any:
