@@ -322,17 +322,18 @@ def link_records(
     if not threshold <= cluster_threshold < 1:
         raise InvalidInput("need threshold ≤ cluster_threshold < 1", field="cluster_threshold")
     prepared = prepare(records)
-    # The engine links record numbers, not record ids: numbered in the ids' own order (so every "left id is the
-    # smaller" rule holds the same), they join and compare as integers, a fraction of the work of strings.
+    if training not in ("shipped", "estimate"):
+        raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
+    # With the shipped model the engine links record numbers, not record ids: numbered in the ids' own order (so
+    # every "left id is the smaller" rule holds the same), they join and compare as integers, a fraction of the
+    # work of strings. Estimating u samples records by a hash of their id, so that run keeps the ids.
     numbers, record_ids = pd.factorize(prepared["unique_id"], sort=True)
     record_ids = np.asarray(record_ids, dtype=object)
     db_api = _db_api(backend, spark)
     settings, version = model_settings(db_api.sql_dialect.sql_dialect_str, model_path=model_path)
     settings["retain_intermediate_calculation_columns"] = explain
-    numbered = prepared.assign(unique_id=numbers.astype("int64"))
+    numbered = prepared.assign(unique_id=numbers.astype("int64")) if training == "shipped" else prepared
     linker = Linker(db_api.register(numbered, dataset_display_name="neighbor_records"), settings, log_level=None)
-    if training not in ("shipped", "estimate"):
-        raise InvalidInput(f"unknown training {training!r}; use 'shipped' or 'estimate'", field="training")
     prior = _estimate_prior(linker, len(prepared))
     if training == "estimate":
         _estimate_here(linker)
@@ -450,7 +451,7 @@ def _pairs_frame(linker: Linker, scored: Any, record_ids: np.ndarray,
         everything = scored.as_pandas_dataframe()
         frame = everything[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]].copy()
         frame["contributions"] = [contributions(row) for row in everything.itertuples(index=False)]
-    left, right = frame["unique_id_l"].to_numpy(dtype="int64"), frame["unique_id_r"].to_numpy(dtype="int64")
+    left, right = (_numbers(frame[side], record_ids) for side in ("unique_id_l", "unique_id_r"))
     # the left id is always the smaller, so a pair has one spelling (numbers keep the ids' order)
     weight = frame["match_weight"].to_numpy(dtype=float)
     low, high = np.minimum(left, right), np.maximum(left, right)
@@ -466,6 +467,13 @@ def _pairs_frame(linker: Linker, scored: Any, record_ids: np.ndarray,
     if np.isnan(weight).any():
         raise InvalidInput("the linkage model produced an undefined weight; check model.json")
     return frame, numbered
+
+
+def _numbers(ids: pd.Series, record_ids: np.ndarray) -> np.ndarray:
+    """Record numbers of a column of record numbers or of record ids (a run that kept its ids)."""
+    if pd.api.types.is_integer_dtype(ids.dtype):
+        return ids.to_numpy(dtype="int64")
+    return pd.Index(record_ids).get_indexer(ids.astype(str)).astype("int64")
 
 
 def _connected(record_ids: np.ndarray, links: np.ndarray) -> pd.DataFrame:
