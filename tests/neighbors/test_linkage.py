@@ -146,3 +146,49 @@ def test_the_shipped_model_matches_the_code_and_has_every_weight() -> None:
         for level in comparison["comparison_levels"]:
             if not level.get("is_null_level"):
                 assert 0 < level["m_probability"] <= 1 and 0 < level["u_probability"] <= 1, level["label_for_charts"]
+
+
+def test_the_cheaper_damerau_levenshtein_condition_answers_as_duckdb_does() -> None:
+    import random
+
+    import duckdb
+
+    from heart.neighbors.linkage.engine import cheap_damerau
+
+    rng = random.Random(12)
+    alphabet = "0123456789-aé"
+
+    def near(text: str) -> str:  # a few typist's edits: swap, substitute, insert, delete
+        chars = list(text)
+        for _ in range(rng.randint(0, 4)):
+            at = rng.randrange(max(1, len(chars)))
+            edit = rng.choice("sidt")
+            if edit == "s" and chars:
+                chars[at] = rng.choice(alphabet)
+            elif edit == "i":
+                chars.insert(at, rng.choice(alphabet))
+            elif edit == "d" and chars:
+                del chars[at]
+            elif edit == "t" and at + 1 < len(chars):
+                chars[at], chars[at + 1] = chars[at + 1], chars[at]
+        return "".join(chars)
+
+    lefts = ["".join(rng.choice(alphabet) for _ in range(rng.randint(0, 11))) for _ in range(3000)]
+    pairs = pd.DataFrame({"dob_l": lefts, "dob_r": [near(text) for text in lefts]})
+    pairs.loc[::97, "dob_l"] = None
+    connection = duckdb.connect()
+    connection.register("pairs", pairs)
+    for k in (1, 2, 3):
+        condition = f'damerau_levenshtein("dob_l", "dob_r") <= {k}'
+        assert cheap_damerau(condition) != condition
+        rows = connection.execute(f"select ({condition}) is not distinct from ({cheap_damerau(condition)}), "
+                                  f"coalesce({condition}, false) from pairs").fetchall()  # fmt: skip
+        assert all(same for same, _ in rows)
+        assert 0 < sum(within for _, within in rows) < len(rows)  # both answers occur
+
+
+def test_a_run_gives_the_same_neighbors_each_time() -> None:
+    records = generate_records(3000, seed=8).records
+    first, second = link_records(records), link_records(records)
+    assert first.clusters.equals(second.clusters)
+    assert first.pairs[["unique_id_l", "unique_id_r"]].equals(second.pairs[["unique_id_l", "unique_id_r"]])

@@ -2,7 +2,7 @@
 
 Accepting a link between two records puts them in one neighbor whatever their score. Splitting a cluster
 into groups says no record of one group is the same person as any record of another; each such pair becomes
-cannot-link. Clusters no decision touches are Splink's connected components as they came. A cluster that
+cannot-link. Clusters no decision touches are the links' connected components as they came. A cluster that
 holds a cannot-link pair is rebuilt by constrained greedy merging: must-links first, then its links from the
 strongest down, each merge made only if it would not join two records a reviewer said are different people.
 Decisions that contradict each other (A = B and B = C accepted, A ≠ C) are refused, naming the record ids.
@@ -62,7 +62,8 @@ class _UnionFind:
 
 def apply_decisions(*, clusters: pd.DataFrame, pairs: pd.DataFrame, decisions: ReviewDecisions,
                     threshold: float, apart: set[tuple[str, str]] | None = None) -> pd.DataFrame:  # fmt: skip
-    """Final clusters (record_id, neighbor_key) from Splink's (record_id, cluster_id) and the decisions.
+    """Final clusters (record_id, neighbor_key) from the links' connected components (record_id, cluster_id)
+    and the decisions.
 
     ``apart``: pairs the engine found cannot be one person (``engine.sure_apart``), kept apart like a reviewer's
     cannot-link unless a reviewer's accepted links join them.

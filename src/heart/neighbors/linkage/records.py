@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from heart.errors import InvalidInput
@@ -179,12 +180,12 @@ def _per_distinct(column: pd.Series, function: Callable[[object], object]) -> pd
     if column.empty:
         return column.astype(object)
     codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    mapped = [function(value) for value in uniques]
-    out = pd.Series([mapped[code] if code >= 0 else None for code in codes], index=column.index, dtype=object)
-    if -1 in codes:  # a missing input value goes through the function too (it decides what missing means)
-        missing = function(None)
-        out[codes == -1] = missing
-    return out
+    mapped = np.empty(len(uniques) + 1, dtype=object)  # one slot per distinct value; the last for a missing one
+    for index, value in enumerate(uniques):
+        mapped[index] = function(value)
+    # a missing input value goes through the function too (it decides what missing means); code -1 takes the last
+    mapped[-1] = function(None) if (codes == -1).any() else None
+    return pd.Series(mapped[codes], index=column.index, dtype=object)
 
 
 def _name_forms(first_name: object) -> list[str] | None:
@@ -243,7 +244,10 @@ def prepare(records: pd.DataFrame | Iterable[PersonRecord]) -> pd.DataFrame:
     out["last_name"] = last
     out["name_forms"] = _per_distinct(pd.Series(first), _name_forms).to_numpy()
     aliases = column("aliases").to_numpy()
-    out["full_names"] = [_full_names(f, la, a) for f, la, a in zip(first, last, aliases, strict=True)]
+    both = pd.Series(first, dtype=object) + " " + pd.Series(last, dtype=object)  # missing where either is
+    out["full_names"] = [_full_names(f, la, a) if isinstance(a, list | tuple) and len(a) else
+                         ([name] if isinstance(name, str) else None)
+                         for f, la, a, name in zip(first, last, aliases, both, strict=True)]  # fmt: skip
     out["dob"] = _per_distinct(column("date_of_birth"), normalise_dob).to_numpy()
     out["phone"] = _per_distinct(column("phone"), normalise_phone).to_numpy()
     out["address"] = _per_distinct(column("address"), normalise_address).to_numpy()
@@ -253,6 +257,7 @@ def prepare(records: pd.DataFrame | Iterable[PersonRecord]) -> pd.DataFrame:
     out["last_initial"] = out["last_name"].str[:1]
     out["first_sound"] = _per_distinct(out["first_name"], soundex).to_numpy()
     out["last_sound"] = _per_distinct(out["last_name"], soundex).to_numpy()
-    out["house_number"] = _per_distinct(out["address"], lambda address: house_and_street(address)[0]).to_numpy()
-    out["street"] = _per_distinct(out["address"], lambda address: house_and_street(address)[1]).to_numpy()
+    house_street = _per_distinct(out["address"], house_and_street).to_numpy()
+    out["house_number"] = [number for number, _ in house_street]
+    out["street"] = [street for _, street in house_street]
     return out[list(MODEL_COLUMNS)]
