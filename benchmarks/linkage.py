@@ -269,7 +269,7 @@ def main() -> None:
         runs += [(name + number, 0) for number in numbers for name in ("febrl1", "febrl2", "febrl3", "febrl4")]
     print(f"linkage benchmark on {os.cpu_count()} cores, threshold {DEFAULT_THRESHOLD}; load average now "
           f"{os.getloadavg()[0]:.1f}", flush=True)  # fmt: skip
-    header = (f"{'data':<20} {'records':>9} {'prep s':>7} {'link s':>7} {'peak MB':>8} {'pairs':>10} "
+    header = (f"{'data':<20} {'records':>9} {'prep s':>7} {'link s':>7} {'CPU s':>6} {'peak MB':>8} {'pairs':>10} "
               f"{'pair P':>7} {'pair R':>7} {'clus P':>7} {'clus R':>7} {'exact':>6} {'naive P':>8} "
               f"{'naive R':>8} {'load':>9}")  # fmt: skip
     if not args.json:
