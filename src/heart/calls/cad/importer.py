@@ -239,6 +239,11 @@ class _FileReader:
             if self._pending:
                 yield self._take()
 
+    def _header_failed(self, error: Exception) -> None:
+        """The file's own error when its header cannot be read (column-wise or by the row parser alike)."""
+        empty = isinstance(error, (EmptyFile, StopIteration))
+        self.summary.error = "the file is empty (no header line)" if empty else f"line 1: {error}"
+
     def _read(self, raw: BinaryIO) -> Iterator[pa.Table]:
         name, file = self.path.name, str(self.path)
         parser: RowParser | None = None
@@ -246,11 +251,8 @@ class _FileReader:
         if is_utf8(self.profile):
             try:
                 parser, offset, line = read_header(raw, self.profile, self.mapper)
-            except EmptyFile:
-                self.summary.error = "the file is empty (no header line)"
-                return
-            except (MissingColumns, csv.Error) as error:
-                self.summary.error = f"line 1: {error}"
+            except (EmptyFile, MissingColumns, csv.Error) as error:
+                self._header_failed(error)
                 return
             except Legacy:
                 parser = None
@@ -274,11 +276,8 @@ class _FileReader:
             try:
                 header = next(rows)
                 parser = RowParser(self.profile, header, mapper=self.mapper)
-            except StopIteration:
-                self.summary.error = "the file is empty (no header line)"
-                return
-            except (MissingColumns, csv.Error) as error:
-                self.summary.error = f"line 1: {error}"
+            except (StopIteration, MissingColumns, csv.Error) as error:
+                self._header_failed(error)
                 return
             line_base = 0
         else:
