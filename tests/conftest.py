@@ -38,6 +38,17 @@ POSTGRES_URL = os.environ.get("HEART_TEST_POSTGRES_URL", "postgresql://postgres@
 PASSWORD = "correct horse battery staple"
 
 
+def wait_until_blocked(engine: Engine, query_like: str = "%", seconds: float = 10) -> None:
+    """Wait (up to ``seconds``) until a PostgreSQL backend whose statement is like ``query_like`` waits on a lock:
+    how a race test knows its second writer is queued behind the first before letting the first commit."""
+    deadline = time.monotonic() + seconds
+    with engine.connect() as watcher:
+        while time.monotonic() < deadline and not watcher.scalar(text(
+                "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query ilike :query"),
+                {"query": query_like}):
+            time.sleep(0.02)
+
+
 def shared_data() -> Path:
     """The real data beside the checkout (../shared/data), or HEART_SHARED_DATA."""
     return Path(os.environ.get("HEART_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from heart.auth.models import Role
@@ -17,6 +16,7 @@ from heart.calls.models import Call
 from heart.calls.schemas import CallCreate
 from heart.calls.service import DuplicateCall, create_call
 from heart.db import make_engine, make_sessionmaker, utcnow
+from tests.conftest import wait_until_blocked
 
 
 def _calls(sessions: sessionmaker[Session], external_id: str) -> int:
@@ -74,11 +74,7 @@ def test_a_duplicate_inserted_while_the_first_is_still_uncommitted_is_a_conflict
 
         thread = threading.Thread(target=second)
         thread.start()
-        deadline = time.monotonic() + 10
-        with engine.connect() as watcher:  # wait until the second INSERT is blocked behind the first
-            while time.monotonic() < deadline and not watcher.scalar(text(
-                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock' and query ilike 'INSERT%'")):
-                time.sleep(0.02)
+        wait_until_blocked(engine, "INSERT%")  # the second INSERT is blocked behind the first
         first.commit()
         first.close()
         thread.join(timeout=10)

@@ -19,7 +19,7 @@ from heart.calls.cad.profiles import Profile, load_profile_by_name
 from heart.calls.models import CadRecord
 from heart.config import get_settings
 from heart.db import make_engine
-from tests.conftest import shared_data
+from tests.conftest import shared_data, wait_until_blocked
 from tests.factories import UNARMED_TEAM_TYPES
 
 CFS = shared_data() / "cfs"
@@ -353,9 +353,6 @@ def test_two_imports_of_the_same_rows_at_once_on_postgresql_store_them_once(
 ) -> None:
     """A key stored by another import between the check of stored keys and the COPY is not doubled, nor an error."""
     import threading
-    import time
-
-    from sqlalchemy import text
 
     from heart.calls.cad.importer import FileSummary as Summary
     from heart.calls.cad.importer import _FileReader, _insert_postgres, _open_batch
@@ -377,11 +374,7 @@ def test_two_imports_of_the_same_rows_at_once_on_postgresql_store_them_once(
         second: list[int] = []
         thread = threading.Thread(target=lambda: second.append(_insert_in_own_transaction(engine, chunk, batch)))
         thread.start()
-        deadline = time.monotonic() + 10
-        with engine.connect() as watcher:  # the second COPY waits for the first transaction's keys
-            while time.monotonic() < deadline and not watcher.scalar(text(
-                    "select count(*) from pg_stat_activity where wait_event_type = 'Lock'")):
-                time.sleep(0.02)
+        wait_until_blocked(engine)  # the second COPY waits for the first transaction's keys
         transaction.commit()
         first.close()
         thread.join(timeout=20)
